@@ -1,0 +1,233 @@
+//! Account server functions: state → authorise → parse → call the domain.
+
+use leptos::prelude::*;
+
+use super::model::{Organisation, SessionState, UsersPageData};
+use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use {
+    super::model::{AccountType, EmailAddress, Label, NewPassword, Role, Roles},
+    super::service::{self, OrganisationInput, UserInput},
+    crate::error::FieldErrors,
+    crate::state::serve,
+};
+
+#[cfg(feature = "ssr")]
+fn parse_organisation(
+    errors: &mut FieldErrors,
+    name: &str,
+    account_type: &str,
+    verified: &Option<String>,
+) -> Option<OrganisationInput> {
+    let name = errors.check(Label::parse("org_name", name, 100));
+    let account_type = errors.check(AccountType::parse("account_type", account_type));
+    Some(OrganisationInput {
+        name: name?,
+        account_type: account_type?,
+        verified: verified.is_some(),
+    })
+}
+
+#[cfg(feature = "ssr")]
+fn parse_user(
+    errors: &mut FieldErrors,
+    email: &str,
+    display_name: &str,
+    password: &str,
+    roles: Result<Roles, AppError>,
+) -> Option<UserInput> {
+    let email = errors.check(EmailAddress::parse("email", email));
+    let display_name = errors.check(Label::parse("display_name", display_name, 80));
+    let password = errors.check(NewPassword::parse("password", password));
+    let roles = errors.check(roles);
+    Some(UserInput {
+        email: email?,
+        display_name: display_name?,
+        password: password?,
+        roles: roles?,
+    })
+}
+
+#[server(endpoint = "get_session")]
+pub async fn get_session() -> Result<SessionState, AppError> {
+    serve(|caller| async move {
+        if super::repo::user_count(caller.pool()).await? == 0 {
+            return Ok(SessionState::NeedsSetup);
+        }
+        let Some(user) = super::session::current_user(&caller).await? else {
+            return Ok(SessionState::SignedOut);
+        };
+        let organisation = super::repo::organisation(caller.pool())
+            .await?
+            .ok_or_else(|| AppError::internal("users exist but the organisation row is missing"))?;
+        Ok(SessionState::SignedIn { user, organisation })
+    })
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+#[server(endpoint = "set_up")]
+pub async fn set_up(
+    org_name: String,
+    account_type: String,
+    verified: Option<String>,
+    email: String,
+    display_name: String,
+    password: String,
+    password_confirm: String,
+) -> Result<(), AppError> {
+    serve(|caller| async move {
+        let mut errors = FieldErrors::default();
+        let organisation = parse_organisation(&mut errors, &org_name, &account_type, &verified);
+        let admin = parse_user(&mut errors, &email, &display_name, &password, Roles::new(vec![Role::Admin]));
+        if password != password_confirm {
+            errors.check::<()>(Err(AppError::field("password_confirm", "The passwords do not match.")));
+        }
+        let (organisation, admin) = errors.finish(organisation.zip(admin))?;
+        let user = service::set_up(caller.pool(), organisation, admin, &caller.ip).await?;
+        let new_user_epoch = 0;
+        super::session::start(&caller.session, user.id, new_user_epoch).await?;
+        leptos_axum::redirect("/");
+        Ok(())
+    })
+    .await
+}
+
+#[server(endpoint = "log_in")]
+pub async fn log_in(email: String, password: String) -> Result<(), AppError> {
+    serve(|caller| async move {
+        service::sign_in(&caller, &email, &password).await?;
+        leptos_axum::redirect("/");
+        Ok(())
+    })
+    .await
+}
+
+#[server(endpoint = "log_out")]
+pub async fn log_out() -> Result<(), AppError> {
+    serve(|caller| async move {
+        service::sign_out(&caller).await?;
+        leptos_axum::redirect("/login");
+        Ok(())
+    })
+    .await
+}
+
+#[server(endpoint = "change_password")]
+pub async fn change_password(
+    current_password: String,
+    password: String,
+    password_confirm: String,
+) -> Result<(), AppError> {
+    serve(|caller| async move {
+        let user = caller.user().await?;
+        let mut errors = FieldErrors::default();
+        let new = errors.check(NewPassword::parse("password", &password));
+        if password != password_confirm {
+            errors.check::<()>(Err(AppError::field("password_confirm", "The passwords do not match.")));
+        }
+        let new = errors.finish(new)?;
+        service::change_own_password(&caller, &user, &current_password, new).await
+    })
+    .await
+}
+
+/// Where a freshly issued one-time password waits, in the admin's own session, until the users
+/// page shows it once. It survives the redirect of a form posted before hydration.
+#[cfg(feature = "ssr")]
+const ISSUED_PASSWORD_KEY: &str = "issued_password";
+
+#[server(endpoint = "list_users")]
+pub async fn list_users() -> Result<UsersPageData, AppError> {
+    serve(|caller| async move {
+        caller.require(Role::Admin).await?;
+        let users = super::repo::list_users(caller.pool()).await?;
+        let issued_password = caller.session.remove(ISSUED_PASSWORD_KEY).await?;
+        Ok(UsersPageData { users, issued_password })
+    })
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+#[server(endpoint = "create_user")]
+pub async fn create_user(
+    email: String,
+    display_name: String,
+    password: String,
+    role_admin: Option<String>,
+    role_operator: Option<String>,
+    role_marketer: Option<String>,
+) -> Result<(), AppError> {
+    serve(|caller| async move {
+        let admin = caller.require(Role::Admin).await?;
+        let mut errors = FieldErrors::default();
+        let roles = Roles::from_checkboxes(&role_admin, &role_operator, &role_marketer);
+        let input = parse_user(&mut errors, &email, &display_name, &password, roles);
+        let input = errors.finish(input)?;
+        service::create_user(&caller, &admin, input).await.map(|_| ())
+    })
+    .await
+}
+
+#[server(endpoint = "update_user_roles")]
+pub async fn update_user_roles(
+    user_id: i64,
+    role_admin: Option<String>,
+    role_operator: Option<String>,
+    role_marketer: Option<String>,
+) -> Result<(), AppError> {
+    serve(|caller| async move {
+        let admin = caller.require(Role::Admin).await?;
+        let roles = Roles::from_checkboxes(&role_admin, &role_operator, &role_marketer)?;
+        service::change_roles(&caller, &admin, user_id, roles).await
+    })
+    .await
+}
+
+#[server(endpoint = "set_user_disabled")]
+pub async fn set_user_disabled(user_id: i64, disabled: bool) -> Result<(), AppError> {
+    serve(|caller| async move {
+        let admin = caller.require(Role::Admin).await?;
+        service::set_disabled(&caller, &admin, user_id, disabled).await
+    })
+    .await
+}
+
+#[server(endpoint = "reset_user_password")]
+pub async fn reset_user_password(user_id: i64) -> Result<(), AppError> {
+    serve(|caller| async move {
+        let admin = caller.require(Role::Admin).await?;
+        let (email, password) = service::reset_password(&caller, &admin, user_id).await?;
+        let issued = super::model::IssuedPassword { email, password };
+        caller.session.insert(ISSUED_PASSWORD_KEY, issued).await?;
+        Ok(())
+    })
+    .await
+}
+
+#[server(endpoint = "get_organisation")]
+pub async fn get_organisation() -> Result<Organisation, AppError> {
+    serve(|caller| async move {
+        caller.require(Role::Admin).await?;
+        super::repo::organisation(caller.pool())
+            .await?
+            .ok_or_else(|| AppError::NotFound("Organisation".into()))
+    })
+    .await
+}
+
+#[server(endpoint = "update_organisation")]
+pub async fn update_organisation(
+    org_name: String,
+    account_type: String,
+    verified: Option<String>,
+) -> Result<(), AppError> {
+    serve(|caller| async move {
+        let admin = caller.require(Role::Admin).await?;
+        let mut errors = FieldErrors::default();
+        let input = parse_organisation(&mut errors, &org_name, &account_type, &verified);
+        let input = errors.finish(input)?;
+        service::update_organisation(&caller, &admin, input).await
+    })
+    .await
+}

@@ -1,0 +1,318 @@
+//! Account types, parsed once at the edge so the rest of Herald can trust them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Role {
+    Admin,
+    Operator,
+    Marketer,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::Admin, Role::Operator, Role::Marketer];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Operator => "operator",
+            Role::Marketer => "marketer",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Admin => "Admin",
+            Role::Operator => "Operator",
+            Role::Marketer => "Marketer",
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Role::Admin => "users, settings, balance, reviews",
+            Role::Operator => "signatures, templates, applications, API keys, statistics",
+            Role::Marketer => "bulk tasks, delivery records, analytics, statistics",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == text)
+    }
+}
+
+/// A user's roles: never empty, no repeats, in a stable order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Roles(Vec<Role>);
+
+impl Roles {
+    pub fn new(mut roles: Vec<Role>) -> Result<Self, AppError> {
+        roles.sort();
+        roles.dedup();
+        if roles.is_empty() {
+            return Err(AppError::field("roles", "Choose at least one role."));
+        }
+        Ok(Roles(roles))
+    }
+
+    /// Reads the three role checkboxes of the user forms (an unchecked box is absent).
+    pub fn from_checkboxes(
+        admin: &Option<String>,
+        operator: &Option<String>,
+        marketer: &Option<String>,
+    ) -> Result<Self, AppError> {
+        let picked = [
+            (admin, Role::Admin),
+            (operator, Role::Operator),
+            (marketer, Role::Marketer),
+        ];
+        Roles::new(
+            picked
+                .into_iter()
+                .filter(|(value, _)| value.is_some())
+                .map(|(_, role)| role)
+                .collect(),
+        )
+    }
+
+    pub fn contains(&self, role: Role) -> bool {
+        self.0.contains(&role)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Role> + '_ {
+        self.0.iter().copied()
+    }
+
+    pub fn as_strs(&self) -> Vec<String> {
+        self.0.iter().map(|r| r.as_str().to_owned()).collect()
+    }
+
+    /// Stored roles come from a CHECK-constrained column, so unknown names are a bug, not input.
+    pub fn from_stored(names: &[String]) -> Result<Self, AppError> {
+        let roles = names
+            .iter()
+            .map(|n| Role::parse(n).ok_or_else(|| AppError::Internal(format!("unknown role {n}"))))
+            .collect::<Result<Vec<_>, _>>()?;
+        Roles::new(roles)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailAddress(String);
+
+impl EmailAddress {
+    pub fn parse(field: &str, raw: &str) -> Result<Self, AppError> {
+        let email = raw.trim().to_lowercase();
+        let valid = email.len() <= 254
+            && email.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty()
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+                    && !domain.contains('@')
+            })
+            && !email.chars().any(char::is_whitespace);
+        if valid {
+            Ok(EmailAddress(email))
+        } else {
+            Err(AppError::field(field, "Enter a valid e-mail address."))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A new password that meets the policy. Never serialised, never logged.
+pub struct NewPassword(String);
+
+impl NewPassword {
+    pub const MIN_CHARS: usize = 10;
+
+    pub fn parse(field: &str, raw: &str) -> Result<Self, AppError> {
+        let chars = raw.chars().count();
+        if chars < Self::MIN_CHARS {
+            Err(AppError::field(
+                field,
+                format!("Use at least {} characters.", Self::MIN_CHARS),
+            ))
+        } else if chars > 128 {
+            Err(AppError::field(field, "Use at most 128 characters."))
+        } else {
+            Ok(NewPassword(raw.to_owned()))
+        }
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A short human label: trimmed, non-empty, bounded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Label(String);
+
+impl Label {
+    pub fn parse(field: &str, raw: &str, max_chars: usize) -> Result<Self, AppError> {
+        let text = raw.trim();
+        if text.is_empty() {
+            Err(AppError::field(field, "This field is required."))
+        } else if text.chars().count() > max_chars {
+            Err(AppError::field(
+                field,
+                format!("Use at most {max_chars} characters."),
+            ))
+        } else if text.chars().any(char::is_control) {
+            Err(AppError::field(field, "Remove control characters."))
+        } else {
+            Ok(Label(text.to_owned()))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AccountType {
+    Individual,
+    Organisation,
+}
+
+impl AccountType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountType::Individual => "individual",
+            AccountType::Organisation => "organisation",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            AccountType::Individual => "Individual",
+            AccountType::Organisation => "Organisation",
+        }
+    }
+
+    pub fn parse(field: &str, raw: &str) -> Result<Self, AppError> {
+        match raw {
+            "individual" => Ok(AccountType::Individual),
+            "organisation" => Ok(AccountType::Organisation),
+            _ => Err(AppError::field(field, "Choose individual or organisation.")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Organisation {
+    pub name: String,
+    pub account_type: AccountType,
+    pub verified: bool,
+}
+
+/// Who is signed in, as the pages need it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CurrentUser {
+    pub id: i64,
+    pub email: String,
+    pub display_name: String,
+    pub roles: Roles,
+}
+
+impl CurrentUser {
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(role)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SessionState {
+    /// No user exists yet: the console offers the first-run setup.
+    NeedsSetup,
+    SignedOut,
+    SignedIn {
+        user: CurrentUser,
+        organisation: Organisation,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRow {
+    pub id: i64,
+    pub email: String,
+    pub display_name: String,
+    pub roles: Roles,
+    pub disabled: bool,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A one-time password an admin just issued, shown once on the users page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuedPassword {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsersPageData {
+    pub users: Vec<UserRow>,
+    pub issued_password: Option<IssuedPassword>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_are_sorted_deduplicated_and_never_empty() {
+        let roles = Roles::new(vec![Role::Marketer, Role::Admin, Role::Marketer]).unwrap();
+        assert_eq!(roles.iter().collect::<Vec<_>>(), vec![Role::Admin, Role::Marketer]);
+        assert!(Roles::new(vec![]).unwrap_err().field_message("roles").is_some());
+    }
+
+    #[test]
+    fn roles_from_checkboxes_take_only_the_ticked_ones() {
+        let on = Some("on".to_owned());
+        let roles = Roles::from_checkboxes(&None, &on, &on).unwrap();
+        assert!(!roles.contains(Role::Admin));
+        assert!(roles.contains(Role::Operator) && roles.contains(Role::Marketer));
+        assert!(Roles::from_checkboxes(&None, &None, &None).is_err());
+    }
+
+    #[test]
+    fn stored_roles_round_trip_and_reject_unknown_names() {
+        let roles = Roles::new(vec![Role::Operator, Role::Admin]).unwrap();
+        assert_eq!(Roles::from_stored(&roles.as_strs()).unwrap(), roles);
+        assert!(Roles::from_stored(&["root".to_owned()]).is_err());
+    }
+
+    #[test]
+    fn email_is_trimmed_lowercased_and_checked() {
+        assert_eq!(
+            EmailAddress::parse("email", "  Ops@Example.COM ").unwrap().as_str(),
+            "ops@example.com"
+        );
+        for bad in ["", "ops", "@example.com", "ops@example", "ops@.com", "o ps@example.com", "a@b@c.com"] {
+            assert!(EmailAddress::parse("email", bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn password_policy_counts_characters_not_bytes() {
+        assert!(NewPassword::parse("password", "short").is_err());
+        assert!(NewPassword::parse("password", "密码密码密码密码密码").is_ok());
+        assert!(NewPassword::parse("password", &"x".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn labels_are_trimmed_and_bounded() {
+        assert_eq!(Label::parse("name", "  Acme  ", 10).unwrap().as_str(), "Acme");
+        assert!(Label::parse("name", "   ", 10).is_err());
+        assert!(Label::parse("name", "abcdefghijk", 10).is_err());
+        assert!(Label::parse("name", "a\u{7}b", 10).is_err());
+    }
+}

@@ -1,0 +1,402 @@
+//! Set-up, sign-in, dashboard, own account, users and organisation settings.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::{Redirect, A};
+
+use super::api::{
+    get_organisation, list_users, ChangePassword, CreateUser, ResetUserPassword, SetUserDisabled,
+    UpdateOrganisation, UpdateUserRoles,
+};
+use super::model::{AccountType, Organisation, Role, SessionState, UserRow};
+use crate::forms::{action_error, action_succeeded, error_view, Field, FieldMessage, FormAlert};
+use crate::shell::{Area, Guard};
+use crate::Auth;
+
+/// Pages outside the console frame send a user who does not belong there to where they do.
+#[component]
+fn OnlyWhen(state: fn(&SessionState) -> bool, children: ChildrenFn) -> impl IntoView {
+    let auth = expect_context::<Auth>();
+    let children = StoredValue::new(children);
+    view! {
+        <Transition fallback=|| ()>
+            <ErrorBoundary fallback=error_view>
+                {move || Suspend::new(async move {
+                    auth.session.await.map(|session| {
+                        if state(&session) {
+                            children.with_value(|c| c()).into_any()
+                        } else {
+                            let to = match session {
+                                SessionState::NeedsSetup => "/setup",
+                                SessionState::SignedOut => "/login",
+                                SessionState::SignedIn { .. } => "/",
+                            };
+                            view! { <Redirect path=to/> }.into_any()
+                        }
+                    })
+                })}
+            </ErrorBoundary>
+        </Transition>
+    }
+}
+
+#[component]
+pub fn SetupPage() -> impl IntoView {
+    let auth = expect_context::<Auth>();
+    let error = action_error(auth.set_up);
+    view! {
+        <Title text="Set up"/>
+        <OnlyWhen state=|s| matches!(s, SessionState::NeedsSetup)>
+            <main class="card-page">
+                <section class="card">
+                    <h1>"Welcome to Herald"</h1>
+                    <p class="muted">"Create your organisation and its first administrator."</p>
+                    <ActionForm action=auth.set_up>
+                        <FormAlert error/>
+                        <fieldset>
+                            <legend>"Organisation"</legend>
+                            <Field label="Organisation name" name="org_name" error/>
+                            <div class="field">
+                                <span class="label">"Account type"</span>
+                                <label class="choice">
+                                    <input type="radio" name="account_type" value="organisation" checked/>
+                                    "Organisation"
+                                </label>
+                                <label class="choice">
+                                    <input type="radio" name="account_type" value="individual"/>
+                                    "Individual"
+                                </label>
+                                <FieldMessage error name="account_type"/>
+                            </div>
+                            <label class="choice">
+                                <input type="checkbox" name="verified"/>
+                                "Verified organisation (required for marketing SMS)"
+                            </label>
+                        </fieldset>
+                        <fieldset>
+                            <legend>"First administrator"</legend>
+                            <Field label="E-mail" name="email" kind="email" autocomplete="username" error/>
+                            <Field label="Name" name="display_name" autocomplete="name" error/>
+                            <Field
+                                label="Password"
+                                name="password"
+                                kind="password"
+                                autocomplete="new-password"
+                                hint="At least 10 characters."
+                                error
+                            />
+                            <Field
+                                label="Repeat password"
+                                name="password_confirm"
+                                kind="password"
+                                autocomplete="new-password"
+                                error
+                            />
+                        </fieldset>
+                        <button type="submit" class="primary">"Create organisation"</button>
+                    </ActionForm>
+                </section>
+            </main>
+        </OnlyWhen>
+    }
+}
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let auth = expect_context::<Auth>();
+    let error = action_error(auth.log_in);
+    view! {
+        <Title text="Sign in"/>
+        <OnlyWhen state=|s| matches!(s, SessionState::SignedOut)>
+            <main class="card-page">
+                <section class="card narrow">
+                    <h1>"Sign in to Herald"</h1>
+                    <ActionForm action=auth.log_in>
+                        <FormAlert error/>
+                        <Field label="E-mail" name="email" kind="email" autocomplete="username" error/>
+                        <Field label="Password" name="password" kind="password" autocomplete="current-password" error/>
+                        <button type="submit" class="primary">"Sign in"</button>
+                    </ActionForm>
+                </section>
+            </main>
+        </OnlyWhen>
+    }
+}
+
+#[component]
+pub fn DashboardPage() -> impl IntoView {
+    let auth = expect_context::<Auth>();
+    view! {
+        <Title text="Dashboard"/>
+        <section class="page">
+            <h1>"Dashboard"</h1>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match auth.session.await {
+                        Ok(SessionState::SignedIn { user, organisation }) => {
+                            let areas = Area::ALL
+                                .into_iter()
+                                .filter(|a| *a != Area::Dashboard && a.open_to(&user))
+                                .map(|a| {
+                                    view! {
+                                        <li>
+                                            <A href=a.path()>{a.label()}</A>
+                                            {(!a.available()).then(|| view! { <span class="muted">" — not available yet"</span> })}
+                                        </li>
+                                    }
+                                })
+                                .collect_view();
+                            let roles = user
+                                .roles
+                                .iter()
+                                .map(|r| view! { <li><strong>{r.label()}</strong>": "{r.describe()}</li> })
+                                .collect_view();
+                            view! {
+                                <div class="cards">
+                                    <article class="card">
+                                        <h2>{organisation.name.clone()}</h2>
+                                        <p>{organisation.account_type.label()} " account · "
+                                            {if organisation.verified { "verified" } else { "not verified" }}
+                                        </p>
+                                    </article>
+                                    <article class="card">
+                                        <h2>"Your roles"</h2>
+                                        <ul>{roles}</ul>
+                                    </article>
+                                    <article class="card">
+                                        <h2>"Your areas"</h2>
+                                        <ul>{areas}</ul>
+                                    </article>
+                                </div>
+                            }
+                            .into_any()
+                        }
+                        _ => ().into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    let change = ServerAction::<ChangePassword>::new();
+    let error = action_error(change);
+    let done = action_succeeded(change);
+    view! {
+        <Title text="Change password"/>
+        <section class="page">
+            <h1>"Change password"</h1>
+            <ActionForm action=change attr:class="form narrow">
+                <FormAlert error success=(done, "Your password was changed. Other sessions were signed out.")/>
+                <Field label="Current password" name="current_password" kind="password" autocomplete="current-password" error/>
+                <Field label="New password" name="password" kind="password" autocomplete="new-password" hint="At least 10 characters." error/>
+                <Field label="Repeat new password" name="password_confirm" kind="password" autocomplete="new-password" error/>
+                <button type="submit" class="primary">"Change password"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// The three role checkboxes, pre-ticked with the user's current roles.
+#[component]
+fn RoleBoxes(#[prop(optional)] user: Option<UserRow>) -> impl IntoView {
+    Role::ALL
+        .into_iter()
+        .map(|role| {
+            let checked = user.as_ref().is_some_and(|u| u.roles.contains(role));
+            view! {
+                <label class="choice" title=role.describe()>
+                    <input type="checkbox" name=format!("role_{}", role.as_str()) checked=checked/>
+                    {role.label()}
+                </label>
+            }
+        })
+        .collect_view()
+}
+
+#[component]
+pub fn UsersPage() -> impl IntoView {
+    let create = ServerAction::<CreateUser>::new();
+    let update_roles = ServerAction::<UpdateUserRoles>::new();
+    let set_disabled = ServerAction::<SetUserDisabled>::new();
+    let reset = ServerAction::<ResetUserPassword>::new();
+    let users = Resource::new(
+        move || {
+            (
+                create.version().get(),
+                update_roles.version().get(),
+                set_disabled.version().get(),
+                reset.version().get(),
+            )
+        },
+        |_| list_users(),
+    );
+    let create_error = action_error(create);
+    let row_error = Signal::derive(move || {
+        action_error(update_roles)
+            .get()
+            .or_else(|| action_error(set_disabled).get())
+            .or_else(|| action_error(reset).get())
+    });
+
+    view! {
+        <Title text="Users"/>
+        <Guard area=Area::Users>
+            <section class="page">
+                <h1>"Users"</h1>
+                <details class="panel" open=move || create_error.get().is_some()>
+                    <summary>"Create a user"</summary>
+                    <ActionForm action=create attr:class="form">
+                        <FormAlert error=create_error success=(action_succeeded(create), "User created.")/>
+                        <Field label="E-mail" name="email" kind="email" autocomplete="off" error=create_error/>
+                        <Field label="Name" name="display_name" autocomplete="off" error=create_error/>
+                        <Field
+                            label="Initial password"
+                            name="password"
+                            kind="password"
+                            autocomplete="new-password"
+                            hint="At least 10 characters. Tell the user to change it after signing in."
+                            error=create_error
+                        />
+                        <div class="field">
+                            <span class="label">"Roles"</span>
+                            <RoleBoxes/>
+                            <FieldMessage error=create_error name="roles"/>
+                        </div>
+                        <button type="submit" class="primary">"Create user"</button>
+                    </ActionForm>
+                </details>
+                <FormAlert error=row_error/>
+                <Transition fallback=|| view! { <p class="loading">"Loading users…"</p> }>
+                    <ErrorBoundary fallback=error_view>
+                        {move || Suspend::new(async move {
+                            users.await.map(|data| {
+                                let issued = data.issued_password.map(|issued| view! {
+                                    <div class="alert alert-ok" role="status">
+                                        "One-time password for " <strong>{issued.email}</strong> ": "
+                                        <code class="secret">{issued.password}</code>
+                                        " — shown only now. Hand it over securely."
+                                    </div>
+                                });
+                                let rows = data
+                                    .users
+                                    .into_iter()
+                                    .map(|user| view! { <UserRowView user update_roles set_disabled reset/> })
+                                    .collect_view();
+                                view! {
+                                    {issued}
+                                    <div class="table-wrap">
+                                        <table class="data">
+                                            <thead>
+                                                <tr>
+                                                    <th>"User"</th>
+                                                    <th>"Roles"</th>
+                                                    <th>"Status"</th>
+                                                    <th>"Actions"</th>
+                                                </tr>
+                                            </thead>
+                                            <tbody>{rows}</tbody>
+                                        </table>
+                                    </div>
+                                }
+                            })
+                        })}
+                    </ErrorBoundary>
+                </Transition>
+            </section>
+        </Guard>
+    }
+}
+
+#[component]
+fn UserRowView(
+    user: UserRow,
+    update_roles: ServerAction<UpdateUserRoles>,
+    set_disabled: ServerAction<SetUserDisabled>,
+    reset: ServerAction<ResetUserPassword>,
+) -> impl IntoView {
+    let id = user.id.to_string();
+    let (id_for_disable, id_for_reset) = (id.clone(), id.clone());
+    let disabled = user.disabled;
+    let (email, email_attr) = (user.email.clone(), user.email.clone());
+    let display_name = user.display_name.clone();
+    view! {
+        <tr class:disabled=disabled data-email=email_attr>
+            <td>
+                <strong>{display_name}</strong>
+                <br/>
+                <span class="muted">{email}</span>
+            </td>
+            <td>
+                <ActionForm action=update_roles attr:class="inline">
+                    <input type="hidden" name="user_id" value=id/>
+                    <RoleBoxes user/>
+                    <button type="submit">"Save roles"</button>
+                </ActionForm>
+            </td>
+            <td>{if disabled { "Disabled" } else { "Active" }}</td>
+            <td class="actions">
+                <ActionForm action=set_disabled attr:class="inline">
+                    <input type="hidden" name="user_id" value=id_for_disable/>
+                    <input type="hidden" name="disabled" value=(!disabled).to_string()/>
+                    <button type="submit">{if disabled { "Enable" } else { "Disable" }}</button>
+                </ActionForm>
+                <ActionForm action=reset attr:class="inline">
+                    <input type="hidden" name="user_id" value=id_for_reset/>
+                    <button type="submit">"Reset password"</button>
+                </ActionForm>
+            </td>
+        </tr>
+    }
+}
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    let update = ServerAction::<UpdateOrganisation>::new();
+    let organisation = Resource::new(move || update.version().get(), |_| get_organisation());
+    let error = action_error(update);
+    view! {
+        <Title text="Settings"/>
+        <Guard area=Area::Settings>
+            <section class="page">
+                <h1>"Settings"</h1>
+                <h2>"Organisation"</h2>
+                <Transition fallback=|| ()>
+                    <ErrorBoundary fallback=error_view>
+                        {move || Suspend::new(async move {
+                            organisation.await.map(|org: Organisation| {
+                                let account_type = org.account_type;
+                                let is = move |t: AccountType| account_type == t;
+                                view! {
+                                    <ActionForm action=update attr:class="form narrow">
+                                        <FormAlert error success=(action_succeeded(update), "Saved.")/>
+                                        <Field label="Organisation name" name="org_name" value=org.name.clone() error/>
+                                        <div class="field">
+                                            <span class="label">"Account type"</span>
+                                            <label class="choice">
+                                                <input type="radio" name="account_type" value="organisation" checked=is(AccountType::Organisation)/>
+                                                "Organisation"
+                                            </label>
+                                            <label class="choice">
+                                                <input type="radio" name="account_type" value="individual" checked=is(AccountType::Individual)/>
+                                                "Individual"
+                                            </label>
+                                            <FieldMessage error name="account_type"/>
+                                        </div>
+                                        <label class="choice">
+                                            <input type="checkbox" name="verified" checked=org.verified/>
+                                            "Verified organisation (required for marketing SMS)"
+                                        </label>
+                                        <button type="submit" class="primary">"Save"</button>
+                                    </ActionForm>
+                                }
+                            })
+                        })}
+                    </ErrorBoundary>
+                </Transition>
+            </section>
+        </Guard>
+    }
+}

@@ -1,0 +1,342 @@
+//! Users, the organisation and sign-in throttling in Postgres; password hashing.
+
+use std::sync::OnceLock;
+
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use sqlx::{PgConnection, PgPool};
+
+use super::model::{AccountType, CurrentUser, EmailAddress, Label, NewPassword, Organisation, Roles, UserRow};
+use crate::error::AppError;
+
+/// Failed sign-ins allowed per typed e-mail, and per client address, within the window.
+pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
+pub const MAX_FAILURES_PER_IP: i64 = 30;
+pub const FAILURE_WINDOW_MINUTES: i64 = 15;
+
+pub async fn hash_password(password: &NewPassword) -> Result<String, AppError> {
+    let plain = password.expose().to_owned();
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(plain.as_bytes(), &salt)
+            .map(|h| h.to_string())
+    })
+    .await
+    .map_err(AppError::internal)?
+    .map_err(AppError::internal)
+}
+
+/// Verifies off the async threads. With no stored hash a dummy one is checked, so an unknown
+/// e-mail takes as long as a wrong password and timing does not reveal which accounts exist.
+pub async fn verify_password(stored: Option<String>, plain: &str) -> Result<bool, AppError> {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    let plain = plain.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let (hash, real) = match stored {
+            Some(hash) => (hash, true),
+            None => (
+                DUMMY
+                    .get_or_init(|| {
+                        let salt = SaltString::generate(&mut OsRng);
+                        Argon2::default()
+                            .hash_password(b"not a real password", &salt)
+                            .map(|h| h.to_string())
+                            .unwrap_or_default()
+                    })
+                    .clone(),
+                false,
+            ),
+        };
+        let matches = PasswordHash::new(&hash)
+            .map(|parsed| Argon2::default().verify_password(plain.as_bytes(), &parsed).is_ok())
+            .unwrap_or(false);
+        matches && real
+    })
+    .await
+    .map_err(AppError::internal)
+}
+
+pub async fn user_count(pool: &PgPool) -> Result<i64, AppError> {
+    Ok(sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(pool).await?)
+}
+
+pub async fn organisation(pool: &PgPool) -> Result<Option<Organisation>, AppError> {
+    let row: Option<(String, String, bool)> =
+        sqlx::query_as("SELECT name, account_type, verified FROM organisation")
+            .fetch_optional(pool)
+            .await?;
+    row.map(|(name, account_type, verified)| {
+        Ok(Organisation {
+            name,
+            account_type: AccountType::parse("account_type", &account_type)
+                .map_err(|_| AppError::internal(format!("stored account type {account_type}")))?,
+            verified,
+        })
+    })
+    .transpose()
+}
+
+/// Creates the organisation row. Fails when one exists, so two racing set-ups cannot both win.
+pub async fn create_organisation(
+    conn: &mut PgConnection,
+    name: &Label,
+    account_type: AccountType,
+    verified: bool,
+) -> Result<(), AppError> {
+    let created = sqlx::query(
+        "INSERT INTO organisation (name, account_type, verified) VALUES ($1, $2, $3)
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(name.as_str())
+    .bind(account_type.as_str())
+    .bind(verified)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    if created == 1 {
+        Ok(())
+    } else {
+        Err(AppError::Conflict("Herald is already set up.".into()))
+    }
+}
+
+pub async fn update_organisation(
+    conn: &mut PgConnection,
+    name: &Label,
+    account_type: AccountType,
+    verified: bool,
+) -> Result<(), AppError> {
+    let updated = sqlx::query(
+        "UPDATE organisation SET name = $1, account_type = $2, verified = $3, updated_at = now()",
+    )
+    .bind(name.as_str())
+    .bind(account_type.as_str())
+    .bind(verified)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    if updated == 1 {
+        Ok(())
+    } else {
+        Err(AppError::NotFound("Organisation".into()))
+    }
+}
+
+pub struct NewUser<'a> {
+    pub email: &'a EmailAddress,
+    pub display_name: &'a Label,
+    pub password_hash: &'a str,
+    pub roles: &'a Roles,
+}
+
+pub async fn insert_user(conn: &mut PgConnection, user: NewUser<'_>) -> Result<CurrentUser, AppError> {
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO users (email, display_name, password_hash, roles) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (lower(email)) DO NOTHING RETURNING id",
+    )
+    .bind(user.email.as_str())
+    .bind(user.display_name.as_str())
+    .bind(user.password_hash)
+    .bind(user.roles.as_strs())
+    .fetch_optional(conn)
+    .await?;
+    let id = id.ok_or_else(|| AppError::field("email", "A user with this e-mail already exists."))?;
+    Ok(CurrentUser {
+        id,
+        email: user.email.as_str().to_owned(),
+        display_name: user.display_name.as_str().to_owned(),
+        roles: user.roles.clone(),
+    })
+}
+
+/// What sign-in needs to know about an account.
+pub struct LoginRecord {
+    pub id: i64,
+    pub password_hash: String,
+    pub disabled: bool,
+    pub session_epoch: i32,
+}
+
+pub async fn find_login(pool: &PgPool, email: &str) -> Result<Option<LoginRecord>, AppError> {
+    let row: Option<(i64, String, bool, i32)> = sqlx::query_as(
+        "SELECT id, password_hash, disabled_at IS NOT NULL, session_epoch
+           FROM users WHERE lower(email) = lower($1)",
+    )
+    .bind(email)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|(id, password_hash, disabled, session_epoch)| LoginRecord {
+        id,
+        password_hash,
+        disabled,
+        session_epoch,
+    }))
+}
+
+/// The active user with this id, provided the session was issued in the user's current epoch.
+pub async fn active_user(pool: &PgPool, id: i64, epoch: i32) -> Result<Option<CurrentUser>, AppError> {
+    let row: Option<(i64, String, String, Vec<String>)> = sqlx::query_as(
+        "SELECT id, email, display_name, roles FROM users
+          WHERE id = $1 AND session_epoch = $2 AND disabled_at IS NULL",
+    )
+    .bind(id)
+    .bind(epoch)
+    .fetch_optional(pool)
+    .await?;
+    row.map(|(id, email, display_name, roles)| {
+        Ok(CurrentUser {
+            id,
+            email,
+            display_name,
+            roles: Roles::from_stored(&roles)?,
+        })
+    })
+    .transpose()
+}
+
+#[derive(sqlx::FromRow)]
+struct UserRecord {
+    id: i64,
+    email: String,
+    display_name: String,
+    roles: Vec<String>,
+    disabled: bool,
+    created_at: chrono::DateTime<chrono::Utc>,
+}
+
+pub async fn list_users(pool: &PgPool) -> Result<Vec<UserRow>, AppError> {
+    let rows: Vec<UserRecord> = sqlx::query_as(
+        "SELECT id, email, display_name, roles, disabled_at IS NOT NULL AS disabled, created_at
+           FROM users ORDER BY lower(email)",
+    )
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(UserRow {
+                id: r.id,
+                email: r.email,
+                display_name: r.display_name,
+                roles: Roles::from_stored(&r.roles)?,
+                disabled: r.disabled,
+                created_at: r.created_at,
+            })
+        })
+        .collect()
+}
+
+/// Locks the user row for a change and returns its e-mail (for the audit record).
+pub async fn lock_user(conn: &mut PgConnection, id: i64) -> Result<String, AppError> {
+    sqlx::query_scalar("SELECT email FROM users WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .ok_or_else(|| AppError::NotFound("User".into()))
+}
+
+/// Active admins other than `except`, counted under lock so two admins cannot demote each other
+/// at once and leave nobody able to administer Herald.
+pub async fn other_active_admins(conn: &mut PgConnection, except: i64) -> Result<i64, AppError> {
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM users WHERE id <> $1 AND disabled_at IS NULL AND 'admin' = ANY (roles)
+         FOR UPDATE",
+    )
+    .bind(except)
+    .fetch_all(conn)
+    .await?;
+    Ok(ids.len() as i64)
+}
+
+pub async fn set_roles(conn: &mut PgConnection, id: i64, roles: &Roles) -> Result<(), AppError> {
+    sqlx::query("UPDATE users SET roles = $2, updated_at = now() WHERE id = $1")
+        .bind(id)
+        .bind(roles.as_strs())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Disabling also ends every session of the user.
+pub async fn set_disabled(conn: &mut PgConnection, id: i64, disabled: bool) -> Result<(), AppError> {
+    sqlx::query(
+        "UPDATE users
+            SET disabled_at = CASE WHEN $2 THEN coalesce(disabled_at, now()) END,
+                session_epoch = session_epoch + CASE WHEN $2 THEN 1 ELSE 0 END,
+                updated_at = now()
+          WHERE id = $1",
+    )
+    .bind(id)
+    .bind(disabled)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A new password ends every existing session of the user; returns the new session epoch.
+pub async fn set_password(conn: &mut PgConnection, id: i64, password_hash: &str) -> Result<i32, AppError> {
+    Ok(sqlx::query_scalar(
+        "UPDATE users SET password_hash = $2, session_epoch = session_epoch + 1, updated_at = now()
+          WHERE id = $1 RETURNING session_epoch",
+    )
+    .bind(id)
+    .bind(password_hash)
+    .fetch_one(conn)
+    .await?)
+}
+
+/// Minutes until sign-in may be tried again, when the account or the address has failed too often.
+pub async fn throttled_for(pool: &PgPool, email: &str, ip: &str) -> Result<Option<i64>, AppError> {
+    let (email_failures, email_oldest, ip_failures, ip_oldest): (
+        i64,
+        Option<chrono::DateTime<chrono::Utc>>,
+        i64,
+        Option<chrono::DateTime<chrono::Utc>>,
+    ) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE email = $1), min(failed_at) FILTER (WHERE email = $1),
+                count(*) FILTER (WHERE ip = $2),    min(failed_at) FILTER (WHERE ip = $2)
+           FROM login_failures
+          WHERE (email = $1 OR ip = $2) AND failed_at > now() - make_interval(mins => $3::int)",
+    )
+    .bind(email)
+    .bind(ip)
+    .bind(FAILURE_WINDOW_MINUTES as i32)
+    .fetch_one(pool)
+    .await?;
+    let blocked_since = match (
+        email_failures >= MAX_FAILURES_PER_ACCOUNT,
+        ip_failures >= MAX_FAILURES_PER_IP,
+    ) {
+        (true, true) => email_oldest.max(ip_oldest),
+        (true, false) => email_oldest,
+        (false, true) => ip_oldest,
+        (false, false) => None,
+    };
+    Ok(blocked_since.map(|since| {
+        let free_at = since + chrono::Duration::minutes(FAILURE_WINDOW_MINUTES);
+        let seconds = (free_at - chrono::Utc::now()).num_seconds().max(1);
+        (seconds + 59) / 60
+    }))
+}
+
+pub async fn record_failure(pool: &PgPool, email: &str, ip: &str) -> Result<(), AppError> {
+    sqlx::query("INSERT INTO login_failures (email, ip) VALUES ($1, $2)")
+        .bind(email)
+        .bind(ip)
+        .execute(pool)
+        .await?;
+    // Old rows no longer count towards any limit.
+    sqlx::query("DELETE FROM login_failures WHERE failed_at < now() - make_interval(mins => $1::int)")
+        .bind(FAILURE_WINDOW_MINUTES as i32)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn clear_failures(pool: &PgPool, email: &str) -> Result<(), AppError> {
+    sqlx::query("DELETE FROM login_failures WHERE email = $1")
+        .bind(email)
+        .execute(pool)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,43 @@
+//! Who a browser session belongs to.
+
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
+
+use super::model::CurrentUser;
+use super::repo;
+use crate::error::AppError;
+use crate::state::Caller;
+
+const USER_KEY: &str = "user";
+
+#[derive(Serialize, Deserialize)]
+struct SessionUser {
+    id: i64,
+    /// The user's session epoch at sign-in; a later reset or disable makes it stale.
+    epoch: i32,
+}
+
+pub async fn current_user(caller: &Caller) -> Result<Option<CurrentUser>, AppError> {
+    let Some(signed_in) = caller.session.get::<SessionUser>(USER_KEY).await? else {
+        return Ok(None);
+    };
+    let user = repo::active_user(caller.pool(), signed_in.id, signed_in.epoch).await?;
+    if user.is_none() {
+        caller.session.flush().await?;
+    }
+    Ok(user)
+}
+
+/// A new session id on every sign-in, so an id planted before sign-in is worthless after it.
+pub async fn start(session: &Session, user_id: i64, epoch: i32) -> Result<(), AppError> {
+    session.cycle_id().await?;
+    session
+        .insert(USER_KEY, SessionUser { id: user_id, epoch })
+        .await?;
+    Ok(())
+}
+
+pub async fn end(session: &Session) -> Result<(), AppError> {
+    session.flush().await?;
+    Ok(())
+}

@@ -1,0 +1,96 @@
+//! Writing and reading the audit log.
+
+use serde_json::Value;
+use sqlx::{PgExecutor, PgPool};
+
+use super::model::{AuditEntry, AuditFilter, AUDIT_PAGE_SIZE};
+use crate::accounts::model::CurrentUser;
+use crate::error::AppError;
+
+/// One audited event. Written in the same transaction as the change it describes.
+pub struct AuditEvent<'a> {
+    pub actor: Option<&'a CurrentUser>,
+    pub ip: &'a str,
+    pub action: &'a str,
+    pub object_type: &'a str,
+    pub object_id: Option<String>,
+    pub details: Value,
+}
+
+pub async fn record(db: impl PgExecutor<'_>, event: AuditEvent<'_>) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO audit_log (actor_id, actor_email, action, object_type, object_id, ip, details)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(event.actor.map(|u| u.id))
+    .bind(event.actor.map(|u| u.email.as_str()))
+    .bind(event.action)
+    .bind(event.object_type)
+    .bind(event.object_id)
+    .bind(event.ip)
+    .bind(event.details)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct AuditRow {
+    id: i64,
+    at: chrono::DateTime<chrono::Utc>,
+    actor_email: Option<String>,
+    action: String,
+    object_type: String,
+    object_id: Option<String>,
+    ip: Option<String>,
+    details: Value,
+}
+
+/// Newest first, one page at a time (keyset on id, so pages stay stable while rows arrive).
+pub async fn list(pool: &PgPool, filter: &AuditFilter) -> Result<Vec<AuditEntry>, AppError> {
+    let rows: Vec<AuditRow> = sqlx::query_as(
+        "SELECT id, at, actor_email, action, object_type, object_id, ip, details
+           FROM audit_log
+          WHERE ($1::text IS NULL OR actor_email ILIKE '%' || $1 || '%')
+            AND ($2::text IS NULL OR action = $2)
+            AND ($3::text IS NULL OR object_type = $3)
+            AND ($4::date IS NULL OR at >= $4::date)
+            AND ($5::date IS NULL OR at < $5::date + 1)
+            AND ($6::bigint IS NULL OR id < $6)
+          ORDER BY id DESC
+          LIMIT $7",
+    )
+    .bind(filter.actor.as_deref())
+    .bind(filter.action.as_deref())
+    .bind(filter.object_type.as_deref())
+    .bind(filter.from)
+    .bind(filter.to)
+    .bind(filter.before)
+    .bind(AUDIT_PAGE_SIZE + 1)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| AuditEntry {
+            id: r.id,
+            at: r.at,
+            actor_email: r.actor_email,
+            action: r.action,
+            object_type: r.object_type,
+            object_id: r.object_id,
+            ip: r.ip,
+            details: r.details.to_string(),
+        })
+        .collect())
+}
+
+/// The distinct actions and object types recorded so far, for the filter menus.
+pub async fn vocabulary(pool: &PgPool) -> Result<(Vec<String>, Vec<String>), AppError> {
+    let actions = sqlx::query_scalar("SELECT DISTINCT action FROM audit_log ORDER BY 1")
+        .fetch_all(pool)
+        .await?;
+    let object_types = sqlx::query_scalar("SELECT DISTINCT object_type FROM audit_log ORDER BY 1")
+        .fetch_all(pool)
+        .await?;
+    Ok((actions, object_types))
+}

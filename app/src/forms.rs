@@ -1,0 +1,101 @@
+//! Form pieces shared by every page: field errors next to their fields, a form-level alert.
+
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+
+use crate::error::AppError;
+
+/// The error of an action's last run, if it failed.
+pub fn action_error<S>(action: ServerAction<S>) -> Signal<Option<AppError>>
+where
+    S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || action.value().get().and_then(Result::err))
+}
+
+/// Whether the action's last run succeeded.
+pub fn action_succeeded<S>(action: ServerAction<S>) -> Signal<bool>
+where
+    S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || matches!(action.value().get(), Some(Ok(_))))
+}
+
+/// A labelled input with its own error message underneath.
+#[component]
+pub fn Field(
+    label: &'static str,
+    name: &'static str,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(optional)] autocomplete: Option<&'static str>,
+    #[prop(optional, into)] value: Option<String>,
+    #[prop(optional)] hint: Option<&'static str>,
+    #[prop(default = true)] required: bool,
+    error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    let message = move || error.get().and_then(|e| e.field_message(name));
+    let id = format!("field-{name}");
+    view! {
+        <div class="field" class:has-error=move || message().is_some()>
+            <label for=id.clone()>{label}</label>
+            <input
+                id=id
+                name=name
+                type=kind
+                autocomplete=autocomplete
+                value=value
+                required=required
+                aria-invalid=move || message().is_some().then_some("true")
+            />
+            {hint.map(|h| view! { <p class="hint">{h}</p> })}
+            <FieldMessage error name/>
+        </div>
+    }
+}
+
+/// The message for one field, for inputs laid out by hand (checkbox groups, selects).
+#[component]
+pub fn FieldMessage(error: Signal<Option<AppError>>, name: &'static str) -> impl IntoView {
+    move || {
+        error
+            .get()
+            .and_then(|e| e.field_message(name))
+            .map(|m| view! { <p class="field-error" role="alert">{m}</p> })
+    }
+}
+
+/// The form-level message: what went wrong, or that it worked.
+#[component]
+pub fn FormAlert(
+    error: Signal<Option<AppError>>,
+    #[prop(optional)] success: Option<(Signal<bool>, &'static str)>,
+) -> impl IntoView {
+    move || {
+        if let Some(err) = error.get() {
+            Some(view! { <p class="alert alert-error" role="alert">{err.to_string()}</p> }.into_any())
+        } else {
+            success
+                .filter(|(done, _)| done.get())
+                .map(|(_, text)| view! { <p class="alert alert-ok" role="status">{text}</p> }.into_any())
+        }
+    }
+}
+
+/// How a failed page load reads to the user.
+pub fn error_view(errors: ArcRwSignal<leptos::error::Errors>) -> impl IntoView {
+    view! {
+        <div class="alert alert-error" role="alert">
+            <ul>
+                {move || {
+                    errors
+                        .get()
+                        .into_iter()
+                        .map(|(_, e)| view! { <li>{e.to_string()}</li> })
+                        .collect_view()
+                }}
+            </ul>
+        </div>
+    }
+}

@@ -1,0 +1,90 @@
+//! Herald's console: pages, server functions and the domain behind them.
+
+pub mod accounts;
+pub mod audit;
+pub mod error;
+pub mod forms;
+pub mod shell;
+#[cfg(feature = "ssr")]
+pub mod state;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::{path, SsrMode};
+
+use accounts::api::{LogIn, LogOut, SetUp};
+use accounts::model::SessionState;
+use error::AppError;
+use shell::{Area, ConsoleLayout, NotAvailableYet};
+
+/// The session as every page sees it, refreshed whenever someone signs in or out.
+#[derive(Clone, Copy)]
+pub struct Auth {
+    pub session: Resource<Result<SessionState, AppError>>,
+    pub log_in: ServerAction<LogIn>,
+    pub log_out: ServerAction<LogOut>,
+    pub set_up: ServerAction<SetUp>,
+}
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let log_in = ServerAction::<LogIn>::new();
+    let log_out = ServerAction::<LogOut>::new();
+    let set_up = ServerAction::<SetUp>::new();
+    let session = Resource::new(
+        move || (log_in.version().get(), log_out.version().get(), set_up.version().get()),
+        |_| accounts::api::get_session(),
+    );
+    provide_context(Auth {
+        session,
+        log_in,
+        log_out,
+        set_up,
+    });
+
+    let not_yet = |area: Area| move || view! { <NotAvailableYet area/> };
+    view! {
+        <Stylesheet id="leptos" href="/pkg/herald.css"/>
+        <Title formatter=|page: String| if page.is_empty() { "Herald".to_owned() } else { format!("{page} · Herald") }/>
+        <Router>
+            <Routes fallback=|| view! { <section class="page"><h1>"Page not found"</h1></section> }>
+                <Route path=path!("/setup") view=accounts::pages::SetupPage ssr=SsrMode::Async/>
+                <Route path=path!("/login") view=accounts::pages::LoginPage ssr=SsrMode::Async/>
+                <ParentRoute path=path!("") view=ConsoleLayout ssr=SsrMode::Async>
+                    <Route path=path!("") view=accounts::pages::DashboardPage/>
+                    <Route path=path!("account") view=accounts::pages::AccountPage/>
+                    <Route path=path!("users") view=accounts::pages::UsersPage/>
+                    <Route path=path!("settings") view=accounts::pages::SettingsPage/>
+                    <Route path=path!("audit") view=audit::pages::AuditPage/>
+                    <Route path=path!("signatures") view=not_yet(Area::Signatures)/>
+                    <Route path=path!("templates") view=not_yet(Area::Templates)/>
+                    <Route path=path!("review") view=not_yet(Area::Review)/>
+                    <Route path=path!("bulk") view=not_yet(Area::BulkSms)/>
+                    <Route path=path!("records") view=not_yet(Area::DeliveryRecords)/>
+                    <Route path=path!("statistics") view=not_yet(Area::Statistics)/>
+                    <Route path=path!("applications") view=not_yet(Area::Applications)/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

@@ -1,0 +1,249 @@
+//! The console frame: who may see which area, the navigation, and the guard around each page.
+
+use leptos::prelude::*;
+use leptos_router::components::{Outlet, Redirect, A};
+
+use crate::accounts::model::{CurrentUser, Organisation, Role, SessionState};
+use crate::forms::error_view;
+use crate::Auth;
+
+/// Every area of the console, in navigation order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Area {
+    Dashboard,
+    Signatures,
+    Templates,
+    Review,
+    BulkSms,
+    DeliveryRecords,
+    Statistics,
+    Applications,
+    Settings,
+    Users,
+    AuditLog,
+}
+
+impl Area {
+    pub const ALL: [Area; 11] = [
+        Area::Dashboard,
+        Area::Signatures,
+        Area::Templates,
+        Area::Review,
+        Area::BulkSms,
+        Area::DeliveryRecords,
+        Area::Statistics,
+        Area::Applications,
+        Area::Settings,
+        Area::Users,
+        Area::AuditLog,
+    ];
+
+    pub fn path(self) -> &'static str {
+        match self {
+            Area::Dashboard => "/",
+            Area::Signatures => "/signatures",
+            Area::Templates => "/templates",
+            Area::Review => "/review",
+            Area::BulkSms => "/bulk",
+            Area::DeliveryRecords => "/records",
+            Area::Statistics => "/statistics",
+            Area::Applications => "/applications",
+            Area::Settings => "/settings",
+            Area::Users => "/users",
+            Area::AuditLog => "/audit",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Area::Dashboard => "Dashboard",
+            Area::Signatures => "Signatures",
+            Area::Templates => "Templates",
+            Area::Review => "Review",
+            Area::BulkSms => "Bulk SMS",
+            Area::DeliveryRecords => "Delivery Records",
+            Area::Statistics => "Statistics",
+            Area::Applications => "Applications",
+            Area::Settings => "Settings",
+            Area::Users => "Users",
+            Area::AuditLog => "Audit log",
+        }
+    }
+
+    /// The roles that open this area; empty means every signed-in user.
+    pub fn roles(self) -> &'static [Role] {
+        match self {
+            Area::Dashboard => &[],
+            Area::Signatures | Area::Templates | Area::Applications => &[Role::Operator],
+            Area::Statistics => &[Role::Operator, Role::Marketer],
+            Area::BulkSms | Area::DeliveryRecords => &[Role::Marketer],
+            Area::Review | Area::Settings | Area::Users | Area::AuditLog => &[Role::Admin],
+        }
+    }
+
+    /// Areas whose features have not been built yet say so instead of showing anything made up.
+    pub fn available(self) -> bool {
+        matches!(self, Area::Dashboard | Area::Settings | Area::Users | Area::AuditLog)
+    }
+
+    pub fn open_to(self, user: &CurrentUser) -> bool {
+        self.roles().is_empty() || self.roles().iter().any(|r| user.has(*r))
+    }
+}
+
+/// The signed-in frame around every console page; sends everyone else to set-up or sign-in.
+#[component]
+pub fn ConsoleLayout() -> impl IntoView {
+    let auth = expect_context::<Auth>();
+    view! {
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            <ErrorBoundary fallback=error_view>
+                {move || Suspend::new(async move {
+                    auth.session.await.map(|state| match state {
+                        SessionState::NeedsSetup => view! { <Redirect path="/setup"/> }.into_any(),
+                        SessionState::SignedOut => view! { <Redirect path="/login"/> }.into_any(),
+                        SessionState::SignedIn { user, organisation } => {
+                            view! { <Frame user organisation/> }.into_any()
+                        }
+                    })
+                })}
+            </ErrorBoundary>
+        </Transition>
+    }
+}
+
+#[component]
+fn Frame(user: CurrentUser, organisation: Organisation) -> impl IntoView {
+    let auth = expect_context::<Auth>();
+    let nav_items = Area::ALL
+        .into_iter()
+        .filter(|area| area.open_to(&user))
+        .map(|area| {
+            view! {
+                <li>
+                    <A href=area.path() exact=true>
+                        {area.label()}
+                        {(!area.available()).then(|| view! { <span class="badge">"soon"</span> })}
+                    </A>
+                </li>
+            }
+        })
+        .collect_view();
+    let roles = user.roles.iter().map(|r| r.label()).collect::<Vec<_>>().join(", ");
+    view! {
+        <div class="console">
+            <header class="topbar">
+                <a class="brand" href="/">"Herald"</a>
+                <span class="org">{organisation.name}</span>
+                <details class="user-menu">
+                    <summary>
+                        <span class="user-name">{user.display_name.clone()}</span>
+                        <span class="user-roles">{roles}</span>
+                    </summary>
+                    <div class="user-menu-body">
+                        <p class="muted">{user.email.clone()}</p>
+                        <A href="/account">"Change password"</A>
+                        <ActionForm action=auth.log_out>
+                            <button type="submit" class="link">"Sign out"</button>
+                        </ActionForm>
+                    </div>
+                </details>
+            </header>
+            <nav class="sidenav" aria-label="Console">
+                <ul>{nav_items}</ul>
+            </nav>
+            <main class="content">
+                <Outlet/>
+            </main>
+        </div>
+    }
+}
+
+/// Renders the page only for users whose roles open its area; the server functions behind the
+/// page check again, so this guard is for the reader, not for security.
+#[component]
+pub fn Guard(area: Area, children: ChildrenFn) -> impl IntoView {
+    let auth = expect_context::<Auth>();
+    let children = StoredValue::new(children);
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match auth.session.await {
+                    Ok(SessionState::SignedIn { user, .. }) if area.open_to(&user) => {
+                        children.with_value(|c| c()).into_any()
+                    }
+                    Ok(SessionState::SignedIn { .. }) => view! { <Forbidden/> }.into_any(),
+                    _ => ().into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Forbidden() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(axum::http::StatusCode::FORBIDDEN);
+    }
+    view! {
+        <section class="page">
+            <h1>"No access"</h1>
+            <p>"Your roles do not include this area. Ask an admin if you need it."</p>
+        </section>
+    }
+}
+
+/// An area that exists in the navigation but whose features are still to come.
+#[component]
+pub fn NotAvailableYet(area: Area) -> impl IntoView {
+    view! {
+        <Guard area>
+            <section class="page">
+                <h1>{area.label()}</h1>
+                <p class="empty">{format!("{} is not available yet.", area.label())}</p>
+            </section>
+        </Guard>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::accounts::model::Roles;
+
+    fn user(roles: Vec<Role>) -> CurrentUser {
+        CurrentUser {
+            id: 1,
+            email: "u@example.com".into(),
+            display_name: "U".into(),
+            roles: Roles::new(roles).unwrap(),
+        }
+    }
+
+    fn open(roles: Vec<Role>) -> Vec<Area> {
+        let user = user(roles);
+        Area::ALL.into_iter().filter(|a| a.open_to(&user)).collect()
+    }
+
+    #[test]
+    fn each_role_opens_exactly_its_areas() {
+        assert_eq!(
+            open(vec![Role::Operator]),
+            vec![Area::Dashboard, Area::Signatures, Area::Templates, Area::Statistics, Area::Applications]
+        );
+        assert_eq!(
+            open(vec![Role::Marketer]),
+            vec![Area::Dashboard, Area::BulkSms, Area::DeliveryRecords, Area::Statistics]
+        );
+        assert_eq!(
+            open(vec![Role::Admin]),
+            vec![Area::Dashboard, Area::Review, Area::Settings, Area::Users, Area::AuditLog]
+        );
+    }
+
+    #[test]
+    fn several_roles_open_the_union() {
+        assert_eq!(open(vec![Role::Admin, Role::Operator, Role::Marketer]), Area::ALL.to_vec());
+    }
+}

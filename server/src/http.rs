@@ -1,0 +1,126 @@
+//! Cross-cutting HTTP concerns: client address, cross-site refusal, panics, health probes.
+
+use std::any::Any;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use app::error::AppError;
+use app::state::{AppState, ClientIp};
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use tower_http::catch_panic::CatchPanicLayer;
+
+/// Records who is calling, for audit records and sign-in throttling.
+pub async fn client_ip(trust_proxy: bool, mut request: Request, next: Next) -> Response {
+    let forwarded = trust_proxy
+        .then(|| request.headers().get("x-forwarded-for"))
+        .flatten()
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty());
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip().to_string());
+    let ip = forwarded.or(peer).unwrap_or_else(|| "unknown".to_owned());
+    request.extensions_mut().insert(ClientIp(ip));
+    next.run(request).await
+}
+
+/// Refuses state-changing requests that a browser sent from another site. Browsers always send
+/// Origin (or Sec-Fetch-Site) on cross-site POSTs; clients without either are not browsers and
+/// carry no victim's cookie.
+pub async fn same_origin_only(request: Request, next: Next) -> Response {
+    if is_cross_site(&request) {
+        tracing::warn!(path = %request.uri().path(), "refused cross-site request");
+        return AppError::CrossSite.into_response();
+    }
+    next.run(request).await
+}
+
+fn is_cross_site(request: &Request) -> bool {
+    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return false;
+    }
+    let headers = request.headers();
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        Some(origin) => {
+            let origin_host = origin.split_once("://").map(|(_, rest)| rest);
+            origin_host.is_none() || origin_host != host
+        }
+        None => headers
+            .get("sec-fetch-site")
+            .is_some_and(|v| v.as_bytes() == b"cross-site"),
+    }
+}
+
+/// A panic in one request answers 500 with an id to quote; the server carries on.
+pub fn catch_panics<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
+    router.layer(CatchPanicLayer::custom(|panic: Box<dyn Any + Send + 'static>| {
+        let message = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or("non-text panic payload");
+        let error = AppError::internal(format!("panic: {message}"));
+        let mut response = error.into_response();
+        *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+        response
+    }))
+}
+
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    let check = sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(&state.pool);
+    match tokio::time::timeout(Duration::from_secs(2), check).await {
+        Ok(Ok(_)) => (StatusCode::OK, "ready").into_response(),
+        Ok(Err(err)) => {
+            tracing::warn!("readiness: database error: {err}");
+            (StatusCode::SERVICE_UNAVAILABLE, Body::from("database unreachable")).into_response()
+        }
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, Body::from("database timeout")).into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn post(headers: &[(&str, &str)]) -> Request {
+        let mut builder = Request::builder().method(Method::POST).uri("/api/log_in");
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        builder.body(Body::empty()).unwrap()
+    }
+
+    #[test]
+    fn same_site_posts_pass_and_foreign_ones_do_not() {
+        assert!(!is_cross_site(&post(&[("host", "127.0.0.1:3000"), ("origin", "http://127.0.0.1:3000")])));
+        assert!(is_cross_site(&post(&[("host", "127.0.0.1:3000"), ("origin", "http://evil.example")])));
+        assert!(is_cross_site(&post(&[("host", "127.0.0.1:3000"), ("origin", "null")])));
+        assert!(is_cross_site(&post(&[("host", "127.0.0.1:3000"), ("sec-fetch-site", "cross-site")])));
+        assert!(!is_cross_site(&post(&[("host", "127.0.0.1:3000"), ("sec-fetch-site", "same-origin")])));
+        assert!(!is_cross_site(&post(&[("host", "127.0.0.1:3000")])));
+    }
+
+    #[test]
+    fn reads_are_never_refused() {
+        let request = Request::builder()
+            .method(Method::GET)
+            .uri("/")
+            .header("origin", "http://evil.example")
+            .body(Body::empty())
+            .unwrap();
+        assert!(!is_cross_site(&request));
+    }
+}

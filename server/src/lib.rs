@@ -1,0 +1,141 @@
+//! The `herald` server: start-up, routing and the command line. Features live in `app`.
+
+pub mod cli;
+pub mod config;
+pub mod http;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use app::state::AppState;
+use app::{shell, App};
+use axum::routing::get;
+use axum::Router;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+use tower_sessions_sqlx_store::PostgresStore;
+
+use config::{DatabaseConfig, ServeConfig};
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
+
+pub async fn connect(config: &DatabaseConfig) -> Result<PgPool, sqlx::Error> {
+    PgPoolOptions::new()
+        .max_connections(config.db_max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect(&config.database_url)
+        .await
+}
+
+/// Brings the schema up to date: Herald's migrations and the session store's table.
+pub async fn migrate(pool: &PgPool) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    MIGRATOR.run(pool).await?;
+    PostgresStore::new(pool.clone()).migrate().await?;
+    Ok(())
+}
+
+pub fn leptos_options(config: &ServeConfig) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name("herald")
+        .site_root(config.site_root.as_str())
+        .site_pkg_dir("pkg")
+        .site_addr(config.addr)
+        .build()
+}
+
+/// Everything the server answers, with its middleware. Used by `serve` and by the tests.
+pub fn router(state: AppState, config: &ServeConfig) -> Router {
+    let store = PostgresStore::new(state.pool.clone());
+    let sessions = SessionManagerLayer::new(store)
+        .with_name("herald_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(config.cookie_secure)
+        .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::hours(
+            config.session_hours,
+        )));
+
+    let routes = generate_route_list(App);
+    let context_state = state.clone();
+    let console = Router::new()
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(context_state.clone()),
+            {
+                let options = state.leptos_options.clone();
+                move || shell(options.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn(http::same_origin_only))
+        .layer(sessions);
+
+    let trust_proxy = config.trust_proxy;
+    let router = Router::new()
+        .route("/healthz", get(http::healthz))
+        .route("/readyz", get(http::readyz))
+        .merge(console)
+        .layer(axum::middleware::from_fn(move |req, next| http::client_ip(trust_proxy, req, next)))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state);
+    http::catch_panics(router)
+}
+
+/// Serves until SIGTERM or Ctrl-C, then finishes the requests in flight.
+pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let pool = connect(&config.database).await?;
+    migrate(&pool).await?;
+    spawn_session_cleanup(pool.clone());
+    let state = AppState {
+        pool,
+        leptos_options: leptos_options(&config),
+    };
+    let listener = TcpListener::bind(config.addr).await?;
+    tracing::info!("Herald console on http://{}", listener.local_addr()?);
+    axum::serve(
+        listener,
+        router(state, &config).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
+    tracing::info!("shut down cleanly");
+    Ok(())
+}
+
+fn spawn_session_cleanup(pool: PgPool) {
+    use tower_sessions::ExpiredDeletion;
+    tokio::spawn(async move {
+        let store = PostgresStore::new(pool);
+        if let Err(err) = store.continuously_delete_expired(Duration::from_secs(3600)).await {
+            tracing::error!("expired-session cleanup stopped: {err}");
+        }
+    });
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::error!("cannot listen for SIGTERM: {err}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutdown requested; finishing requests in flight");
+}

@@ -1,0 +1,120 @@
+//! Spawns Herald on a random port against the per-test database `#[sqlx::test]` provides.
+
+#![allow(dead_code)] // each test file uses its own subset
+
+use std::net::SocketAddr;
+
+use app::state::AppState;
+use herald::config::{DatabaseConfig, ServeConfig};
+use reqwest::StatusCode;
+use serde_json::Value;
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+pub const ADMIN_PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub base: String,
+    pub pool: PgPool,
+}
+
+pub async fn spawn(pool: PgPool) -> TestApp {
+    herald::migrate(&pool).await.expect("migrate");
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let config = ServeConfig {
+        database: DatabaseConfig {
+            database_url: String::new(),
+            db_max_connections: 5,
+        },
+        addr,
+        site_root: "target/site".into(),
+        cookie_secure: false,
+        session_hours: 12,
+        trust_proxy: false,
+    };
+    let state = AppState {
+        pool: pool.clone(),
+        leptos_options: herald::leptos_options(&config),
+    };
+    let router = herald::router(state, &config);
+    tokio::spawn(async move {
+        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .await
+            .expect("serve");
+    });
+    TestApp {
+        base: format!("http://{addr}"),
+        pool,
+    }
+}
+
+/// A browser-like client: its own cookie jar, so each one is a separate session.
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+impl TestApp {
+    /// Calls a server function the way a hydrated page does (form-encoded in, JSON out).
+    pub async fn call(&self, client: &reqwest::Client, function: &str, form: &[(&str, &str)]) -> (StatusCode, Value) {
+        let response = client
+            .post(format!("{}/api/{function}", self.base))
+            .form(form)
+            .send()
+            .await
+            .expect("request");
+        let status = response.status();
+        let text = response.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, body)
+    }
+
+    /// First-run set-up through the console's own server function; returns the admin's client.
+    pub async fn set_up(&self) -> reqwest::Client {
+        let admin = browser();
+        let (status, body) = self
+            .call(
+                &admin,
+                "set_up",
+                &[
+                    ("org_name", "Acme Retail"),
+                    ("account_type", "organisation"),
+                    ("verified", "on"),
+                    ("email", ADMIN_EMAIL),
+                    ("display_name", "Ada Admin"),
+                    ("password", ADMIN_PASSWORD),
+                    ("password_confirm", ADMIN_PASSWORD),
+                ],
+            )
+            .await;
+        assert!(status.is_success() || status.is_redirection(), "set-up failed: {status} {body}");
+        admin
+    }
+
+    pub async fn create_user(&self, admin: &reqwest::Client, email: &str, password: &str, roles: &[&str]) {
+        let mut form = vec![("email", email), ("display_name", email), ("password", password)];
+        let names: Vec<String> = roles.iter().map(|r| format!("role_{r}")).collect();
+        form.extend(names.iter().map(|n| (n.as_str(), "on")));
+        let (status, body) = self.call(admin, "create_user", &form).await;
+        assert!(status.is_success(), "create_user failed: {status} {body}");
+    }
+
+    pub async fn log_in(&self, email: &str, password: &str) -> (reqwest::Client, StatusCode, Value) {
+        let client = browser();
+        let (status, body) = self.call(&client, "log_in", &[("email", email), ("password", password)]).await;
+        (client, status, body)
+    }
+
+    pub async fn user_id(&self, email: &str) -> i64 {
+        sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_one(&self.pool)
+            .await
+            .expect("user id")
+    }
+}
