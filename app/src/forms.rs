@@ -74,11 +74,14 @@ pub fn FormAlert(
 ) -> impl IntoView {
     move || {
         if let Some(err) = error.get() {
-            Some(view! { <p class="alert alert-error" role="alert">{err.to_string()}</p> }.into_any())
+            Some(
+                view! { <p class="alert alert-error" role="alert">{err.to_string()}</p> }
+                    .into_any(),
+            )
         } else {
-            success
-                .filter(|(done, _)| done.get())
-                .map(|(_, text)| view! { <p class="alert alert-ok" role="status">{text}</p> }.into_any())
+            success.filter(|(done, _)| done.get()).map(|(_, text)| {
+                view! { <p class="alert alert-ok" role="status">{text}</p> }.into_any()
+            })
         }
     }
 }

@@ -9,8 +9,10 @@ pub mod shell;
 pub mod state;
 
 use leptos::prelude::*;
+use leptos::server::ServerActionError;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::hooks::use_query_map;
 use leptos_router::{path, SsrMode};
 
 use accounts::api::{LogIn, LogOut, SetUp};
@@ -48,11 +50,36 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/herald.css"/>
+        <Title formatter=|page: String| if page.is_empty() { "Herald".to_owned() } else { format!("{page} · Herald") }/>
+        <Router>
+            <Console/>
+        </Router>
+    }
+}
+
+/// The routes, and the session shared by every page.
+#[component]
+fn Console() -> impl IntoView {
+    // A form posted before hydration comes back with its error in the URL. `Routes` hands that
+    // error to actions created after it; the session actions are created before it, so they
+    // receive it here.
+    let query = use_query_map().get_untracked();
+    if let (Some(err), Some(path)) = (query.get("__err"), query.get("__path")) {
+        provide_context(ServerActionError::new(&path, &err));
+    }
     let log_in = ServerAction::<LogIn>::new();
     let log_out = ServerAction::<LogOut>::new();
     let set_up = ServerAction::<SetUp>::new();
     let session = Resource::new(
-        move || (log_in.version().get(), log_out.version().get(), set_up.version().get()),
+        move || {
+            (
+                log_in.version().get(),
+                log_out.version().get(),
+                set_up.version().get(),
+            )
+        },
         |_| accounts::api::get_session(),
     );
     provide_context(Auth {
@@ -64,27 +91,23 @@ pub fn App() -> impl IntoView {
 
     let not_yet = |area: Area| move || view! { <NotAvailableYet area/> };
     view! {
-        <Stylesheet id="leptos" href="/pkg/herald.css"/>
-        <Title formatter=|page: String| if page.is_empty() { "Herald".to_owned() } else { format!("{page} · Herald") }/>
-        <Router>
-            <Routes fallback=|| view! { <section class="page"><h1>"Page not found"</h1></section> }>
-                <Route path=path!("/setup") view=accounts::pages::SetupPage ssr=SsrMode::Async/>
-                <Route path=path!("/login") view=accounts::pages::LoginPage ssr=SsrMode::Async/>
-                <ParentRoute path=path!("") view=ConsoleLayout ssr=SsrMode::Async>
-                    <Route path=path!("") view=accounts::pages::DashboardPage/>
-                    <Route path=path!("account") view=accounts::pages::AccountPage/>
-                    <Route path=path!("users") view=accounts::pages::UsersPage/>
-                    <Route path=path!("settings") view=accounts::pages::SettingsPage/>
-                    <Route path=path!("audit") view=audit::pages::AuditPage/>
-                    <Route path=path!("signatures") view=not_yet(Area::Signatures)/>
-                    <Route path=path!("templates") view=not_yet(Area::Templates)/>
-                    <Route path=path!("review") view=not_yet(Area::Review)/>
-                    <Route path=path!("bulk") view=not_yet(Area::BulkSms)/>
-                    <Route path=path!("records") view=not_yet(Area::DeliveryRecords)/>
-                    <Route path=path!("statistics") view=not_yet(Area::Statistics)/>
-                    <Route path=path!("applications") view=not_yet(Area::Applications)/>
-                </ParentRoute>
-            </Routes>
-        </Router>
+        <Routes fallback=|| view! { <section class="page"><h1>"Page not found"</h1></section> }>
+            <Route path=path!("/setup") view=accounts::pages::SetupPage ssr=SsrMode::Async/>
+            <Route path=path!("/login") view=accounts::pages::LoginPage ssr=SsrMode::Async/>
+            <ParentRoute path=path!("") view=ConsoleLayout ssr=SsrMode::Async>
+                <Route path=path!("") view=accounts::pages::DashboardPage/>
+                <Route path=path!("account") view=accounts::pages::AccountPage/>
+                <Route path=path!("users") view=accounts::pages::UsersPage/>
+                <Route path=path!("settings") view=accounts::pages::SettingsPage/>
+                <Route path=path!("audit") view=audit::pages::AuditPage/>
+                <Route path=path!("signatures") view=not_yet(Area::Signatures)/>
+                <Route path=path!("templates") view=not_yet(Area::Templates)/>
+                <Route path=path!("review") view=not_yet(Area::Review)/>
+                <Route path=path!("bulk") view=not_yet(Area::BulkSms)/>
+                <Route path=path!("records") view=not_yet(Area::DeliveryRecords)/>
+                <Route path=path!("statistics") view=not_yet(Area::Statistics)/>
+                <Route path=path!("applications") view=not_yet(Area::Applications)/>
+            </ParentRoute>
+        </Routes>
     }
 }

@@ -83,7 +83,10 @@ impl Area {
 
     /// Areas whose features have not been built yet say so instead of showing anything made up.
     pub fn available(self) -> bool {
-        matches!(self, Area::Dashboard | Area::Settings | Area::Users | Area::AuditLog)
+        matches!(
+            self,
+            Area::Dashboard | Area::Settings | Area::Users | Area::AuditLog
+        )
     }
 
     pub fn open_to(self, user: &CurrentUser) -> bool {
@@ -129,7 +132,12 @@ fn Frame(user: CurrentUser, organisation: Organisation) -> impl IntoView {
             }
         })
         .collect_view();
-    let roles = user.roles.iter().map(|r| r.label()).collect::<Vec<_>>().join(", ");
+    let roles = user
+        .roles
+        .iter()
+        .map(|r| r.label())
+        .collect::<Vec<_>>()
+        .join(", ");
     view! {
         <div class="console">
             <header class="topbar">
@@ -230,20 +238,40 @@ mod tests {
     fn each_role_opens_exactly_its_areas() {
         assert_eq!(
             open(vec![Role::Operator]),
-            vec![Area::Dashboard, Area::Signatures, Area::Templates, Area::Statistics, Area::Applications]
+            vec![
+                Area::Dashboard,
+                Area::Signatures,
+                Area::Templates,
+                Area::Statistics,
+                Area::Applications
+            ]
         );
         assert_eq!(
             open(vec![Role::Marketer]),
-            vec![Area::Dashboard, Area::BulkSms, Area::DeliveryRecords, Area::Statistics]
+            vec![
+                Area::Dashboard,
+                Area::BulkSms,
+                Area::DeliveryRecords,
+                Area::Statistics
+            ]
         );
         assert_eq!(
             open(vec![Role::Admin]),
-            vec![Area::Dashboard, Area::Review, Area::Settings, Area::Users, Area::AuditLog]
+            vec![
+                Area::Dashboard,
+                Area::Review,
+                Area::Settings,
+                Area::Users,
+                Area::AuditLog
+            ]
         );
     }
 
     #[test]
     fn several_roles_open_the_union() {
-        assert_eq!(open(vec![Role::Admin, Role::Operator, Role::Marketer]), Area::ALL.to_vec());
+        assert_eq!(
+            open(vec![Role::Admin, Role::Operator, Role::Marketer]),
+            Area::ALL.to_vec()
+        );
     }
 }

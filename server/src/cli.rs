@@ -50,7 +50,9 @@ pub struct CreateAdmin {
     pub verified: bool,
 }
 
-pub async fn create_admin(args: CreateAdmin) -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
+pub async fn create_admin(
+    args: CreateAdmin,
+) -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
     let mut password = String::new();
     std::io::stdin().read_to_string(&mut password)?;
     let password = password.trim_end_matches(['\r', '\n']);
@@ -67,7 +69,8 @@ pub async fn create_admin(args: CreateAdmin) -> Result<String, Box<dyn std::erro
     let organisation = match &args.org_name {
         Some(name) => Some(OrganisationInput {
             name: Label::parse("org-name", name, 100).map_err(explain)?,
-            account_type: AccountType::parse("account-type", &args.account_type).map_err(explain)?,
+            account_type: AccountType::parse("account-type", &args.account_type)
+                .map_err(explain)?,
             verified: args.verified,
         }),
         None => None,

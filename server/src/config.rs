@@ -43,9 +43,20 @@ pub struct ServeConfig {
 #[derive(Debug, Clone, Args)]
 pub struct LogConfig {
     /// tracing filter, e.g. `info` or `herald=debug,sqlx=warn`.
-    #[arg(long = "log", env = "HERALD_LOG", default_value = "info", global = true)]
+    #[arg(
+        long = "log",
+        env = "HERALD_LOG",
+        default_value = "info",
+        global = true
+    )]
     pub filter: String,
-    #[arg(long, env = "HERALD_LOG_FORMAT", value_enum, default_value = "text", global = true)]
+    #[arg(
+        long,
+        env = "HERALD_LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
     pub log_format: LogFormat,
 }
 

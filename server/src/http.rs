@@ -44,7 +44,10 @@ pub async fn same_origin_only(request: Request, next: Next) -> Response {
 }
 
 fn is_cross_site(request: &Request) -> bool {
-    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+    if matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) {
         return false;
     }
     let headers = request.headers();
@@ -62,17 +65,19 @@ fn is_cross_site(request: &Request) -> bool {
 
 /// A panic in one request answers 500 with an id to quote; the server carries on.
 pub fn catch_panics<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
-    router.layer(CatchPanicLayer::custom(|panic: Box<dyn Any + Send + 'static>| {
-        let message = panic
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| panic.downcast_ref::<&str>().copied())
-            .unwrap_or("non-text panic payload");
-        let error = AppError::internal(format!("panic: {message}"));
-        let mut response = error.into_response();
-        *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-        response
-    }))
+    router.layer(CatchPanicLayer::custom(
+        |panic: Box<dyn Any + Send + 'static>| {
+            let message = panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("non-text panic payload");
+            let error = AppError::internal(format!("panic: {message}"));
+            let mut response = error.into_response();
+            *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+            response
+        },
+    ))
 }
 
 pub async fn healthz() -> &'static str {
@@ -85,9 +90,17 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         Ok(Ok(_)) => (StatusCode::OK, "ready").into_response(),
         Ok(Err(err)) => {
             tracing::warn!("readiness: database error: {err}");
-            (StatusCode::SERVICE_UNAVAILABLE, Body::from("database unreachable")).into_response()
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Body::from("database unreachable"),
+            )
+                .into_response()
         }
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, Body::from("database timeout")).into_response(),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Body::from("database timeout"),
+        )
+            .into_response(),
     }
 }
 
@@ -105,11 +118,26 @@ mod tests {
 
     #[test]
     fn same_site_posts_pass_and_foreign_ones_do_not() {
-        assert!(!is_cross_site(&post(&[("host", "127.0.0.1:3000"), ("origin", "http://127.0.0.1:3000")])));
-        assert!(is_cross_site(&post(&[("host", "127.0.0.1:3000"), ("origin", "http://evil.example")])));
-        assert!(is_cross_site(&post(&[("host", "127.0.0.1:3000"), ("origin", "null")])));
-        assert!(is_cross_site(&post(&[("host", "127.0.0.1:3000"), ("sec-fetch-site", "cross-site")])));
-        assert!(!is_cross_site(&post(&[("host", "127.0.0.1:3000"), ("sec-fetch-site", "same-origin")])));
+        assert!(!is_cross_site(&post(&[
+            ("host", "127.0.0.1:3000"),
+            ("origin", "http://127.0.0.1:3000")
+        ])));
+        assert!(is_cross_site(&post(&[
+            ("host", "127.0.0.1:3000"),
+            ("origin", "http://evil.example")
+        ])));
+        assert!(is_cross_site(&post(&[
+            ("host", "127.0.0.1:3000"),
+            ("origin", "null")
+        ])));
+        assert!(is_cross_site(&post(&[
+            ("host", "127.0.0.1:3000"),
+            ("sec-fetch-site", "cross-site")
+        ])));
+        assert!(!is_cross_site(&post(&[
+            ("host", "127.0.0.1:3000"),
+            ("sec-fetch-site", "same-origin")
+        ])));
         assert!(!is_cross_site(&post(&[("host", "127.0.0.1:3000")])));
     }
 

@@ -56,9 +56,9 @@ pub fn router(state: AppState, config: &ServeConfig) -> Router {
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(config.cookie_secure)
-        .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::hours(
-            config.session_hours,
-        )));
+        .with_expiry(Expiry::OnInactivity(
+            tower_sessions::cookie::time::Duration::hours(config.session_hours),
+        ));
 
     let routes = generate_route_list(App);
     let context_state = state.clone();
@@ -81,7 +81,9 @@ pub fn router(state: AppState, config: &ServeConfig) -> Router {
         .route("/healthz", get(http::healthz))
         .route("/readyz", get(http::readyz))
         .merge(console)
-        .layer(axum::middleware::from_fn(move |req, next| http::client_ip(trust_proxy, req, next)))
+        .layer(axum::middleware::from_fn(move |req, next| {
+            http::client_ip(trust_proxy, req, next)
+        }))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state);
     http::catch_panics(router)
@@ -112,7 +114,10 @@ fn spawn_session_cleanup(pool: PgPool) {
     use tower_sessions::ExpiredDeletion;
     tokio::spawn(async move {
         let store = PostgresStore::new(pool);
-        if let Err(err) = store.continuously_delete_expired(Duration::from_secs(3600)).await {
+        if let Err(err) = store
+            .continuously_delete_expired(Duration::from_secs(3600))
+            .await
+        {
             tracing::error!("expired-session cleanup stopped: {err}");
         }
     });

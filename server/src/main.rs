@@ -8,12 +8,14 @@ async fn main() -> std::process::ExitCode {
     init_tracing(&cli.log);
     let outcome = match cli.command {
         Command::Serve(config) => herald::serve(config).await.map(|()| None),
-        Command::Migrate(database) => async {
-            let pool = herald::connect(&database).await?;
-            herald::migrate(&pool).await?;
-            Ok(Some("migrations applied".to_owned()))
+        Command::Migrate(database) => {
+            async {
+                let pool = herald::connect(&database).await?;
+                herald::migrate(&pool).await?;
+                Ok(Some("migrations applied".to_owned()))
+            }
+            .await
         }
-        .await,
         Command::CreateAdmin(args) => herald::cli::create_admin(args).await.map(Some),
     };
     match outcome {

@@ -42,7 +42,10 @@ async fn first_run_offers_setup_once_and_signs_the_admin_in(pool: PgPool) {
         )
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&app.pool).await.unwrap();
+    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(users, 1);
 }
 
@@ -70,8 +73,20 @@ async fn setup_reports_every_bad_field_and_stores_nothing(pool: PgPool) {
         .iter()
         .map(|f| f["field"].as_str().unwrap())
         .collect();
-    assert_eq!(fields, ["org_name", "account_type", "email", "password", "password_confirm"]);
-    let organisations: i64 = sqlx::query_scalar("SELECT count(*) FROM organisation").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(
+        fields,
+        [
+            "org_name",
+            "account_type",
+            "email",
+            "password",
+            "password_confirm"
+        ]
+    );
+    let organisations: i64 = sqlx::query_scalar("SELECT count(*) FROM organisation")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(organisations, 0);
 }
 
@@ -80,7 +95,8 @@ async fn wrong_password_and_unknown_account_get_the_same_answer(pool: PgPool) {
     let app = spawn(pool).await;
     app.set_up().await;
     let (_, wrong_status, wrong_body) = app.log_in(ADMIN_EMAIL, "not the password").await;
-    let (_, unknown_status, unknown_body) = app.log_in("nobody@example.com", "not the password").await;
+    let (_, unknown_status, unknown_body) =
+        app.log_in("nobody@example.com", "not the password").await;
     assert_eq!(wrong_status, StatusCode::UNAUTHORIZED);
     assert_eq!(wrong_status, unknown_status);
     assert_eq!(wrong_body, unknown_body);
@@ -100,7 +116,10 @@ async fn repeated_failures_throttle_the_account_even_for_the_right_password(pool
     assert!(body["Throttled"]["retry_after_minutes"].as_i64().unwrap() >= 1);
     // Another account from another address is unaffected... but all tests share 127.0.0.1,
     // so only the per-account limit is exercised here; the per-address limit is larger.
-    let failures: i64 = sqlx::query_scalar("SELECT count(*) FROM login_failures").fetch_one(&app.pool).await.unwrap();
+    let failures: i64 = sqlx::query_scalar("SELECT count(*) FROM login_failures")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(failures, 5);
 }
 
@@ -110,9 +129,19 @@ async fn signing_in_issues_a_new_session_id(pool: PgPool) {
     app.set_up().await;
     let client = browser();
     // A session that exists before sign-in (as a planted one would).
-    let before = client.get(format!("{}/login", app.base)).send().await.unwrap();
+    let before = client
+        .get(format!("{}/login", app.base))
+        .send()
+        .await
+        .unwrap();
     assert!(before.status().is_success());
-    let (status, _) = app.call(&client, "log_in", &[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)]).await;
+    let (status, _) = app
+        .call(
+            &client,
+            "log_in",
+            &[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)],
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     let response = client
         .post(format!("{}/api/log_in", app.base))
@@ -129,16 +158,24 @@ async fn signing_in_issues_a_new_session_id(pool: PgPool) {
         .expect("sign-in sets the session cookie");
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
-    let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM tower_sessions.session").fetch_one(&app.pool).await.unwrap();
-    assert_eq!(sessions, 2, "the set-up session and the latest sign-in; the earlier id was replaced");
+    let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM tower_sessions.session")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        sessions, 2,
+        "the set-up session and the latest sign-in; the earlier id was replaced"
+    );
 }
 
 #[sqlx::test(migrator = "herald::MIGRATOR")]
 async fn every_server_function_checks_roles_on_the_server(pool: PgPool) {
     let app = spawn(pool).await;
     let admin = app.set_up().await;
-    app.create_user(&admin, OPERATOR, PASSWORD, &["operator"]).await;
-    app.create_user(&admin, MARKETER, PASSWORD, &["marketer"]).await;
+    app.create_user(&admin, OPERATOR, PASSWORD, &["operator"])
+        .await;
+    app.create_user(&admin, MARKETER, PASSWORD, &["marketer"])
+        .await;
     let (operator, status, _) = app.log_in(OPERATOR, PASSWORD).await;
     assert_eq!(status, StatusCode::OK);
     let (marketer, _, _) = app.log_in(MARKETER, PASSWORD).await;
@@ -146,9 +183,23 @@ async fn every_server_function_checks_roles_on_the_server(pool: PgPool) {
 
     let admin_only: [(&str, Vec<(&str, &str)>); 6] = [
         ("list_users", vec![]),
-        ("create_user", vec![("email", "x@example.com"), ("display_name", "X"), ("password", PASSWORD), ("role_admin", "on")]),
-        ("update_user_roles", vec![("user_id", "1"), ("role_operator", "on")]),
-        ("set_user_disabled", vec![("user_id", "1"), ("disabled", "true")]),
+        (
+            "create_user",
+            vec![
+                ("email", "x@example.com"),
+                ("display_name", "X"),
+                ("password", PASSWORD),
+                ("role_admin", "on"),
+            ],
+        ),
+        (
+            "update_user_roles",
+            vec![("user_id", "1"), ("role_operator", "on")],
+        ),
+        (
+            "set_user_disabled",
+            vec![("user_id", "1"), ("disabled", "true")],
+        ),
         ("reset_user_password", vec![("user_id", "1")]),
         ("list_audit", vec![]),
     ];
@@ -165,10 +216,12 @@ async fn every_server_function_checks_roles_on_the_server(pool: PgPool) {
     let (status, _) = app.call(&admin, "list_users", &[]).await;
     assert_eq!(status, StatusCode::OK);
     // Nothing the refused calls asked for happened.
-    let admins: i64 = sqlx::query_scalar("SELECT count(*) FROM users WHERE 'admin' = ANY(roles) AND disabled_at IS NULL")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let admins: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM users WHERE 'admin' = ANY(roles) AND disabled_at IS NULL",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
     assert_eq!(admins, 1);
 }
 
@@ -179,7 +232,12 @@ async fn cross_site_posts_are_refused(pool: PgPool) {
     let response = admin
         .post(format!("{}/api/create_user", app.base))
         .header("origin", "http://evil.example")
-        .form(&[("email", "x@example.com"), ("display_name", "X"), ("password", PASSWORD), ("role_admin", "on")])
+        .form(&[
+            ("email", "x@example.com"),
+            ("display_name", "X"),
+            ("password", PASSWORD),
+            ("role_admin", "on"),
+        ])
         .send()
         .await
         .unwrap();
@@ -191,7 +249,10 @@ async fn cross_site_posts_are_refused(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(same_site.status(), StatusCode::OK);
-    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&app.pool).await.unwrap();
+    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(users, 1);
 }
 
@@ -199,18 +260,34 @@ async fn cross_site_posts_are_refused(pool: PgPool) {
 async fn disabling_a_user_ends_their_sessions_and_blocks_sign_in(pool: PgPool) {
     let app = spawn(pool).await;
     let admin = app.set_up().await;
-    app.create_user(&admin, OPERATOR, PASSWORD, &["operator"]).await;
+    app.create_user(&admin, OPERATOR, PASSWORD, &["operator"])
+        .await;
     let (operator, _, _) = app.log_in(OPERATOR, PASSWORD).await;
     let id = app.user_id(OPERATOR).await.to_string();
 
-    let (status, _) = app.call(&admin, "set_user_disabled", &[("user_id", &id), ("disabled", "true")]).await;
+    let (status, _) = app
+        .call(
+            &admin,
+            "set_user_disabled",
+            &[("user_id", &id), ("disabled", "true")],
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     let (_, body) = app.call(&operator, "get_session", &[]).await;
     assert_eq!(body, json!("SignedOut"));
     let (_, status, body) = app.log_in(OPERATOR, PASSWORD).await;
-    assert_eq!((status, body), (StatusCode::UNAUTHORIZED, json!("BadCredentials")));
+    assert_eq!(
+        (status, body),
+        (StatusCode::UNAUTHORIZED, json!("BadCredentials"))
+    );
 
-    let (status, _) = app.call(&admin, "set_user_disabled", &[("user_id", &id), ("disabled", "false")]).await;
+    let (status, _) = app
+        .call(
+            &admin,
+            "set_user_disabled",
+            &[("user_id", &id), ("disabled", "false")],
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     let (_, status, _) = app.log_in(OPERATOR, PASSWORD).await;
     assert_eq!(status, StatusCode::OK);
@@ -221,31 +298,60 @@ async fn the_last_admin_cannot_be_demoted_or_disabled(pool: PgPool) {
     let app = spawn(pool).await;
     let admin = app.set_up().await;
     let admin_id = app.user_id(ADMIN_EMAIL).await.to_string();
-    let (status, body) = app.call(&admin, "update_user_roles", &[("user_id", &admin_id), ("role_operator", "on")]).await;
+    let (status, body) = app
+        .call(
+            &admin,
+            "update_user_roles",
+            &[("user_id", &admin_id), ("role_operator", "on")],
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    let (status, _) = app.call(&admin, "set_user_disabled", &[("user_id", &admin_id), ("disabled", "true")]).await;
+    let (status, _) = app
+        .call(
+            &admin,
+            "set_user_disabled",
+            &[("user_id", &admin_id), ("disabled", "true")],
+        )
+        .await;
     assert_eq!(status, StatusCode::CONFLICT);
 
     // With a second admin, the first may step down.
-    app.create_user(&admin, "second@example.com", PASSWORD, &["admin"]).await;
-    let (status, _) = app.call(&admin, "update_user_roles", &[("user_id", &admin_id), ("role_operator", "on")]).await;
+    app.create_user(&admin, "second@example.com", PASSWORD, &["admin"])
+        .await;
+    let (status, _) = app
+        .call(
+            &admin,
+            "update_user_roles",
+            &[("user_id", &admin_id), ("role_operator", "on")],
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     let (status, _) = app.call(&admin, "list_users", &[]).await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "role changes apply to the open session at once");
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "role changes apply to the open session at once"
+    );
 }
 
 #[sqlx::test(migrator = "herald::MIGRATOR")]
 async fn a_password_reset_issues_a_one_time_password_once(pool: PgPool) {
     let app = spawn(pool).await;
     let admin = app.set_up().await;
-    app.create_user(&admin, MARKETER, PASSWORD, &["marketer"]).await;
+    app.create_user(&admin, MARKETER, PASSWORD, &["marketer"])
+        .await;
     let (old_session, _, _) = app.log_in(MARKETER, PASSWORD).await;
     let id = app.user_id(MARKETER).await.to_string();
 
-    let (status, _) = app.call(&admin, "reset_user_password", &[("user_id", &id)]).await;
+    let (status, _) = app
+        .call(&admin, "reset_user_password", &[("user_id", &id)])
+        .await;
     assert_eq!(status, StatusCode::OK);
     let (_, page) = app.call(&admin, "list_users", &[]).await;
-    let issued = page["issued_password"]["password"].as_str().expect("issued password").to_owned();
+    let issued = page["issued_password"]["password"]
+        .as_str()
+        .expect("issued password")
+        .to_owned();
     assert_eq!(page["issued_password"]["email"], MARKETER);
     let (_, again) = app.call(&admin, "list_users", &[]).await;
     assert!(again["issued_password"].is_null(), "shown only once");
@@ -263,12 +369,29 @@ async fn duplicate_emails_are_a_field_error(pool: PgPool) {
     let app = spawn(pool).await;
     let admin = app.set_up().await;
     let (status, body) = app
-        .call(&admin, "create_user", &[("email", "ADMIN@example.com"), ("display_name", "Again"), ("password", PASSWORD), ("role_operator", "on")])
+        .call(
+            &admin,
+            "create_user",
+            &[
+                ("email", "ADMIN@example.com"),
+                ("display_name", "Again"),
+                ("password", PASSWORD),
+                ("role_operator", "on"),
+            ],
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["Invalid"][0]["field"], "email");
     let (status, body) = app
-        .call(&admin, "create_user", &[("email", "new@example.com"), ("display_name", "New"), ("password", PASSWORD)])
+        .call(
+            &admin,
+            "create_user",
+            &[
+                ("email", "new@example.com"),
+                ("display_name", "New"),
+                ("password", PASSWORD),
+            ],
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["Invalid"][0]["field"], "roles");
@@ -293,12 +416,28 @@ async fn changing_your_password_keeps_you_signed_in_and_ends_other_sessions(pool
     let (other, _, _) = app.log_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let new = "an even longer passphrase";
     let (status, body) = app
-        .call(&admin, "change_password", &[("current_password", "wrong"), ("password", new), ("password_confirm", new)])
+        .call(
+            &admin,
+            "change_password",
+            &[
+                ("current_password", "wrong"),
+                ("password", new),
+                ("password_confirm", new),
+            ],
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["Invalid"][0]["field"], "current_password");
     let (status, _) = app
-        .call(&admin, "change_password", &[("current_password", ADMIN_PASSWORD), ("password", new), ("password_confirm", new)])
+        .call(
+            &admin,
+            "change_password",
+            &[
+                ("current_password", ADMIN_PASSWORD),
+                ("password", new),
+                ("password_confirm", new),
+            ],
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     let (_, mine) = app.call(&admin, "get_session", &[]).await;

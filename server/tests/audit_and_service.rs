@@ -11,18 +11,35 @@ use sqlx::PgPool;
 async fn every_account_change_is_audited_with_actor_and_address(pool: PgPool) {
     let app = spawn(pool).await;
     let admin = app.set_up().await;
-    app.create_user(&admin, "olga@example.com", "a long enough password", &["operator"]).await;
+    app.create_user(
+        &admin,
+        "olga@example.com",
+        "a long enough password",
+        &["operator"],
+    )
+    .await;
     app.log_in("olga@example.com", "wrong password!").await;
     let (status, page) = app.call(&admin, "list_audit", &[]).await;
     assert_eq!(status, StatusCode::OK);
     let entries = page["entries"].as_array().unwrap();
-    let actions: Vec<&str> = entries.iter().map(|e| e["action"].as_str().unwrap()).collect();
-    assert_eq!(actions, ["session.login_failed", "user.create", "organisation.setup"]);
+    let actions: Vec<&str> = entries
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["session.login_failed", "user.create", "organisation.setup"]
+    );
     assert_eq!(entries[1]["actor_email"], ADMIN_EMAIL);
     assert_eq!(entries[1]["ip"], "127.0.0.1");
-    assert!(entries[1]["details"].as_str().unwrap().contains("olga@example.com"));
+    assert!(entries[1]["details"]
+        .as_str()
+        .unwrap()
+        .contains("olga@example.com"));
 
-    let (_, filtered) = app.call(&admin, "list_audit", &[("filter[action]", "user.create")]).await;
+    let (_, filtered) = app
+        .call(&admin, "list_audit", &[("filter[action]", "user.create")])
+        .await;
     let filtered = filtered["entries"].as_array().unwrap();
     assert_eq!(filtered.len(), 1);
     assert_eq!(filtered[0]["action"], "user.create");
@@ -34,14 +51,22 @@ async fn audit_pages_are_keyset_paginated(pool: PgPool) {
     let admin = app.set_up().await;
     for _ in 0..55 {
         app.log_in("nobody@example.com", "x").await;
-        sqlx::query("DELETE FROM login_failures").execute(&app.pool).await.unwrap();
+        sqlx::query("DELETE FROM login_failures")
+            .execute(&app.pool)
+            .await
+            .unwrap();
     }
     let (_, first) = app.call(&admin, "list_audit", &[]).await;
     let first_entries = first["entries"].as_array().unwrap();
     assert_eq!(first_entries.len(), 50);
     assert_eq!(first["has_more"], true);
-    let last_id = first_entries.last().unwrap()["id"].as_i64().unwrap().to_string();
-    let (_, second) = app.call(&admin, "list_audit", &[("filter[before]", &last_id)]).await;
+    let last_id = first_entries.last().unwrap()["id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    let (_, second) = app
+        .call(&admin, "list_audit", &[("filter[before]", &last_id)])
+        .await;
     let second_entries = second["entries"].as_array().unwrap();
     assert_eq!(second_entries.len(), 6, "55 failures + set-up = 56 entries");
     assert_eq!(second["has_more"], false);
@@ -52,14 +77,24 @@ async fn admins_edit_the_organisation(pool: PgPool) {
     let app = spawn(pool).await;
     let admin = app.set_up().await;
     let (status, _) = app
-        .call(&admin, "update_organisation", &[("org_name", "Acme Group"), ("account_type", "individual")])
+        .call(
+            &admin,
+            "update_organisation",
+            &[("org_name", "Acme Group"), ("account_type", "individual")],
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     let (_, org) = app.call(&admin, "get_organisation", &[]).await;
     assert_eq!(org["name"], "Acme Group");
     assert_eq!(org["account_type"], "Individual");
     assert_eq!(org["verified"], false, "an unticked box clears the flag");
-    let (status, body) = app.call(&admin, "update_organisation", &[("org_name", ""), ("account_type", "individual")]).await;
+    let (status, body) = app
+        .call(
+            &admin,
+            "update_organisation",
+            &[("org_name", ""), ("account_type", "individual")],
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["Invalid"][0]["field"], "org_name");
 }
@@ -68,12 +103,24 @@ async fn admins_edit_the_organisation(pool: PgPool) {
 async fn health_and_readiness(pool: PgPool) {
     let app = spawn(pool).await;
     let client = browser();
-    let health = client.get(format!("{}/healthz", app.base)).send().await.unwrap();
+    let health = client
+        .get(format!("{}/healthz", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.status(), StatusCode::OK);
-    let ready = client.get(format!("{}/readyz", app.base)).send().await.unwrap();
+    let ready = client
+        .get(format!("{}/readyz", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ready.status(), StatusCode::OK);
     app.pool.close().await;
-    let ready = client.get(format!("{}/readyz", app.base)).send().await.unwrap();
+    let ready = client
+        .get(format!("{}/readyz", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
 }
 
@@ -81,7 +128,10 @@ async fn health_and_readiness(pool: PgPool) {
 async fn a_panicking_request_answers_500_with_an_error_id_and_the_server_lives_on() {
     let router = herald::http::catch_panics(
         axum::Router::new()
-            .route("/boom", axum::routing::get(|| async { panic!("kaboom") as &'static str }))
+            .route(
+                "/boom",
+                axum::routing::get(|| async { panic!("kaboom") as &'static str }),
+            )
             .route("/fine", axum::routing::get(|| async { "fine" })),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -103,7 +153,10 @@ async fn pages_render_on_the_server_for_each_state(pool: PgPool) {
     let app = spawn(pool).await;
     let page = |client: &reqwest::Client, path: &str| {
         // Browsers ask for HTML; redirects are only real HTTP redirects for them.
-        client.get(format!("{}{path}", app.base)).header("accept", "text/html").send()
+        client
+            .get(format!("{}{path}", app.base))
+            .header("accept", "text/html")
+            .send()
     };
     let client = browser();
     // Before set-up every console page leads to the set-up form.
@@ -115,20 +168,33 @@ async fn pages_render_on_the_server_for_each_state(pool: PgPool) {
 
     let admin = app.set_up().await;
     let (operator, _, _) = {
-        app.create_user(&admin, "olga@example.com", "a long enough password", &["operator"]).await;
-        app.log_in("olga@example.com", "a long enough password").await
+        app.create_user(
+            &admin,
+            "olga@example.com",
+            "a long enough password",
+            &["operator"],
+        )
+        .await;
+        app.log_in("olga@example.com", "a long enough password")
+            .await
     };
     let users_page = page(&operator, "/users").await.unwrap();
     assert_eq!(users_page.status(), StatusCode::FORBIDDEN);
     let html = page(&admin, "/users").await.unwrap().text().await.unwrap();
-    assert!(html.contains("olga@example.com"), "the users table is in the server-rendered HTML");
+    assert!(
+        html.contains("olga@example.com"),
+        "the users table is in the server-rendered HTML"
+    );
     let signed_out = page(&browser(), "/").await.unwrap();
     assert_eq!(signed_out.headers()["location"], "/login");
 }
 
 #[sqlx::test(migrator = "herald::MIGRATOR")]
 async fn create_admin_on_the_command_line(pool: PgPool) {
-    let db: String = sqlx::query_scalar("SELECT current_database()").fetch_one(&pool).await.unwrap();
+    let db: String = sqlx::query_scalar("SELECT current_database()")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");
     let url = match base.rsplit_once('/') {
         Some((server, _)) => format!("{server}/{db}"),
@@ -145,26 +211,56 @@ async fn create_admin_on_the_command_line(pool: PgPool) {
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        child.stdin.take().unwrap().write_all(password.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(password.as_bytes())
+            .unwrap();
         child.wait_with_output().unwrap()
     };
-    let without_org = run(&["--email", "root@example.com", "--password-stdin"], "a long enough password\n");
+    let without_org = run(
+        &["--email", "root@example.com", "--password-stdin"],
+        "a long enough password\n",
+    );
     assert!(!without_org.status.success());
     assert!(String::from_utf8_lossy(&without_org.stderr).contains("--org-name"));
 
-    let weak = run(&["--email", "root@example.com", "--password-stdin", "--org-name", "Acme"], "short\n");
+    let weak = run(
+        &[
+            "--email",
+            "root@example.com",
+            "--password-stdin",
+            "--org-name",
+            "Acme",
+        ],
+        "short\n",
+    );
     assert!(!weak.status.success());
     assert!(String::from_utf8_lossy(&weak.stderr).contains("password"));
 
     let ok = run(
-        &["--email", "root@example.com", "--password-stdin", "--org-name", "Acme", "--verified"],
+        &[
+            "--email",
+            "root@example.com",
+            "--password-stdin",
+            "--org-name",
+            "Acme",
+            "--verified",
+        ],
         "a long enough password\n",
     );
-    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
     assert!(String::from_utf8_lossy(&ok.stdout).contains("created admin root@example.com"));
 
     let app = spawn(pool).await;
-    let (_, status, _) = app.log_in("root@example.com", "a long enough password").await;
+    let (_, status, _) = app
+        .log_in("root@example.com", "a long enough password")
+        .await;
     assert_eq!(status, StatusCode::OK);
     let (_, status, _) = app.log_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);

@@ -79,9 +79,18 @@ pub async fn set_up(
     serve(|caller| async move {
         let mut errors = FieldErrors::default();
         let organisation = parse_organisation(&mut errors, &org_name, &account_type, &verified);
-        let admin = parse_user(&mut errors, &email, &display_name, &password, Roles::new(vec![Role::Admin]));
+        let admin = parse_user(
+            &mut errors,
+            &email,
+            &display_name,
+            &password,
+            Roles::new(vec![Role::Admin]),
+        );
         if password != password_confirm {
-            errors.check::<()>(Err(AppError::field("password_confirm", "The passwords do not match.")));
+            errors.check::<()>(Err(AppError::field(
+                "password_confirm",
+                "The passwords do not match.",
+            )));
         }
         let (organisation, admin) = errors.finish(organisation.zip(admin))?;
         let user = service::set_up(caller.pool(), organisation, admin, &caller.ip).await?;
@@ -124,7 +133,10 @@ pub async fn change_password(
         let mut errors = FieldErrors::default();
         let new = errors.check(NewPassword::parse("password", &password));
         if password != password_confirm {
-            errors.check::<()>(Err(AppError::field("password_confirm", "The passwords do not match.")));
+            errors.check::<()>(Err(AppError::field(
+                "password_confirm",
+                "The passwords do not match.",
+            )));
         }
         let new = errors.finish(new)?;
         service::change_own_password(&caller, &user, &current_password, new).await
@@ -143,7 +155,10 @@ pub async fn list_users() -> Result<UsersPageData, AppError> {
         caller.require(Role::Admin).await?;
         let users = super::repo::list_users(caller.pool()).await?;
         let issued_password = caller.session.remove(ISSUED_PASSWORD_KEY).await?;
-        Ok(UsersPageData { users, issued_password })
+        Ok(UsersPageData {
+            users,
+            issued_password,
+        })
     })
     .await
 }
@@ -164,7 +179,9 @@ pub async fn create_user(
         let roles = Roles::from_checkboxes(&role_admin, &role_operator, &role_marketer);
         let input = parse_user(&mut errors, &email, &display_name, &password, roles);
         let input = errors.finish(input)?;
-        service::create_user(&caller, &admin, input).await.map(|_| ())
+        service::create_user(&caller, &admin, input)
+            .await
+            .map(|_| ())
     })
     .await
 }

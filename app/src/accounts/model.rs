@@ -270,8 +270,14 @@ mod tests {
     #[test]
     fn roles_are_sorted_deduplicated_and_never_empty() {
         let roles = Roles::new(vec![Role::Marketer, Role::Admin, Role::Marketer]).unwrap();
-        assert_eq!(roles.iter().collect::<Vec<_>>(), vec![Role::Admin, Role::Marketer]);
-        assert!(Roles::new(vec![]).unwrap_err().field_message("roles").is_some());
+        assert_eq!(
+            roles.iter().collect::<Vec<_>>(),
+            vec![Role::Admin, Role::Marketer]
+        );
+        assert!(Roles::new(vec![])
+            .unwrap_err()
+            .field_message("roles")
+            .is_some());
     }
 
     #[test]
@@ -293,11 +299,24 @@ mod tests {
     #[test]
     fn email_is_trimmed_lowercased_and_checked() {
         assert_eq!(
-            EmailAddress::parse("email", "  Ops@Example.COM ").unwrap().as_str(),
+            EmailAddress::parse("email", "  Ops@Example.COM ")
+                .unwrap()
+                .as_str(),
             "ops@example.com"
         );
-        for bad in ["", "ops", "@example.com", "ops@example", "ops@.com", "o ps@example.com", "a@b@c.com"] {
-            assert!(EmailAddress::parse("email", bad).is_err(), "{bad:?} accepted");
+        for bad in [
+            "",
+            "ops",
+            "@example.com",
+            "ops@example",
+            "ops@.com",
+            "o ps@example.com",
+            "a@b@c.com",
+        ] {
+            assert!(
+                EmailAddress::parse("email", bad).is_err(),
+                "{bad:?} accepted"
+            );
         }
     }
 
@@ -310,7 +329,10 @@ mod tests {
 
     #[test]
     fn labels_are_trimmed_and_bounded() {
-        assert_eq!(Label::parse("name", "  Acme  ", 10).unwrap().as_str(), "Acme");
+        assert_eq!(
+            Label::parse("name", "  Acme  ", 10).unwrap().as_str(),
+            "Acme"
+        );
         assert!(Label::parse("name", "   ", 10).is_err());
         assert!(Label::parse("name", "abcdefghijk", 10).is_err());
         assert!(Label::parse("name", "a\u{7}b", 10).is_err());

@@ -234,6 +234,15 @@ pub fn UsersPage() -> impl IntoView {
         |_| list_users(),
     );
     let create_error = action_error(create);
+    // A created user's details must not linger in the form for the next one.
+    let create_form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if matches!(create.value().get(), Some(Ok(()))) {
+            if let Some(form) = create_form.get() {
+                form.reset();
+            }
+        }
+    });
     let row_error = Signal::derive(move || {
         action_error(update_roles)
             .get()
@@ -246,9 +255,9 @@ pub fn UsersPage() -> impl IntoView {
         <Guard area=Area::Users>
             <section class="page">
                 <h1>"Users"</h1>
-                <details class="panel" open=move || create_error.get().is_some()>
-                    <summary>"Create a user"</summary>
-                    <ActionForm action=create attr:class="form">
+                <section class="panel">
+                    <h2>"Create a user"</h2>
+                    <ActionForm action=create node_ref=create_form attr:class="form">
                         <FormAlert error=create_error success=(action_succeeded(create), "User created.")/>
                         <Field label="E-mail" name="email" kind="email" autocomplete="off" error=create_error/>
                         <Field label="Name" name="display_name" autocomplete="off" error=create_error/>
@@ -267,7 +276,7 @@ pub fn UsersPage() -> impl IntoView {
                         </div>
                         <button type="submit" class="primary">"Create user"</button>
                     </ActionForm>
-                </details>
+                </section>
                 <FormAlert error=row_error/>
                 <Transition fallback=|| view! { <p class="loading">"Loading users…"</p> }>
                     <ErrorBoundary fallback=error_view>

@@ -2,11 +2,15 @@
 
 use std::sync::OnceLock;
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use sqlx::{PgConnection, PgPool};
 
-use super::model::{AccountType, CurrentUser, EmailAddress, Label, NewPassword, Organisation, Roles, UserRow};
+use super::model::{
+    AccountType, CurrentUser, EmailAddress, Label, NewPassword, Organisation, Roles, UserRow,
+};
 use crate::error::AppError;
 
 /// Failed sign-ins allowed per typed e-mail, and per client address, within the window.
@@ -49,7 +53,11 @@ pub async fn verify_password(stored: Option<String>, plain: &str) -> Result<bool
             ),
         };
         let matches = PasswordHash::new(&hash)
-            .map(|parsed| Argon2::default().verify_password(plain.as_bytes(), &parsed).is_ok())
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(plain.as_bytes(), &parsed)
+                    .is_ok()
+            })
             .unwrap_or(false);
         matches && real
     })
@@ -58,7 +66,9 @@ pub async fn verify_password(stored: Option<String>, plain: &str) -> Result<bool
 }
 
 pub async fn user_count(pool: &PgPool) -> Result<i64, AppError> {
-    Ok(sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(pool).await?)
+    Ok(sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(pool)
+        .await?)
 }
 
 pub async fn organisation(pool: &PgPool) -> Result<Option<Organisation>, AppError> {
@@ -130,7 +140,10 @@ pub struct NewUser<'a> {
     pub roles: &'a Roles,
 }
 
-pub async fn insert_user(conn: &mut PgConnection, user: NewUser<'_>) -> Result<CurrentUser, AppError> {
+pub async fn insert_user(
+    conn: &mut PgConnection,
+    user: NewUser<'_>,
+) -> Result<CurrentUser, AppError> {
     let id: Option<i64> = sqlx::query_scalar(
         "INSERT INTO users (email, display_name, password_hash, roles) VALUES ($1, $2, $3, $4)
          ON CONFLICT (lower(email)) DO NOTHING RETURNING id",
@@ -141,7 +154,8 @@ pub async fn insert_user(conn: &mut PgConnection, user: NewUser<'_>) -> Result<C
     .bind(user.roles.as_strs())
     .fetch_optional(conn)
     .await?;
-    let id = id.ok_or_else(|| AppError::field("email", "A user with this e-mail already exists."))?;
+    let id =
+        id.ok_or_else(|| AppError::field("email", "A user with this e-mail already exists."))?;
     Ok(CurrentUser {
         id,
         email: user.email.as_str().to_owned(),
@@ -166,16 +180,22 @@ pub async fn find_login(pool: &PgPool, email: &str) -> Result<Option<LoginRecord
     .bind(email)
     .fetch_optional(pool)
     .await?;
-    Ok(row.map(|(id, password_hash, disabled, session_epoch)| LoginRecord {
-        id,
-        password_hash,
-        disabled,
-        session_epoch,
-    }))
+    Ok(
+        row.map(|(id, password_hash, disabled, session_epoch)| LoginRecord {
+            id,
+            password_hash,
+            disabled,
+            session_epoch,
+        }),
+    )
 }
 
 /// The active user with this id, provided the session was issued in the user's current epoch.
-pub async fn active_user(pool: &PgPool, id: i64, epoch: i32) -> Result<Option<CurrentUser>, AppError> {
+pub async fn active_user(
+    pool: &PgPool,
+    id: i64,
+    epoch: i32,
+) -> Result<Option<CurrentUser>, AppError> {
     let row: Option<(i64, String, String, Vec<String>)> = sqlx::query_as(
         "SELECT id, email, display_name, roles FROM users
           WHERE id = $1 AND session_epoch = $2 AND disabled_at IS NULL",
@@ -258,7 +278,11 @@ pub async fn set_roles(conn: &mut PgConnection, id: i64, roles: &Roles) -> Resul
 }
 
 /// Disabling also ends every session of the user.
-pub async fn set_disabled(conn: &mut PgConnection, id: i64, disabled: bool) -> Result<(), AppError> {
+pub async fn set_disabled(
+    conn: &mut PgConnection,
+    id: i64,
+    disabled: bool,
+) -> Result<(), AppError> {
     sqlx::query(
         "UPDATE users
             SET disabled_at = CASE WHEN $2 THEN coalesce(disabled_at, now()) END,
@@ -274,7 +298,11 @@ pub async fn set_disabled(conn: &mut PgConnection, id: i64, disabled: bool) -> R
 }
 
 /// A new password ends every existing session of the user; returns the new session epoch.
-pub async fn set_password(conn: &mut PgConnection, id: i64, password_hash: &str) -> Result<i32, AppError> {
+pub async fn set_password(
+    conn: &mut PgConnection,
+    id: i64,
+    password_hash: &str,
+) -> Result<i32, AppError> {
     Ok(sqlx::query_scalar(
         "UPDATE users SET password_hash = $2, session_epoch = session_epoch + 1, updated_at = now()
           WHERE id = $1 RETURNING session_epoch",
@@ -326,10 +354,12 @@ pub async fn record_failure(pool: &PgPool, email: &str, ip: &str) -> Result<(), 
         .execute(pool)
         .await?;
     // Old rows no longer count towards any limit.
-    sqlx::query("DELETE FROM login_failures WHERE failed_at < now() - make_interval(mins => $1::int)")
-        .bind(FAILURE_WINDOW_MINUTES as i32)
-        .execute(pool)
-        .await?;
+    sqlx::query(
+        "DELETE FROM login_failures WHERE failed_at < now() - make_interval(mins => $1::int)",
+    )
+    .bind(FAILURE_WINDOW_MINUTES as i32)
+    .execute(pool)
+    .await?;
     Ok(())
 }
 

@@ -33,7 +33,13 @@ pub async fn set_up(
 ) -> Result<CurrentUser, AppError> {
     let hash = repo::hash_password(&admin.password).await?;
     let mut tx = pool.begin().await?;
-    repo::create_organisation(&mut tx, &organisation.name, organisation.account_type, organisation.verified).await?;
+    repo::create_organisation(
+        &mut tx,
+        &organisation.name,
+        organisation.account_type,
+        organisation.verified,
+    )
+    .await?;
     let user = repo::insert_user(
         &mut tx,
         repo::NewUser {
@@ -73,7 +79,10 @@ pub async fn create_admin(
 ) -> Result<CurrentUser, AppError> {
     if repo::organisation(pool).await?.is_none() {
         let organisation = organisation.ok_or_else(|| {
-            AppError::field("org_name", "No organisation exists yet: give its name (--org-name).")
+            AppError::field(
+                "org_name",
+                "No organisation exists yet: give its name (--org-name).",
+            )
         })?;
         return set_up(pool, organisation, admin, "cli").await;
     }
@@ -107,7 +116,11 @@ pub async fn create_admin(
 
 /// One answer for every failure (unknown e-mail, wrong password, disabled account), so sign-in
 /// never tells which accounts exist.
-pub async fn sign_in(caller: &Caller, email: &str, password: &str) -> Result<CurrentUser, AppError> {
+pub async fn sign_in(
+    caller: &Caller,
+    email: &str,
+    password: &str,
+) -> Result<CurrentUser, AppError> {
     let email = email.trim().to_lowercase();
     let pool = caller.pool();
     if let Some(minutes) = repo::throttled_for(pool, &email, &caller.ip).await? {
@@ -116,7 +129,8 @@ pub async fn sign_in(caller: &Caller, email: &str, password: &str) -> Result<Cur
         });
     }
     let account = repo::find_login(pool, &email).await?;
-    let password_ok = repo::verify_password(account.as_ref().map(|a| a.password_hash.clone()), password).await?;
+    let password_ok =
+        repo::verify_password(account.as_ref().map(|a| a.password_hash.clone()), password).await?;
     let account = account.filter(|a| password_ok && !a.disabled);
     let Some(account) = account else {
         repo::record_failure(pool, &email, &caller.ip).await?;
@@ -172,7 +186,11 @@ pub async fn sign_out(caller: &Caller) -> Result<(), AppError> {
     session::end(&caller.session).await
 }
 
-pub async fn create_user(caller: &Caller, admin: &CurrentUser, input: UserInput) -> Result<CurrentUser, AppError> {
+pub async fn create_user(
+    caller: &Caller,
+    admin: &CurrentUser,
+    input: UserInput,
+) -> Result<CurrentUser, AppError> {
     let hash = repo::hash_password(&input.password).await?;
     let mut tx = caller.pool().begin().await?;
     let user = repo::insert_user(
@@ -201,7 +219,12 @@ pub async fn create_user(caller: &Caller, admin: &CurrentUser, input: UserInput)
     Ok(user)
 }
 
-pub async fn change_roles(caller: &Caller, admin: &CurrentUser, user_id: i64, roles: Roles) -> Result<(), AppError> {
+pub async fn change_roles(
+    caller: &Caller,
+    admin: &CurrentUser,
+    user_id: i64,
+    roles: Roles,
+) -> Result<(), AppError> {
     let mut tx = caller.pool().begin().await?;
     let email = repo::lock_user(&mut tx, user_id).await?;
     if !roles.contains(Role::Admin) && repo::other_active_admins(&mut tx, user_id).await? == 0 {
@@ -227,14 +250,23 @@ pub async fn change_roles(caller: &Caller, admin: &CurrentUser, user_id: i64, ro
     Ok(())
 }
 
-pub async fn set_disabled(caller: &Caller, admin: &CurrentUser, user_id: i64, disabled: bool) -> Result<(), AppError> {
+pub async fn set_disabled(
+    caller: &Caller,
+    admin: &CurrentUser,
+    user_id: i64,
+    disabled: bool,
+) -> Result<(), AppError> {
     if disabled && user_id == admin.id {
-        return Err(AppError::Conflict("You cannot disable your own account.".into()));
+        return Err(AppError::Conflict(
+            "You cannot disable your own account.".into(),
+        ));
     }
     let mut tx = caller.pool().begin().await?;
     let email = repo::lock_user(&mut tx, user_id).await?;
     if disabled && repo::other_active_admins(&mut tx, user_id).await? == 0 {
-        return Err(AppError::Conflict("The last active admin cannot be disabled.".into()));
+        return Err(AppError::Conflict(
+            "The last active admin cannot be disabled.".into(),
+        ));
     }
     repo::set_disabled(&mut tx, user_id, disabled).await?;
     record(
@@ -242,7 +274,11 @@ pub async fn set_disabled(caller: &Caller, admin: &CurrentUser, user_id: i64, di
         AuditEvent {
             actor: Some(admin),
             ip: &caller.ip,
-            action: if disabled { "user.disable" } else { "user.enable" },
+            action: if disabled {
+                "user.disable"
+            } else {
+                "user.enable"
+            },
             object_type: "user",
             object_id: Some(user_id.to_string()),
             details: json!({ "email": email }),
@@ -255,7 +291,11 @@ pub async fn set_disabled(caller: &Caller, admin: &CurrentUser, user_id: i64, di
 
 /// Sets a generated one-time password, shown once to the admin to hand over.
 /// Returns the user's e-mail with it.
-pub async fn reset_password(caller: &Caller, admin: &CurrentUser, user_id: i64) -> Result<(String, String), AppError> {
+pub async fn reset_password(
+    caller: &Caller,
+    admin: &CurrentUser,
+    user_id: i64,
+) -> Result<(String, String), AppError> {
     let temporary = generate_password();
     let hash = repo::hash_password(&NewPassword::parse("password", &temporary)?).await?;
     let mut tx = caller.pool().begin().await?;
@@ -285,7 +325,10 @@ pub async fn change_own_password(
 ) -> Result<(), AppError> {
     let account = repo::find_login(caller.pool(), &user.email).await?;
     if !repo::verify_password(account.map(|a| a.password_hash), current).await? {
-        return Err(AppError::field("current_password", "The current password is not correct."));
+        return Err(AppError::field(
+            "current_password",
+            "The current password is not correct.",
+        ));
     }
     let hash = repo::hash_password(&new).await?;
     let mut tx = caller.pool().begin().await?;
@@ -307,7 +350,11 @@ pub async fn change_own_password(
     session::start(&caller.session, user.id, epoch).await
 }
 
-pub async fn update_organisation(caller: &Caller, admin: &CurrentUser, input: OrganisationInput) -> Result<(), AppError> {
+pub async fn update_organisation(
+    caller: &Caller,
+    admin: &CurrentUser,
+    input: OrganisationInput,
+) -> Result<(), AppError> {
     let mut tx = caller.pool().begin().await?;
     repo::update_organisation(&mut tx, &input.name, input.account_type, input.verified).await?;
     record(

@@ -29,7 +29,11 @@ pub struct AuditFilter {
 impl AuditFilter {
     /// Reads the query string; blank or malformed values mean "no filter" rather than an error page.
     pub fn from_query(get: impl Fn(&str) -> Option<String>) -> Self {
-        let text = |key: &str| get(key).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let text = |key: &str| {
+            get(key)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
         AuditFilter {
             actor: text("actor"),
             action: text("action"),

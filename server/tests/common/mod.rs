@@ -40,9 +40,12 @@ pub async fn spawn(pool: PgPool) -> TestApp {
     };
     let router = herald::router(state, &config);
     tokio::spawn(async move {
-        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-            .await
-            .expect("serve");
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .expect("serve");
     });
     TestApp {
         base: format!("http://{addr}"),
@@ -61,7 +64,12 @@ pub fn browser() -> reqwest::Client {
 
 impl TestApp {
     /// Calls a server function the way a hydrated page does (form-encoded in, JSON out).
-    pub async fn call(&self, client: &reqwest::Client, function: &str, form: &[(&str, &str)]) -> (StatusCode, Value) {
+    pub async fn call(
+        &self,
+        client: &reqwest::Client,
+        function: &str,
+        form: &[(&str, &str)],
+    ) -> (StatusCode, Value) {
         let response = client
             .post(format!("{}/api/{function}", self.base))
             .form(form)
@@ -92,21 +100,44 @@ impl TestApp {
                 ],
             )
             .await;
-        assert!(status.is_success() || status.is_redirection(), "set-up failed: {status} {body}");
+        assert!(
+            status.is_success() || status.is_redirection(),
+            "set-up failed: {status} {body}"
+        );
         admin
     }
 
-    pub async fn create_user(&self, admin: &reqwest::Client, email: &str, password: &str, roles: &[&str]) {
-        let mut form = vec![("email", email), ("display_name", email), ("password", password)];
+    pub async fn create_user(
+        &self,
+        admin: &reqwest::Client,
+        email: &str,
+        password: &str,
+        roles: &[&str],
+    ) {
+        let mut form = vec![
+            ("email", email),
+            ("display_name", email),
+            ("password", password),
+        ];
         let names: Vec<String> = roles.iter().map(|r| format!("role_{r}")).collect();
         form.extend(names.iter().map(|n| (n.as_str(), "on")));
         let (status, body) = self.call(admin, "create_user", &form).await;
         assert!(status.is_success(), "create_user failed: {status} {body}");
     }
 
-    pub async fn log_in(&self, email: &str, password: &str) -> (reqwest::Client, StatusCode, Value) {
+    pub async fn log_in(
+        &self,
+        email: &str,
+        password: &str,
+    ) -> (reqwest::Client, StatusCode, Value) {
         let client = browser();
-        let (status, body) = self.call(&client, "log_in", &[("email", email), ("password", password)]).await;
+        let (status, body) = self
+            .call(
+                &client,
+                "log_in",
+                &[("email", email), ("password", password)],
+            )
+            .await;
         (client, status, body)
     }
 

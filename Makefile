@@ -1,0 +1,45 @@
+# Herald: `make run` serves the console, `make test` runs every check. Both install what is missing.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.ONESHELL:
+
+# One build cache per machine, shared by every clone (and by CI's fresh clones).
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/herald/target
+# cargo-leptos builds with this flag; plain cargo commands use it too so neither rebuilds the other's work.
+export RUSTFLAGS ?= --cfg erase_components
+export HERALD_ADDR ?= 127.0.0.1:3000
+export LEPTOS_SITE_ROOT := target/site
+TOOLS_DIR ?= $(HOME)/.cache/herald/tools
+
+.PHONY: run build-release test fmt-check clippy unit-and-integration e2e
+
+run: build-release
+	DATABASE_URL=$$(scripts/database.sh herald)
+	export DATABASE_URL
+	echo "herald: serving the console on http://$(HERALD_ADDR)"
+	exec "$(CARGO_TARGET_DIR)/release/herald" serve
+
+build-release:
+	scripts/tools.sh release
+	PATH="$(TOOLS_DIR)/node_modules/.bin:$$PATH" cargo leptos build --release
+
+test: fmt-check clippy unit-and-integration e2e
+	echo "herald: all checks passed"
+
+fmt-check:
+	cargo fmt --all -- --check
+
+clippy:
+	scripts/tools.sh build
+	cargo clippy --locked -p herald -p app --all-targets -- -D warnings
+	cargo clippy --locked -p frontend -p app --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
+
+unit-and-integration:
+	DATABASE_URL=$$(scripts/database.sh herald_test)
+	export DATABASE_URL
+	cargo test --locked -p herald -p app
+
+e2e:
+	scripts/tools.sh test
+	cargo leptos build
+	DATABASE_URL=$$(scripts/database.sh postgres) scripts/e2e.sh
