@@ -48,3 +48,4 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_log_at_idx ON audit_log (at DESC, id DESC);
 CREATE INDEX audit_log_action_idx ON audit_log (action, id DESC);
 CREATE INDEX audit_log_actor_idx ON audit_log (actor_id, id DESC);
+CREATE INDEX audit_log_object_idx ON audit_log (object_type, id DESC);

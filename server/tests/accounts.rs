@@ -42,10 +42,7 @@ async fn first_run_offers_setup_once_and_signs_the_admin_in(pool: PgPool) {
         )
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let users = app.count("SELECT count(*) FROM users").await;
     assert_eq!(users, 1);
 }
 
@@ -83,10 +80,7 @@ async fn setup_reports_every_bad_field_and_stores_nothing(pool: PgPool) {
             "password_confirm"
         ]
     );
-    let organisations: i64 = sqlx::query_scalar("SELECT count(*) FROM organisation")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let organisations = app.count("SELECT count(*) FROM organisation").await;
     assert_eq!(organisations, 0);
 }
 
@@ -116,10 +110,7 @@ async fn repeated_failures_throttle_the_account_even_for_the_right_password(pool
     assert!(body["Throttled"]["retry_after_minutes"].as_i64().unwrap() >= 1);
     // Another account from another address is unaffected... but all tests share 127.0.0.1,
     // so only the per-account limit is exercised here; the per-address limit is larger.
-    let failures: i64 = sqlx::query_scalar("SELECT count(*) FROM login_failures")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let failures = app.count("SELECT count(*) FROM login_failures").await;
     assert_eq!(failures, 5);
 }
 
@@ -158,10 +149,9 @@ async fn signing_in_issues_a_new_session_id(pool: PgPool) {
         .expect("sign-in sets the session cookie");
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
-    let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM tower_sessions.session")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let sessions = app
+        .count("SELECT count(*) FROM tower_sessions.session")
+        .await;
     assert_eq!(
         sessions, 2,
         "the set-up session and the latest sign-in; the earlier id was replaced"
@@ -216,12 +206,9 @@ async fn every_server_function_checks_roles_on_the_server(pool: PgPool) {
     let (status, _) = app.call(&admin, "list_users", &[]).await;
     assert_eq!(status, StatusCode::OK);
     // Nothing the refused calls asked for happened.
-    let admins: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM users WHERE 'admin' = ANY(roles) AND disabled_at IS NULL",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .unwrap();
+    let admins = app
+        .count("SELECT count(*) FROM users WHERE 'admin' = ANY(roles) AND disabled_at IS NULL")
+        .await;
     assert_eq!(admins, 1);
 }
 
@@ -249,10 +236,7 @@ async fn cross_site_posts_are_refused(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(same_site.status(), StatusCode::OK);
-    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let users = app.count("SELECT count(*) FROM users").await;
     assert_eq!(users, 1);
 }
 

@@ -179,7 +179,7 @@ pub async fn create_user(
         let roles = Roles::from_checkboxes(&role_admin, &role_operator, &role_marketer);
         let input = parse_user(&mut errors, &email, &display_name, &password, roles);
         let input = errors.finish(input)?;
-        service::create_user(&caller, &admin, input)
+        service::create_user(caller.pool(), Some(&admin), &caller.ip, input)
             .await
             .map(|_| ())
     })

@@ -86,32 +86,7 @@ pub async fn create_admin(
         })?;
         return set_up(pool, organisation, admin, "cli").await;
     }
-    let hash = repo::hash_password(&admin.password).await?;
-    let mut tx = pool.begin().await?;
-    let user = repo::insert_user(
-        &mut tx,
-        repo::NewUser {
-            email: &admin.email,
-            display_name: &admin.display_name,
-            password_hash: &hash,
-            roles: &admin.roles,
-        },
-    )
-    .await?;
-    record(
-        &mut *tx,
-        AuditEvent {
-            actor: None,
-            ip: "cli",
-            action: "user.create",
-            object_type: "user",
-            object_id: Some(user.id.to_string()),
-            details: json!({ "email": user.email, "roles": user.roles.as_strs() }),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(user)
+    create_user(pool, None, "cli", admin).await
 }
 
 /// One answer for every failure (unknown e-mail, wrong password, disabled account), so sign-in
@@ -186,13 +161,15 @@ pub async fn sign_out(caller: &Caller) -> Result<(), AppError> {
     session::end(&caller.session).await
 }
 
+/// Adds a user; `actor` is the admin who did it, or none for the command line.
 pub async fn create_user(
-    caller: &Caller,
-    admin: &CurrentUser,
+    pool: &PgPool,
+    actor: Option<&CurrentUser>,
+    ip: &str,
     input: UserInput,
 ) -> Result<CurrentUser, AppError> {
     let hash = repo::hash_password(&input.password).await?;
-    let mut tx = caller.pool().begin().await?;
+    let mut tx = pool.begin().await?;
     let user = repo::insert_user(
         &mut tx,
         repo::NewUser {
@@ -206,8 +183,8 @@ pub async fn create_user(
     record(
         &mut *tx,
         AuditEvent {
-            actor: Some(admin),
-            ip: &caller.ip,
+            actor,
+            ip,
             action: "user.create",
             object_type: "user",
             object_id: Some(user.id.to_string()),

@@ -141,6 +141,14 @@ impl TestApp {
         (client, status, body)
     }
 
+    /// A single count from the test database, to check what was (or was not) stored.
+    pub async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sql)
+            .fetch_one(&self.pool)
+            .await
+            .expect(sql)
+    }
+
     pub async fn user_id(&self, email: &str) -> i64 {
         sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
             .bind(email)
