@@ -11,35 +11,45 @@ export HERALD_ADDR ?= 127.0.0.1:3000
 export LEPTOS_SITE_ROOT := target/site
 TOOLS_DIR ?= $(HOME)/.cache/herald/tools
 
-.PHONY: run build-release test fmt-check clippy unit-and-integration e2e
+# Marks target/site as holding a release build of the current sources; a dev build removes it.
+RELEASE_STAMP := target/site/.release-build
+RELEASE_BIN := $(CARGO_TARGET_DIR)/release/herald
+ifeq ($(wildcard $(RELEASE_BIN)),)
+$(shell rm -f $(RELEASE_STAMP))
+endif
+SOURCES := Cargo.toml Cargo.lock $(shell find app frontend server style public migrations -type f 2>/dev/null)
 
-run: build-release
-	DATABASE_URL=$$(scripts/database.sh herald)
+.PHONY: run test fmt-check clippy unit-and-integration e2e
+
+run: $(RELEASE_STAMP)
+	@DATABASE_URL=$$(scripts/database.sh herald)
 	export DATABASE_URL
 	echo "herald: serving the console on http://$(HERALD_ADDR)"
-	exec "$(CARGO_TARGET_DIR)/release/herald" serve
+	exec "$(RELEASE_BIN)" serve
 
-build-release:
-	scripts/tools.sh release
+$(RELEASE_STAMP): $(SOURCES)
+	@scripts/tools.sh release
 	PATH="$(TOOLS_DIR)/node_modules/.bin:$$PATH" cargo leptos build --release
+	touch $@
 
 test: fmt-check clippy unit-and-integration e2e
-	echo "herald: all checks passed"
+	@echo "herald: all checks passed"
 
 fmt-check:
 	cargo fmt --all -- --check
 
 clippy:
-	scripts/tools.sh build
+	@scripts/tools.sh build
 	cargo clippy --locked -p herald -p app --all-targets -- -D warnings
 	cargo clippy --locked -p frontend -p app --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
 
 unit-and-integration:
-	DATABASE_URL=$$(scripts/database.sh herald_test)
+	@DATABASE_URL=$$(scripts/database.sh herald_test)
 	export DATABASE_URL
 	cargo test --locked -p herald -p app
 
 e2e:
-	scripts/tools.sh test
+	@scripts/tools.sh test
+	rm -f $(RELEASE_STAMP)
 	cargo leptos build
 	DATABASE_URL=$$(scripts/database.sh postgres) scripts/e2e.sh
