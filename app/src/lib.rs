@@ -1,12 +1,18 @@
 //! Herald's console: pages, server functions and the domain behind them.
 
 pub mod accounts;
+pub mod alerts;
+pub mod apps;
 pub mod audit;
 pub mod error;
 pub mod forms;
+pub mod notifications;
+pub mod review;
 pub mod shell;
+pub mod signatures;
 #[cfg(feature = "ssr")]
 pub mod state;
+pub mod templates;
 
 use leptos::prelude::*;
 use leptos::server::ServerActionError;
@@ -100,13 +106,20 @@ fn Console() -> impl IntoView {
                 <Route path=path!("users") view=accounts::pages::UsersPage/>
                 <Route path=path!("settings") view=accounts::pages::SettingsPage/>
                 <Route path=path!("audit") view=audit::pages::AuditPage/>
-                <Route path=path!("signatures") view=not_yet(Area::Signatures)/>
-                <Route path=path!("templates") view=not_yet(Area::Templates)/>
-                <Route path=path!("review") view=not_yet(Area::Review)/>
+                <Route path=path!("notifications") view=notifications::NotificationsPage/>
+                <Route path=path!("signatures") view=signatures::pages::SignaturesPage/>
+                <Route path=path!("signatures/new") view=signatures::pages::NewSignaturePage/>
+                <Route path=path!("signatures/:id") view=signatures::pages::SignaturePage/>
+                <Route path=path!("templates") view=templates::pages::TemplatesPage/>
+                <Route path=path!("templates/new") view=templates::pages::NewTemplatePage/>
+                <Route path=path!("templates/:id") view=templates::pages::TemplatePage/>
+                <Route path=path!("review") view=review::pages::ReviewQueuePage/>
+                <Route path=path!("review/:subject/:id") view=review::pages::ReviewItemPage/>
                 <Route path=path!("bulk") view=not_yet(Area::BulkSms)/>
                 <Route path=path!("records") view=not_yet(Area::DeliveryRecords)/>
                 <Route path=path!("statistics") view=not_yet(Area::Statistics)/>
-                <Route path=path!("applications") view=not_yet(Area::Applications)/>
+                <Route path=path!("applications") view=apps::pages::ApplicationsPage/>
+                <Route path=path!("applications/:id") view=apps::pages::ApplicationPage/>
             </ParentRoute>
         </Routes>
     }

@@ -143,6 +143,7 @@ fn Frame(user: CurrentUser, organisation: Organisation) -> impl IntoView {
             <header class="topbar">
                 <a class="brand" href="/">"Herald"</a>
                 <span class="org">{organisation.name}</span>
+                <crate::notifications::Bell/>
                 <details class="user-menu">
                     <summary>
                         <span class="user-name">{user.display_name.clone()}</span>

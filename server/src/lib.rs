@@ -2,14 +2,17 @@
 
 pub mod cli;
 pub mod config;
+pub mod documents;
 pub mod http;
+pub mod webhooks;
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use app::state::AppState;
 use app::{shell, App};
-use axum::routing::get;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
 use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -72,6 +75,11 @@ pub fn router(state: AppState, config: &ServeConfig) -> Router {
                 move || shell(options.clone())
             },
         )
+        .route(
+            "/documents",
+            post(documents::upload).layer(DefaultBodyLimit::max(documents::UPLOAD_BODY_LIMIT)),
+        )
+        .route("/documents/{id}", get(documents::show))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn(http::same_origin_only))
         .layer(sessions);
@@ -94,6 +102,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error 
     let pool = connect(&config.database).await?;
     migrate(&pool).await?;
     spawn_session_cleanup(pool.clone());
+    webhooks::spawn_worker(pool.clone());
     let state = AppState {
         pool,
         leptos_options: leptos_options(&config),

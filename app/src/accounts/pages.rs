@@ -405,6 +405,8 @@ pub fn SettingsPage() -> impl IntoView {
                         })}
                     </ErrorBoundary>
                 </Transition>
+                <crate::templates::pages::UnsubscribePhrasesSection/>
+                <crate::alerts::pages::AlarmContactsSection/>
             </section>
         </Guard>
     }

@@ -1,6 +1,7 @@
 //! Who a browser session belongs to.
 
 use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
 use tower_sessions::Session;
 
 use super::model::CurrentUser;
@@ -18,12 +19,17 @@ struct SessionUser {
 }
 
 pub async fn current_user(caller: &Caller) -> Result<Option<CurrentUser>, AppError> {
-    let Some(signed_in) = caller.session.get::<SessionUser>(USER_KEY).await? else {
+    user_of(caller.pool(), &caller.session).await
+}
+
+/// The session's user, for handlers outside server functions (uploads, documents).
+pub async fn user_of(pool: &PgPool, session: &Session) -> Result<Option<CurrentUser>, AppError> {
+    let Some(signed_in) = session.get::<SessionUser>(USER_KEY).await? else {
         return Ok(None);
     };
-    let user = repo::active_user(caller.pool(), signed_in.id, signed_in.epoch).await?;
+    let user = repo::active_user(pool, signed_in.id, signed_in.epoch).await?;
     if user.is_none() {
-        caller.session.flush().await?;
+        session.flush().await?;
     }
     Ok(user)
 }

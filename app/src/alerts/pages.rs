@@ -1,0 +1,99 @@
+use leptos::prelude::*;
+
+use super::api::{list_alarm_contacts, AddAlarmContact, DeleteAlarmContact};
+use super::model::DeliveryState;
+use crate::forms::{action_error, error_view, Field, FormAlert};
+
+/// Settings section: who is alerted, and how the webhook deliveries to them went.
+#[component]
+pub fn AlarmContactsSection() -> impl IntoView {
+    let add = ServerAction::<AddAlarmContact>::new();
+    let delete = ServerAction::<DeleteAlarmContact>::new();
+    let data = Resource::new(
+        move || (add.version().get(), delete.version().get()),
+        |_| list_alarm_contacts(),
+    );
+    let error = action_error(add);
+    view! {
+        <h2>"Alarm contacts"</h2>
+        <p class="muted">
+            "Review decisions are POSTed as JSON to each contact's webhook, signed with HMAC-SHA256 of "
+            <code>"timestamp.body"</code> " under the contact's secret (headers "
+            <code>"X-Herald-Timestamp"</code> ", " <code>"X-Herald-Signature: sha256=…"</code> ")."
+        </p>
+        <Transition fallback=|| ()>
+            <ErrorBoundary fallback=error_view>
+                {move || Suspend::new(async move {
+                    data.await.map(|(contacts, deliveries)| {
+                        let contact_rows = contacts
+                            .into_iter()
+                            .map(|c| view! {
+                                <tr data-contact=c.name.clone()>
+                                    <td>{c.name.clone()}</td>
+                                    <td>{c.email.clone().unwrap_or_default()}</td>
+                                    <td>{c.phone.clone().unwrap_or_default()}</td>
+                                    <td>{c.webhook_url.clone().unwrap_or_default()}</td>
+                                    <td><code class="secret">{c.webhook_secret.clone().unwrap_or_default()}</code></td>
+                                    <td>
+                                        <ActionForm action=delete attr:class="inline">
+                                            <input type="hidden" name="id" value=c.id/>
+                                            <button type="submit">"Remove"</button>
+                                        </ActionForm>
+                                    </td>
+                                </tr>
+                            })
+                            .collect_view();
+                        let delivery_rows = deliveries
+                            .into_iter()
+                            .map(|d| {
+                                let (state, class) = match &d.state {
+                                    DeliveryState::Delivered => ("Delivered".to_owned(), "ok"),
+                                    DeliveryState::Failed => ("Failed (gave up)".to_owned(), "failed"),
+                                    DeliveryState::Retrying { attempts, next_attempt_at } => (
+                                        format!("Retrying after {attempts} attempt(s), next {}", next_attempt_at.format("%H:%M:%S UTC")),
+                                        if *attempts > 0 { "failed" } else { "pending" },
+                                    ),
+                                };
+                                view! {
+                                    <tr class=class>
+                                        <td>{d.created_at.format("%Y-%m-%d %H:%M:%S UTC").to_string()}</td>
+                                        <td>{d.contact.clone()}</td>
+                                        <td><code>{d.event_type.clone()}</code></td>
+                                        <td>{state}</td>
+                                        <td>{d.last_error.clone().unwrap_or_default()}</td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view();
+                        view! {
+                            <div class="table-wrap">
+                                <table class="data">
+                                    <thead><tr><th>"Name"</th><th>"E-mail"</th><th>"Phone"</th><th>"Webhook"</th><th>"Secret"</th><th></th></tr></thead>
+                                    <tbody>{contact_rows}</tbody>
+                                </table>
+                            </div>
+                            <h3>"Webhook deliveries"</h3>
+                            <div class="table-wrap">
+                                <table class="data deliveries">
+                                    <thead><tr><th>"Queued"</th><th>"Contact"</th><th>"Event"</th><th>"State"</th><th>"Last error"</th></tr></thead>
+                                    <tbody>{delivery_rows}</tbody>
+                                </table>
+                            </div>
+                        }
+                    })
+                })}
+            </ErrorBoundary>
+        </Transition>
+        <section class="panel">
+            <h3>"Add an alarm contact"</h3>
+            <ActionForm action=add attr:class="form narrow">
+                <FormAlert error/>
+                <Field label="Contact name" name="name" error/>
+                <Field label="Contact e-mail" name="email" kind="email" required=false error/>
+                <Field label="Contact phone" name="phone" required=false error/>
+                <Field label="Webhook URL" name="webhook_url" kind="url" required=false hint="A signing secret is generated for it." error/>
+                <button type="submit" class="primary">"Add contact"</button>
+            </ActionForm>
+        </section>
+    }
+}

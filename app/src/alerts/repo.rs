@@ -1,0 +1,200 @@
+use rand::RngCore;
+use serde_json::{json, Value};
+use sqlx::{PgConnection, PgPool};
+
+use super::model::{backoff_seconds, AlarmContact, Delivery, DeliveryState, MAX_ATTEMPTS};
+use crate::error::AppError;
+
+pub async fn contacts(pool: &PgPool) -> Result<Vec<AlarmContact>, AppError> {
+    Ok(sqlx::query_as("SELECT id, name, email, phone, webhook_url, webhook_secret FROM alarm_contacts ORDER BY id")
+        .fetch_all(pool)
+        .await?)
+}
+
+pub struct NewContact<'a> {
+    pub name: &'a str,
+    pub email: Option<&'a str>,
+    pub phone: Option<&'a str>,
+    pub webhook_url: Option<&'a str>,
+}
+
+/// Adds a contact; one with a webhook gets a fresh random signing secret.
+pub async fn add_contact(
+    conn: &mut PgConnection,
+    contact: NewContact<'_>,
+) -> Result<i64, AppError> {
+    let secret = contact.webhook_url.map(|_| {
+        let mut bytes = [0u8; 24];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    });
+    Ok(sqlx::query_scalar(
+        "INSERT INTO alarm_contacts (name, email, phone, webhook_url, webhook_secret)
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(contact.name)
+    .bind(contact.email)
+    .bind(contact.phone)
+    .bind(contact.webhook_url)
+    .bind(secret)
+    .fetch_one(conn)
+    .await?)
+}
+
+pub async fn delete_contact(conn: &mut PgConnection, id: i64) -> Result<String, AppError> {
+    sqlx::query_scalar("DELETE FROM alarm_contacts WHERE id = $1 RETURNING name")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .ok_or_else(|| AppError::NotFound("Alarm contact".into()))
+}
+
+/// Queues one event for every contact with a webhook, inside the caller's transaction, so the
+/// event exists exactly when the change it reports does.
+pub async fn enqueue_event(
+    conn: &mut PgConnection,
+    event_type: &str,
+    data: Value,
+) -> Result<(), AppError> {
+    let event_id = uuid::Uuid::new_v4();
+    let payload = json!({
+        "id": event_id,
+        "type": event_type,
+        "created_at": chrono::Utc::now().to_rfc3339(),
+        "data": data,
+    });
+    sqlx::query(
+        "INSERT INTO webhook_deliveries (event_id, contact_id, event_type, payload)
+         SELECT $1, id, $2, $3 FROM alarm_contacts WHERE webhook_url IS NOT NULL",
+    )
+    .bind(event_id)
+    .bind(event_type)
+    .bind(payload)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn recent_deliveries(pool: &PgPool) -> Result<Vec<Delivery>, AppError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: i64,
+        contact: String,
+        event_type: String,
+        attempts: i32,
+        next_attempt_at: chrono::DateTime<chrono::Utc>,
+        delivered: bool,
+        failed: bool,
+        last_error: Option<String>,
+        created_at: chrono::DateTime<chrono::Utc>,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT d.id, c.name AS contact, d.event_type, d.attempts, d.next_attempt_at,
+                d.delivered_at IS NOT NULL AS delivered, d.failed_at IS NOT NULL AS failed,
+                d.last_error, d.created_at
+           FROM webhook_deliveries d JOIN alarm_contacts c ON c.id = d.contact_id
+          ORDER BY d.id DESC LIMIT 50",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Delivery {
+            id: r.id,
+            contact: r.contact,
+            event_type: r.event_type,
+            state: if r.delivered {
+                DeliveryState::Delivered
+            } else if r.failed {
+                DeliveryState::Failed
+            } else {
+                DeliveryState::Retrying {
+                    attempts: r.attempts,
+                    next_attempt_at: r.next_attempt_at,
+                }
+            },
+            last_error: r.last_error,
+            created_at: r.created_at,
+        })
+        .collect())
+}
+
+/// A delivery a worker has claimed.
+pub struct DueDelivery {
+    pub id: i64,
+    pub url: String,
+    pub secret: String,
+    pub payload: Value,
+    pub event_type: String,
+    pub attempts: i32,
+}
+
+/// Claims due deliveries for one worker. The claim pushes `next_attempt_at` a lease ahead, so a
+/// worker that dies mid-delivery leaves them to be retried, and other workers skip them meanwhile.
+pub async fn claim_due(
+    pool: &PgPool,
+    limit: i64,
+    lease_seconds: i64,
+) -> Result<Vec<DueDelivery>, AppError> {
+    let rows: Vec<(i64, String, String, Value, String, i32)> = sqlx::query_as(
+        "UPDATE webhook_deliveries d
+            SET next_attempt_at = now() + make_interval(secs => $2::double precision)
+           FROM alarm_contacts c
+          WHERE c.id = d.contact_id
+            AND d.id IN (SELECT id FROM webhook_deliveries
+                          WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= now()
+                          ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+            AND c.webhook_url IS NOT NULL
+        RETURNING d.id, c.webhook_url, c.webhook_secret, d.payload, d.event_type, d.attempts",
+    )
+    .bind(limit)
+    .bind(lease_seconds as f64)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, url, secret, payload, event_type, attempts)| DueDelivery {
+                id,
+                url,
+                secret,
+                payload,
+                event_type,
+                attempts,
+            },
+        )
+        .collect())
+}
+
+pub async fn mark_delivered(pool: &PgPool, id: i64) -> Result<(), AppError> {
+    sqlx::query("UPDATE webhook_deliveries SET delivered_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = $1")
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Records a failed attempt: retried after a growing wait, given up after `MAX_ATTEMPTS`.
+pub async fn mark_failed_attempt(
+    pool: &PgPool,
+    delivery: &DueDelivery,
+    error: &str,
+) -> Result<(), AppError> {
+    let attempts = delivery.attempts + 1;
+    let give_up = attempts >= MAX_ATTEMPTS;
+    sqlx::query(
+        "UPDATE webhook_deliveries
+            SET attempts = $2, last_error = $3,
+                next_attempt_at = now() + make_interval(secs => $4::double precision),
+                failed_at = CASE WHEN $5 THEN now() END
+          WHERE id = $1",
+    )
+    .bind(delivery.id)
+    .bind(attempts)
+    .bind(error.chars().take(500).collect::<String>())
+    .bind(backoff_seconds(attempts) as f64)
+    .bind(give_up)
+    .execute(pool)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,102 @@
+use leptos::prelude::*;
+
+use super::model::Application;
+use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use {
+    super::model::{optional_text, CallbackUrl},
+    super::repo,
+    crate::accounts::model::{Label, Role},
+    crate::audit::repo::{record, AuditEvent},
+    crate::error::FieldErrors,
+    crate::state::serve,
+    serde_json::json,
+};
+
+#[server(endpoint = "list_applications")]
+pub async fn list_applications() -> Result<Vec<Application>, AppError> {
+    serve(|caller| async move {
+        caller.require(Role::Operator).await?;
+        repo::list(caller.pool()).await
+    })
+    .await
+}
+
+#[server(endpoint = "get_application")]
+pub async fn get_application(id: i64) -> Result<Application, AppError> {
+    serve(|caller| async move {
+        caller.require(Role::Operator).await?;
+        repo::get(caller.pool(), id).await
+    })
+    .await
+}
+
+#[cfg(feature = "ssr")]
+fn parse_fields(
+    errors: &mut FieldErrors,
+    name: &str,
+    callback_url: &str,
+    description: &str,
+) -> Option<(Label, CallbackUrl, String)> {
+    let name = errors.check(Label::parse("name", name, 60));
+    let callback_url = errors.check(CallbackUrl::parse("callback_url", callback_url));
+    let description = errors.check(optional_text("description", description, 500));
+    Some((name?, callback_url?, description?))
+}
+
+#[server(endpoint = "create_application")]
+pub async fn create_application(
+    name: String,
+    callback_url: String,
+    description: String,
+) -> Result<(), AppError> {
+    serve(|caller| async move {
+        let user = caller.require(Role::Operator).await?;
+        let mut errors = FieldErrors::default();
+        let fields = parse_fields(&mut errors, &name, &callback_url, &description);
+        let (name, callback_url, description) = errors.finish(fields)?;
+        let mut tx = caller.pool().begin().await?;
+        let app = repo::insert(&mut tx, &name, &callback_url, &description, user.id).await?;
+        let details = json!({ "name": app.name, "sdk_app_id": app.sdk_app_id });
+        record(
+            &mut *tx,
+            AuditEvent::by(
+                &user,
+                &caller.ip,
+                "application.create",
+                "application",
+                app.id,
+                details,
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        leptos_axum::redirect(&format!("/applications/{}", app.id));
+        Ok(())
+    })
+    .await
+}
+
+#[server(endpoint = "update_application")]
+pub async fn update_application(
+    id: i64,
+    name: String,
+    callback_url: String,
+    description: String,
+    enabled: Option<String>,
+) -> Result<(), AppError> {
+    serve(|caller| async move {
+        let user = caller.require(Role::Operator).await?;
+        let mut errors = FieldErrors::default();
+        let fields = parse_fields(&mut errors, &name, &callback_url, &description);
+        let (name, callback_url, description) = errors.finish(fields)?;
+        let enabled = enabled.is_some();
+        let mut tx = caller.pool().begin().await?;
+        repo::update(&mut tx, id, &name, &callback_url, &description, enabled).await?;
+        let details = json!({ "name": name.as_str(), "callback_url": callback_url.as_deref(), "enabled": enabled });
+        record(&mut *tx, AuditEvent::by(&user, &caller.ip, "application.update", "application", id, details)).await?;
+        tx.commit().await?;
+        Ok(())
+    })
+    .await
+}

@@ -1,0 +1,7 @@
+//! Applications: the unit an API caller sends through (`SmsSdkAppId`).
+
+pub mod api;
+pub mod model;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod repo;

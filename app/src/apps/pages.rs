@@ -1,0 +1,119 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+
+use super::api::{get_application, list_applications, CreateApplication, UpdateApplication};
+use crate::forms::{action_error, action_succeeded, error_view, Field, FormAlert};
+use crate::shell::{Area, Guard};
+
+#[component]
+pub fn ApplicationsPage() -> impl IntoView {
+    let create = ServerAction::<CreateApplication>::new();
+    let apps = Resource::new(move || create.version().get(), |_| list_applications());
+    let error = action_error(create);
+    view! {
+        <Title text="Applications"/>
+        <Guard area=Area::Applications>
+            <section class="page">
+                <h1>"Applications"</h1>
+                <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                    <ErrorBoundary fallback=error_view>
+                        {move || Suspend::new(async move {
+                            apps.await.map(|apps| {
+                                if apps.is_empty() {
+                                    return view! { <p class="empty">"No applications yet. Create one below to get an SmsSdkAppId."</p> }.into_any();
+                                }
+                                let rows = apps
+                                    .into_iter()
+                                    .map(|a| view! {
+                                        <tr>
+                                            <td><A href=format!("/applications/{}", a.id)>{a.name}</A></td>
+                                            <td><code>{a.sdk_app_id}</code></td>
+                                            <td>{if a.enabled { "Enabled" } else { "Disabled" }}</td>
+                                            <td>{a.created_at.format("%Y-%m-%d").to_string()}</td>
+                                        </tr>
+                                    })
+                                    .collect_view();
+                                view! {
+                                    <div class="table-wrap">
+                                        <table class="data">
+                                            <thead><tr><th>"Name"</th><th>"SmsSdkAppId"</th><th>"Status"</th><th>"Created"</th></tr></thead>
+                                            <tbody>{rows}</tbody>
+                                        </table>
+                                    </div>
+                                }
+                                .into_any()
+                            })
+                        })}
+                    </ErrorBoundary>
+                </Transition>
+                <section class="panel">
+                    <h2>"Create an application"</h2>
+                    <ActionForm action=create attr:class="form narrow">
+                        <FormAlert error/>
+                        <Field label="Name" name="name" error/>
+                        <Field label="Receipt callback URL" name="callback_url" kind="url" required=false
+                            hint="Optional. Delivery receipts are POSTed here." error/>
+                        <Field label="Description" name="description" required=false error/>
+                        <button type="submit" class="primary">"Create application"</button>
+                    </ActionForm>
+                </section>
+            </section>
+        </Guard>
+    }
+}
+
+#[component]
+pub fn ApplicationPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || {
+        params.with(|p| {
+            p.get("id")
+                .and_then(|v| v.parse::<i64>().ok())
+                .unwrap_or_default()
+        })
+    };
+    let update = ServerAction::<UpdateApplication>::new();
+    let app = Resource::new(
+        move || (id(), update.version().get()),
+        |(id, _)| get_application(id),
+    );
+    let error = action_error(update);
+    view! {
+        <Title text="Application"/>
+        <Guard area=Area::Applications>
+            <section class="page">
+                <p><A href="/applications">"← Applications"</A></p>
+                <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                    <ErrorBoundary fallback=error_view>
+                        {move || Suspend::new(async move {
+                            app.await.map(|a| view! {
+                                <h1>{a.name.clone()}</h1>
+                                <dl class="facts">
+                                    <dt>"SmsSdkAppId"</dt><dd><code>{a.sdk_app_id}</code></dd>
+                                    <dt>"Status"</dt><dd>{if a.enabled { "Enabled" } else { "Disabled" }}</dd>
+                                    <dt>"Created"</dt><dd>{a.created_at.format("%Y-%m-%d %H:%M UTC").to_string()}</dd>
+                                </dl>
+                                <h2>"Edit"</h2>
+                                <ActionForm action=update attr:class="form narrow">
+                                    <FormAlert error success=(action_succeeded(update), "Saved.")/>
+                                    <input type="hidden" name="id" value=a.id/>
+                                    <Field label="Name" name="name" value=a.name.clone() error/>
+                                    <Field label="Receipt callback URL" name="callback_url" kind="url" required=false
+                                        value=a.callback_url.clone().unwrap_or_default() error/>
+                                    <Field label="Description" name="description" required=false value=a.description.clone() error/>
+                                    <label class="choice">
+                                        <input type="checkbox" name="enabled" checked=a.enabled/>
+                                        "Enabled (a disabled application cannot send)"
+                                    </label>
+                                    <button type="submit" class="primary">"Save"</button>
+                                </ActionForm>
+                            })
+                        })}
+                    </ErrorBoundary>
+                </Transition>
+            </section>
+        </Guard>
+    }
+}

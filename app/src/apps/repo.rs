@@ -1,0 +1,106 @@
+use rand::Rng;
+use sqlx::{PgConnection, PgPool};
+
+use super::model::{Application, CallbackUrl};
+use crate::accounts::model::Label;
+use crate::error::AppError;
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    sdk_app_id: i64,
+    name: String,
+    enabled: bool,
+    callback_url: Option<String>,
+    description: String,
+    created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<Row> for Application {
+    fn from(r: Row) -> Self {
+        Application {
+            id: r.id,
+            sdk_app_id: r.sdk_app_id,
+            name: r.name,
+            enabled: r.enabled,
+            callback_url: r.callback_url,
+            description: r.description,
+            created_at: r.created_at,
+        }
+    }
+}
+
+const COLUMNS: &str = "id, sdk_app_id, name, enabled, callback_url, description, created_at";
+
+pub async fn list(pool: &PgPool) -> Result<Vec<Application>, AppError> {
+    let rows: Vec<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM applications ORDER BY id"))
+        .fetch_all(pool)
+        .await?;
+    Ok(rows.into_iter().map(Into::into).collect())
+}
+
+pub async fn get(pool: &PgPool, id: i64) -> Result<Application, AppError> {
+    let row: Option<Row> =
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM applications WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(pool)
+            .await?;
+    row.map(Into::into)
+        .ok_or_else(|| AppError::NotFound("Application".into()))
+}
+
+/// Inserts with a fresh random SmsSdkAppId, drawing again on the rare collision.
+pub async fn insert(
+    conn: &mut PgConnection,
+    name: &Label,
+    callback_url: &CallbackUrl,
+    description: &str,
+    created_by: i64,
+) -> Result<Application, AppError> {
+    for _ in 0..8 {
+        let sdk_app_id: i64 = rand::rngs::OsRng.gen_range(1_400_000_000..=1_499_999_999);
+        let row: Option<Row> = sqlx::query_as(&format!(
+            "INSERT INTO applications (sdk_app_id, name, callback_url, description, created_by)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (sdk_app_id) DO NOTHING RETURNING {COLUMNS}"
+        ))
+        .bind(sdk_app_id)
+        .bind(name.as_str())
+        .bind(callback_url.as_deref())
+        .bind(description)
+        .bind(created_by)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some(row) = row {
+            return Ok(row.into());
+        }
+    }
+    Err(AppError::internal("could not draw an unused SmsSdkAppId"))
+}
+
+pub async fn update(
+    conn: &mut PgConnection,
+    id: i64,
+    name: &Label,
+    callback_url: &CallbackUrl,
+    description: &str,
+    enabled: bool,
+) -> Result<(), AppError> {
+    let updated = sqlx::query(
+        "UPDATE applications SET name = $2, callback_url = $3, description = $4, enabled = $5,
+                updated_at = now()
+          WHERE id = $1",
+    )
+    .bind(id)
+    .bind(name.as_str())
+    .bind(callback_url.as_deref())
+    .bind(description)
+    .bind(enabled)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    if updated == 1 {
+        Ok(())
+    } else {
+        Err(AppError::NotFound("Application".into()))
+    }
+}

@@ -1,0 +1,171 @@
+//! In-console notifications: the bell and its list.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+use crate::forms::error_view;
+#[cfg(feature = "ssr")]
+use crate::state::serve;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct Notification {
+    pub id: i64,
+    pub title: String,
+    pub body: String,
+    pub link: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub read: bool,
+}
+
+#[cfg(feature = "ssr")]
+pub mod repo {
+    use sqlx::{PgConnection, PgPool};
+
+    use super::Notification;
+    use crate::error::AppError;
+
+    pub async fn notify(
+        conn: &mut PgConnection,
+        user_id: i64,
+        title: &str,
+        body: &str,
+        link: Option<&str>,
+    ) -> Result<(), AppError> {
+        sqlx::query(
+            "INSERT INTO notifications (user_id, title, body, link) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(user_id)
+        .bind(title)
+        .bind(body)
+        .bind(link)
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn unread_count(pool: &PgPool, user_id: i64) -> Result<i64, AppError> {
+        Ok(sqlx::query_scalar(
+            "SELECT count(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL",
+        )
+        .bind(user_id)
+        .fetch_one(pool)
+        .await?)
+    }
+
+    pub async fn recent(pool: &PgPool, user_id: i64) -> Result<Vec<Notification>, AppError> {
+        Ok(sqlx::query_as(
+            "SELECT id, title, body, link, created_at, read_at IS NOT NULL AS read FROM notifications
+              WHERE user_id = $1 ORDER BY id DESC LIMIT 100",
+        )
+        .bind(user_id)
+        .fetch_all(pool)
+        .await?)
+    }
+
+    pub async fn mark_all_read(pool: &PgPool, user_id: i64) -> Result<(), AppError> {
+        sqlx::query(
+            "UPDATE notifications SET read_at = now() WHERE user_id = $1 AND read_at IS NULL",
+        )
+        .bind(user_id)
+        .execute(pool)
+        .await?;
+        Ok(())
+    }
+}
+
+#[server(endpoint = "unread_notifications")]
+pub async fn unread_notifications() -> Result<i64, AppError> {
+    serve(|caller| async move {
+        let user = caller.user().await?;
+        repo::unread_count(caller.pool(), user.id).await
+    })
+    .await
+}
+
+#[server(endpoint = "list_notifications")]
+pub async fn list_notifications() -> Result<Vec<Notification>, AppError> {
+    serve(|caller| async move {
+        let user = caller.user().await?;
+        repo::recent(caller.pool(), user.id).await
+    })
+    .await
+}
+
+#[server(endpoint = "mark_notifications_read")]
+pub async fn mark_notifications_read() -> Result<(), AppError> {
+    serve(|caller| async move {
+        let user = caller.user().await?;
+        repo::mark_all_read(caller.pool(), user.id).await
+    })
+    .await
+}
+
+/// The bell in the top bar, with the number of unread notifications; rechecked on every page.
+#[component]
+pub fn Bell() -> impl IntoView {
+    let location = leptos_router::hooks::use_location();
+    let unread = Resource::new(move || location.pathname.get(), |_| unread_notifications());
+    view! {
+        <A href="/notifications" attr:class="bell" attr:aria-label="Notifications">
+            "🔔"
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match unread.await {
+                        Ok(n) if n > 0 => view! { <span class="count" data-unread=n>{n}</span> }.into_any(),
+                        _ => ().into_any(),
+                    }
+                })}
+            </Transition>
+        </A>
+    }
+}
+
+#[component]
+pub fn NotificationsPage() -> impl IntoView {
+    let mark_read = ServerAction::<MarkNotificationsRead>::new();
+    let items = Resource::new(move || mark_read.version().get(), |_| list_notifications());
+    view! {
+        <Title text="Notifications"/>
+        <section class="page">
+            <h1>"Notifications"</h1>
+            <ActionForm action=mark_read>
+                <button type="submit">"Mark all as read"</button>
+            </ActionForm>
+            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                <ErrorBoundary fallback=error_view>
+                    {move || Suspend::new(async move {
+                        items.await.map(|items| {
+                            if items.is_empty() {
+                                return view! { <p class="empty">"Nothing yet."</p> }.into_any();
+                            }
+                            view! {
+                                <ul class="notifications">
+                                    {items
+                                        .into_iter()
+                                        .map(|n| view! {
+                                            <li class:unread=!n.read>
+                                                <strong>
+                                                    {match n.link {
+                                                        Some(link) => view! { <A href=link>{n.title.clone()}</A> }.into_any(),
+                                                        None => n.title.clone().into_any(),
+                                                    }}
+                                                </strong>
+                                                {(!n.body.is_empty()).then(|| view! { <p>{n.body.clone()}</p> })}
+                                                <time class="muted">{n.created_at.format("%Y-%m-%d %H:%M UTC").to_string()}</time>
+                                            </li>
+                                        })
+                                        .collect_view()}
+                                </ul>
+                            }
+                            .into_any()
+                        })
+                    })}
+                </ErrorBoundary>
+            </Transition>
+        </section>
+    }
+}

@@ -1,0 +1,71 @@
+use leptos::prelude::*;
+
+use super::model::QueueItem;
+use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use {
+    super::model::{describe_age, RejectionReason, Subject},
+    super::service::{decide, Decision},
+    crate::accounts::model::Role,
+    crate::state::serve,
+};
+
+/// Pending signatures and templates, oldest first.
+#[server(endpoint = "review_queue")]
+pub async fn review_queue() -> Result<Vec<QueueItem>, AppError> {
+    serve(|caller| async move {
+        caller.require(Role::Admin).await?;
+        let rows: Vec<(String, i64, String, String, chrono::DateTime<chrono::Utc>, i64)> = sqlx::query_as(
+            "SELECT kind, id, title, email, submitted_at,
+                    floor(extract(epoch FROM now() - submitted_at) / 60)::bigint
+               FROM (SELECT 'signature' AS kind, s.id, s.content AS title, u.email, s.updated_at AS submitted_at
+                       FROM signatures s JOIN users u ON u.id = s.submitted_by WHERE s.status = 'pending'
+                     UNION ALL
+                     SELECT 'template', t.id, t.name, u.email, t.updated_at
+                       FROM templates t JOIN users u ON u.id = t.submitted_by WHERE t.status = 'pending') q
+              ORDER BY submitted_at, kind, id",
+        )
+        .fetch_all(caller.pool())
+        .await?;
+        rows.into_iter()
+            .map(|(kind, id, title, submitted_by, submitted_at, minutes)| {
+                Ok(QueueItem {
+                    subject: Subject::parse(&kind).ok_or_else(|| AppError::internal(format!("queue kind {kind}")))?,
+                    id,
+                    title,
+                    submitted_by,
+                    submitted_at,
+                    age: describe_age(minutes),
+                })
+            })
+            .collect()
+    })
+    .await
+}
+
+#[server(endpoint = "approve_submission")]
+pub async fn approve_submission(subject: String, id: i64) -> Result<(), AppError> {
+    serve(|caller| async move {
+        let admin = caller.require(Role::Admin).await?;
+        let subject =
+            Subject::parse(&subject).ok_or_else(|| AppError::NotFound("Submission".into()))?;
+        decide(&caller, &admin, subject, id, Decision::Approve).await?;
+        leptos_axum::redirect("/review");
+        Ok(())
+    })
+    .await
+}
+
+#[server(endpoint = "reject_submission")]
+pub async fn reject_submission(subject: String, id: i64, reason: String) -> Result<(), AppError> {
+    serve(|caller| async move {
+        let admin = caller.require(Role::Admin).await?;
+        let subject =
+            Subject::parse(&subject).ok_or_else(|| AppError::NotFound("Submission".into()))?;
+        let reason = RejectionReason::parse(&reason)?;
+        decide(&caller, &admin, subject, id, Decision::Reject(reason)).await?;
+        leptos_axum::redirect("/review");
+        Ok(())
+    })
+    .await
+}

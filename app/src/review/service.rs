@@ -1,0 +1,104 @@
+//! Deciding a submission: one transaction changes its status, writes the audit record, tells the
+//! submitter and queues the webhook event.
+
+use serde_json::json;
+
+use super::model::{RejectionReason, ReviewStatus, Subject};
+use crate::accounts::model::CurrentUser;
+use crate::alerts::repo as alerts;
+use crate::audit::repo::{record, AuditEvent};
+use crate::error::AppError;
+use crate::notifications::repo as notifications;
+use crate::state::Caller;
+
+pub enum Decision {
+    Approve,
+    Reject(RejectionReason),
+}
+
+/// Table and title column per subject; fixed strings, never user input.
+fn table(subject: Subject) -> (&'static str, &'static str) {
+    match subject {
+        Subject::Signature => ("signatures", "content"),
+        Subject::Template => ("templates", "name"),
+    }
+}
+
+pub async fn decide(
+    caller: &Caller,
+    reviewer: &CurrentUser,
+    subject: Subject,
+    id: i64,
+    decision: Decision,
+) -> Result<ReviewStatus, AppError> {
+    let (table, title_column) = table(subject);
+    let mut tx = caller.pool().begin().await?;
+    let row: Option<(String, Option<String>, i64, String)> = sqlx::query_as(&format!(
+        "SELECT status, review_reply, submitted_by, {title_column} FROM {table} WHERE id = $1 FOR UPDATE"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let (status, reply, submitted_by, title) =
+        row.ok_or_else(|| AppError::NotFound(subject.label().into()))?;
+    if submitted_by == reviewer.id {
+        return Err(AppError::Conflict(
+            "You submitted this yourself; another admin must review it (four-eyes rule).".into(),
+        ));
+    }
+    let current = ReviewStatus::from_stored(&status, reply)?;
+    let next = match decision {
+        Decision::Approve => current.approve()?,
+        Decision::Reject(reason) => current.reject(reason)?,
+    };
+    let (stored, reply) = next.to_stored();
+    sqlx::query(&format!(
+        "UPDATE {table} SET status = $2, review_reply = $3, reviewed_by = $4, reviewed_at = now(),
+                updated_at = now()
+          WHERE id = $1"
+    ))
+    .bind(id)
+    .bind(stored)
+    .bind(reply)
+    .bind(reviewer.id)
+    .execute(&mut *tx)
+    .await?;
+
+    let verb = if reply.is_some() { "reject" } else { "approve" };
+    let action = format!("{}.{verb}", subject.as_str());
+    let details = json!({ "title": title, "reason": reply });
+    record(
+        &mut *tx,
+        AuditEvent::by(reviewer, &caller.ip, &action, subject.as_str(), id, details),
+    )
+    .await?;
+
+    let headline = match &next {
+        ReviewStatus::Rejected { .. } => format!("{} “{title}” was rejected", subject.label()),
+        _ => format!("{} “{title}” was approved", subject.label()),
+    };
+    notifications::notify(
+        &mut tx,
+        submitted_by,
+        &headline,
+        reply.unwrap_or(""),
+        Some(&subject.owner_path(id)),
+    )
+    .await?;
+    alerts::enqueue_event(
+        &mut tx,
+        "review.decided",
+        json!({
+            "subject": subject.as_str(),
+            "id": id.to_string(),
+            "title": title,
+            "status_code": next.status_code(),
+            "status": next.label(),
+            "review_reply": reply,
+            "reviewer": reviewer.email,
+        }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(next)
+}

@@ -1,0 +1,9 @@
+//! SMS signatures: names, types, certificates and submission for review.
+
+pub mod api;
+pub mod model;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod repo;
+#[cfg(feature = "ssr")]
+pub mod upload;

@@ -1,0 +1,373 @@
+//! SMS signatures (the 【name】 before every message) and the documents that back them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+use crate::review::model::ReviewStatus;
+
+/// 2–12 characters of Chinese, Latin letters or digits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignatureName(String);
+
+fn is_cjk(c: char) -> bool {
+    matches!(c, '\u{4e00}'..='\u{9fff}' | '\u{3400}'..='\u{4dbf}' | '\u{20000}'..='\u{2a6df}')
+}
+
+impl SignatureName {
+    pub fn parse(raw: &str) -> Result<Self, AppError> {
+        let name = raw.trim();
+        let length = name.chars().count();
+        if !(2..=12).contains(&length) {
+            return Err(AppError::field(
+                "content",
+                format!("A signature has 2 to 12 characters (this one has {length})."),
+            ));
+        }
+        if let Some(bad) = name
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || is_cjk(*c)))
+        {
+            return Err(AppError::field(
+                "content",
+                format!("Use only Chinese characters, Latin letters and digits (not “{bad}”)."),
+            ));
+        }
+        Ok(SignatureName(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SignPurpose {
+    OwnUse,
+    ThirdParty,
+}
+
+impl SignPurpose {
+    pub fn code(self) -> i16 {
+        match self {
+            SignPurpose::OwnUse => 0,
+            SignPurpose::ThirdParty => 1,
+        }
+    }
+
+    pub fn from_code(code: i16) -> Option<Self> {
+        match code {
+            0 => Some(SignPurpose::OwnUse),
+            1 => Some(SignPurpose::ThirdParty),
+            _ => None,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SignPurpose::OwnUse => "Own use",
+            SignPurpose::ThirdParty => "For a third party",
+        }
+    }
+}
+
+/// Signature types Tencent still accepts (website, official account and mini program are withdrawn).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SignType {
+    Company,
+    App,
+    Trademark,
+    Government,
+}
+
+impl SignType {
+    pub const ALL: [SignType; 4] = [
+        SignType::Company,
+        SignType::App,
+        SignType::Trademark,
+        SignType::Government,
+    ];
+
+    pub fn code(self) -> i16 {
+        match self {
+            SignType::Company => 0,
+            SignType::App => 1,
+            SignType::Trademark => 4,
+            SignType::Government => 5,
+        }
+    }
+
+    pub fn from_code(code: i16) -> Option<Self> {
+        SignType::ALL.into_iter().find(|t| t.code() == code)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SignType::Company => "Company",
+            SignType::App => "App",
+            SignType::Trademark => "Trademark",
+            SignType::Government => "Government / public institution / other",
+        }
+    }
+
+    /// The certificates that can prove a signature of this type.
+    pub fn documents(self) -> &'static [DocumentType] {
+        use DocumentType::*;
+        match self {
+            SignType::Company => &[ThreeInOneLicence, BusinessLicence],
+            SignType::App => &[
+                ThreeInOneLicence,
+                BusinessLicence,
+                OrganisationCode,
+                SocialCreditCode,
+                AppScreenshot,
+            ],
+            SignType::Trademark => &[TrademarkCertificate],
+            SignType::Government => &[OrganisationCode, SocialCreditCode],
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DocumentType {
+    ThreeInOneLicence,
+    BusinessLicence,
+    OrganisationCode,
+    SocialCreditCode,
+    AppScreenshot,
+    TrademarkCertificate,
+}
+
+impl DocumentType {
+    pub const ALL: [DocumentType; 6] = [
+        DocumentType::ThreeInOneLicence,
+        DocumentType::BusinessLicence,
+        DocumentType::OrganisationCode,
+        DocumentType::SocialCreditCode,
+        DocumentType::AppScreenshot,
+        DocumentType::TrademarkCertificate,
+    ];
+
+    pub fn code(self) -> i16 {
+        match self {
+            DocumentType::ThreeInOneLicence => 0,
+            DocumentType::BusinessLicence => 1,
+            DocumentType::OrganisationCode => 2,
+            DocumentType::SocialCreditCode => 3,
+            DocumentType::AppScreenshot => 4,
+            DocumentType::TrademarkCertificate => 7,
+        }
+    }
+
+    pub fn from_code(code: i16) -> Option<Self> {
+        DocumentType::ALL.into_iter().find(|t| t.code() == code)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            DocumentType::ThreeInOneLicence => "Three-in-one licence",
+            DocumentType::BusinessLicence => "Business licence",
+            DocumentType::OrganisationCode => "Organisation code certificate",
+            DocumentType::SocialCreditCode => "Unified social credit code certificate",
+            DocumentType::AppScreenshot => "App back-office screenshot",
+            DocumentType::TrademarkCertificate => "Trademark registration certificate",
+        }
+    }
+}
+
+/// A signature type with a certificate type that can prove it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignKind {
+    pub sign_type: SignType,
+    pub document_type: DocumentType,
+}
+
+impl SignKind {
+    pub fn parse(sign_type: &str, document_type: &str) -> Result<Self, AppError> {
+        let sign_type = sign_type
+            .trim()
+            .parse()
+            .ok()
+            .and_then(SignType::from_code)
+            .ok_or_else(|| AppError::field("sign_type", "Choose a signature type."))?;
+        let document_type = document_type
+            .trim()
+            .parse()
+            .ok()
+            .and_then(DocumentType::from_code)
+            .ok_or_else(|| AppError::field("document_type", "Choose a certificate type."))?;
+        if !sign_type.documents().contains(&document_type) {
+            return Err(AppError::field(
+                "document_type",
+                format!(
+                    "A {} signature is proved by: {}.",
+                    sign_type.label().to_lowercase(),
+                    sign_type
+                        .documents()
+                        .iter()
+                        .map(|d| d.label())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        Ok(SignKind {
+            sign_type,
+            document_type,
+        })
+    }
+}
+
+/// The largest certificate or authorisation letter accepted.
+pub const MAX_DOCUMENT_BYTES: usize = 5 * 1024 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DocumentFormat {
+    Png,
+    Jpeg,
+    Pdf,
+}
+
+impl DocumentFormat {
+    /// Decided from the bytes themselves, never from the file name or the browser's claim.
+    pub fn sniff(bytes: &[u8]) -> Option<Self> {
+        if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+            Some(DocumentFormat::Png)
+        } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+            Some(DocumentFormat::Jpeg)
+        } else if bytes.starts_with(b"%PDF-") {
+            Some(DocumentFormat::Pdf)
+        } else {
+            None
+        }
+    }
+
+    pub fn media_type(self) -> &'static str {
+        match self {
+            DocumentFormat::Png => "image/png",
+            DocumentFormat::Jpeg => "image/jpeg",
+            DocumentFormat::Pdf => "application/pdf",
+        }
+    }
+
+    pub fn from_media_type(media_type: &str) -> Option<Self> {
+        [
+            DocumentFormat::Png,
+            DocumentFormat::Jpeg,
+            DocumentFormat::Pdf,
+        ]
+        .into_iter()
+        .find(|f| f.media_type() == media_type)
+    }
+}
+
+/// Checks an uploaded document: size first, then what the bytes really are.
+pub fn check_document(field: &str, bytes: &[u8]) -> Result<DocumentFormat, AppError> {
+    if bytes.is_empty() {
+        return Err(AppError::field(field, "Choose a file to upload."));
+    }
+    if bytes.len() > MAX_DOCUMENT_BYTES {
+        return Err(AppError::field(field, "The file is larger than 5 MB."));
+    }
+    DocumentFormat::sniff(bytes)
+        .ok_or_else(|| AppError::field(field, "Upload a PNG, JPEG or PDF file."))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Signature {
+    pub id: i64,
+    pub content: String,
+    pub purpose: SignPurpose,
+    pub sign_type: SignType,
+    pub document_type: DocumentType,
+    pub international: bool,
+    pub remark: String,
+    pub certificate_id: i64,
+    pub certificate_format: DocumentFormat,
+    pub authorisation_id: Option<i64>,
+    pub status: ReviewStatus,
+    pub submitted_by: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signature_names_are_2_to_12_plain_characters() {
+        assert_eq!(SignatureName::parse(" 腾讯云 ").unwrap().as_str(), "腾讯云");
+        assert!(SignatureName::parse("Acme2024").is_ok());
+        assert!(SignatureName::parse("这是十二个字的签名内容啊").is_ok());
+        let too_long = SignatureName::parse("这是十三个字的签名内容啊啊").unwrap_err();
+        assert!(too_long.field_message("content").unwrap().contains("13"));
+        assert!(SignatureName::parse("云").is_err());
+        assert!(
+            SignatureName::parse("Acme Inc").is_err(),
+            "spaces are not allowed"
+        );
+        assert!(
+            SignatureName::parse("【腾讯】").is_err(),
+            "the brackets are added, not typed"
+        );
+        assert!(SignatureName::parse("<b>x</b>").is_err());
+    }
+
+    #[test]
+    fn each_signature_type_takes_only_its_certificates() {
+        let allowed: Vec<(i16, Vec<i16>)> = SignType::ALL
+            .iter()
+            .map(|t| (t.code(), t.documents().iter().map(|d| d.code()).collect()))
+            .collect();
+        assert_eq!(
+            allowed,
+            vec![
+                (0, vec![0, 1]),
+                (1, vec![0, 1, 2, 3, 4]),
+                (4, vec![7]),
+                (5, vec![2, 3])
+            ]
+        );
+        for sign_type in SignType::ALL {
+            for document in DocumentType::ALL {
+                let parsed =
+                    SignKind::parse(&sign_type.code().to_string(), &document.code().to_string());
+                assert_eq!(parsed.is_ok(), sign_type.documents().contains(&document));
+            }
+        }
+        let err = SignKind::parse("4", "1").unwrap_err();
+        assert!(err
+            .field_message("document_type")
+            .unwrap()
+            .contains("Trademark registration"));
+        assert!(SignKind::parse("2", "0").is_err(), "withdrawn website type");
+    }
+
+    #[test]
+    fn documents_are_judged_by_their_bytes() {
+        assert_eq!(
+            check_document("f", b"\x89PNG\r\n\x1a\nrest").unwrap(),
+            DocumentFormat::Png
+        );
+        assert_eq!(
+            check_document("f", &[0xFF, 0xD8, 0xFF, 0xE0]).unwrap(),
+            DocumentFormat::Jpeg
+        );
+        assert_eq!(
+            check_document("f", b"%PDF-1.7").unwrap(),
+            DocumentFormat::Pdf
+        );
+        assert!(check_document("f", b"GIF89a").is_err());
+        assert!(check_document("f", b"<html>").is_err());
+        assert!(check_document("f", b"").is_err());
+        let mut big = b"%PDF-".to_vec();
+        big.resize(MAX_DOCUMENT_BYTES + 1, 0);
+        assert!(check_document("f", &big)
+            .unwrap_err()
+            .field_message("f")
+            .unwrap()
+            .contains("5 MB"));
+        big.truncate(MAX_DOCUMENT_BYTES);
+        assert!(check_document("f", &big).is_ok());
+    }
+}

@@ -1,0 +1,350 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+
+use super::api::{
+    get_template, get_unsubscribe_phrases, list_templates, template_editor_data, CreateTemplate,
+    DeleteTemplate, UpdateTemplate, UpdateUnsubscribePhrases,
+};
+use super::model::{
+    content_problems, placeholder_count, render_preview, ContentPolicy, SmsType, Template,
+};
+use super::segments::{segments, with_signature, Encoding};
+use crate::error::AppError;
+use crate::forms::{action_error, action_succeeded, error_view, Field, FieldMessage, FormAlert};
+use crate::review::model::ReviewStatus;
+use crate::review::pages::StatusBadge;
+use crate::shell::{Area, Guard};
+
+#[component]
+pub fn TemplatesPage() -> impl IntoView {
+    let templates = Resource::new(|| (), |_| list_templates());
+    view! {
+        <Title text="Templates"/>
+        <Guard area=Area::Templates>
+            <section class="page">
+                <div class="page-head">
+                    <h1>"Templates"</h1>
+                    <A href="/templates/new" attr:class="button primary">"New template"</A>
+                </div>
+                <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                    <ErrorBoundary fallback=error_view>
+                        {move || Suspend::new(async move {
+                            templates.await.map(|list| {
+                                if list.is_empty() {
+                                    return view! { <p class="empty">"No templates yet."</p> }.into_any();
+                                }
+                                let rows = list
+                                    .into_iter()
+                                    .map(|t| {
+                                        let name = t.name.clone();
+                                        view! {
+                                        <tr data-template=name>
+                                            <td><code>{t.id}</code></td>
+                                            <td><A href=format!("/templates/{}", t.id)>{t.name.clone()}</A></td>
+                                            <td>{t.sms_type.label()}</td>
+                                            <td class="clip">{t.content.clone()}</td>
+                                            <td><StatusBadge status=t.status.clone()/></td>
+                                            <td>{t.submitted_by.clone()}</td>
+                                        </tr>
+                                        }
+                                    })
+                                    .collect_view();
+                                view! {
+                                    <div class="table-wrap">
+                                        <table class="data">
+                                            <thead><tr><th>"ID"</th><th>"Name"</th><th>"Type"</th><th>"Content"</th><th>"Status"</th><th>"Submitted by"</th></tr></thead>
+                                            <tbody>{rows}</tbody>
+                                        </table>
+                                    </div>
+                                }
+                                .into_any()
+                            })
+                        })}
+                    </ErrorBoundary>
+                </Transition>
+            </section>
+        </Guard>
+    }
+}
+
+/// The template form with its live preview: rendered SMS, length, billable segments and every
+/// broken rule, computed in the browser by the same code the server checks with.
+#[component]
+fn TemplateFields(
+    initial: Option<Template>,
+    policy: ContentPolicy,
+    signatures: Vec<String>,
+    error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    let content = RwSignal::new(
+        initial
+            .as_ref()
+            .map(|t| t.content.clone())
+            .unwrap_or_default(),
+    );
+    let sms_type = RwSignal::new(
+        initial
+            .as_ref()
+            .map(|t| t.sms_type)
+            .unwrap_or(SmsType::Notification),
+    );
+    let signature_names = if signatures.is_empty() {
+        vec!["YourSignature".to_owned()]
+    } else {
+        signatures
+    };
+    let signature = RwSignal::new(signature_names[0].clone());
+    let samples = RwSignal::new(Vec::<String>::new());
+    let policy = StoredValue::new(policy);
+
+    let fields = placeholder_count;
+    let message = Memo::new(move |_| {
+        with_signature(
+            &signature.get(),
+            &render_preview(&content.get(), &samples.get()),
+        )
+    });
+    let counted = Memo::new(move |_| segments(&message.get()));
+    let problems = Memo::new(move |_| {
+        policy.with_value(|p| content_problems(&content.get(), sms_type.get(), p))
+    });
+
+    let name = initial.as_ref().map(|t| t.name.clone()).unwrap_or_default();
+    let remark = initial
+        .as_ref()
+        .map(|t| t.remark.clone())
+        .unwrap_or_default();
+    let international = initial.as_ref().is_some_and(|t| t.international);
+    let initial_content = content.get_untracked();
+    let type_options = SmsType::ALL
+        .into_iter()
+        .map(|t| {
+            let selected = t == sms_type.get_untracked();
+            view! { <option value=t.code() selected=selected>{t.label()}</option> }
+        })
+        .collect_view();
+    let signature_options = signature_names
+        .into_iter()
+        .map(|s| view! { <option value=s.clone()>{s.clone()}</option> })
+        .collect_view();
+
+    view! {
+        <div class="editor">
+            <div class="editor-fields">
+                <Field label="Name" name="name" value=name error/>
+                <div class="field">
+                    <label for="field-sms_type">"SMS type"</label>
+                    <select id="field-sms_type" name="sms_type"
+                        on:change=move |ev| {
+                            if let Some(t) = event_target_value(&ev).parse().ok().and_then(SmsType::from_code) {
+                                sms_type.set(t);
+                            }
+                        }>
+                        {type_options}
+                    </select>
+                    <FieldMessage error name="sms_type"/>
+                </div>
+                <div class="field">
+                    <label for="field-content">"Content"</label>
+                    <textarea id="field-content" name="content" rows="5" required
+                        on:input=move |ev| content.set(event_target_value(&ev))>
+                        {initial_content}
+                    </textarea>
+                    <p class="hint">"Placeholders are {1}, {2}, … Marketing templates end with an unsubscribe phrase."</p>
+                    <FieldMessage error name="content"/>
+                </div>
+                <label class="choice">
+                    <input type="checkbox" name="international" checked=international/>
+                    "International (outside mainland China)"
+                </label>
+                <Field label="Remark for the reviewer" name="remark" required=false value=remark error/>
+            </div>
+            <aside class="preview" aria-label="Preview">
+                <h2>"Preview"</h2>
+                <label class="inline-label">"Signature "
+                    <select on:change=move |ev| signature.set(event_target_value(&ev))>{signature_options}</select>
+                </label>
+                <div class="samples">
+                    {move || {
+                        (1..=fields(&content.get()))
+                            .map(|n| view! {
+                                <label class="inline-label">{format!("{{{n}}} ")}
+                                    <input type="text" class="sample" placeholder=format!("value {n}")
+                                        prop:value=move || samples.with(|s| s.get(n - 1).cloned().unwrap_or_default())
+                                        on:input=move |ev| samples.update(|s| {
+                                            if s.len() < n { s.resize(n, String::new()); }
+                                            s[n - 1] = event_target_value(&ev);
+                                        })/>
+                                </label>
+                            })
+                            .collect_view()
+                    }}
+                </div>
+                <div class="sms-bubble">{move || message.get()}</div>
+                <p class="counts">
+                    <span class="chars">{move || format!("{} characters", counted.get().billed_chars)}</span>
+                    " · "
+                    <span class="segments" data-segments=move || counted.get().parts>
+                        {move || format!("{} billable segment(s)", counted.get().parts)}
+                    </span>
+                    " · "
+                    <span class="muted">{move || match counted.get().encoding {
+                        Encoding::Ucs2 => "UCS-2: 70 per message, 67 per part",
+                        Encoding::Gsm7 => "GSM-7: 160 per message, 153 per part",
+                    }}</span>
+                </p>
+                {move || {
+                    let found = problems.get();
+                    if found.is_empty() {
+                        view! { <p class="rules-ok">"Meets every rule."</p> }.into_any()
+                    } else {
+                        view! {
+                            <ul class="problems">
+                                {found.into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}
+                            </ul>
+                        }
+                        .into_any()
+                    }
+                }}
+            </aside>
+        </div>
+    }
+}
+
+#[component]
+pub fn NewTemplatePage() -> impl IntoView {
+    let create = ServerAction::<CreateTemplate>::new();
+    let data = Resource::new(|| (), |_| template_editor_data());
+    let error = action_error(create);
+    view! {
+        <Title text="New template"/>
+        <Guard area=Area::Templates>
+            <section class="page">
+                <p><A href="/templates">"← Templates"</A></p>
+                <h1>"New template"</h1>
+                <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                    <ErrorBoundary fallback=error_view>
+                        {move || Suspend::new(async move {
+                            data.await.map(|(policy, signatures)| view! {
+                                <ActionForm action=create attr:class="form">
+                                    <FormAlert error/>
+                                    <TemplateFields initial=None policy signatures error/>
+                                    <button type="submit" class="primary">"Submit for review"</button>
+                                </ActionForm>
+                            })
+                        })}
+                    </ErrorBoundary>
+                </Transition>
+            </section>
+        </Guard>
+    }
+}
+
+#[component]
+pub fn TemplatePage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || {
+        params.with(|p| {
+            p.get("id")
+                .and_then(|v| v.parse::<i64>().ok())
+                .unwrap_or_default()
+        })
+    };
+    let update = ServerAction::<UpdateTemplate>::new();
+    let delete = ServerAction::<DeleteTemplate>::new();
+    let template = Resource::new(
+        move || (id(), update.version().get()),
+        |(id, _)| get_template(id),
+    );
+    let editor = Resource::new(|| (), |_| template_editor_data());
+    let error = action_error(update);
+    let delete_error = action_error(delete);
+    view! {
+        <Title text="Template"/>
+        <Guard area=Area::Templates>
+            <section class="page">
+                <p><A href="/templates">"← Templates"</A></p>
+                <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                    <ErrorBoundary fallback=error_view>
+                        {move || Suspend::new(async move {
+                            let (t, (policy, signatures)) = (template.await?, editor.await?);
+                            let editable = !matches!(t.status, ReviewStatus::Approved);
+                            let reason = match &t.status {
+                                ReviewStatus::Rejected { reason } => Some(reason.clone()),
+                                _ => None,
+                            };
+                            let (id, for_editor) = (t.id, t.clone());
+                            Ok::<_, AppError>(view! {
+                                <h1>{t.name.clone()}</h1>
+                                <dl class="facts">
+                                    <dt>"Template ID"</dt><dd><code>{t.id}</code></dd>
+                                    <dt>"Status"</dt><dd><StatusBadge status=t.status.clone()/></dd>
+                                    <dt>"Type"</dt><dd>{t.sms_type.label()}</dd>
+                                    <dt>"Content"</dt><dd class="content-text">{t.content.clone()}</dd>
+                                    <dt>"Submitted by"</dt><dd>{t.submitted_by.clone()}</dd>
+                                </dl>
+                                {reason.map(|r| view! {
+                                    <div class="alert alert-error" role="alert">"Rejected: " <span class="reason">{r}</span></div>
+                                })}
+                                {editable.then(|| view! {
+                                    <h2>"Edit and resubmit"</h2>
+                                    <ActionForm action=update attr:class="form">
+                                        <FormAlert error success=(action_succeeded(update), "Resubmitted for review.")/>
+                                        <input type="hidden" name="id" value=id/>
+                                        <TemplateFields initial=Some(for_editor) policy signatures error/>
+                                        <button type="submit" class="primary">"Resubmit for review"</button>
+                                    </ActionForm>
+                                })}
+                                {(!editable).then(|| view! { <p class="muted">"Approved templates cannot be modified."</p> })}
+                                <h2>"Delete"</h2>
+                                <ActionForm action=delete attr:class="form inline-danger">
+                                    <FormAlert error=delete_error/>
+                                    <input type="hidden" name="id" value=id/>
+                                    <label class="choice">
+                                        <input type="checkbox" name="confirm"/>
+                                        "Yes, delete this template"
+                                    </label>
+                                    <FieldMessage error=delete_error name="confirm"/>
+                                    <button type="submit" class="danger">"Delete template"</button>
+                                </ActionForm>
+                            })
+                        })}
+                    </ErrorBoundary>
+                </Transition>
+            </section>
+        </Guard>
+    }
+}
+
+/// Settings section: the phrases that may end a marketing template.
+#[component]
+pub fn UnsubscribePhrasesSection() -> impl IntoView {
+    let update = ServerAction::<UpdateUnsubscribePhrases>::new();
+    let phrases = Resource::new(
+        move || update.version().get(),
+        |_| get_unsubscribe_phrases(),
+    );
+    let error = action_error(update);
+    view! {
+        <h2>"Unsubscribe phrases"</h2>
+        <Transition fallback=|| ()>
+            <ErrorBoundary fallback=error_view>
+                {move || Suspend::new(async move {
+                    phrases.await.map(|list| view! {
+                        <ActionForm action=update attr:class="form narrow">
+                            <FormAlert error success=(action_succeeded(update), "Saved.")/>
+                            <div class="field">
+                                <label for="field-phrases">"One per line; marketing templates must end with one"</label>
+                                <textarea id="field-phrases" name="phrases" rows="4">{list.join("\n")}</textarea>
+                                <FieldMessage error name="phrases"/>
+                            </div>
+                            <button type="submit" class="primary">"Save phrases"</button>
+                        </ActionForm>
+                    })
+                })}
+            </ErrorBoundary>
+        </Transition>
+    }
+}

@@ -1,0 +1,147 @@
+use sqlx::{PgConnection, PgPool};
+
+use super::model::{ContentPolicy, SmsType, Template, TemplateContent};
+use crate::accounts::model::Label;
+use crate::error::AppError;
+use crate::review::model::ReviewStatus;
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    name: String,
+    sms_type: i16,
+    content: String,
+    international: bool,
+    remark: String,
+    status: String,
+    review_reply: Option<String>,
+    submitted_by: String,
+    created_at: chrono::DateTime<chrono::Utc>,
+    updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl TryFrom<Row> for Template {
+    type Error = AppError;
+
+    fn try_from(r: Row) -> Result<Self, AppError> {
+        Ok(Template {
+            id: r.id,
+            name: r.name,
+            sms_type: SmsType::from_code(r.sms_type)
+                .ok_or_else(|| AppError::internal(format!("stored sms_type {}", r.sms_type)))?,
+            content: r.content,
+            international: r.international,
+            remark: r.remark,
+            status: ReviewStatus::from_stored(&r.status, r.review_reply)?,
+            submitted_by: r.submitted_by,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+const SELECT: &str =
+    "SELECT t.id, t.name, t.sms_type, t.content, t.international, t.remark, t.status,
+                             t.review_reply, u.email AS submitted_by, t.created_at, t.updated_at
+                        FROM templates t JOIN users u ON u.id = t.submitted_by";
+
+pub async fn list(pool: &PgPool) -> Result<Vec<Template>, AppError> {
+    let rows: Vec<Row> = sqlx::query_as(&format!("{SELECT} ORDER BY t.id DESC"))
+        .fetch_all(pool)
+        .await?;
+    rows.into_iter().map(Template::try_from).collect()
+}
+
+pub async fn get(pool: &PgPool, id: i64) -> Result<Template, AppError> {
+    let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE t.id = $1"))
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    row.ok_or_else(|| AppError::NotFound("Template".into()))?
+        .try_into()
+}
+
+pub async fn policy(pool: &PgPool) -> Result<ContentPolicy, AppError> {
+    let (unsubscribe_phrases, organisation_verified): (Vec<String>, bool) =
+        sqlx::query_as("SELECT unsubscribe_phrases, verified FROM organisation")
+            .fetch_optional(pool)
+            .await?
+            .ok_or_else(|| AppError::NotFound("Organisation".into()))?;
+    Ok(ContentPolicy {
+        unsubscribe_phrases,
+        organisation_verified,
+    })
+}
+
+/// A template's fields as submitted for review.
+pub struct TemplateDraft {
+    pub name: Label,
+    pub sms_type: SmsType,
+    pub content: TemplateContent,
+    pub international: bool,
+    pub remark: String,
+}
+
+pub async fn insert(
+    conn: &mut PgConnection,
+    draft: &TemplateDraft,
+    submitted_by: i64,
+) -> Result<i64, AppError> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO templates (name, sms_type, content, international, remark, submitted_by)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(draft.name.as_str())
+    .bind(draft.sms_type.code())
+    .bind(draft.content.as_str())
+    .bind(draft.international)
+    .bind(&draft.remark)
+    .bind(submitted_by)
+    .fetch_one(conn)
+    .await?)
+}
+
+/// Locks the template and returns its review status, for a transition decided by the caller.
+pub async fn lock_status(conn: &mut PgConnection, id: i64) -> Result<ReviewStatus, AppError> {
+    let row: Option<(String, Option<String>)> =
+        sqlx::query_as("SELECT status, review_reply FROM templates WHERE id = $1 FOR UPDATE")
+            .bind(id)
+            .fetch_optional(conn)
+            .await?;
+    let (status, reply) = row.ok_or_else(|| AppError::NotFound("Template".into()))?;
+    ReviewStatus::from_stored(&status, reply)
+}
+
+/// Replaces the fields and sends the template back for review.
+pub async fn resubmit(
+    conn: &mut PgConnection,
+    id: i64,
+    draft: &TemplateDraft,
+    submitted_by: i64,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "UPDATE templates
+            SET name = $2, sms_type = $3, content = $4, international = $5, remark = $6,
+                submitted_by = $7, status = 'pending', review_reply = NULL,
+                reviewed_by = NULL, reviewed_at = NULL, updated_at = now()
+          WHERE id = $1",
+    )
+    .bind(id)
+    .bind(draft.name.as_str())
+    .bind(draft.sms_type.code())
+    .bind(draft.content.as_str())
+    .bind(draft.international)
+    .bind(&draft.remark)
+    .bind(submitted_by)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn delete(conn: &mut PgConnection, id: i64) -> Result<(), AppError> {
+    sqlx::query("DELETE FROM templates WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
