@@ -1,34 +1,16 @@
-import { test, expect, Page, Browser } from '@playwright/test';
+import { test, expect, Page } from '@playwright/test';
 
 // One story, in order: a fresh installation is set up, its admin adds an operator and a marketer,
 // and each of them sees only what their roles allow.
 test.describe.configure({ mode: 'serial' });
 
-const admin = { email: 'ada@acme.example', password: 'admin password 1' };
-const operator = { email: 'olga@acme.example', password: 'operator password 1', name: 'Olga Operator' };
-const marketer = { email: 'mark@acme.example', password: 'marketer password 1', name: 'Mark Marketer' };
+import { admin, operator, marketer } from './people';
+import { signIn, waitForHydration } from './session';
 
 const everyArea = [
   'Dashboard', 'Signatures', 'Templates', 'Review', 'Bulk SMS', 'Delivery Records',
   'Statistics', 'Applications', 'Settings', 'Users', 'Audit log',
 ];
-
-async function waitForHydration(page: Page) {
-  // The front end marks the document once it has taken over from the server-rendered HTML.
-  await page.waitForFunction(() => document.documentElement.dataset.hydrated === 'true');
-}
-
-async function signIn(browser: Browser, who: { email: string; password: string }) {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await page.goto('/login');
-  await waitForHydration(page);
-  await page.getByLabel('E-mail').fill(who.email);
-  await page.getByLabel('Password').fill(who.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByRole('heading', { name: 'Dashboard' })).toBeVisible();
-  return page;
-}
 
 async function navigation(page: Page) {
   const links = page.getByRole('navigation', { name: 'Console' }).getByRole('link');
