@@ -697,3 +697,77 @@ async fn applications_get_a_tencent_style_app_id(pool: PgPool) {
     assert_eq!(updated["enabled"], false, "an unticked box disables it");
     assert!(updated["callback_url"].is_null());
 }
+
+#[sqlx::test(migrator = "herald::MIGRATOR")]
+async fn a_rejected_signature_is_edited_resubmitted_and_then_frozen(pool: PgPool) {
+    let team = team(pool).await;
+    let app = &team.app;
+    let location = upload(&team, PNG.to_vec(), "/signatures/new").await;
+    let certificate = location.split("certificate=").nth(1).unwrap().to_owned();
+    create_signature(&team, "Acme", &certificate).await;
+    let id: i64 = sqlx::query_scalar("SELECT id FROM signatures")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let id = id.to_string();
+    app.call(
+        &team.admin,
+        "reject_submission",
+        &[
+            ("subject", "signature"),
+            ("id", &id),
+            ("reason", "Blurry licence"),
+        ],
+    )
+    .await;
+
+    let edited = [
+        ("id", id.as_str()),
+        ("purpose", "0"),
+        ("sign_type", "1"),
+        ("document_type", "4"),
+        ("content", "AcmeApp"),
+        ("remark", "clearer scan"),
+        ("certificate_id", certificate.as_str()),
+        ("authorisation_id", ""),
+    ];
+    let (status, body) = app.call(&team.operator, "update_signature", &edited).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, signature) = app
+        .call(&team.operator, "get_signature", &[("id", &id)])
+        .await;
+    assert_eq!(signature["status"], "Pending");
+    assert_eq!(signature["content"], "AcmeApp");
+    assert_eq!(signature["sign_type"], "App");
+
+    app.call(
+        &team.admin,
+        "approve_submission",
+        &[("subject", "signature"), ("id", &id)],
+    )
+    .await;
+    let (status, _) = app.call(&team.operator, "update_signature", &edited).await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "approved signatures are frozen"
+    );
+
+    let (status, body) = app
+        .call(&team.operator, "delete_signature", &[("id", &id)])
+        .await;
+    assert_eq!(
+        (status, field_of(&body)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "confirm")
+    );
+    assert_eq!(app.count("SELECT count(*) FROM signatures").await, 1);
+    let (status, _) = app
+        .call(
+            &team.operator,
+            "delete_signature",
+            &[("id", &id), ("confirm", "on")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(app.count("SELECT count(*) FROM signatures").await, 0);
+}

@@ -111,7 +111,9 @@ pub fn Bell() -> impl IntoView {
     let unread = Resource::new(move || location.pathname.get(), |_| unread_notifications());
     view! {
         <A href="/notifications" attr:class="bell" attr:aria-label="Notifications">
-            "🔔"
+            <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
+                <path fill="currentColor" d="M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22Zm7-6V11a7 7 0 0 0-5.5-6.84V3.5a1.5 1.5 0 0 0-3 0v.66A7 7 0 0 0 5 11v5l-2 2v1h18v-1Z"/>
+            </svg>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     match unread.await {
