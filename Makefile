@@ -32,8 +32,14 @@ $(RELEASE_STAMP): $(SOURCES)
 	PATH="$(TOOLS_DIR)/node_modules/.bin:$$PATH" cargo leptos build --release
 	touch $@
 
+# Test output is kept here so the closing line can count what ran.
+TEST_LOGS := target/test-logs
+
 test: fmt-check clippy unit-and-integration e2e
-	@echo "herald: all checks passed"
+	@cargo_passed=$$(grep -ho 'test result: ok\. [0-9]* passed' $(TEST_LOGS)/cargo.log | awk '{s += $$4} END {print s + 0}')
+	e2e_passed=$$(grep -ho '^ *[0-9]* passed' $(TEST_LOGS)/e2e.log | awk '{s += $$1} END {print s + 0}')
+	echo "herald: all checks passed (cargo test $$cargo_passed, end-to-end $$e2e_passed)"
+	echo "tests: $$((cargo_passed + e2e_passed)) passed, 0 failed"
 
 fmt-check:
 	cargo fmt --all -- --check
@@ -46,10 +52,12 @@ clippy:
 unit-and-integration:
 	@DATABASE_URL=$$(scripts/database.sh herald_test)
 	export DATABASE_URL
-	cargo test --locked -p herald -p app
+	mkdir -p $(TEST_LOGS)
+	cargo test --locked -p herald -p app 2>&1 | tee $(TEST_LOGS)/cargo.log
 
 e2e:
 	@scripts/tools.sh test
 	rm -f $(RELEASE_STAMP)
 	cargo leptos build
-	DATABASE_URL=$$(scripts/database.sh postgres) scripts/e2e.sh
+	mkdir -p $(TEST_LOGS)
+	DATABASE_URL=$$(scripts/database.sh postgres) scripts/e2e.sh 2>&1 | tee $(TEST_LOGS)/e2e.log

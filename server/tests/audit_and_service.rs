@@ -191,15 +191,7 @@ async fn pages_render_on_the_server_for_each_state(pool: PgPool) {
 
 #[sqlx::test(migrator = "herald::MIGRATOR")]
 async fn create_admin_on_the_command_line(pool: PgPool) {
-    let db: String = sqlx::query_scalar("SELECT current_database()")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");
-    let url = match base.rsplit_once('/') {
-        Some((server, _)) => format!("{server}/{db}"),
-        None => panic!("DATABASE_URL has no database part: {base}"),
-    };
+    let url = common::database_url(&pool).await;
     let run = |args: &[&str], password: &str| {
         use std::io::Write;
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_herald"))

@@ -19,6 +19,19 @@ pub struct TestApp {
     pub pool: PgPool,
 }
 
+/// The URL of the per-test database behind `pool`, for code that connects by itself.
+pub async fn database_url(pool: &PgPool) -> String {
+    let db: String = sqlx::query_scalar("SELECT current_database()")
+        .fetch_one(pool)
+        .await
+        .expect("database name");
+    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");
+    let (server, _) = base
+        .rsplit_once('/')
+        .expect("DATABASE_URL names a database");
+    format!("{server}/{db}")
+}
+
 pub async fn spawn(pool: PgPool) -> TestApp {
     herald::migrate(&pool).await.expect("migrate");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -58,6 +71,8 @@ pub fn browser() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
+        // A stuck request fails the test instead of stalling the whole run.
+        .timeout(std::time::Duration::from_secs(30))
         .build()
         .expect("client")
 }
