@@ -7,6 +7,7 @@ pub mod audit;
 pub mod error;
 pub mod forms;
 pub mod notifications;
+pub mod numbers;
 pub mod review;
 pub mod shell;
 pub mod signatures;
