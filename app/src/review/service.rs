@@ -2,6 +2,7 @@
 //! submitter and queues the webhook event.
 
 use serde_json::json;
+use sqlx::PgConnection;
 
 use super::model::{RejectionReason, ReviewStatus, Subject};
 use crate::accounts::model::CurrentUser;
@@ -22,6 +23,57 @@ fn table(subject: Subject) -> (&'static str, &'static str) {
         Subject::Signature => ("signatures", "content"),
         Subject::Template => ("templates", "name"),
     }
+}
+
+/// Locks the item for a change and returns its review status, for the caller's transition.
+pub async fn lock_status(
+    conn: &mut PgConnection,
+    subject: Subject,
+    id: i64,
+) -> Result<ReviewStatus, AppError> {
+    let (table, _) = table(subject);
+    let row: Option<(String, Option<String>)> = sqlx::query_as(&format!(
+        "SELECT status, review_reply FROM {table} WHERE id = $1 FOR UPDATE"
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    let (status, reply) = row.ok_or_else(|| AppError::NotFound(subject.label().into()))?;
+    ReviewStatus::from_stored(&status, reply)
+}
+
+/// Deletes a signature or template once the user has ticked the confirmation box.
+pub async fn delete(
+    caller: &Caller,
+    user: &CurrentUser,
+    subject: Subject,
+    id: i64,
+    confirmed: bool,
+) -> Result<(), AppError> {
+    if !confirmed {
+        return Err(AppError::field(
+            "confirm",
+            "Tick the box to confirm the deletion.",
+        ));
+    }
+    let (table, title_column) = table(subject);
+    let mut tx = caller.pool().begin().await?;
+    let title: String = sqlx::query_scalar(&format!(
+        "DELETE FROM {table} WHERE id = $1 RETURNING {title_column}"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| AppError::NotFound(subject.label().into()))?;
+    let action = format!("{}.delete", subject.as_str());
+    let details = json!({ "title": title });
+    record(
+        &mut *tx,
+        AuditEvent::by(user, &caller.ip, &action, subject.as_str(), id, details),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 pub async fn decide(

@@ -13,6 +13,8 @@ use {
     crate::apps::model::optional_text,
     crate::audit::repo::{record, AuditEvent},
     crate::error::FieldErrors,
+    crate::review::model::Subject,
+    crate::review::service::lock_status,
     crate::state::{serve, Caller},
     serde_json::json,
 };
@@ -182,7 +184,7 @@ pub async fn update_signature(
         )
         .await?;
         let mut tx = caller.pool().begin().await?;
-        repo::lock_status(&mut tx, id).await?.edit()?;
+        lock_status(&mut tx, Subject::Signature, id).await?.edit()?;
         repo::resubmit(&mut tx, id, &draft, user.id).await?;
         record(
             &mut *tx,
@@ -207,28 +209,8 @@ pub async fn update_signature(
 pub async fn delete_signature(id: i64, confirm: Option<String>) -> Result<(), AppError> {
     serve(|caller| async move {
         let user = caller.require(Role::Operator).await?;
-        if confirm.is_none() {
-            return Err(AppError::field(
-                "confirm",
-                "Tick the box to confirm the deletion.",
-            ));
-        }
-        let mut tx = caller.pool().begin().await?;
-        repo::lock_status(&mut tx, id).await?;
-        repo::delete(&mut tx, id).await?;
-        record(
-            &mut *tx,
-            AuditEvent::by(
-                &user,
-                &caller.ip,
-                "signature.delete",
-                "signature",
-                id,
-                json!({}),
-            ),
-        )
-        .await?;
-        tx.commit().await?;
+        crate::review::service::delete(&caller, &user, Subject::Signature, id, confirm.is_some())
+            .await?;
         leptos_axum::redirect("/signatures");
         Ok(())
     })

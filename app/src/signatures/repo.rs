@@ -131,16 +131,6 @@ pub async fn insert(
     .map_err(duplicate_content)
 }
 
-pub async fn lock_status(conn: &mut PgConnection, id: i64) -> Result<ReviewStatus, AppError> {
-    let row: Option<(String, Option<String>)> =
-        sqlx::query_as("SELECT status, review_reply FROM signatures WHERE id = $1 FOR UPDATE")
-            .bind(id)
-            .fetch_optional(conn)
-            .await?;
-    let (status, reply) = row.ok_or_else(|| AppError::NotFound("Signature".into()))?;
-    ReviewStatus::from_stored(&status, reply)
-}
-
 pub async fn resubmit(
     conn: &mut PgConnection,
     id: i64,
@@ -168,14 +158,6 @@ pub async fn resubmit(
     .execute(conn)
     .await
     .map_err(duplicate_content)?;
-    Ok(())
-}
-
-pub async fn delete(conn: &mut PgConnection, id: i64) -> Result<(), AppError> {
-    sqlx::query("DELETE FROM signatures WHERE id = $1")
-        .bind(id)
-        .execute(conn)
-        .await?;
     Ok(())
 }
 

@@ -101,17 +101,6 @@ pub async fn insert(
     .await?)
 }
 
-/// Locks the template and returns its review status, for a transition decided by the caller.
-pub async fn lock_status(conn: &mut PgConnection, id: i64) -> Result<ReviewStatus, AppError> {
-    let row: Option<(String, Option<String>)> =
-        sqlx::query_as("SELECT status, review_reply FROM templates WHERE id = $1 FOR UPDATE")
-            .bind(id)
-            .fetch_optional(conn)
-            .await?;
-    let (status, reply) = row.ok_or_else(|| AppError::NotFound("Template".into()))?;
-    ReviewStatus::from_stored(&status, reply)
-}
-
 /// Replaces the fields and sends the template back for review.
 pub async fn resubmit(
     conn: &mut PgConnection,
@@ -135,13 +124,5 @@ pub async fn resubmit(
     .bind(submitted_by)
     .execute(conn)
     .await?;
-    Ok(())
-}
-
-pub async fn delete(conn: &mut PgConnection, id: i64) -> Result<(), AppError> {
-    sqlx::query("DELETE FROM templates WHERE id = $1")
-        .bind(id)
-        .execute(conn)
-        .await?;
     Ok(())
 }
