@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod alerts;
 pub mod apps;
 pub mod audit;
+pub mod balance;
 pub mod error;
 pub mod forms;
 pub mod notifications;

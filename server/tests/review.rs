@@ -771,3 +771,78 @@ async fn a_rejected_signature_is_edited_resubmitted_and_then_frozen(pool: PgPool
     assert_eq!(status, StatusCode::OK);
     assert_eq!(app.count("SELECT count(*) FROM signatures").await, 0);
 }
+
+#[sqlx::test(migrator = "herald::MIGRATOR")]
+async fn admins_add_sms_packages_and_see_the_balance(pool: PgPool) {
+    let team = team(pool).await;
+    let app = &team.app;
+    let (status, body) = app
+        .call(
+            &team.admin,
+            "add_sms_package",
+            &[
+                ("units", "0"),
+                ("package_type", "1"),
+                ("expires_on", "2001-01-01"),
+                ("note", ""),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = body["Invalid"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["units", "expires_on"]);
+    assert_eq!(app.count("SELECT count(*) FROM sms_packages").await, 0);
+
+    let (status, _) = app
+        .call(
+            &team.admin,
+            "add_sms_package",
+            &[
+                ("units", "10,000"),
+                ("package_type", "1"),
+                ("expires_on", "2099-12-31"),
+                ("note", "Q4"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    app.call(
+        &team.admin,
+        "add_sms_package",
+        &[
+            ("units", "500"),
+            ("package_type", "0"),
+            ("expires_on", ""),
+            ("note", ""),
+        ],
+    )
+    .await;
+    let (_, overview) = app.call(&team.admin, "get_balance", &[]).await;
+    assert_eq!(overview["available"], 10_500);
+    assert_eq!(overview["packages"][0]["package_type"], "Gift");
+    assert_eq!(overview["packages"][1]["amount"], 10_000);
+    // The last day counts in full, in mainland time: 2099-12-31 24:00 at UTC+8.
+    assert_eq!(
+        overview["packages"][1]["expires_at"],
+        "2099-12-31T16:00:00Z"
+    );
+
+    let (status, _) = app
+        .call(
+            &team.operator,
+            "add_sms_package",
+            &[
+                ("units", "5"),
+                ("package_type", "1"),
+                ("expires_on", ""),
+                ("note", ""),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}

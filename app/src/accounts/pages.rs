@@ -405,6 +405,7 @@ pub fn SettingsPage() -> impl IntoView {
                         })}
                     </ErrorBoundary>
                 </Transition>
+                <crate::balance::pages::BalanceSection/>
                 <crate::templates::pages::UnsubscribePhrasesSection/>
                 <crate::alerts::pages::AlarmContactsSection/>
             </section>

@@ -1,0 +1,7 @@
+//! The organisation's SMS packages: prepaid units, one per billable segment.
+
+pub mod api;
+pub mod model;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod repo;
