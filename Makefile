@@ -5,8 +5,11 @@ SHELL := /bin/bash
 
 # One build cache per machine, shared by every clone (and by CI's fresh clones).
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/herald/target
-# cargo-leptos builds with this flag; plain cargo commands use it too so neither rebuilds the other's work.
-export RUSTFLAGS ?= --cfg erase_components
+# cargo-leptos dev builds add this flag themselves; plain cargo commands pass the same, so the two
+# share one build instead of rebuilding each other's (RUSTFLAGS stays unset for cargo-leptos, which
+# would otherwise add it a second time and so differ again).
+CARGO_FLAGS := RUSTFLAGS="--cfg erase_components"
+unexport RUSTFLAGS
 export HERALD_ADDR ?= 127.0.0.1:3000
 export LEPTOS_SITE_ROOT := target/site
 TOOLS_DIR ?= $(HOME)/.cache/herald/tools
@@ -46,14 +49,14 @@ fmt-check:
 
 clippy:
 	@scripts/tools.sh build
-	cargo clippy --locked -p herald -p app --all-targets -- -D warnings
-	cargo clippy --locked -p frontend -p app --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
+	$(CARGO_FLAGS) cargo clippy --locked -p herald -p app --all-targets -- -D warnings
+	$(CARGO_FLAGS) cargo clippy --locked -p frontend -p app --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
 
 unit-and-integration:
 	@DATABASE_URL=$$(scripts/database.sh herald_test)
 	export DATABASE_URL
 	mkdir -p $(TEST_LOGS)
-	cargo test --locked -p herald -p app 2>&1 | tee $(TEST_LOGS)/cargo.log
+	$(CARGO_FLAGS) cargo test --locked -p herald -p app 2>&1 | tee $(TEST_LOGS)/cargo.log
 
 e2e:
 	@scripts/tools.sh test

@@ -9,6 +9,7 @@ pub mod error;
 pub mod forms;
 pub mod notifications;
 pub mod numbers;
+pub mod optouts;
 pub mod review;
 pub mod shell;
 pub mod signatures;
@@ -107,6 +108,7 @@ fn Console() -> impl IntoView {
                 <Route path=path!("account") view=accounts::pages::AccountPage/>
                 <Route path=path!("users") view=accounts::pages::UsersPage/>
                 <Route path=path!("settings") view=accounts::pages::SettingsPage/>
+                <Route path=path!("settings/opt-outs") view=optouts::pages::OptOutsPage/>
                 <Route path=path!("audit") view=audit::pages::AuditPage/>
                 <Route path=path!("notifications") view=notifications::NotificationsPage/>
                 <Route path=path!("signatures") view=signatures::pages::SignaturesPage/>

@@ -17,7 +17,7 @@ use tower_sessions::Session;
 /// Two documents at their largest, plus the form's other fields.
 pub const UPLOAD_BODY_LIMIT: usize = 2 * MAX_DOCUMENT_BYTES + 64 * 1024;
 
-async fn signed_in(
+pub(crate) async fn signed_in(
     state: &AppState,
     session: &Session,
     allowed: &[Role],
@@ -48,7 +48,7 @@ fn back_with_error(return_to: &str, field: &str, message: &str) -> Response {
     Redirect::to(&format!("{return_to}?{query}")).into_response()
 }
 
-fn encode(value: &str) -> String {
+pub(crate) fn encode(value: &str) -> String {
     value
         .bytes()
         .map(|b| match b {

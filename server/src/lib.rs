@@ -4,6 +4,7 @@ pub mod cli;
 pub mod config;
 pub mod documents;
 pub mod http;
+pub mod opt_out_import;
 pub mod webhooks;
 
 use std::net::SocketAddr;
@@ -80,6 +81,11 @@ pub fn router(state: AppState, config: &ServeConfig) -> Router {
             post(documents::upload).layer(DefaultBodyLimit::max(documents::UPLOAD_BODY_LIMIT)),
         )
         .route("/documents/{id}", get(documents::show))
+        .route(
+            "/opt-outs/import",
+            post(opt_out_import::import)
+                .layer(DefaultBodyLimit::max(opt_out_import::IMPORT_BODY_LIMIT)),
+        )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn(http::same_origin_only))
         .layer(sessions);

@@ -846,3 +846,95 @@ async fn admins_add_sms_packages_and_see_the_balance(pool: PgPool) {
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+#[sqlx::test(migrator = "herald::MIGRATOR")]
+async fn admins_keep_the_opt_out_list(pool: PgPool) {
+    let team = team(pool).await;
+    let app = &team.app;
+    let (status, body) = app
+        .call(
+            &team.admin,
+            "add_opt_out",
+            &[("phone", "12345"), ("note", "")],
+        )
+        .await;
+    assert_eq!(
+        (status, field_of(&body)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "phone")
+    );
+    let (status, _) = app
+        .call(
+            &team.admin,
+            "add_opt_out",
+            &[("phone", "+86 138-0000-0000"), ("note", "asked by phone")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = app
+        .call(
+            &team.admin,
+            "add_opt_out",
+            &[("phone", "13800000000"), ("note", "")],
+        )
+        .await;
+    assert_eq!(
+        (status, field_of(&body)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "phone"),
+        "already listed"
+    );
+
+    let csv = "mobile\n13800000000\n13900000000\nnope\n+447911123456\n13900000000\n";
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("optouts.csv"),
+    );
+    let response = team
+        .admin
+        .post(format!("{}/opt-outs/import", app.base))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        response.headers()["location"],
+        "/settings/opt-outs?imported=2&duplicates=1&invalid=1&invalid_rows=4"
+    );
+    let (_, page) = app.call(&team.admin, "list_opt_outs", &[]).await;
+    assert_eq!(page["total"], 3);
+    let phones: Vec<&str> = page["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["phone"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        phones,
+        ["+447911123456", "+8613800000000", "+8613900000000"]
+    );
+
+    let (status, _) = app
+        .call(
+            &team.admin,
+            "remove_opt_out",
+            &[("phone", "+8613900000000")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(app.count("SELECT count(*) FROM opt_outs").await, 2);
+    let (status, _) = app.call(&team.operator, "list_opt_outs", &[]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(b"13700000000".to_vec()),
+    );
+    let refused = team
+        .operator
+        .post(format!("{}/opt-outs/import", app.base))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.count("SELECT count(*) FROM opt_outs").await, 2);
+}
