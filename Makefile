@@ -8,7 +8,10 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/herald/target
 # cargo-leptos dev builds add this flag themselves; plain cargo commands pass the same, so the two
 # share one build instead of rebuilding each other's (RUSTFLAGS stays unset for cargo-leptos, which
 # would otherwise add it a second time and so differ again).
-CARGO_FLAGS := RUSTFLAGS="--cfg erase_components"
+# Leptos' build scripts also track the LEPTOS_* settings cargo-leptos passes; give plain cargo the same.
+CARGO_FLAGS := RUSTFLAGS="--cfg erase_components" LEPTOS_OUTPUT_NAME=herald LEPTOS_SITE_ROOT=target/site \
+	LEPTOS_SITE_PKG_DIR=pkg LEPTOS_SITE_ADDR=127.0.0.1:3000 LEPTOS_RELOAD_PORT=3001 LEPTOS_LIB_DIR=frontend \
+	LEPTOS_BIN_DIR=server LEPTOS_JS_MINIFY=false LEPTOS_HASH_FILES=false
 unexport RUSTFLAGS
 export HERALD_ADDR ?= 127.0.0.1:3000
 export LEPTOS_SITE_ROOT := target/site
