@@ -60,8 +60,13 @@ impl Caller {
     }
 
     pub async fn require(&self, role: Role) -> Result<CurrentUser, AppError> {
+        self.require_any(&[role]).await
+    }
+
+    /// The signed-in user, if they hold at least one of `roles`.
+    pub async fn require_any(&self, roles: &[Role]) -> Result<CurrentUser, AppError> {
         let user = self.user().await?;
-        if user.has(role) {
+        if roles.iter().any(|r| user.has(*r)) {
             Ok(user)
         } else {
             Err(AppError::Forbidden)

@@ -32,10 +32,7 @@ pub async fn list_signatures() -> Result<Vec<Signature>, AppError> {
 #[server(endpoint = "get_signature")]
 pub async fn get_signature(id: i64) -> Result<Signature, AppError> {
     serve(|caller| async move {
-        let user = caller.user().await?;
-        if !(user.has(Role::Operator) || user.has(Role::Admin)) {
-            return Err(AppError::Forbidden);
-        }
+        caller.require_any(&[Role::Operator, Role::Admin]).await?;
         repo::get(caller.pool(), id).await
     })
     .await

@@ -29,10 +29,7 @@ pub async fn list_templates() -> Result<Vec<Template>, AppError> {
 #[server(endpoint = "get_template")]
 pub async fn get_template(id: i64) -> Result<Template, AppError> {
     serve(|caller| async move {
-        let user = caller.user().await?;
-        if !(user.has(Role::Operator) || user.has(Role::Admin)) {
-            return Err(AppError::Forbidden);
-        }
+        caller.require_any(&[Role::Operator, Role::Admin]).await?;
         repo::get(caller.pool(), id).await
     })
     .await
