@@ -86,6 +86,32 @@ pub fn FormAlert(
     }
 }
 
+/// Percent-encodes a value for a URL query string (everything but RFC 3986 unreserved bytes).
+pub fn encode_query_value(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The numeric `:id` of the current route; a malformed one reads as 0, which no row has, so the
+/// page shows "not found".
+pub fn use_id_param() -> impl Fn() -> i64 + Copy + Send + Sync + 'static {
+    let params = leptos_router::hooks::use_params_map();
+    move || {
+        params.with(|p| {
+            p.get("id")
+                .and_then(|v| v.parse::<i64>().ok())
+                .unwrap_or_default()
+        })
+    }
+}
+
 /// How a failed page load reads to the user.
 pub fn error_view(errors: ArcRwSignal<leptos::error::Errors>) -> impl IntoView {
     view! {

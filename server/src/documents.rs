@@ -4,6 +4,7 @@
 use app::accounts::model::{CurrentUser, Role};
 use app::accounts::session::user_of;
 use app::error::AppError;
+use app::forms::encode_query_value;
 use app::signatures::model::MAX_DOCUMENT_BYTES;
 use app::signatures::upload::{store, UploadedFile};
 use app::state::{AppState, ClientIp};
@@ -42,22 +43,10 @@ fn safe_return_path(raw: &str) -> Option<String> {
 fn back_with_error(return_to: &str, field: &str, message: &str) -> Response {
     let query = format!(
         "upload_field={}&upload_error={}",
-        encode(field),
-        encode(message)
+        encode_query_value(field),
+        encode_query_value(message)
     );
     Redirect::to(&format!("{return_to}?{query}")).into_response()
-}
-
-pub(crate) fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 pub async fn upload(

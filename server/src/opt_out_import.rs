@@ -13,14 +13,20 @@ use axum::Extension;
 use serde_json::json;
 use tower_sessions::Session;
 
-use crate::documents::{encode, signed_in};
+use app::forms::encode_query_value;
+
+use crate::documents::signed_in;
 
 const MAX_FILE_BYTES: usize = 5 * 1024 * 1024;
 pub const IMPORT_BODY_LIMIT: usize = MAX_FILE_BYTES + 64 * 1024;
 const PAGE: &str = "/settings/opt-outs";
 
 fn back_with_error(message: &str) -> Response {
-    Redirect::to(&format!("{PAGE}?import_error={}", encode(message))).into_response()
+    Redirect::to(&format!(
+        "{PAGE}?import_error={}",
+        encode_query_value(message)
+    ))
+    .into_response()
 }
 
 pub async fn import(
@@ -89,7 +95,7 @@ pub async fn import(
                 "{PAGE}?imported={added}&duplicates={}&invalid={}&invalid_rows={}",
                 parsed.numbers.len() as u64 - added,
                 parsed.invalid_rows.len(),
-                encode(&rows.join(", "))
+                encode_query_value(&rows.join(", "))
             ))
             .into_response()
         }

@@ -1,10 +1,9 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
 
 use super::api::{get_application, list_applications, CreateApplication, UpdateApplication};
-use crate::forms::{action_error, action_succeeded, error_view, Field, FormAlert};
+use crate::forms::{action_error, action_succeeded, error_view, use_id_param, Field, FormAlert};
 use crate::shell::{Area, Guard};
 
 #[component]
@@ -66,14 +65,7 @@ pub fn ApplicationsPage() -> impl IntoView {
 
 #[component]
 pub fn ApplicationPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || {
-        params.with(|p| {
-            p.get("id")
-                .and_then(|v| v.parse::<i64>().ok())
-                .unwrap_or_default()
-        })
-    };
+    let id = use_id_param();
     let update = ServerAction::<UpdateApplication>::new();
     let app = Resource::new(
         move || (id(), update.version().get()),

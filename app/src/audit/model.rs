@@ -1,5 +1,7 @@
 use serde::{Deserialize, Serialize};
 
+use crate::forms::encode_query_value;
+
 pub const AUDIT_PAGE_SIZE: i64 = 50;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,18 +66,6 @@ impl AuditFilter {
             .collect::<Vec<_>>()
             .join("&")
     }
-}
-
-fn encode_query_value(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

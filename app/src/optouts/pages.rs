@@ -4,7 +4,9 @@ use leptos_router::components::{Form, A};
 use leptos_router::hooks::use_query_map;
 
 use super::api::{list_opt_outs, AddOptOut, RemoveOptOut};
-use crate::forms::{action_error, action_succeeded, error_view, Field, FormAlert};
+use crate::forms::{
+    action_error, action_succeeded, encode_query_value, error_view, Field, FormAlert,
+};
 use crate::shell::{Area, Guard};
 
 #[component]
@@ -119,7 +121,7 @@ pub fn OptOutsPage() -> impl IntoView {
                                         </table>
                                     </div>
                                     {next.map(|after| view! {
-                                        <A href=format!("/settings/opt-outs?after={}", after.replace('+', "%2B")) attr:class="more">"More →"</A>
+                                        <A href=format!("/settings/opt-outs?after={}", encode_query_value(&after)) attr:class="more">"More →"</A>
                                     })}
                                 }
                             })

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::model::{ReviewStatus, Subject};
 use crate::error::AppError;
-use crate::forms::{action_error, error_view, FieldMessage, FormAlert};
+use crate::forms::{action_error, error_view, use_id_param, FieldMessage, FormAlert};
 use crate::shell::{Area, Guard};
 use crate::signatures::api::get_signature;
 use crate::signatures::model::Signature;
@@ -112,13 +112,7 @@ fn submission_view(submission: Submission) -> AnyView {
 pub fn ReviewItemPage() -> impl IntoView {
     let params = use_params_map();
     let subject = move || params.with(|p| p.get("subject").and_then(|s| Subject::parse(&s)));
-    let id = move || {
-        params.with(|p| {
-            p.get("id")
-                .and_then(|v| v.parse::<i64>().ok())
-                .unwrap_or_default()
-        })
-    };
+    let id = use_id_param();
     let approve = ServerAction::<ApproveSubmission>::new();
     let reject = ServerAction::<RejectSubmission>::new();
     let approve_error = action_error(approve);

@@ -1,14 +1,14 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_query_map;
 
 use super::api::{
     get_signature, list_signatures, CreateSignature, DeleteSignature, UpdateSignature,
 };
 use super::model::{DocumentFormat, DocumentType, SignPurpose, SignType, Signature};
 use crate::error::AppError;
-use crate::forms::{action_error, error_view, Field, FieldMessage, FormAlert};
+use crate::forms::{action_error, error_view, use_id_param, Field, FieldMessage, FormAlert};
 use crate::review::model::ReviewStatus;
 use crate::review::pages::StatusBadge;
 use crate::shell::{Area, Guard};
@@ -232,14 +232,7 @@ pub fn NewSignaturePage() -> impl IntoView {
 
 #[component]
 pub fn SignaturePage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || {
-        params.with(|p| {
-            p.get("id")
-                .and_then(|v| v.parse::<i64>().ok())
-                .unwrap_or_default()
-        })
-    };
+    let id = use_id_param();
     let update = ServerAction::<UpdateSignature>::new();
     let delete = ServerAction::<DeleteSignature>::new();
     let signature = Resource::new(

@@ -1,7 +1,6 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
 
 use super::api::{
     get_template, get_unsubscribe_phrases, list_templates, template_editor_data, CreateTemplate,
@@ -12,7 +11,9 @@ use super::model::{
 };
 use super::segments::{segments, with_signature, Encoding};
 use crate::error::AppError;
-use crate::forms::{action_error, action_succeeded, error_view, Field, FieldMessage, FormAlert};
+use crate::forms::{
+    action_error, action_succeeded, error_view, use_id_param, Field, FieldMessage, FormAlert,
+};
 use crate::review::model::ReviewStatus;
 use crate::review::pages::StatusBadge;
 use crate::shell::{Area, Guard};
@@ -244,14 +245,7 @@ pub fn NewTemplatePage() -> impl IntoView {
 
 #[component]
 pub fn TemplatePage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || {
-        params.with(|p| {
-            p.get("id")
-                .and_then(|v| v.parse::<i64>().ok())
-                .unwrap_or_default()
-        })
-    };
+    let id = use_id_param();
     let update = ServerAction::<UpdateTemplate>::new();
     let delete = ServerAction::<DeleteTemplate>::new();
     let template = Resource::new(
