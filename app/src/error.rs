@@ -62,6 +62,8 @@ pub enum AppError {
     Invalid(Vec<FieldError>),
     #[error("{0}")]
     Conflict(String),
+    #[error("Insufficient balance: this needs {needed} units and {available} are available. Ask an admin to add an SMS package.")]
+    InsufficientBalance { needed: i64, available: i64 },
     #[error("Incorrect e-mail or password.")]
     BadCredentials,
     #[error("Too many attempts. Try again in {retry_after_minutes} minute(s).")]
@@ -100,6 +102,7 @@ impl AppError {
             AppError::NotFound(_) => 404,
             AppError::Invalid(_) => 422,
             AppError::Conflict(_) => 409,
+            AppError::InsufficientBalance { .. } => 402,
             AppError::Throttled { .. } => 429,
             AppError::Internal(_) => 500,
             AppError::Transport(_) => 502,
@@ -114,6 +117,7 @@ impl AppError {
             AppError::NotFound(_) => "ResourceNotFound",
             AppError::Invalid(_) => "InvalidParameterValue",
             AppError::Conflict(_) => "FailedOperation",
+            AppError::InsufficientBalance { .. } => "FailedOperation.InsufficientBalanceInSmsPackage",
             AppError::BadCredentials => "AuthFailure.InvalidAuthorization",
             AppError::Throttled { .. } => "RequestLimitExceeded",
             AppError::Internal(_) | AppError::Transport(_) => "InternalError",

@@ -5,6 +5,7 @@ pub mod alerts;
 pub mod apps;
 pub mod audit;
 pub mod balance;
+pub mod campaigns;
 pub mod error;
 pub mod forms;
 pub mod notifications;
@@ -119,8 +120,9 @@ fn Console() -> impl IntoView {
                 <Route path=path!("templates/:id") view=templates::pages::TemplatePage/>
                 <Route path=path!("review") view=review::pages::ReviewQueuePage/>
                 <Route path=path!("review/:subject/:id") view=review::pages::ReviewItemPage/>
-                <Route path=path!("bulk") view=not_yet(Area::BulkSms)/>
-                <Route path=path!("records") view=not_yet(Area::DeliveryRecords)/>
+                <Route path=path!("bulk") view=campaigns::pages::BulkSmsPage/>
+                <Route path=path!("records") view=campaigns::pages::DeliveryRecordsPage/>
+                <Route path=path!("records/:id") view=campaigns::pages::TaskPage/>
                 <Route path=path!("statistics") view=not_yet(Area::Statistics)/>
                 <Route path=path!("applications") view=apps::pages::ApplicationsPage/>
                 <Route path=path!("applications/:id") view=apps::pages::ApplicationPage/>

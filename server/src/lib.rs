@@ -1,5 +1,6 @@
 //! The `herald` server: start-up, routing and the command line. Features live in `app`.
 
+pub mod bulk;
 pub mod cli;
 pub mod config;
 pub mod documents;
@@ -81,6 +82,12 @@ pub fn router(state: AppState, config: &ServeConfig) -> Router {
             post(documents::upload).layer(DefaultBodyLimit::max(documents::UPLOAD_BODY_LIMIT)),
         )
         .route("/documents/{id}", get(documents::show))
+        .route(
+            "/bulk/uploads",
+            post(bulk::upload).layer(DefaultBodyLimit::max(bulk::UPLOAD_BODY_LIMIT)),
+        )
+        .route("/bulk/uploads/{id}/rejected.csv", get(bulk::rejected_rows))
+        .route("/bulk/standard/{file}", get(bulk::standard_template))
         .route(
             "/opt-outs/import",
             post(opt_out_import::import)

@@ -220,6 +220,50 @@ impl TemplateContent {
     }
 }
 
+/// Content split once into literal text and placeholders, so a bulk task renders millions of
+/// messages without rescanning the template for each.
+#[derive(Debug, Clone)]
+pub struct CompiledContent {
+    pieces: Vec<Piece>,
+}
+
+#[derive(Debug, Clone)]
+enum Piece {
+    Text(String),
+    Value(usize),
+}
+
+impl TemplateContent {
+    pub fn compile(&self) -> CompiledContent {
+        let chars: Vec<char> = self.text.chars().collect();
+        let mut pieces = Vec::new();
+        let mut at = 0;
+        for p in placeholders(&self.text) {
+            if p.start > at {
+                pieces.push(Piece::Text(chars[at..p.start].iter().collect()));
+            }
+            pieces.push(Piece::Value(p.number - 1));
+            at = p.end;
+        }
+        if at < chars.len() {
+            pieces.push(Piece::Text(chars[at..].iter().collect()));
+        }
+        CompiledContent { pieces }
+    }
+}
+
+impl CompiledContent {
+    /// Appends the body with every `{n}` replaced by `values[n - 1]` (all values must be there).
+    pub fn render_into(&self, values: &[&str], out: &mut String) {
+        for piece in &self.pieces {
+            match piece {
+                Piece::Text(text) => out.push_str(text),
+                Piece::Value(index) => out.push_str(values.get(*index).copied().unwrap_or("")),
+            }
+        }
+    }
+}
+
 /// Fills placeholders in any text (also text still being typed, for the live preview).
 pub fn render_preview(text: &str, values: &[String]) -> String {
     let chars: Vec<char> = text.chars().collect();

@@ -1,0 +1,333 @@
+//! Bulk SMS tasks: their life cycle, why an uploaded row is refused, and when a task may be sent.
+
+use std::fmt;
+
+use chrono::{DateTime, NaiveTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// Where a task is in its life. Only the transition methods move it, so an illegal move (resuming
+/// a cancelled task, cancelling a finished one) is refused in one place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TaskStatus {
+    Scheduled,
+    Sending,
+    Paused,
+    Completed,
+    Cancelled,
+    Failed,
+}
+
+impl TaskStatus {
+    pub const ALL: [TaskStatus; 6] = [
+        TaskStatus::Scheduled,
+        TaskStatus::Sending,
+        TaskStatus::Paused,
+        TaskStatus::Completed,
+        TaskStatus::Cancelled,
+        TaskStatus::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskStatus::Scheduled => "scheduled",
+            TaskStatus::Sending => "sending",
+            TaskStatus::Paused => "paused",
+            TaskStatus::Completed => "completed",
+            TaskStatus::Cancelled => "cancelled",
+            TaskStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<TaskStatus> {
+        TaskStatus::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            TaskStatus::Scheduled => "Scheduled",
+            TaskStatus::Sending => "Sending",
+            TaskStatus::Paused => "Paused",
+            TaskStatus::Completed => "Completed",
+            TaskStatus::Cancelled => "Cancelled",
+            TaskStatus::Failed => "Failed",
+        }
+    }
+
+    pub fn is_finished(self) -> bool {
+        matches!(
+            self,
+            TaskStatus::Completed | TaskStatus::Cancelled | TaskStatus::Failed
+        )
+    }
+
+    /// A task that has not finished can be cancelled; what it has not sent is given back.
+    pub fn cancel(self) -> Result<TaskStatus, AppError> {
+        self.move_to(TaskStatus::Cancelled, !self.is_finished())
+    }
+
+    pub fn pause(self) -> Result<TaskStatus, AppError> {
+        self.move_to(TaskStatus::Paused, self == TaskStatus::Sending)
+    }
+
+    pub fn resume(self) -> Result<TaskStatus, AppError> {
+        self.move_to(TaskStatus::Sending, self == TaskStatus::Paused)
+    }
+
+    /// The scheduler starts a task at its second.
+    pub fn start(self) -> Result<TaskStatus, AppError> {
+        self.move_to(TaskStatus::Sending, self == TaskStatus::Scheduled)
+    }
+
+    fn move_to(self, next: TaskStatus, allowed: bool) -> Result<TaskStatus, AppError> {
+        if allowed {
+            Ok(next)
+        } else {
+            Err(AppError::Conflict(format!(
+                "A {} task cannot be {}.",
+                self.label().to_lowercase(),
+                match next {
+                    TaskStatus::Cancelled => "cancelled",
+                    TaskStatus::Paused => "paused",
+                    _ => "started",
+                }
+            )))
+        }
+    }
+}
+
+/// Why a row of an uploaded recipient file is not sent to. Codes are stored with the row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum RejectReason {
+    InvalidNumber,
+    LostDigits,
+    WrongRegion,
+    MissingVariable,
+    ExtraColumns,
+    VariableFormat,
+    UrlInVariable,
+    TooLong,
+    Duplicate,
+    OptedOut,
+}
+
+impl RejectReason {
+    pub const ALL: [RejectReason; 10] = [
+        RejectReason::InvalidNumber,
+        RejectReason::LostDigits,
+        RejectReason::WrongRegion,
+        RejectReason::MissingVariable,
+        RejectReason::ExtraColumns,
+        RejectReason::VariableFormat,
+        RejectReason::UrlInVariable,
+        RejectReason::TooLong,
+        RejectReason::Duplicate,
+        RejectReason::OptedOut,
+    ];
+
+    pub fn code(self) -> i16 {
+        RejectReason::ALL
+            .iter()
+            .position(|r| *r == self)
+            .map_or(0, |i| i as i16 + 1)
+    }
+
+    pub fn from_code(code: i16) -> Option<RejectReason> {
+        usize::try_from(code - 1)
+            .ok()
+            .and_then(|i| RejectReason::ALL.get(i).copied())
+    }
+
+    /// Duplicates and opted-out numbers are removed, not errors in the file.
+    pub fn is_removal(self) -> bool {
+        matches!(self, RejectReason::Duplicate | RejectReason::OptedOut)
+    }
+}
+
+impl fmt::Display for RejectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RejectReason::InvalidNumber => "invalid mobile number",
+            RejectReason::LostDigits => {
+                "number in scientific notation has lost digits (format the column as text)"
+            }
+            RejectReason::WrongRegion => "number's region does not match the template",
+            RejectReason::MissingVariable => "missing variable",
+            RejectReason::ExtraColumns => "more columns than the template has variables",
+            RejectReason::VariableFormat => "variable breaks the template's rules",
+            RejectReason::UrlInVariable => "URL in a variable",
+            RejectReason::TooLong => "message longer than 500 characters",
+            RejectReason::Duplicate => "duplicate number (first row kept)",
+            RejectReason::OptedOut => "number is on the opt-out list",
+        })
+    }
+}
+
+/// The report of one uploaded file, shown before anything is sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadReport {
+    pub id: i64,
+    pub file_name: String,
+    pub file_bytes: i64,
+    pub processed_bytes: i64,
+    pub state: UploadState,
+    pub application: String,
+    pub signature: String,
+    pub template: String,
+    pub template_id: Option<i64>,
+    pub total_rows: i64,
+    pub accepted: i64,
+    pub duplicates: i64,
+    pub opted_out: i64,
+    /// Refused rows by reason, most frequent first (duplicates and opt-outs are counted above).
+    pub rejected: Vec<(RejectReason, i64)>,
+    pub units: i64,
+    /// Units free in the organisation's packages now.
+    pub available_units: i64,
+    pub marketing: bool,
+    /// Set once a task has been created from this upload.
+    pub task_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UploadState {
+    Processing,
+    Ready,
+    Failed(String),
+}
+
+impl UploadReport {
+    pub fn rejected_total(&self) -> i64 {
+        self.rejected.iter().map(|(_, n)| n).sum()
+    }
+
+    pub fn percent_processed(&self) -> i64 {
+        if self.file_bytes == 0 {
+            return 100;
+        }
+        (self.processed_bytes * 100 / self.file_bytes).clamp(0, 100)
+    }
+}
+
+/// The daily hours marketing SMS may be sent in, Asia/Shanghai.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MarketingWindow {
+    pub start: NaiveTime,
+    pub end: NaiveTime,
+}
+
+impl fmt::Display for MarketingWindow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}–{} China time",
+            self.start.format("%H:%M"),
+            self.end.format("%H:%M")
+        )
+    }
+}
+
+/// One row of Delivery Records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskSummary {
+    pub id: i64,
+    pub name: String,
+    pub application: String,
+    pub signature: String,
+    pub template: String,
+    pub sms_type: crate::templates::model::SmsType,
+    pub status: TaskStatus,
+    pub status_reason: Option<String>,
+    pub send_at: DateTime<Utc>,
+    pub time_zone: String,
+    /// `send_at` as the creator entered it, in their zone.
+    pub send_at_local: String,
+    pub recipients: i64,
+    pub sent: i64,
+    pub units_reserved: i64,
+    pub units_used: i64,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl TaskSummary {
+    pub fn percent_sent(&self) -> i64 {
+        if self.recipients == 0 {
+            0
+        } else {
+            self.sent * 100 / self.recipients
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskPage {
+    pub tasks: Vec<TaskSummary>,
+    /// Keyset cursor for the next page.
+    pub next: Option<String>,
+}
+
+/// A task with what its detail page shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskDetail {
+    pub summary: TaskSummary,
+    pub upload_id: i64,
+    pub template_text: String,
+    pub file_name: String,
+    pub total_rows: i64,
+    pub removed: i64,
+    pub rejected: i64,
+}
+
+/// Time zones offered when scheduling; the browser's own zone is added when it is another.
+pub const COMMON_TIME_ZONES: [&str; 12] = [
+    "Asia/Shanghai",
+    "Asia/Hong_Kong",
+    "Asia/Taipei",
+    "Asia/Singapore",
+    "Asia/Tokyo",
+    "Asia/Kolkata",
+    "Asia/Dubai",
+    "Europe/London",
+    "Europe/Berlin",
+    "America/New_York",
+    "America/Los_Angeles",
+    "UTC",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_legal_moves_are_allowed() {
+        use TaskStatus::*;
+        assert_eq!(Scheduled.cancel().unwrap(), Cancelled);
+        assert_eq!(Sending.pause().unwrap(), Paused);
+        assert_eq!(Paused.resume().unwrap(), Sending);
+        assert_eq!(Paused.cancel().unwrap(), Cancelled);
+        assert_eq!(Scheduled.start().unwrap(), Sending);
+        for finished in [Completed, Cancelled, Failed] {
+            assert!(finished.cancel().is_err());
+            assert!(finished.pause().is_err());
+            assert!(finished.resume().is_err());
+            assert!(finished.start().is_err());
+        }
+        assert!(Scheduled.pause().is_err());
+        assert!(Sending.resume().is_err());
+        assert!(Paused.start().is_err());
+    }
+
+    #[test]
+    fn statuses_and_reasons_round_trip_through_storage() {
+        for s in TaskStatus::ALL {
+            assert_eq!(TaskStatus::parse(s.as_str()), Some(s));
+        }
+        for r in RejectReason::ALL {
+            assert_eq!(RejectReason::from_code(r.code()), Some(r));
+        }
+        assert_eq!(RejectReason::from_code(0), None);
+        assert_eq!(RejectReason::from_code(11), None);
+    }
+}

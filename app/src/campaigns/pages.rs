@@ -1,0 +1,516 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::{Form, A};
+use leptos_router::hooks::use_query_map;
+
+use super::api::{get_bulk_options, get_task_detail, get_upload_report, list_tasks, ChangeTask, CreateTask};
+use super::model::{
+    TaskStatus, TaskSummary, UploadReport, UploadState, COMMON_TIME_ZONES,
+};
+use crate::forms::{
+    action_error, encode_query_value, error_view, use_id_param, Field, FieldMessage, FormAlert,
+};
+use crate::shell::{Area, Guard};
+
+/// Step 1: choose what to send and upload the recipients; step 2: the report and confirmation.
+#[component]
+pub fn BulkSmsPage() -> impl IntoView {
+    let query = use_query_map();
+    let upload = move || query.with(|q| q.get("upload").and_then(|v| v.parse::<i64>().ok()));
+    view! {
+        <Title text="Bulk SMS"/>
+        <Guard area=Area::BulkSms>
+            <section class="page">
+                <div class="page-head">
+                    <h1>"Create a bulk SMS task"</h1>
+                    <A href="/records" attr:class="button">"Delivery Records"</A>
+                </div>
+                {move || match upload() {
+                    Some(id) => view! { <ReportStep id/> }.into_any(),
+                    None => view! { <UploadStep/> }.into_any(),
+                }}
+            </section>
+        </Guard>
+    }
+}
+
+#[component]
+fn UploadStep() -> impl IntoView {
+    let query = use_query_map();
+    let options = Resource::new(|| (), |_| get_bulk_options());
+    // Errors from the upload route come back in the URL (before hydration) or from the upload
+    // request itself (after).
+    let (upload_error, set_upload_error) = signal(query.with_untracked(|q| {
+        q.get("upload_error")
+            .map(|message| (q.get("upload_field").unwrap_or_default(), message))
+    }));
+    let chosen = move |name: &str| query.with_untracked(|q| q.get(name)).unwrap_or_default();
+    let (template, set_template) = signal(chosen("template_id"));
+    let (progress, set_progress) = signal(None::<u32>);
+    let field_error = move |field: &'static str| {
+        move || {
+            upload_error
+                .get()
+                .filter(|(f, _)| f == field)
+                .map(|(_, m)| view! { <p class="field-error" role="alert">{m}</p> })
+        }
+    };
+    let form_error = move || {
+        upload_error
+            .get()
+            .filter(|(f, _)| !["application_id", "signature_id", "template_id", "file"].contains(&f.as_str()))
+            .map(|(_, m)| view! { <p class="alert alert-error" role="alert">{m}</p> })
+    };
+    let navigate = leptos_router::hooks::use_navigate();
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        let navigate = navigate.clone();
+        let open_report = move |id: i64| navigate(&format!("/bulk?upload={id}"), Default::default());
+        #[cfg(feature = "hydrate")]
+        super::upload_client::send(ev, set_progress, set_upload_error, open_report);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (ev, set_progress, set_upload_error, open_report);
+    };
+    view! {
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            <ErrorBoundary fallback=error_view>
+                {move || {
+                    let on_submit = on_submit.clone();
+                    Suspend::new(async move {
+                    options.await.map(|options| {
+                        if options.templates.is_empty() || options.signatures.is_empty() || options.applications.is_empty() {
+                            return view! {
+                                <p class="empty">
+                                    "A bulk task needs an enabled application, an approved signature and an approved template. "
+                                    <A href="/templates">"Templates"</A>" · "<A href="/signatures">"Signatures"</A>
+                                </p>
+                            }.into_any();
+                        }
+                        if template.get_untracked().is_empty() {
+                            set_template.set(options.templates[0].id.to_string());
+                        }
+                        let templates = StoredValue::new(options.templates.clone());
+                        let selected = move || {
+                            let id = template.get();
+                            templates.with_value(|ts| ts.iter().find(|t| t.id.to_string() == id).cloned())
+                        };
+                        let app_options = options.applications.iter().map(|(id, name)| {
+                            let selected = chosen("application_id") == id.to_string();
+                            view! { <option value=id.to_string() selected=selected>{name.clone()}</option> }
+                        }).collect_view();
+                        let signature_options = options.signatures.iter().map(|(id, name)| {
+                            let selected = chosen("signature_id") == id.to_string();
+                            view! { <option value=id.to_string() selected=selected>{name.clone()}</option> }
+                        }).collect_view();
+                        let template_options = options.templates.iter().map(|t| {
+                            let selected = template.get_untracked() == t.id.to_string();
+                            view! { <option value=t.id.to_string() selected=selected>{format!("{} ({})", t.name, t.id)}</option> }
+                        }).collect_view();
+                        let window = options.marketing_window.clone();
+                        view! {
+                            <form method="post" action="/bulk/uploads" enctype="multipart/form-data"
+                                class="form card" on:submit=on_submit>
+                                {form_error}
+                                <div class="field">
+                                    <label for="bulk-application">"Application"</label>
+                                    <select id="bulk-application" name="application_id">{app_options}</select>
+                                    {field_error("application_id")}
+                                </div>
+                                <div class="field">
+                                    <label for="bulk-signature">"Signature"</label>
+                                    <select id="bulk-signature" name="signature_id">{signature_options}</select>
+                                    {field_error("signature_id")}
+                                </div>
+                                <div class="field">
+                                    <label for="bulk-template">"Template"</label>
+                                    <select id="bulk-template" name="template_id"
+                                        on:change=move |ev| set_template.set(event_target_value(&ev))>
+                                        {template_options}
+                                    </select>
+                                    {field_error("template_id")}
+                                    {move || selected().map(|t| view! {
+                                        <p class="content-text template-text">{t.content.clone()}</p>
+                                        <p class="hint">
+                                            {format!("{} variable(s). ", t.params)}
+                                            {t.marketing.then(|| format!("Marketing SMS are sent only {window}. "))}
+                                            "Download the standard template: "
+                                            <a href=format!("/bulk/standard/{}.csv", t.id) download>"CSV"</a>" · "
+                                            <a href=format!("/bulk/standard/{}.xlsx", t.id) download>"XLSX"</a>
+                                        </p>
+                                    })}
+                                </div>
+                                <div class="field">
+                                    <label for="bulk-file">"Recipient file (CSV, XLSX or XLS, at most 30 MB)"</label>
+                                    <input id="bulk-file" type="file" name="file" required
+                                        accept=".csv,.xlsx,.xls,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,application/vnd.ms-excel"/>
+                                    <p class="hint">"First column the mobile number, then one column per variable. CSV may be UTF-8 or GBK."</p>
+                                    {field_error("file")}
+                                </div>
+                                {move || progress.get().map(|p| view! {
+                                    <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=p>
+                                        <div class="progress-bar" style=format!("width: {p}%")></div>
+                                        <span>{format!("Uploading… {p}%")}</span>
+                                    </div>
+                                })}
+                                <button type="submit" class="primary" disabled=move || progress.get().is_some()>"Upload and check"</button>
+                            </form>
+                        }.into_any()
+                    })
+                })}}
+            </ErrorBoundary>
+        </Transition>
+    }
+}
+
+#[component]
+fn ReportStep(id: i64) -> impl IntoView {
+    let (tick, set_tick) = signal(0u32);
+    let report = Resource::new(move || (id, tick.get()), |(id, _)| get_upload_report(id));
+    view! {
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            <ErrorBoundary fallback=error_view>
+                {move || Suspend::new(async move {
+                    report.await.map(|report| match report.state.clone() {
+                        UploadState::Processing => {
+                            #[cfg(feature = "hydrate")]
+                            set_timeout(move || set_tick.update(|t| *t += 1), std::time::Duration::from_millis(500));
+                            #[cfg(not(feature = "hydrate"))]
+                            let _ = set_tick;
+                            let p = report.percent_processed();
+                            view! {
+                                <noscript><meta http-equiv="refresh" content="1"/></noscript>
+                                <p>{format!("Checking {}…", report.file_name)}</p>
+                                <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=p>
+                                    <div class="progress-bar" style=format!("width: {p}%")></div>
+                                    <span>{format!("Processing… {p}%")}</span>
+                                </div>
+                            }.into_any()
+                        }
+                        UploadState::Failed(reason) => view! {
+                            <p class="alert alert-error" role="alert">{format!("{} could not be used: {reason}", report.file_name)}</p>
+                            <A href="/bulk" attr:class="button">"Upload another file"</A>
+                        }.into_any(),
+                        UploadState::Ready => view! { <Report report/> }.into_any(),
+                    })
+                })}
+            </ErrorBoundary>
+        </Transition>
+    }
+}
+
+#[component]
+fn Report(report: UploadReport) -> impl IntoView {
+    let rejected_total = report.rejected_total();
+    let reasons = report
+        .rejected
+        .iter()
+        .map(|(reason, n)| view! { <tr><td>{reason.to_string()}</td><td class="num">{*n}</td></tr> })
+        .collect_view();
+    let has_problems = rejected_total + report.duplicates + report.opted_out > 0;
+    let download = format!("/bulk/uploads/{}/rejected.csv", report.id);
+    view! {
+        <section class="card report" aria-label="Validation report">
+            <h2>"Validation report"</h2>
+            <p class="muted">{format!("{} · {} · {} · {}", report.file_name, report.application, report.signature, report.template)}</p>
+            <dl class="figures">
+                <div><dt>"Rows"</dt><dd data-figure="total">{report.total_rows}</dd></div>
+                <div><dt>"Accepted"</dt><dd data-figure="accepted">{report.accepted}</dd></div>
+                <div><dt>"Duplicates removed"</dt><dd data-figure="duplicates">{report.duplicates}</dd></div>
+                <div><dt>"Opted out, removed"</dt><dd data-figure="opted-out">{report.opted_out}</dd></div>
+                <div><dt>"Rejected"</dt><dd data-figure="rejected">{rejected_total}</dd></div>
+            </dl>
+            {(rejected_total > 0).then(|| view! {
+                <table class="data compact">
+                    <thead><tr><th>"Reason"</th><th>"Rows"</th></tr></thead>
+                    <tbody>{reasons}</tbody>
+                </table>
+            })}
+            <p>
+                {has_problems.then(|| view! { <a href=download download>"Download the rows not sent (CSV)"</a>" · " })}
+                <A href="/bulk">"Upload a different file"</A>
+            </p>
+        </section>
+        {match report.task_id {
+            Some(task) => view! {
+                <p class="alert alert-ok">"A task was created from this file. "<A href=format!("/records/{task}")>"Open it"</A></p>
+            }.into_any(),
+            None if report.accepted == 0 => view! {
+                <p class="alert alert-error">"No row can be sent. Fix the file and upload it again."</p>
+            }.into_any(),
+            None => view! { <Confirm report/> }.into_any(),
+        }}
+    }
+}
+
+#[component]
+fn Confirm(report: UploadReport) -> impl IntoView {
+    let create = ServerAction::<CreateTask>::new();
+    let error = action_error(create);
+    let (mode, set_mode) = signal("now".to_owned());
+    let after = report.available_units - report.units;
+    // The server renders China time; once hydrated, the browser's own zone is preselected.
+    let (zone, set_zone) = signal(None::<String>);
+    Effect::new(move |_| set_zone.set(browser_time_zone()));
+    let zones = move || {
+        let zone = zone.get();
+        COMMON_TIME_ZONES
+            .iter()
+            .map(|z| z.to_string())
+            .chain(zone.clone().filter(|z| !COMMON_TIME_ZONES.contains(&z.as_str())))
+            .map(|z| {
+                let selected = zone.as_deref().unwrap_or("Asia/Shanghai") == z;
+                view! { <option value=z.clone() selected=selected>{z.clone()}</option> }
+            })
+            .collect_view()
+    };
+    view! {
+        <section class="card" aria-label="Confirm and send">
+            <h2>"Confirm and send"</h2>
+            <ActionForm action=create attr:class="form">
+                <FormAlert error/>
+                <input type="hidden" name="upload_id" value=report.id/>
+                <Field label="Task name" name="name" error value=report.file_name.rsplit_once('.').map_or(report.file_name.clone(), |(stem, _)| stem.to_owned())/>
+                <dl class="figures">
+                    <div><dt>"Recipients"</dt><dd data-figure="recipients">{report.accepted}</dd></div>
+                    <div><dt>"Fee (billable SMS)"</dt><dd data-figure="units">{report.units}</dd></div>
+                    <div><dt>"Balance now"</dt><dd data-figure="balance">{report.available_units}</dd></div>
+                    <div><dt>"Balance after"</dt><dd data-figure="balance-after" class:negative=after < 0>{after}</dd></div>
+                </dl>
+                <p class="hint">"The fee counts each recipient's own message: long messages bill per 67 characters."</p>
+                {(after < 0).then(|| view! {
+                    <p class="alert alert-error">"The balance is not enough for this task. Ask an admin to add an SMS package."</p>
+                })}
+                <fieldset class="field">
+                    <legend class="label">"When"</legend>
+                    <label class="choice"><input type="radio" name="send_mode" value="now" checked on:change=move |_| set_mode.set("now".into())/>"Send now"</label>
+                    <label class="choice"><input type="radio" name="send_mode" value="schedule" on:change=move |_| set_mode.set("schedule".into())/>"Send at a scheduled time"</label>
+                    <FieldMessage error name="send_mode"/>
+                </fieldset>
+                <div class="field schedule" class:dimmed=move || mode.get() == "now">
+                    <label for="field-send_at">"Date and time (to the second, at most 30 days ahead)"</label>
+                    <div class="inline-label">
+                        <input id="field-send_at" type="datetime-local" name="send_at" step="1"/>
+                        <select name="time_zone" aria-label="Time zone">{zones}</select>
+                    </div>
+                    {report.marketing.then(|| view! { <p class="hint">"Marketing SMS: only 08:00–22:00 China time (or your organisation's window)."</p> })}
+                    <FieldMessage error name="send_at"/>
+                    <FieldMessage error name="time_zone"/>
+                </div>
+                <div class="field">
+                    <label class="choice">
+                        <input type="checkbox" name="consent" value="yes" required/>
+                        {format!("I confirm sending to {} recipients for {} billable SMS.", report.accepted, report.units)}
+                    </label>
+                    <FieldMessage error name="consent"/>
+                </div>
+                <button type="submit" class="primary">"Start task"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+fn browser_time_zone() -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    {
+        super::upload_client::time_zone()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        None
+    }
+}
+
+#[component]
+pub fn DeliveryRecordsPage() -> impl IntoView {
+    let query = use_query_map();
+    let change = ServerAction::<ChangeTask>::new();
+    let param = move |name: &'static str| move || query.with(|q| q.get(name));
+    let tasks = Resource::new(
+        move || {
+            (
+                param("status")(),
+                param("from")(),
+                param("until")(),
+                param("after")(),
+                change.version().get(),
+            )
+        },
+        |(status, from, until, after, _)| list_tasks(status, from, until, None, after),
+    );
+    let error = action_error(change);
+    let status_options = move || {
+        let current = param("status")().unwrap_or_default();
+        std::iter::once(view! { <option value="" selected=current.is_empty()>"Any"</option> }.into_any())
+            .chain(TaskStatus::ALL.into_iter().map(|s| {
+                view! { <option value=s.as_str() selected=current == s.as_str()>{s.label()}</option> }.into_any()
+            }))
+            .collect_view()
+    };
+    view! {
+        <Title text="Delivery Records"/>
+        <Guard area=Area::DeliveryRecords>
+            <section class="page">
+                <div class="page-head">
+                    <h1>"Delivery Records"</h1>
+                    <A href="/bulk" attr:class="button primary">"New bulk task"</A>
+                </div>
+                <Form method="GET" action="" attr:class="filters">
+                    <label>"Status" <select name="status">{status_options}</select></label>
+                    <label>"Created from" <input type="date" name="from" value=param("from")/></label>
+                    <label>"to" <input type="date" name="until" value=param("until")/></label>
+                    <button type="submit">"Filter"</button>
+                </Form>
+                <FormAlert error/>
+                <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                    <ErrorBoundary fallback=error_view>
+                        {move || Suspend::new(async move {
+                            tasks.await.map(|page| {
+                                if page.tasks.is_empty() {
+                                    return view! { <p class="empty">"No tasks match."</p> }.into_any();
+                                }
+                                let rows = page.tasks.into_iter().map(|t| view! { <TaskRow task=t change/> }).collect_view();
+                                let next = page.next.map(|cursor| {
+                                    let mut href = format!("/records?after={}", encode_query_value(&cursor));
+                                    for name in ["status", "from", "until"] {
+                                        if let Some(v) = query.with_untracked(|q| q.get(name)) {
+                                            href.push_str(&format!("&{name}={}", encode_query_value(&v)));
+                                        }
+                                    }
+                                    view! { <A href=href attr:class="more">"More →"</A> }
+                                });
+                                view! {
+                                    <div class="table-wrap">
+                                        <table class="data">
+                                            <thead><tr>
+                                                <th>"Task"</th><th>"Application"</th><th>"Signature"</th><th>"Template"</th>
+                                                <th>"Recipients"</th><th>"Send time"</th><th>"Status"</th><th>"Progress"</th>
+                                                <th>"Creator"</th><th></th>
+                                            </tr></thead>
+                                            <tbody>{rows}</tbody>
+                                        </table>
+                                    </div>
+                                    {next}
+                                }.into_any()
+                            })
+                        })}
+                    </ErrorBoundary>
+                </Transition>
+            </section>
+        </Guard>
+    }
+}
+
+#[component]
+fn TaskRow(task: TaskSummary, change: ServerAction<ChangeTask>) -> impl IntoView {
+    let percent = task.percent_sent();
+    let id = task.id;
+    let name = task.name.clone();
+    view! {
+        <tr data-task=name>
+            <td><A href=format!("/records/{id}")>{task.name.clone()}</A></td>
+            <td>{task.application.clone()}</td>
+            <td>{task.signature.clone()}</td>
+            <td>{task.template.clone()}</td>
+            <td class="num">{task.recipients}</td>
+            <td>{task.send_at_local.clone()}</td>
+            <td><TaskStatusBadge status=task.status reason=task.status_reason.clone()/></td>
+            <td><Progress percent label=format!("{} / {}", task.sent, task.recipients)/></td>
+            <td>{task.created_by.clone()}</td>
+            <td><TaskActions id status=task.status change/></td>
+        </tr>
+    }
+}
+
+#[component]
+fn TaskStatusBadge(status: TaskStatus, reason: Option<String>) -> impl IntoView {
+    view! {
+        <span class=format!("status task-{}", status.as_str()) data-status=status.as_str() title=reason>
+            {status.label()}
+        </span>
+    }
+}
+
+#[component]
+fn Progress(percent: i64, label: String) -> impl IntoView {
+    view! {
+        <div class="progress small" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=percent>
+            <div class="progress-bar" style=format!("width: {percent}%")></div>
+            <span>{label}</span>
+        </div>
+    }
+}
+
+#[component]
+fn TaskActions(id: i64, status: TaskStatus, change: ServerAction<ChangeTask>) -> impl IntoView {
+    let button = move |action: &'static str, label: &'static str| {
+        view! {
+            <ActionForm action=change attr:class="inline">
+                <input type="hidden" name="id" value=id/>
+                <input type="hidden" name="action" value=action/>
+                <button type="submit">{label}</button>
+            </ActionForm>
+        }
+    };
+    view! {
+        {status.pause().is_ok().then(|| button("pause", "Pause"))}
+        {status.resume().is_ok().then(|| button("resume", "Resume"))}
+        {status.cancel().is_ok().then(|| button("cancel", "Cancel"))}
+    }
+}
+
+#[component]
+pub fn TaskPage() -> impl IntoView {
+    let id = use_id_param();
+    let change = ServerAction::<ChangeTask>::new();
+    let error = action_error(change);
+    let task = Resource::new(move || (id(), change.version().get()), |(id, _)| get_task_detail(id));
+    view! {
+        <Title text="Task"/>
+        <Guard area=Area::DeliveryRecords>
+            <section class="page">
+                <p><A href="/records">"← Delivery Records"</A></p>
+                <FormAlert error/>
+                <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                    <ErrorBoundary fallback=error_view>
+                        {move || Suspend::new(async move {
+                            task.await.map(|detail| {
+                                let t = detail.summary;
+                                let percent = t.percent_sent();
+                                view! {
+                                    <div class="page-head">
+                                        <h1>{t.name.clone()}</h1>
+                                        <div><TaskActions id=t.id status=t.status change/></div>
+                                    </div>
+                                    <dl class="figures">
+                                        <div><dt>"Status"</dt><dd><TaskStatusBadge status=t.status reason=t.status_reason.clone()/></dd></div>
+                                        <div><dt>"Recipients"</dt><dd data-figure="recipients">{t.recipients}</dd></div>
+                                        <div><dt>"Sent"</dt><dd>{t.sent}</dd></div>
+                                        <div><dt>"Units reserved"</dt><dd data-figure="reserved">{t.units_reserved}</dd></div>
+                                        <div><dt>"Units used"</dt><dd>{t.units_used}</dd></div>
+                                    </dl>
+                                    <Progress percent label=format!("{} / {} sent", t.sent, t.recipients)/>
+                                    {t.status_reason.clone().map(|r| view! { <p class="alert alert-error">{r}</p> })}
+                                    <table class="data details">
+                                        <tbody>
+                                            <tr><th>"Send time"</th><td>{t.send_at_local.clone()}</td></tr>
+                                            <tr><th>"Application"</th><td>{t.application.clone()}</td></tr>
+                                            <tr><th>"Signature"</th><td>{t.signature.clone()}</td></tr>
+                                            <tr><th>"Template"</th><td>{t.template.clone()}" · "{t.sms_type.label()}</td></tr>
+                                            <tr><th>"Content"</th><td class="content-text">{detail.template_text.clone()}</td></tr>
+                                            <tr><th>"Recipient file"</th><td>
+                                                {format!("{}: {} rows, {} removed (duplicates, opt-outs), {} rejected · ",
+                                                    detail.file_name, detail.total_rows, detail.removed, detail.rejected)}
+                                                <a href=format!("/bulk/uploads/{}/rejected.csv", detail.upload_id) download>"rows not sent (CSV)"</a>
+                                            </td></tr>
+                                            <tr><th>"Created by"</th><td>{format!("{} at {} UTC", t.created_by, t.created_at.format("%Y-%m-%d %H:%M:%S"))}</td></tr>
+                                        </tbody>
+                                    </table>
+                                    <p class="muted">"Delivery receipts and analytics appear here once messages are sent."</p>
+                                }
+                            })
+                        })}
+                    </ErrorBoundary>
+                </Transition>
+            </section>
+        </Guard>
+    }
+}

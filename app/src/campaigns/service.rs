@@ -1,0 +1,302 @@
+//! Bulk task operations with their rules: what a file may be uploaded for, starting a task with
+//! its fee reserved, and moving a task through its life.
+
+use chrono::Utc;
+use serde_json::json;
+use sqlx::{PgConnection, PgPool};
+
+use super::model::{MarketingWindow, TaskStatus};
+use super::repo;
+use super::rules::RowRules;
+use super::schedule::SendTime;
+use crate::accounts::model::CurrentUser;
+use crate::audit::repo::{record, AuditEvent};
+use crate::error::{AppError, FieldErrors};
+use crate::review::model::ReviewStatus;
+use crate::templates::model::{SmsType, TemplateContent};
+
+/// What a recipient file is uploaded for: all three checked usable.
+pub struct Source {
+    pub application_id: i64,
+    pub signature_id: i64,
+    pub signature: String,
+    pub template_id: i64,
+    pub template: TemplateContent,
+    pub sms_type: SmsType,
+    pub international: bool,
+}
+
+impl Source {
+    pub fn rules(&self) -> RowRules {
+        RowRules::new(
+            &self.signature,
+            &self.template,
+            self.sms_type,
+            self.international,
+        )
+    }
+}
+
+fn id(field: &str, raw: &str, what: &str) -> Result<i64, AppError> {
+    raw.trim()
+        .parse()
+        .map_err(|_| AppError::field(field, format!("Choose {what}.")))
+}
+
+/// Checks the application, signature and template a file is for, each error on its field.
+pub async fn source(
+    pool: &PgPool,
+    application: &str,
+    signature: &str,
+    template: &str,
+) -> Result<Source, AppError> {
+    let mut errors = FieldErrors::default();
+    let app = errors.check(id("application_id", application, "an application"));
+    let sig = errors.check(id("signature_id", signature, "an approved signature"));
+    let tpl = errors.check(id("template_id", template, "an approved template"));
+    let (app, (sig, tpl)) = errors.finish(app.zip(sig.zip(tpl)))?;
+
+    let mut errors = FieldErrors::default();
+    let app = crate::apps::repo::get(pool, app).await.and_then(|a| {
+        if a.enabled {
+            Ok(a)
+        } else {
+            Err(AppError::field(
+                "application_id",
+                "This application is disabled.",
+            ))
+        }
+    });
+    let app = errors.check(app.map_err(|e| on_field(e, "application_id")));
+    let sig = crate::signatures::repo::get(pool, sig).await.and_then(|s| {
+        if s.status == ReviewStatus::Approved {
+            Ok(s)
+        } else {
+            Err(AppError::field(
+                "signature_id",
+                "Only an approved signature can be used.",
+            ))
+        }
+    });
+    let sig = errors.check(sig.map_err(|e| on_field(e, "signature_id")));
+    let tpl = crate::templates::repo::get(pool, tpl).await.and_then(|t| {
+        if t.status == ReviewStatus::Approved {
+            Ok(t)
+        } else {
+            Err(AppError::field(
+                "template_id",
+                "Only an approved template can be used.",
+            ))
+        }
+    });
+    let tpl = errors.check(tpl.map_err(|e| on_field(e, "template_id")));
+    let (app, (sig, tpl)) = errors.finish(app.zip(sig.zip(tpl)))?;
+    if sig.international != tpl.international {
+        return Err(AppError::field(
+            "template_id",
+            "The signature and the template must both be mainland or both international.",
+        ));
+    }
+    if tpl.sms_type == SmsType::Marketing
+        && !crate::templates::repo::policy(pool)
+            .await?
+            .organisation_verified
+    {
+        return Err(AppError::field(
+            "template_id",
+            "Marketing SMS are only for verified organisations.",
+        ));
+    }
+    Ok(Source {
+        application_id: app.id,
+        signature_id: sig.id,
+        signature: sig.content,
+        template_id: tpl.id,
+        template: TemplateContent::from_stored(tpl.content),
+        sms_type: tpl.sms_type,
+        international: tpl.international,
+    })
+}
+
+/// A missing row reads as an error on the field that named it.
+fn on_field(err: AppError, field: &str) -> AppError {
+    match err {
+        AppError::NotFound(what) => AppError::field(field, format!("{what} not found.")),
+        other => other,
+    }
+}
+
+pub async fn marketing_window(pool: &PgPool) -> Result<MarketingWindow, AppError> {
+    let (start, end) = sqlx::query_as(
+        "SELECT marketing_window_start, marketing_window_end FROM organisation",
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| AppError::NotFound("Organisation".into()))?;
+    Ok(MarketingWindow { start, end })
+}
+
+/// A task as the confirmation form submits it.
+pub struct NewTask {
+    pub upload_id: i64,
+    pub name: String,
+    pub when: SendTime,
+}
+
+/// Starts a task from a checked upload: reserves its units from the packages that expire first,
+/// all in one transaction with the task and its audit entry.
+pub async fn start_task(
+    pool: &PgPool,
+    user: &CurrentUser,
+    ip: &str,
+    task: NewTask,
+) -> Result<i64, AppError> {
+    let mut tx = pool.begin().await?;
+    let upload = repo::lock_upload_for_task(&mut tx, task.upload_id, user.id).await?;
+    let (status, send_at) = if task.when.now {
+        (TaskStatus::Sending, Utc::now())
+    } else {
+        (TaskStatus::Scheduled, task.when.at)
+    };
+    let task_id = repo::insert_task(
+        &mut tx,
+        &upload,
+        &task.name,
+        status,
+        send_at,
+        task.when.zone.name(),
+        user.id,
+    )
+    .await?;
+    reserve(&mut tx, task_id, upload.units).await?;
+    record(
+        &mut *tx,
+        AuditEvent::by(
+            user,
+            ip,
+            "task.create",
+            "task",
+            task_id,
+            json!({
+                "name": task.name,
+                "recipients": upload.accepted,
+                "units": upload.units,
+                "send_at": send_at,
+                "status": status.as_str(),
+            }),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(task_id)
+}
+
+/// Holds `units` for a task, drawing on packages in spend order.
+async fn reserve(conn: &mut PgConnection, task_id: i64, units: i64) -> Result<(), AppError> {
+    let packages: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT id, units - used - reserved FROM sms_packages
+          WHERE effective_at <= now() AND (expires_at IS NULL OR expires_at > now())
+            AND units - used - reserved > 0
+          ORDER BY expires_at NULLS LAST, id
+          FOR UPDATE",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let available: i64 = packages.iter().map(|(_, free)| free).sum();
+    if available < units {
+        return Err(AppError::InsufficientBalance {
+            needed: units,
+            available,
+        });
+    }
+    let mut left = units;
+    for (package, free) in packages {
+        if left == 0 {
+            break;
+        }
+        let take = free.min(left);
+        sqlx::query("UPDATE sms_packages SET reserved = reserved + $2 WHERE id = $1")
+            .bind(package)
+            .bind(take)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query("INSERT INTO task_reservations (task_id, package_id, units) VALUES ($1, $2, $3)")
+            .bind(task_id)
+            .bind(package)
+            .bind(take)
+            .execute(&mut *conn)
+            .await?;
+        left -= take;
+    }
+    Ok(())
+}
+
+/// Gives back what a task still holds. Packages are locked in the same order `reserve` takes
+/// them, so a cancel and a start running together cannot deadlock.
+async fn release(conn: &mut PgConnection, task_id: i64) -> Result<i64, AppError> {
+    let held: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT p.id, r.units FROM task_reservations r JOIN sms_packages p ON p.id = r.package_id
+          WHERE r.task_id = $1 AND r.units > 0
+          ORDER BY p.expires_at NULLS LAST, p.id
+          FOR UPDATE",
+    )
+    .bind(task_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (package, units) in &held {
+        sqlx::query("UPDATE sms_packages SET reserved = reserved - $2 WHERE id = $1")
+            .bind(package)
+            .bind(units)
+            .execute(&mut *conn)
+            .await?;
+    }
+    sqlx::query("UPDATE task_reservations SET units = 0 WHERE task_id = $1")
+        .bind(task_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(held.iter().map(|(_, units)| units).sum())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskAction {
+    Cancel,
+    Pause,
+    Resume,
+}
+
+/// Moves a task as its creator or an admin asks, refusing moves its state does not allow.
+pub async fn change_task(
+    pool: &PgPool,
+    user: &CurrentUser,
+    ip: &str,
+    task_id: i64,
+    action: TaskAction,
+) -> Result<TaskStatus, AppError> {
+    let mut tx = pool.begin().await?;
+    let current = repo::lock_task_status(&mut tx, task_id).await?;
+    let (next, name) = match action {
+        TaskAction::Cancel => (current.cancel()?, "task.cancel"),
+        TaskAction::Pause => (current.pause()?, "task.pause"),
+        TaskAction::Resume => (current.resume()?, "task.resume"),
+    };
+    let released = if next == TaskStatus::Cancelled {
+        release(&mut tx, task_id).await?
+    } else {
+        0
+    };
+    repo::set_task_status(&mut tx, task_id, next, released).await?;
+    record(
+        &mut *tx,
+        AuditEvent::by(
+            user,
+            ip,
+            name,
+            "task",
+            task_id,
+            json!({ "from": current.as_str(), "to": next.as_str(), "released_units": released }),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(next)
+}
