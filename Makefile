@@ -25,7 +25,7 @@ $(shell rm -f $(RELEASE_STAMP))
 endif
 SOURCES := Cargo.toml Cargo.lock $(shell find app frontend server style public migrations -type f 2>/dev/null)
 
-.PHONY: run test fmt-check clippy unit-and-integration e2e
+.PHONY: run test fmt-check clippy unit-and-integration e2e bench bench-import
 
 run: $(RELEASE_STAMP)
 	@DATABASE_URL=$$(scripts/database.sh herald)
@@ -67,3 +67,11 @@ e2e:
 	cargo leptos build
 	mkdir -p $(TEST_LOGS)
 	DATABASE_URL=$$(scripts/database.sh postgres) scripts/e2e.sh 2>&1 | tee $(TEST_LOGS)/e2e.log
+
+# Speed goals are measured here, beside a raw baseline taken in the same run; never in tests.
+bench: bench-import
+
+bench-import:
+	@DATABASE_URL=$$(scripts/database.sh herald_bench)
+	export DATABASE_URL
+	$(CARGO_FLAGS) cargo bench --locked -p herald --bench import

@@ -117,7 +117,9 @@ impl AppError {
             AppError::NotFound(_) => "ResourceNotFound",
             AppError::Invalid(_) => "InvalidParameterValue",
             AppError::Conflict(_) => "FailedOperation",
-            AppError::InsufficientBalance { .. } => "FailedOperation.InsufficientBalanceInSmsPackage",
+            AppError::InsufficientBalance { .. } => {
+                "FailedOperation.InsufficientBalanceInSmsPackage"
+            }
             AppError::BadCredentials => "AuthFailure.InvalidAuthorization",
             AppError::Throttled { .. } => "RequestLimitExceeded",
             AppError::Internal(_) | AppError::Transport(_) => "InternalError",

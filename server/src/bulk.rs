@@ -79,7 +79,10 @@ impl Drop for TempFile {
 }
 
 fn too_large() -> String {
-    format!("The file is larger than {} MB.", MAX_FILE_BYTES / 1024 / 1024)
+    format!(
+        "The file is larger than {} MB.",
+        MAX_FILE_BYTES / 1024 / 1024
+    )
 }
 
 pub async fn upload(
@@ -97,7 +100,9 @@ pub async fn upload(
     };
     let user = match signed_in(&state, &session, &[Role::Marketer]).await {
         Ok(user) => user,
-        Err(AppError::Unauthenticated) if !reply.json => return Redirect::to("/login").into_response(),
+        Err(AppError::Unauthenticated) if !reply.json => {
+            return Redirect::to("/login").into_response()
+        }
         Err(err) => return reply.app_error(err),
     };
     let declared = headers
@@ -108,7 +113,11 @@ pub async fn upload(
         return reply.error(StatusCode::PAYLOAD_TOO_LARGE, "file", &too_large());
     }
     let Ok(mut multipart) = multipart else {
-        return reply.error(StatusCode::BAD_REQUEST, "", "Send the form as multipart/form-data.");
+        return reply.error(
+            StatusCode::BAD_REQUEST,
+            "",
+            "Send the form as multipart/form-data.",
+        );
     };
 
     let dir = std::env::temp_dir().join("herald-uploads");
@@ -142,7 +151,9 @@ pub async fn upload(
                 let path = TempFile(dir.join(uuid::Uuid::new_v4().to_string()));
                 let mut out = match tokio::fs::File::create(&path.0).await {
                     Ok(out) => out,
-                    Err(e) => return reply.app_error(AppError::internal(format!("upload file: {e}"))),
+                    Err(e) => {
+                        return reply.app_error(AppError::internal(format!("upload file: {e}")))
+                    }
                 };
                 let mut written = 0u64;
                 loop {
@@ -150,14 +161,21 @@ pub async fn upload(
                         Ok(Some(chunk)) => {
                             written += chunk.len() as u64;
                             if written > MAX_FILE_BYTES {
-                                return reply.error(StatusCode::PAYLOAD_TOO_LARGE, "file", &too_large());
+                                return reply.error(
+                                    StatusCode::PAYLOAD_TOO_LARGE,
+                                    "file",
+                                    &too_large(),
+                                );
                             }
                             if let Err(e) = out.write_all(&chunk).await {
-                                return reply.app_error(AppError::internal(format!("upload write: {e}")));
+                                return reply
+                                    .app_error(AppError::internal(format!("upload write: {e}")));
                             }
                         }
                         Ok(None) => break,
-                        Err(_) => return reply.error(StatusCode::PAYLOAD_TOO_LARGE, "file", &too_large()),
+                        Err(_) => {
+                            return reply.error(StatusCode::PAYLOAD_TOO_LARGE, "file", &too_large())
+                        }
                     }
                 }
                 if let Err(e) = out.flush().await {
@@ -188,7 +206,11 @@ pub async fn upload(
         Err(err) => return reply.app_error(err),
     };
     let Some((path, file_name, bytes)) = file.filter(|(_, _, bytes)| *bytes > 0) else {
-        return reply.error(StatusCode::UNPROCESSABLE_ENTITY, "file", "Choose a non-empty recipient file.");
+        return reply.error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "file",
+            "Choose a non-empty recipient file.",
+        );
     };
     let upload_id =
         match repo::create_upload(&state.pool, &source, &file_name, bytes as i64, user.id).await {

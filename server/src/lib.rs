@@ -115,6 +115,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error 
     let pool = connect(&config.database).await?;
     migrate(&pool).await?;
     spawn_session_cleanup(pool.clone());
+    spawn_upload_cleanup(pool.clone());
     webhooks::spawn_worker(pool.clone());
     let state = AppState {
         pool,
@@ -141,6 +142,22 @@ fn spawn_session_cleanup(pool: PgPool) {
             .await
         {
             tracing::error!("expired-session cleanup stopped: {err}");
+        }
+    });
+}
+
+/// Recipient files nobody made a task from are kept a week, so a marketer can come back to a
+/// report, then dropped with their rows.
+fn spawn_upload_cleanup(pool: PgPool) {
+    tokio::spawn(async move {
+        let mut hourly = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            hourly.tick().await;
+            match app::campaigns::repo::delete_abandoned_uploads(&pool, 7).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(uploads = n, "abandoned recipient uploads deleted"),
+                Err(err) => tracing::error!("upload cleanup failed: {err}"),
+            }
         }
     });
 }

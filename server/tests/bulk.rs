@@ -90,9 +90,18 @@ async fn import_bytes(pool: &PgPool, bytes: &[u8]) -> (i64, Result<ImportTotals,
         .await
         .unwrap();
     let c = Catalogue {
-        application: sqlx::query_scalar("SELECT min(id) FROM applications").fetch_one(pool).await.unwrap(),
-        signature: sqlx::query_scalar("SELECT min(id) FROM signatures").fetch_one(pool).await.unwrap(),
-        notification: sqlx::query_scalar("SELECT min(id) FROM templates").fetch_one(pool).await.unwrap(),
+        application: sqlx::query_scalar("SELECT min(id) FROM applications")
+            .fetch_one(pool)
+            .await
+            .unwrap(),
+        signature: sqlx::query_scalar("SELECT min(id) FROM signatures")
+            .fetch_one(pool)
+            .await
+            .unwrap(),
+        notification: sqlx::query_scalar("SELECT min(id) FROM templates")
+            .fetch_one(pool)
+            .await
+            .unwrap(),
         marketing: 0,
     };
     let source = source(pool, &c, c.notification).await;
@@ -107,22 +116,28 @@ async fn import_bytes(pool: &PgPool, bytes: &[u8]) -> (i64, Result<ImportTotals,
 
 fn temp_file(bytes: &[u8]) -> PathBuf {
     let path = std::env::temp_dir().join(format!("herald-test-{}", uuid::Uuid::new_v4()));
-    std::fs::File::create(&path).unwrap().write_all(bytes).unwrap();
+    std::fs::File::create(&path)
+        .unwrap()
+        .write_all(bytes)
+        .unwrap();
     path
 }
 
 async fn stored_rows(pool: &PgPool, upload: i64) -> Vec<(i32, String, Vec<String>, Option<i16>)> {
-    sqlx::query_as("SELECT row_no, phone, params, reason FROM recipients WHERE upload_id = $1 ORDER BY row_no")
-        .bind(upload)
-        .fetch_all(pool)
-        .await
-        .unwrap()
+    sqlx::query_as(
+        "SELECT row_no, phone, params, reason FROM recipients WHERE upload_id = $1 ORDER BY row_no",
+    )
+    .bind(upload)
+    .fetch_all(pool)
+    .await
+    .unwrap()
 }
 
 async fn with_catalogue(pool: PgPool) -> (TestApp, reqwest::Client, Catalogue) {
     let app = spawn(pool).await;
     let admin = app.set_up().await;
-    app.create_user(&admin, MARKETER, PASSWORD, &["marketer"]).await;
+    app.create_user(&admin, MARKETER, PASSWORD, &["marketer"])
+        .await;
     let user = app.user_id(MARKETER).await;
     let c = catalogue(&app.pool, user).await;
     (app, admin, c)
@@ -157,11 +172,21 @@ async fn csv_with_bom_crlf_quotes_and_empty_lines_is_read_exactly(pool: PgPool) 
     let rows = stored_rows(&app.pool, upload).await;
     assert_eq!(
         rows[0],
-        (2, "+8613800000001".into(), vec!["Li, Lei".into(), "Acme".into()], None)
+        (
+            2,
+            "+8613800000001".into(),
+            vec!["Li, Lei".into(), "Acme".into()],
+            None
+        )
     );
     assert_eq!(
         rows[1],
-        (4, "+8613800000002".into(), vec!["two\nlines".into(), "say \"hi\"".into()], None)
+        (
+            4,
+            "+8613800000002".into(),
+            vec!["two\nlines".into(), "say \"hi\"".into()],
+            None
+        )
     );
     // Rejected rows keep what the file said, with their reason.
     assert_eq!(rows[2].1, "1.38E+10");
@@ -178,11 +203,15 @@ async fn csv_with_bom_crlf_quotes_and_empty_lines_is_read_exactly(pool: PgPool) 
 #[sqlx::test(migrator = "herald::MIGRATOR")]
 async fn gbk_and_tab_separated_files_are_decoded(pool: PgPool) {
     let (app, _, _) = with_catalogue(pool).await;
-    let (gbk, _, unmappable) = encoding_rs::GBK.encode("手机号码,称呼,门店\n13800000001,李雷,北京店\n");
+    let (gbk, _, unmappable) =
+        encoding_rs::GBK.encode("手机号码,称呼,门店\n13800000001,李雷,北京店\n");
     assert!(!unmappable);
     let (upload, outcome) = import_bytes(&app.pool, &gbk).await;
     assert_eq!(outcome.unwrap().accepted, 1);
-    assert_eq!(stored_rows(&app.pool, upload).await[0].2, ["李雷", "北京店"]);
+    assert_eq!(
+        stored_rows(&app.pool, upload).await[0].2,
+        ["李雷", "北京店"]
+    );
 
     let (upload, outcome) = import_bytes(&app.pool, b"13800000001\tLi\tShop\n").await;
     assert_eq!(outcome.unwrap().accepted, 1, "no header, tab separated");
@@ -198,7 +227,10 @@ async fn opted_out_numbers_are_removed(pool: PgPool) {
         .unwrap();
     let (_, outcome) = import_bytes(&app.pool, b"13800000001,a,b\n13800000002,a,b\n").await;
     let totals = outcome.unwrap();
-    assert_eq!((totals.accepted, totals.count(RejectReason::OptedOut)), (1, 1));
+    assert_eq!(
+        (totals.accepted, totals.count(RejectReason::OptedOut)),
+        (1, 1)
+    );
 }
 
 fn workbook_bytes(build: impl FnOnce(&mut Workbook)) -> Vec<u8> {
@@ -214,14 +246,20 @@ async fn xlsx_numeric_formula_and_merged_cells_are_read_from_the_first_sheet(poo
         let sheet = wb.add_worksheet();
         // A merged title over the variable columns, as people decorate headers.
         sheet.write_string(0, 0, "Mobile").unwrap();
-        sheet.merge_range(0, 1, 0, 2, "Variables", &Format::new()).unwrap();
+        sheet
+            .merge_range(0, 1, 0, 2, "Variables", &Format::new())
+            .unwrap();
         // Excel turned the number into a numeric cell.
         sheet.write_number(1, 0, 13800000001.0).unwrap();
         sheet.write_string(1, 1, "Li").unwrap();
         sheet.write_number(1, 2, 42.0).unwrap();
         // A formula with its cached result.
         sheet
-            .write_formula(2, 0, Formula::new("=\"1380000000\"&\"2\"").set_result("13800000002"))
+            .write_formula(
+                2,
+                0,
+                Formula::new("=\"1380000000\"&\"2\"").set_result("13800000002"),
+            )
             .unwrap();
         sheet.write_string(2, 1, "Wang").unwrap();
         sheet.write_string(2, 2, "Shop").unwrap();
@@ -237,7 +275,15 @@ async fn xlsx_numeric_formula_and_merged_cells_are_read_from_the_first_sheet(poo
     assert_eq!(totals.total_rows, 3, "header skipped, second sheet ignored");
     assert_eq!(totals.accepted, 3);
     let rows = stored_rows(&app.pool, upload).await;
-    assert_eq!(rows[0], (2, "+8613800000001".into(), vec!["Li".into(), "42".into()], None));
+    assert_eq!(
+        rows[0],
+        (
+            2,
+            "+8613800000001".into(),
+            vec!["Li".into(), "42".into()],
+            None
+        )
+    );
     assert_eq!(rows[1].1, "+8613800000002");
     // A numeric cell holds the whole number, however Excel displays it (1.38E+10).
     assert_eq!((rows[2].0, rows[2].1.as_str()), (4, "+8613800000000"));
@@ -269,7 +315,11 @@ async fn a_zip_bomb_is_refused_without_being_expanded(pool: PgPool) {
         }
         zip.finish().unwrap();
     }
-    assert!(bytes.len() < 2 << 20, "the bomb is small on disk: {}", bytes.len());
+    assert!(
+        bytes.len() < 2 << 20,
+        "the bomb is small on disk: {}",
+        bytes.len()
+    );
     let (upload, outcome) = import_bytes(&app.pool, &bytes).await;
     assert!(file_problem(outcome).contains("expands"));
     assert_eq!(stored_rows(&app.pool, upload).await.len(), 0);
@@ -306,7 +356,10 @@ async fn upload_file(
         .text("application_id", c.application.to_string())
         .text("signature_id", c.signature.to_string())
         .text("template_id", template.to_string())
-        .part("file", reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()));
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
+        );
     let response = client
         .post(format!("{}/bulk/uploads", app.base))
         .header("Accept", "application/json")
@@ -333,7 +386,8 @@ async fn report_when_ready(app: &TestApp, client: &reqwest::Client, upload: i64)
 }
 
 async fn reserved(app: &TestApp) -> i64 {
-    app.count("SELECT coalesce(sum(reserved), 0)::bigint FROM sms_packages").await
+    app.count("SELECT coalesce(sum(reserved), 0)::bigint FROM sms_packages")
+        .await
 }
 
 #[sqlx::test(migrator = "herald::MIGRATOR")]
@@ -344,7 +398,15 @@ async fn a_marketer_uploads_confirms_the_fee_schedules_and_cancels(pool: PgPool)
     let csv = format!(
         "Mobile number,Name,Shop\n13800000001,Li,Acme\n13800000002,{long_name},Acme\nnot a number,x,y\n13800000001,again,Acme\n"
     );
-    let (status, body) = upload_file(&app, &marketer, &c, c.notification, "spring.csv", csv.into_bytes()).await;
+    let (status, body) = upload_file(
+        &app,
+        &marketer,
+        &c,
+        c.notification,
+        "spring.csv",
+        csv.into_bytes(),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let upload = body["upload_id"].as_i64().unwrap();
     let report = report_when_ready(&app, &marketer, upload).await;
@@ -366,7 +428,10 @@ async fn a_marketer_uploads_confirms_the_fee_schedules_and_cancels(pool: PgPool)
     let lines: Vec<&str> = text.trim_start_matches('\u{feff}').lines().collect();
     assert_eq!(lines[0], "row,mobile number,reason,variables");
     assert_eq!(lines[1], "4,not a number,invalid mobile number,x,y");
-    assert_eq!(lines[2], "5,13800000001,duplicate number (first row kept),again,Acme");
+    assert_eq!(
+        lines[2],
+        "5,13800000001,duplicate number (first row kept),again,Acme"
+    );
     // Someone else's upload is not theirs to read.
     let stranger = browser();
     let refused = stranger
@@ -411,11 +476,23 @@ async fn a_marketer_uploads_confirms_the_fee_schedules_and_cancels(pool: PgPool)
     assert_eq!(app.count("SELECT count(*) FROM tasks").await, 0);
 
     let (status, _) = app
-        .call(&admin, "add_sms_package", &[("units", "10"), ("package_type", "1"), ("expires_on", ""), ("note", "")])
+        .call(
+            &admin,
+            "add_sms_package",
+            &[
+                ("units", "10"),
+                ("package_type", "1"),
+                ("expires_on", ""),
+                ("note", ""),
+            ],
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     let (status, body) = call(confirm(true, "schedule")).await;
-    assert!(status.is_success() || status.is_redirection(), "{status} {body}");
+    assert!(
+        status.is_success() || status.is_redirection(),
+        "{status} {body}"
+    );
     let task: i64 = app.count("SELECT id FROM tasks").await;
     assert_eq!(reserved(&app).await, 3);
     let (status, _) = call(confirm(true, "schedule")).await;
@@ -425,20 +502,66 @@ async fn a_marketer_uploads_confirms_the_fee_schedules_and_cancels(pool: PgPool)
     let listed = &page["tasks"][0];
     assert_eq!(listed["status"], "Scheduled");
     assert_eq!(listed["recipients"], 2);
-    assert!(listed["send_at_local"].as_str().unwrap().ends_with("10:00:00 (Asia/Shanghai)"));
-    let (_, filtered) = app.call(&marketer, "list_tasks", &[("status", "sending")]).await;
+    assert!(listed["send_at_local"]
+        .as_str()
+        .unwrap()
+        .ends_with("10:00:00 (Asia/Shanghai)"));
+    let (_, filtered) = app
+        .call(&marketer, "list_tasks", &[("status", "sending")])
+        .await;
     assert_eq!(filtered["tasks"].as_array().unwrap().len(), 0);
 
     let id = task.to_string();
-    let (status, _) = app.call(&marketer, "change_task", &[("id", &id), ("action", "pause")]).await;
-    assert_eq!(status, StatusCode::CONFLICT, "a scheduled task cannot be paused");
-    let (status, _) = app.call(&marketer, "change_task", &[("id", &id), ("action", "cancel")]).await;
+    let (status, _) = app
+        .call(
+            &marketer,
+            "change_task",
+            &[("id", &id), ("action", "pause")],
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "a scheduled task cannot be paused"
+    );
+
+    // The template cannot be deleted from under a task that will still send with it.
+    app.create_user(&admin, "olga@example.com", PASSWORD, &["operator"])
+        .await;
+    let (operator, _, _) = app.log_in("olga@example.com", PASSWORD).await;
+    let template = c.notification.to_string();
+    let delete = [("id", template.as_str()), ("confirm", "on")];
+    let (status, body) = app.call(&operator, "delete_template", &delete).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+
+    let (status, _) = app
+        .call(
+            &marketer,
+            "change_task",
+            &[("id", &id), ("action", "cancel")],
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(reserved(&app).await, 0, "cancelling gives the units back");
-    let (status, _) = app.call(&marketer, "change_task", &[("id", &id), ("action", "cancel")]).await;
+    let (status, _) = app
+        .call(
+            &marketer,
+            "change_task",
+            &[("id", &id), ("action", "cancel")],
+        )
+        .await;
     assert_eq!(status, StatusCode::CONFLICT);
+    // Once the task is over, the template may go; the task keeps what it sent.
+    let (status, body) = app.call(&operator, "delete_template", &delete).await;
+    assert!(
+        status.is_success() || status.is_redirection(),
+        "{status} {body}"
+    );
+    let (_, page) = app.call(&marketer, "list_tasks", &[]).await;
+    assert_eq!(page["tasks"][0]["template"], "Greeting");
     assert_eq!(
-        app.count("SELECT count(*) FROM audit_log WHERE action IN ('task.create', 'task.cancel')").await,
+        app.count("SELECT count(*) FROM audit_log WHERE action IN ('task.create', 'task.cancel')")
+            .await,
         2
     );
 }
@@ -447,13 +570,29 @@ async fn a_marketer_uploads_confirms_the_fee_schedules_and_cancels(pool: PgPool)
 async fn marketing_tasks_keep_to_the_window_and_sending_tasks_pause_and_resume(pool: PgPool) {
     let (app, admin, c) = with_catalogue(pool).await;
     let (marketer, _, _) = app.log_in(MARKETER, PASSWORD).await;
-    app.call(&admin, "add_sms_package", &[("units", "100"), ("package_type", "0"), ("expires_on", ""), ("note", "")])
-        .await;
-    let (_, body) = upload_file(&app, &marketer, &c, c.marketing, "sale.xlsx", workbook_bytes(|wb| {
-        let sheet = wb.add_worksheet();
-        sheet.write_string(0, 0, "13800000001").unwrap();
-        sheet.write_string(0, 1, "Li").unwrap();
-    }))
+    app.call(
+        &admin,
+        "add_sms_package",
+        &[
+            ("units", "100"),
+            ("package_type", "0"),
+            ("expires_on", ""),
+            ("note", ""),
+        ],
+    )
+    .await;
+    let (_, body) = upload_file(
+        &app,
+        &marketer,
+        &c,
+        c.marketing,
+        "sale.xlsx",
+        workbook_bytes(|wb| {
+            let sheet = wb.add_worksheet();
+            sheet.write_string(0, 0, "13800000001").unwrap();
+            sheet.write_string(0, 1, "Li").unwrap();
+        }),
+    )
     .await;
     let upload = body["upload_id"].as_i64().expect("upload id").to_string();
     let report = report_when_ready(&app, &marketer, upload.parse().unwrap()).await;
@@ -468,28 +607,56 @@ async fn marketing_tasks_keep_to_the_window_and_sending_tasks_pause_and_resume(p
             app.call(
                 marketer,
                 "create_task",
-                &[("upload_id", &upload), ("name", "Sale"), ("send_mode", "schedule"), ("send_at", &at),
-                  ("time_zone", zone), ("consent", "yes")],
+                &[
+                    ("upload_id", &upload),
+                    ("name", "Sale"),
+                    ("send_mode", "schedule"),
+                    ("send_at", &at),
+                    ("time_zone", zone),
+                    ("consent", "yes"),
+                ],
             )
             .await
         }
     };
     let (status, body) = create(format!("{day}T22:30:00"), "Asia/Shanghai").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(body["Invalid"][0]["message"].as_str().unwrap().contains("08:00–22:00"), "{body}");
+    assert!(
+        body["Invalid"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("08:00–22:00"),
+        "{body}"
+    );
     // 15:00 in London is 23:00 in China.
     let (status, _) = create(format!("{day}T15:00:00"), "Europe/London").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let (status, body) = create(format!("{day}T09:00:00"), "Asia/Shanghai").await;
-    assert!(status.is_success() || status.is_redirection(), "{status} {body}");
+    assert!(
+        status.is_success() || status.is_redirection(),
+        "{status} {body}"
+    );
 
     // Pausing and resuming a task that is sending.
-    sqlx::query("UPDATE tasks SET status = 'sending'").execute(&app.pool).await.unwrap();
+    sqlx::query("UPDATE tasks SET status = 'sending'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
     let id = app.count("SELECT id FROM tasks").await.to_string();
-    for (action, expected) in [("pause", "paused"), ("resume", "sending"), ("pause", "paused"), ("cancel", "cancelled")] {
-        let (status, body) = app.call(&marketer, "change_task", &[("id", &id), ("action", action)]).await;
+    for (action, expected) in [
+        ("pause", "paused"),
+        ("resume", "sending"),
+        ("pause", "paused"),
+        ("cancel", "cancelled"),
+    ] {
+        let (status, body) = app
+            .call(&marketer, "change_task", &[("id", &id), ("action", action)])
+            .await;
         assert_eq!(status, StatusCode::OK, "{action}: {body}");
-        let now: String = sqlx::query_scalar("SELECT status FROM tasks").fetch_one(&app.pool).await.unwrap();
+        let now: String = sqlx::query_scalar("SELECT status FROM tasks")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
         assert_eq!(now, expected);
     }
     assert_eq!(reserved(&app).await, 0);
@@ -503,14 +670,32 @@ async fn uploads_are_checked_before_anything_is_stored(pool: PgPool) {
     let (status, body) = upload_file(&app, &marketer, &c, c.notification, "big.csv", too_big).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
     assert!(body["message"].as_str().unwrap().contains("30 MB"));
-    let (status, body) = upload_file(&app, &marketer, &c, 999, "x.csv", b"13800000001,a,b\n".to_vec()).await;
+    let (status, body) = upload_file(
+        &app,
+        &marketer,
+        &c,
+        999,
+        "x.csv",
+        b"13800000001,a,b\n".to_vec(),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["field"], "template_id");
     assert_eq!(app.count("SELECT count(*) FROM recipient_uploads").await, 0);
 
     // Operators do not run bulk tasks.
-    let (admin_client, _, _) = app.log_in(common::ADMIN_EMAIL, common::ADMIN_PASSWORD).await;
-    let (status, _) = upload_file(&app, &admin_client, &c, c.notification, "x.csv", b"1".to_vec()).await;
+    let (admin_client, _, _) = app
+        .log_in(common::ADMIN_EMAIL, common::ADMIN_PASSWORD)
+        .await;
+    let (status, _) = upload_file(
+        &app,
+        &admin_client,
+        &c,
+        c.notification,
+        "x.csv",
+        b"1".to_vec(),
+    )
+    .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
 
@@ -527,14 +712,19 @@ async fn the_standard_template_has_a_column_per_variable(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(
-        csv.trim_start_matches('\u{feff}').lines().collect::<Vec<_>>(),
+        csv.trim_start_matches('\u{feff}')
+            .lines()
+            .collect::<Vec<_>>(),
         [
             "Mobile number,SMS content variable 1 ({1}),SMS content variable 2 ({2})",
             "13800000000,value 1,value 2"
         ]
     );
     let xlsx = marketer
-        .get(format!("{}/bulk/standard/{}.xlsx", app.base, c.notification))
+        .get(format!(
+            "{}/bulk/standard/{}.xlsx",
+            app.base, c.notification
+        ))
         .send()
         .await
         .unwrap()
@@ -545,9 +735,15 @@ async fn the_standard_template_has_a_column_per_variable(pool: PgPool) {
     let mut workbook: calamine::Xlsx<_> =
         calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx.to_vec())).unwrap();
     let range = workbook.worksheet_range("Recipients").unwrap();
-    assert_eq!(range.get_value((0, 2)), Some(&Data::String("SMS content variable 2 ({2})".into())));
+    assert_eq!(
+        range.get_value((0, 2)),
+        Some(&Data::String("SMS content variable 2 ({2})".into()))
+    );
     // The mobile number is text, not a number Excel would reformat.
-    assert_eq!(range.get_value((1, 0)), Some(&Data::String("13800000000".into())));
+    assert_eq!(
+        range.get_value((1, 0)),
+        Some(&Data::String("13800000000".into()))
+    );
     // The filled-in template is accepted as it is.
     let (status, body) = upload_file(&app, &marketer, &c, c.notification, "t.xlsx", {
         let mut bytes = Vec::new();
@@ -557,5 +753,52 @@ async fn the_standard_template_has_a_column_per_variable(pool: PgPool) {
     .await;
     assert_eq!(status, StatusCode::OK);
     let report = report_when_ready(&app, &marketer, body["upload_id"].as_i64().unwrap()).await;
-    assert_eq!((report["total_rows"].clone(), report["accepted"].clone()), (1.into(), 1.into()));
+    assert_eq!(
+        (report["total_rows"].clone(), report["accepted"].clone()),
+        (1.into(), 1.into())
+    );
+}
+
+#[sqlx::test(migrator = "herald::MIGRATOR")]
+async fn week_old_uploads_without_a_task_are_dropped_with_their_rows(pool: PgPool) {
+    let (app, _, _) = with_catalogue(pool).await;
+    let (kept, _) = import_bytes(&app.pool, b"13800000001,a,b\n").await;
+    let (old, _) = import_bytes(&app.pool, b"13800000002,a,b\n").await;
+    sqlx::query(
+        "UPDATE recipient_uploads SET created_at = now() - interval '8 days' WHERE id = $1",
+    )
+    .bind(old)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let deleted = app::campaigns::repo::delete_abandoned_uploads(&app.pool, 7)
+        .await
+        .unwrap();
+    assert_eq!(deleted, 1);
+    assert_eq!(stored_rows(&app.pool, old).await.len(), 0);
+    assert_eq!(stored_rows(&app.pool, kept).await.len(), 1);
+}
+
+#[sqlx::test(migrator = "herald::MIGRATOR")]
+async fn legacy_xls_workbooks_are_read(pool: PgPool) {
+    let (app, _, _) = with_catalogue(pool).await;
+    let bytes = include_bytes!("fixtures/recipients.xls");
+    let (upload, outcome) = import_bytes(&app.pool, bytes).await;
+    let totals = outcome.expect("imported");
+    assert_eq!((totals.total_rows, totals.accepted), (3, 2));
+    let rows = stored_rows(&app.pool, upload).await;
+    assert_eq!(
+        rows[0],
+        (
+            2,
+            "+8613800000001".into(),
+            vec!["李雷".into(), "北京店".into()],
+            None
+        )
+    );
+    assert_eq!(rows[1].1, "+8613800000002");
+    assert_eq!(
+        (rows[2].0, rows[2].3),
+        (5, Some(RejectReason::InvalidNumber.code()))
+    );
 }

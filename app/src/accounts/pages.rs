@@ -408,6 +408,7 @@ pub fn SettingsPage() -> impl IntoView {
                 </Transition>
                 <crate::balance::pages::BalanceSection/>
                 <crate::templates::pages::UnsubscribePhrasesSection/>
+                <crate::campaigns::pages::MarketingWindowSection/>
                 <crate::alerts::pages::AlarmContactsSection/>
             </section>
         </Guard>

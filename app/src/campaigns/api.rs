@@ -156,7 +156,8 @@ pub async fn list_tasks(
         };
         let mut errors = FieldErrors::default();
         let from = errors.check(day("from", from));
-        let until = errors.check(day("until", until).map(|d| d.map(|d| d + chrono::Duration::days(1))));
+        let until =
+            errors.check(day("until", until).map(|d| d.map(|d| d + chrono::Duration::days(1))));
         let status = errors.check(match status.as_deref().map(str::trim) {
             None | Some("") => Ok(None),
             Some(raw) => TaskStatus::parse(raw)
@@ -169,7 +170,8 @@ pub async fn list_tasks(
                 .map(Some)
                 .ok_or_else(|| AppError::field("after", "This page link is broken.")),
         });
-        let (((from, until), status), after) = errors.finish(from.zip(until).zip(status).zip(after))?;
+        let (((from, until), status), after) =
+            errors.finish(from.zip(until).zip(status).zip(after))?;
         let filter = TaskFilter {
             status,
             from,
@@ -186,6 +188,7 @@ pub async fn list_tasks(
         Ok(TaskPage {
             tasks,
             next: next.flatten(),
+            available_units: repo::available_units(caller.pool()).await?,
         })
     })
     .await
@@ -223,6 +226,30 @@ pub async fn change_task(id: i64, action: String) -> Result<(), AppError> {
         };
         service::change_task(caller.pool(), &user, &caller.ip, id, action).await?;
         Ok(())
+    })
+    .await
+}
+
+/// The marketing window as the settings form shows it: `HH:MM` start and end, China time.
+#[server(endpoint = "get_marketing_window")]
+pub async fn get_marketing_window() -> Result<(String, String), AppError> {
+    serve(|caller| async move {
+        caller.require(Role::Admin).await?;
+        let window = service::marketing_window(caller.pool()).await?;
+        Ok((
+            window.start.format("%H:%M").to_string(),
+            window.end.format("%H:%M").to_string(),
+        ))
+    })
+    .await
+}
+
+#[server(endpoint = "update_marketing_window")]
+pub async fn update_marketing_window(start: String, end: String) -> Result<(), AppError> {
+    serve(|caller| async move {
+        let admin = caller.require(Role::Admin).await?;
+        let window = super::model::MarketingWindow::parse(&start, &end)?;
+        service::set_marketing_window(caller.pool(), &admin, &caller.ip, window).await
     })
     .await
 }

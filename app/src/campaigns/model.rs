@@ -217,6 +217,27 @@ pub struct MarketingWindow {
     pub end: NaiveTime,
 }
 
+impl MarketingWindow {
+    /// Two `HH:MM` times, the start before the end (the window cannot span midnight).
+    pub fn parse(start: &str, end: &str) -> Result<Self, AppError> {
+        let time = |field: &str, raw: &str| {
+            NaiveTime::parse_from_str(raw.trim(), "%H:%M")
+                .map_err(|_| AppError::field(field, "Enter a time such as 08:00."))
+        };
+        let mut errors = crate::error::FieldErrors::default();
+        let start = errors.check(time("start", start));
+        let end = errors.check(time("end", end));
+        let (start, end) = errors.finish(start.zip(end))?;
+        if start >= end {
+            return Err(AppError::field(
+                "end",
+                "The window must end after it starts.",
+            ));
+        }
+        Ok(MarketingWindow { start, end })
+    }
+}
+
 impl fmt::Display for MarketingWindow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -266,6 +287,8 @@ pub struct TaskPage {
     pub tasks: Vec<TaskSummary>,
     /// Keyset cursor for the next page.
     pub next: Option<String>,
+    /// Units free in the organisation's packages, so marketers see what tasks hold.
+    pub available_units: i64,
 }
 
 /// A task with what its detail page shows.
@@ -317,6 +340,20 @@ mod tests {
         assert!(Scheduled.pause().is_err());
         assert!(Sending.resume().is_err());
         assert!(Paused.start().is_err());
+    }
+
+    #[test]
+    fn a_marketing_window_is_two_ordered_times() {
+        let w = MarketingWindow::parse("08:00", "21:30").unwrap();
+        assert_eq!(w.to_string(), "08:00–21:30 China time");
+        assert!(MarketingWindow::parse("22:00", "08:00")
+            .unwrap_err()
+            .field_message("end")
+            .is_some());
+        assert!(MarketingWindow::parse("8am", "22:00")
+            .unwrap_err()
+            .field_message("start")
+            .is_some());
     }
 
     #[test]

@@ -3,12 +3,14 @@ use leptos_meta::Title;
 use leptos_router::components::{Form, A};
 use leptos_router::hooks::use_query_map;
 
-use super::api::{get_bulk_options, get_task_detail, get_upload_report, list_tasks, ChangeTask, CreateTask};
-use super::model::{
-    TaskStatus, TaskSummary, UploadReport, UploadState, COMMON_TIME_ZONES,
+use super::api::{
+    get_bulk_options, get_marketing_window, get_task_detail, get_upload_report, list_tasks,
+    ChangeTask, CreateTask, UpdateMarketingWindow,
 };
+use super::model::{TaskStatus, TaskSummary, UploadReport, UploadState, COMMON_TIME_ZONES};
 use crate::forms::{
-    action_error, encode_query_value, error_view, use_id_param, Field, FieldMessage, FormAlert,
+    action_error, action_succeeded, encode_query_value, error_view, use_id_param, Field,
+    FieldMessage, FormAlert,
 };
 use crate::shell::{Area, Guard};
 
@@ -58,13 +60,16 @@ fn UploadStep() -> impl IntoView {
     let form_error = move || {
         upload_error
             .get()
-            .filter(|(f, _)| !["application_id", "signature_id", "template_id", "file"].contains(&f.as_str()))
+            .filter(|(f, _)| {
+                !["application_id", "signature_id", "template_id", "file"].contains(&f.as_str())
+            })
             .map(|(_, m)| view! { <p class="alert alert-error" role="alert">{m}</p> })
     };
     let navigate = leptos_router::hooks::use_navigate();
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         let navigate = navigate.clone();
-        let open_report = move |id: i64| navigate(&format!("/bulk?upload={id}"), Default::default());
+        let open_report =
+            move |id: i64| navigate(&format!("/bulk?upload={id}"), Default::default());
         #[cfg(feature = "hydrate")]
         super::upload_client::send(ev, set_progress, set_upload_error, open_report);
         #[cfg(not(feature = "hydrate"))]
@@ -203,7 +208,9 @@ fn Report(report: UploadReport) -> impl IntoView {
     let reasons = report
         .rejected
         .iter()
-        .map(|(reason, n)| view! { <tr><td>{reason.to_string()}</td><td class="num">{*n}</td></tr> })
+        .map(
+            |(reason, n)| view! { <tr><td>{reason.to_string()}</td><td class="num">{*n}</td></tr> },
+        )
         .collect_view();
     let has_problems = rejected_total + report.duplicates + report.opted_out > 0;
     let download = format!("/bulk/uploads/{}/rejected.csv", report.id);
@@ -255,7 +262,10 @@ fn Confirm(report: UploadReport) -> impl IntoView {
         COMMON_TIME_ZONES
             .iter()
             .map(|z| z.to_string())
-            .chain(zone.clone().filter(|z| !COMMON_TIME_ZONES.contains(&z.as_str())))
+            .chain(
+                zone.clone()
+                    .filter(|z| !COMMON_TIME_ZONES.contains(&z.as_str())),
+            )
             .map(|z| {
                 let selected = zone.as_deref().unwrap_or("Asia/Shanghai") == z;
                 view! { <option value=z.clone() selected=selected>{z.clone()}</option> }
@@ -364,8 +374,13 @@ pub fn DeliveryRecordsPage() -> impl IntoView {
                     <ErrorBoundary fallback=error_view>
                         {move || Suspend::new(async move {
                             tasks.await.map(|page| {
+                                let balance = view! {
+                                    <p class="muted" data-balance=page.available_units>
+                                        {format!("Balance: {} units available", page.available_units)}
+                                    </p>
+                                };
                                 if page.tasks.is_empty() {
-                                    return view! { <p class="empty">"No tasks match."</p> }.into_any();
+                                    return view! { {balance} <p class="empty">"No tasks match."</p> }.into_any();
                                 }
                                 let rows = page.tasks.into_iter().map(|t| view! { <TaskRow task=t change/> }).collect_view();
                                 let next = page.next.map(|cursor| {
@@ -378,6 +393,7 @@ pub fn DeliveryRecordsPage() -> impl IntoView {
                                     view! { <A href=href attr:class="more">"More →"</A> }
                                 });
                                 view! {
+                                    {balance}
                                     <div class="table-wrap">
                                         <table class="data">
                                             <thead><tr>
@@ -462,7 +478,10 @@ pub fn TaskPage() -> impl IntoView {
     let id = use_id_param();
     let change = ServerAction::<ChangeTask>::new();
     let error = action_error(change);
-    let task = Resource::new(move || (id(), change.version().get()), |(id, _)| get_task_detail(id));
+    let task = Resource::new(
+        move || (id(), change.version().get()),
+        |(id, _)| get_task_detail(id),
+    );
     view! {
         <Title text="Task"/>
         <Guard area=Area::DeliveryRecords>
@@ -512,5 +531,31 @@ pub fn TaskPage() -> impl IntoView {
                 </Transition>
             </section>
         </Guard>
+    }
+}
+
+/// Settings: the daily hours marketing SMS may go out (China time).
+#[component]
+pub fn MarketingWindowSection() -> impl IntoView {
+    let update = ServerAction::<UpdateMarketingWindow>::new();
+    let window = Resource::new(move || update.version().get(), |_| get_marketing_window());
+    let error = action_error(update);
+    view! {
+        <h2>"Marketing hours"</h2>
+        <p class="muted">"Marketing tasks can only be scheduled inside this window, China time."</p>
+        <Transition fallback=|| ()>
+            <ErrorBoundary fallback=error_view>
+                {move || Suspend::new(async move {
+                    window.await.map(|(start, end)| view! {
+                        <ActionForm action=update attr:class="form narrow">
+                            <FormAlert error success=(action_succeeded(update), "Saved.")/>
+                            <Field label="From" name="start" kind="time" value=start error/>
+                            <Field label="Until" name="end" kind="time" value=end error/>
+                            <button type="submit">"Save hours"</button>
+                        </ActionForm>
+                    })
+                })}
+            </ErrorBoundary>
+        </Transition>
     }
 }

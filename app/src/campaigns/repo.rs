@@ -1,12 +1,10 @@
-use chrono::{DateTime, Utc};
 use bytes::Bytes;
+use chrono::{DateTime, Utc};
 use futures_util::stream::BoxStream;
 use sqlx::postgres::PgPoolCopyExt;
 use sqlx::{PgConnection, PgPool};
 
-use super::model::{
-    RejectReason, TaskDetail, TaskStatus, TaskSummary, UploadReport, UploadState,
-};
+use super::model::{RejectReason, TaskDetail, TaskStatus, TaskSummary, UploadReport, UploadState};
 use super::schedule::local_label;
 use super::service::Source;
 use crate::error::AppError;
@@ -32,6 +30,14 @@ pub async fn create_upload(
     .bind(uploaded_by)
     .fetch_one(pool)
     .await?)
+}
+
+/// Units free to reserve now, over every package in force.
+const AVAILABLE_UNITS: &str = "SELECT coalesce(sum(units - used - reserved), 0)::bigint
+    FROM sms_packages WHERE effective_at <= now() AND (expires_at IS NULL OR expires_at > now())";
+
+pub async fn available_units(pool: &PgPool) -> Result<i64, AppError> {
+    Ok(sqlx::query_scalar(AVAILABLE_UNITS).fetch_one(pool).await?)
 }
 
 /// An import that has not reported progress for this long died with its process.
@@ -71,20 +77,18 @@ pub async fn report(pool: &PgPool, upload_id: i64, user_id: i64) -> Result<Uploa
     .bind(upload_id)
     .execute(pool)
     .await?;
-    let row: UploadRow = sqlx::query_as(
+    let row: UploadRow = sqlx::query_as(&format!(
         "SELECT u.id, u.file_name, u.file_bytes, u.processed_bytes, u.state, u.error,
                 a.name AS application, s.content AS signature, t.name AS template, u.template_id,
                 t.sms_type, u.total_rows, u.accepted, u.duplicates, u.opted_out, u.rejected, u.units,
-                (SELECT coalesce(sum(units - used - reserved), 0)::bigint FROM sms_packages
-                  WHERE effective_at <= now() AND (expires_at IS NULL OR expires_at > now()))
-                    AS available_units,
+                ({AVAILABLE_UNITS}) AS available_units,
                 (SELECT id FROM tasks WHERE upload_id = u.id) AS task_id
            FROM recipient_uploads u
            JOIN applications a ON a.id = u.application_id
            LEFT JOIN signatures s ON s.id = u.signature_id
            LEFT JOIN templates t ON t.id = u.template_id
-          WHERE u.id = $1 AND u.uploaded_by = $2",
-    )
+          WHERE u.id = $1 AND u.uploaded_by = $2"
+    ))
     .bind(upload_id)
     .bind(user_id)
     .fetch_optional(pool)
@@ -288,7 +292,10 @@ pub async fn insert_task(
     .await?)
 }
 
-pub async fn lock_task_status(conn: &mut PgConnection, task_id: i64) -> Result<TaskStatus, AppError> {
+pub async fn lock_task_status(
+    conn: &mut PgConnection,
+    task_id: i64,
+) -> Result<TaskStatus, AppError> {
     let status: String = sqlx::query_scalar("SELECT status FROM tasks WHERE id = $1 FOR UPDATE")
         .bind(task_id)
         .fetch_optional(conn)
@@ -460,7 +467,13 @@ pub async fn rejected_rows_csv(
     .await?;
     let reason = RejectReason::ALL
         .iter()
-        .map(|r| format!("WHEN {} THEN '{}'", r.code(), r.to_string().replace('\'', "''")))
+        .map(|r| {
+            format!(
+                "WHEN {} THEN '{}'",
+                r.code(),
+                r.to_string().replace('\'', "''")
+            )
+        })
         .collect::<Vec<_>>()
         .join(" ");
     let cells: String = (1..=widest.unwrap_or(0))
@@ -476,7 +489,11 @@ pub async fn rejected_rows_csv(
 }
 
 /// Whether `user_id` uploaded `upload_id`.
-pub async fn upload_owned_by(pool: &PgPool, upload_id: i64, user_id: i64) -> Result<bool, AppError> {
+pub async fn upload_owned_by(
+    pool: &PgPool,
+    upload_id: i64,
+    user_id: i64,
+) -> Result<bool, AppError> {
     Ok(sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM recipient_uploads WHERE id = $1 AND uploaded_by = $2)",
     )
@@ -484,4 +501,24 @@ pub async fn upload_owned_by(pool: &PgPool, upload_id: i64, user_id: i64) -> Res
     .bind(user_id)
     .fetch_one(pool)
     .await?)
+}
+
+/// Deletes uploads older than `days` that no task was created from, with their rows.
+pub async fn delete_abandoned_uploads(pool: &PgPool, days: i32) -> Result<u64, AppError> {
+    let mut tx = pool.begin().await?;
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "DELETE FROM recipient_uploads u
+          WHERE u.created_at < now() - make_interval(days => $1)
+            AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.upload_id = u.id)
+         RETURNING u.id",
+    )
+    .bind(days)
+    .fetch_all(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM recipients WHERE upload_id = ANY($1)")
+        .bind(&ids)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(ids.len() as u64)
 }

@@ -44,10 +44,11 @@ impl RowRules {
     /// Checks one row: the number in the first cell, then one value per placeholder. `message`
     /// is scratch space reused across rows.
     pub fn check(&self, cells: &[&str], message: &mut String) -> Result<Recipient, RejectReason> {
-        let phone = PhoneNumber::parse(cells.first().copied().unwrap_or("")).map_err(|p| match p {
-            NumberProblem::LostDigits => RejectReason::LostDigits,
-            _ => RejectReason::InvalidNumber,
-        })?;
+        let phone =
+            PhoneNumber::parse(cells.first().copied().unwrap_or("")).map_err(|p| match p {
+                NumberProblem::LostDigits => RejectReason::LostDigits,
+                _ => RejectReason::InvalidNumber,
+            })?;
         if phone.is_mainland() == self.international {
             return Err(RejectReason::WrongRegion);
         }
@@ -138,7 +139,10 @@ mod tests {
 
     #[test]
     fn accepts_a_row_and_bills_its_rendered_length() {
-        let r = rules("Dear {1}, happy new year! Your gift: {2}.", SmsType::Notification);
+        let r = rules(
+            "Dear {1}, happy new year! Your gift: {2}.",
+            SmsType::Notification,
+        );
         let ok = check(&r, &["13800000000", "Li", "a red envelope"]).unwrap();
         assert_eq!(ok.phone.as_str(), "+8613800000000");
         assert_eq!(ok.units, 1);
@@ -150,27 +154,69 @@ mod tests {
     #[test]
     fn refuses_each_broken_rule_with_its_reason() {
         let r = rules("Dear {1}, your code: {2}.", SmsType::Notification);
-        assert_eq!(check(&r, &["12345", "a", "b"]), Err(RejectReason::InvalidNumber));
-        assert_eq!(check(&r, &["1.38E+10", "a", "b"]), Err(RejectReason::LostDigits));
-        assert_eq!(check(&r, &["+447911123456", "a", "b"]), Err(RejectReason::WrongRegion));
-        assert_eq!(check(&r, &["13800000000", "a"]), Err(RejectReason::MissingVariable));
-        assert_eq!(check(&r, &["13800000000", "a", " "]), Err(RejectReason::MissingVariable));
-        assert_eq!(check(&r, &["13800000000", "a", "b", "c"]), Err(RejectReason::ExtraColumns));
-        assert!(check(&r, &["13800000000", "a", "b", ""]).is_ok(), "empty trailing cells are fine");
-        for url in ["http://x.y", "see www.example", "evil.com", "shop.example.cn/path"] {
-            assert_eq!(check(&r, &["13800000000", url, "b"]), Err(RejectReason::UrlInVariable), "{url}");
+        assert_eq!(
+            check(&r, &["12345", "a", "b"]),
+            Err(RejectReason::InvalidNumber)
+        );
+        assert_eq!(
+            check(&r, &["1.38E+10", "a", "b"]),
+            Err(RejectReason::LostDigits)
+        );
+        assert_eq!(
+            check(&r, &["+447911123456", "a", "b"]),
+            Err(RejectReason::WrongRegion)
+        );
+        assert_eq!(
+            check(&r, &["13800000000", "a"]),
+            Err(RejectReason::MissingVariable)
+        );
+        assert_eq!(
+            check(&r, &["13800000000", "a", " "]),
+            Err(RejectReason::MissingVariable)
+        );
+        assert_eq!(
+            check(&r, &["13800000000", "a", "b", "c"]),
+            Err(RejectReason::ExtraColumns)
+        );
+        assert!(
+            check(&r, &["13800000000", "a", "b", ""]).is_ok(),
+            "empty trailing cells are fine"
+        );
+        for url in [
+            "http://x.y",
+            "see www.example",
+            "evil.com",
+            "shop.example.cn/path",
+        ] {
+            assert_eq!(
+                check(&r, &["13800000000", url, "b"]),
+                Err(RejectReason::UrlInVariable),
+                "{url}"
+            );
         }
         assert!(check(&r, &["13800000000", "Mr. Li", "3.5"]).is_ok());
         let huge = "x".repeat(490);
-        assert_eq!(check(&r, &["13800000000", &huge, "b"]), Err(RejectReason::TooLong));
+        assert_eq!(
+            check(&r, &["13800000000", &huge, "b"]),
+            Err(RejectReason::TooLong)
+        );
     }
 
     #[test]
     fn verification_values_are_up_to_six_digits() {
-        let r = rules("Your code is {1}, valid {2} minutes.", SmsType::Verification);
+        let r = rules(
+            "Your code is {1}, valid {2} minutes.",
+            SmsType::Verification,
+        );
         assert!(check(&r, &["13800000000", "123456", "5"]).is_ok());
-        assert_eq!(check(&r, &["13800000000", "1234567", "5"]), Err(RejectReason::VariableFormat));
-        assert_eq!(check(&r, &["13800000000", "12a4", "5"]), Err(RejectReason::VariableFormat));
+        assert_eq!(
+            check(&r, &["13800000000", "1234567", "5"]),
+            Err(RejectReason::VariableFormat)
+        );
+        assert_eq!(
+            check(&r, &["13800000000", "12a4", "5"]),
+            Err(RejectReason::VariableFormat)
+        );
     }
 
     #[test]
@@ -181,7 +227,10 @@ mod tests {
             SmsType::Notification,
             true,
         );
-        assert_eq!(check(&r, &["13800000000", "a"]), Err(RejectReason::WrongRegion));
+        assert_eq!(
+            check(&r, &["13800000000", "a"]),
+            Err(RejectReason::WrongRegion)
+        );
         assert!(check(&r, &["+447911123456", "a"]).is_ok());
     }
 }

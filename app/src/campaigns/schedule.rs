@@ -113,7 +113,10 @@ pub fn inside(window: MarketingWindow, at: DateTime<Utc>) -> bool {
 /// `at` as the creator entered it, with their zone.
 pub fn local_label(at: DateTime<Utc>, zone: &str) -> String {
     match zone.parse::<Tz>() {
-        Ok(tz) => format!("{} ({zone})", at.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S")),
+        Ok(tz) => format!(
+            "{} ({zone})",
+            at.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S")
+        ),
         Err(_) => format!("{} UTC", at.format("%Y-%m-%d %H:%M:%S")),
     }
 }
@@ -137,11 +140,22 @@ mod tests {
 
     #[test]
     fn a_scheduled_second_is_read_in_the_chosen_zone() {
-        let t = parse_send_time("schedule", "2026-11-26T10:00:05", "Asia/Shanghai", now(), None).unwrap();
+        let t = parse_send_time(
+            "schedule",
+            "2026-11-26T10:00:05",
+            "Asia/Shanghai",
+            now(),
+            None,
+        )
+        .unwrap();
         assert_eq!(t.at, Utc.with_ymd_and_hms(2026, 11, 26, 2, 0, 5).unwrap());
-        let t = parse_send_time("schedule", "2026-11-26T10:00", "Europe/London", now(), None).unwrap();
+        let t =
+            parse_send_time("schedule", "2026-11-26T10:00", "Europe/London", now(), None).unwrap();
         assert_eq!(t.at, Utc.with_ymd_and_hms(2026, 11, 26, 10, 0, 0).unwrap());
-        assert_eq!(local_label(t.at, "Europe/London"), "2026-11-26 10:00:00 (Europe/London)");
+        assert_eq!(
+            local_label(t.at, "Europe/London"),
+            "2026-11-26 10:00:00 (Europe/London)"
+        );
     }
 
     #[test]
@@ -149,24 +163,44 @@ mod tests {
         let err = |mode: &str, local: &str, zone: &str| {
             parse_send_time(mode, local, zone, now(), None).unwrap_err()
         };
-        assert!(err("schedule", "2026-11-25T11:59:59", "Asia/Shanghai").field_message("send_at").is_some());
-        assert!(err("schedule", "2026-12-26T12:00:00", "Asia/Shanghai").field_message("send_at").is_some());
-        assert!(err("schedule", "tomorrow", "Asia/Shanghai").field_message("send_at").is_some());
-        assert!(err("schedule", "2026-11-26T10:00:00", "Mars/Base").field_message("time_zone").is_some());
+        assert!(err("schedule", "2026-11-25T11:59:59", "Asia/Shanghai")
+            .field_message("send_at")
+            .is_some());
+        assert!(err("schedule", "2026-12-26T12:00:00", "Asia/Shanghai")
+            .field_message("send_at")
+            .is_some());
+        assert!(err("schedule", "tomorrow", "Asia/Shanghai")
+            .field_message("send_at")
+            .is_some());
+        assert!(err("schedule", "2026-11-26T10:00:00", "Mars/Base")
+            .field_message("time_zone")
+            .is_some());
         assert!(err("later", "", "UTC").field_message("send_mode").is_some());
         // 30 days ahead is still allowed.
-        assert!(parse_send_time("schedule", "2026-12-25T11:59:59", "Asia/Shanghai", now(), None).is_ok());
+        assert!(parse_send_time(
+            "schedule",
+            "2026-12-25T11:59:59",
+            "Asia/Shanghai",
+            now(),
+            None
+        )
+        .is_ok());
     }
 
     #[test]
     fn marketing_is_kept_inside_its_window_in_china_time() {
         let w = Some(window());
         assert!(parse_send_time("now", "", "UTC", now(), w).is_ok());
-        assert!(parse_send_time("schedule", "2026-11-26T08:00:00", "Asia/Shanghai", now(), w).is_ok());
-        let late = parse_send_time("schedule", "2026-11-26T22:00:00", "Asia/Shanghai", now(), w).unwrap_err();
+        assert!(
+            parse_send_time("schedule", "2026-11-26T08:00:00", "Asia/Shanghai", now(), w).is_ok()
+        );
+        let late = parse_send_time("schedule", "2026-11-26T22:00:00", "Asia/Shanghai", now(), w)
+            .unwrap_err();
         assert!(late.field_message("send_at").unwrap().contains("22:00:00"));
         // 15:00 in London is 23:00 in Shanghai.
-        assert!(parse_send_time("schedule", "2026-11-26T15:00:00", "Europe/London", now(), w).is_err());
+        assert!(
+            parse_send_time("schedule", "2026-11-26T15:00:00", "Europe/London", now(), w).is_err()
+        );
         let night = Utc.with_ymd_and_hms(2026, 11, 25, 15, 0, 0).unwrap();
         assert!(parse_send_time("now", "", "Asia/Shanghai", night, w)
             .unwrap_err()

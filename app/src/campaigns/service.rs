@@ -127,13 +127,42 @@ fn on_field(err: AppError, field: &str) -> AppError {
 }
 
 pub async fn marketing_window(pool: &PgPool) -> Result<MarketingWindow, AppError> {
-    let (start, end) = sqlx::query_as(
-        "SELECT marketing_window_start, marketing_window_end FROM organisation",
-    )
-    .fetch_optional(pool)
-    .await?
-    .ok_or_else(|| AppError::NotFound("Organisation".into()))?;
+    let (start, end) =
+        sqlx::query_as("SELECT marketing_window_start, marketing_window_end FROM organisation")
+            .fetch_optional(pool)
+            .await?
+            .ok_or_else(|| AppError::NotFound("Organisation".into()))?;
     Ok(MarketingWindow { start, end })
+}
+
+pub async fn set_marketing_window(
+    pool: &PgPool,
+    admin: &CurrentUser,
+    ip: &str,
+    window: MarketingWindow,
+) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "UPDATE organisation SET marketing_window_start = $1, marketing_window_end = $2, updated_at = now()",
+    )
+    .bind(window.start)
+    .bind(window.end)
+    .execute(&mut *tx)
+    .await?;
+    record(
+        &mut *tx,
+        AuditEvent::by(
+            admin,
+            ip,
+            "organisation.marketing_window",
+            "organisation",
+            1,
+            json!({ "start": window.start, "end": window.end }),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// A task as the confirmation form submits it.
@@ -220,12 +249,14 @@ async fn reserve(conn: &mut PgConnection, task_id: i64, units: i64) -> Result<()
             .bind(take)
             .execute(&mut *conn)
             .await?;
-        sqlx::query("INSERT INTO task_reservations (task_id, package_id, units) VALUES ($1, $2, $3)")
-            .bind(task_id)
-            .bind(package)
-            .bind(take)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(
+            "INSERT INTO task_reservations (task_id, package_id, units) VALUES ($1, $2, $3)",
+        )
+        .bind(task_id)
+        .bind(package)
+        .bind(take)
+        .execute(&mut *conn)
+        .await?;
         left -= take;
     }
     Ok(())

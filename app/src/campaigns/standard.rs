@@ -60,7 +60,9 @@ pub fn xlsx(params: usize, sms_type: SmsType) -> Result<Vec<u8>, AppError> {
     }
     for (column, value) in example_row(params, sms_type).iter().enumerate() {
         if column == 0 {
-            sheet.write_string_with_format(1, 0, value, &text).map_err(fail)?;
+            sheet
+                .write_string_with_format(1, 0, value, &text)
+                .map_err(fail)?;
         } else {
             sheet.write_string(1, column as u16, value).map_err(fail)?;
         }

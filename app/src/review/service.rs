@@ -58,6 +58,21 @@ pub async fn delete(
     }
     let (table, title_column) = table(subject);
     let mut tx = caller.pool().begin().await?;
+    // A task that has not finished still sends with it; its history keeps the text either way.
+    let busy: Option<String> = sqlx::query_scalar(&format!(
+        "SELECT name FROM tasks WHERE {}_id = $1
+            AND status IN ('scheduled', 'sending', 'paused') LIMIT 1",
+        subject.as_str()
+    ))
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(task) = busy {
+        return Err(AppError::Conflict(format!(
+            "The task \"{task}\" still uses this {}; cancel it or let it finish first.",
+            subject.label().to_lowercase()
+        )));
+    }
     let title: String = sqlx::query_scalar(&format!(
         "DELETE FROM {table} WHERE id = $1 RETURNING {title_column}"
     ))

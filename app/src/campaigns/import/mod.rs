@@ -79,9 +79,7 @@ pub async fn import(
 
     let mut tx = pool.begin().await?;
     let mut copy = tx
-        .copy_in_raw(
-            "COPY recipients (upload_id, row_no, phone, params, units, reason) FROM STDIN",
-        )
+        .copy_in_raw("COPY recipients (upload_id, row_no, phone, params, units, reason) FROM STDIN")
         .await?;
     let mut last_progress = Instant::now();
     let mut copy_error = None;
@@ -155,9 +153,9 @@ pub async fn mark_failed(pool: &PgPool, upload_id: i64, reason: &str) -> Result<
 
 /// Numbers as integers (E.164 digits), to compare millions of rows cheaply.
 fn number_key(e164: &str) -> u64 {
-    e164.bytes()
-        .filter(u8::is_ascii_digit)
-        .fold(0u64, |n, d| n.wrapping_mul(10).wrapping_add(u64::from(d - b'0')))
+    e164.bytes().filter(u8::is_ascii_digit).fold(0u64, |n, d| {
+        n.wrapping_mul(10).wrapping_add(u64::from(d - b'0'))
+    })
 }
 
 async fn opted_out_numbers(pool: &PgPool) -> Result<HashSet<u64>, AppError> {
@@ -236,7 +234,9 @@ fn read_and_encode(
         )));
     }
     if !chunk.is_empty() {
-        sender.blocking_send(chunk).map_err(|_| ImportError::File(receiver_gone()))?;
+        sender
+            .blocking_send(chunk)
+            .map_err(|_| ImportError::File(receiver_gone()))?;
     }
     Ok(totals)
 }

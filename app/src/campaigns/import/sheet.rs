@@ -320,7 +320,12 @@ impl RowBuilder {
         }
     }
 
-    fn slot(&mut self, row: u32, column: u32, emit: &mut Emit<'_>) -> Result<Option<&mut String>, FileProblem> {
+    fn slot(
+        &mut self,
+        row: u32,
+        column: u32,
+        emit: &mut Emit<'_>,
+    ) -> Result<Option<&mut String>, FileProblem> {
         if self.row != Some(row) {
             self.flush(emit)?;
             self.row = Some(row);
@@ -371,8 +376,9 @@ fn read_xlsx(file: File, progress: &AtomicU64, emit: &mut Emit<'_>) -> Result<()
 }
 
 fn read_xls<R: Read + Seek>(input: R, emit: &mut Emit<'_>) -> Result<(), FileProblem> {
-    let not_xls =
-        |e: &dyn std::fmt::Display| FileProblem::new(format!("This is not a readable XLS workbook ({e})."));
+    let not_xls = |e: &dyn std::fmt::Display| {
+        FileProblem::new(format!("This is not a readable XLS workbook ({e})."))
+    };
     let mut workbook: Xls<_> = Xls::new(BufReader::new(input)).map_err(|e| not_xls(&e))?;
     let sheet = first_worksheet(&workbook)?;
     let range = workbook.worksheet_range(&sheet).map_err(|e| not_xls(&e))?;
@@ -410,9 +416,9 @@ fn check_zip(file: &File) -> Result<(), FileProblem> {
     let mut archive = zip::ZipArchive::new(BufReader::new(file))
         .map_err(|e| FileProblem::new(format!("This is not a readable XLSX workbook ({e}).")))?;
     for index in 0..archive.len() {
-        let mut entry = archive
-            .by_index(index)
-            .map_err(|e| FileProblem::new(format!("This is not a readable XLSX workbook ({e}).")))?;
+        let mut entry = archive.by_index(index).map_err(|e| {
+            FileProblem::new(format!("This is not a readable XLSX workbook ({e})."))
+        })?;
         let name = entry.name().map(|n| n.into_owned()).unwrap_or_default();
         if name.starts_with("xl/worksheets/") {
             let declared = entry.size();
@@ -422,8 +428,13 @@ fn check_zip(file: &File) -> Result<(), FileProblem> {
                 return Err(bomb());
             }
         } else {
-            let measured = io::copy(&mut (&mut entry).take(MAX_WHOLE_PART_BYTES + 1), &mut io::sink())
-                .map_err(|e| FileProblem::new(format!("This is not a readable XLSX workbook ({e}).")))?;
+            let measured = io::copy(
+                &mut (&mut entry).take(MAX_WHOLE_PART_BYTES + 1),
+                &mut io::sink(),
+            )
+            .map_err(|e| {
+                FileProblem::new(format!("This is not a readable XLSX workbook ({e})."))
+            })?;
             if measured > MAX_WHOLE_PART_BYTES {
                 return Err(bomb());
             }
