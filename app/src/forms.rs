@@ -86,6 +86,16 @@ pub fn FormAlert(
     }
 }
 
+/// Text for a table cell that may be empty. A dash reads better than a blank, and Leptos 0.8
+/// cannot hydrate an empty text node inside a table cell (the whole page stops hydrating).
+pub fn or_dash(text: String) -> String {
+    if text.trim().is_empty() {
+        "—".to_owned()
+    } else {
+        text
+    }
+}
+
 /// Percent-encodes a value for a URL query string (everything but RFC 3986 unreserved bytes).
 pub fn encode_query_value(value: &str) -> String {
     value

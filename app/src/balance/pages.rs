@@ -1,7 +1,9 @@
 use leptos::prelude::*;
 
 use super::api::{get_balance, AddSmsPackage};
-use crate::forms::{action_error, action_succeeded, error_view, Field, FieldMessage, FormAlert};
+use crate::forms::{
+    action_error, action_succeeded, error_view, or_dash, Field, FieldMessage, FormAlert,
+};
 
 /// Settings section: SMS packages (套餐包) and what is left of them.
 #[component]
@@ -37,7 +39,7 @@ pub fn BalanceSection() -> impl IntoView {
                                         <td>{p.created_at.format("%Y-%m-%d").to_string()}</td>
                                         <td>{p.expires_at.map(|e| e.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_else(|| "never".into())}</td>
                                         <td>{state}</td>
-                                        <td>{p.note.clone()}</td>
+                                        <td>{or_dash(p.note.clone())}</td>
                                     </tr>
                                 }
                             })

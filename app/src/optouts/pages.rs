@@ -5,7 +5,7 @@ use leptos_router::hooks::use_query_map;
 
 use super::api::{list_opt_outs, AddOptOut, RemoveOptOut};
 use crate::forms::{
-    action_error, action_succeeded, encode_query_value, error_view, Field, FormAlert,
+    action_error, action_succeeded, encode_query_value, error_view, or_dash, Field, FormAlert,
 };
 use crate::shell::{Area, Guard};
 
@@ -100,7 +100,7 @@ pub fn OptOutsPage() -> impl IntoView {
                                             <tr data-phone=phone_attr>
                                                 <td><code>{e.phone}</code></td>
                                                 <td>{e.source}</td>
-                                                <td>{e.note}</td>
+                                                <td>{or_dash(e.note)}</td>
                                                 <td>{e.added_at.format("%Y-%m-%d %H:%M UTC").to_string()}</td>
                                                 <td>
                                                     <ActionForm action=remove attr:class="inline">
