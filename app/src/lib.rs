@@ -6,6 +6,7 @@ pub mod apps;
 pub mod audit;
 pub mod balance;
 pub mod campaigns;
+pub mod dispatch;
 pub mod error;
 pub mod forms;
 pub mod notifications;
@@ -14,6 +15,8 @@ pub mod optouts;
 pub mod review;
 pub mod shell;
 pub mod signatures;
+#[cfg(feature = "ssr")]
+pub mod signing;
 #[cfg(feature = "ssr")]
 pub mod state;
 pub mod templates;

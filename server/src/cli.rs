@@ -26,6 +26,8 @@ pub enum Command {
     Migrate(DatabaseConfig),
     /// Create an admin; on a fresh install also creates the organisation.
     CreateAdmin(CreateAdmin),
+    /// Run the carrier simulator as its own process (the HTTP carrier protocol on /send).
+    Simulator(crate::simulator::SimulatorArgs),
 }
 
 #[derive(Debug, clap::Args)]

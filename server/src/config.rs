@@ -38,6 +38,22 @@ pub struct ServeConfig {
     /// Take the client address from X-Forwarded-For (only behind a proxy that sets it).
     #[arg(long, env = "HERALD_TRUST_PROXY", default_value_t = false)]
     pub trust_proxy: bool,
+    /// Dispatch workers in this process (each sends one chunk of a task at a time).
+    #[arg(long, env = "HERALD_DISPATCH_WORKERS", default_value_t = 4)]
+    pub dispatch_workers: usize,
+    /// The address carriers reach this server at, for receipts (default: http://HERALD_ADDR).
+    #[arg(long, env = "HERALD_PUBLIC_URL")]
+    pub public_url: Option<String>,
+}
+
+impl ServeConfig {
+    pub fn public_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.addr))
+            .trim_end_matches('/')
+            .to_owned()
+    }
 }
 
 #[derive(Debug, Clone, Args)]

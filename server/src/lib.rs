@@ -6,6 +6,8 @@ pub mod config;
 pub mod documents;
 pub mod http;
 pub mod opt_out_import;
+pub mod receipts;
+pub mod simulator;
 pub mod webhooks;
 
 use std::net::SocketAddr;
@@ -89,6 +91,10 @@ pub fn router(state: AppState, config: &ServeConfig) -> Router {
         .route("/bulk/uploads/{id}/rejected.csv", get(bulk::rejected_rows))
         .route("/bulk/standard/{file}", get(bulk::standard_template))
         .route(
+            "/receipts/{carrier}/{token}",
+            post(receipts::receive).layer(DefaultBodyLimit::max(receipts::BODY_LIMIT)),
+        )
+        .route(
             "/opt-outs/import",
             post(opt_out_import::import)
                 .layer(DefaultBodyLimit::max(opt_out_import::IMPORT_BODY_LIMIT)),
@@ -116,6 +122,13 @@ pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error 
     migrate(&pool).await?;
     spawn_session_cleanup(pool.clone());
     spawn_upload_cleanup(pool.clone());
+    app::dispatch::engine::Engine::spawn(
+        pool.clone(),
+        app::dispatch::engine::EngineConfig {
+            workers: config.dispatch_workers,
+            public_url: config.public_url(),
+        },
+    );
     webhooks::spawn_worker(pool.clone());
     let state = AppState {
         pool,

@@ -17,6 +17,7 @@ async fn main() -> std::process::ExitCode {
             .await
         }
         Command::CreateAdmin(args) => herald::cli::create_admin(args).await.map(Some),
+        Command::Simulator(args) => herald::simulator::run(args).await.map(|()| None),
     };
     match outcome {
         Ok(message) => {

@@ -4,30 +4,12 @@ use std::time::Duration;
 
 use app::alerts::repo::{claim_due, mark_delivered, mark_failed_attempt, DueDelivery};
 use app::error::AppError;
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
 use sqlx::PgPool;
 
 /// How long a claimed delivery stays with one worker before another may retry it.
 const LEASE_SECONDS: i64 = 60;
 
-/// `sha256=` + hex HMAC-SHA256 of `"{timestamp}.{body}"` under the contact's secret. Binding the
-/// timestamp lets receivers refuse replays of old events.
-pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
-    let mut mac =
-        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
-    mac.update(timestamp.to_string().as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    let digest = mac.finalize().into_bytes();
-    format!(
-        "sha256={}",
-        digest
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    )
-}
+pub use app::signing::signature;
 
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
@@ -93,24 +75,4 @@ pub fn spawn_worker(pool: PgPool) {
             }
         }
     });
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn signature_is_hmac_sha256_of_timestamp_dot_body() {
-        // RFC 4231-style check computed independently: HMAC-SHA256("key", "1.{}").
-        let expected = {
-            use hmac::{Hmac, Mac};
-            let mut mac = Hmac::<sha2::Sha256>::new_from_slice(b"key").unwrap();
-            mac.update(b"1.{}");
-            format!("sha256={:x}", mac.finalize().into_bytes())
-        };
-        assert_eq!(super::signature("key", 1, b"{}"), expected);
-        assert_ne!(
-            super::signature("key", 2, b"{}"),
-            expected,
-            "the timestamp is signed"
-        );
-    }
 }

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use app::campaigns::import::{import, ImportError, ImportTotals};
 use app::campaigns::model::RejectReason;
 use app::campaigns::service::{self, Source};
+use common::catalogue::{catalogue, Catalogue};
 use common::{browser, spawn, TestApp};
 use reqwest::StatusCode;
 use rust_xlsxwriter::{Format, Formula, Workbook};
@@ -17,60 +18,6 @@ use sqlx::PgPool;
 
 const MARKETER: &str = "mia@example.com";
 const PASSWORD: &str = "marketing password 1";
-
-/// Approved application, signature and templates inserted as review would leave them.
-struct Catalogue {
-    application: i64,
-    signature: i64,
-    /// "Dear {1}, happy new year from {2}."
-    notification: i64,
-    /// A marketing template (ends with the unsubscribe phrase).
-    marketing: i64,
-}
-
-async fn catalogue(pool: &PgPool, user: i64) -> Catalogue {
-    let application: i64 = sqlx::query_scalar(
-        "INSERT INTO applications (sdk_app_id, name, created_by) VALUES (1400000001, 'Shop', $1) RETURNING id",
-    )
-    .bind(user)
-    .fetch_one(pool)
-    .await
-    .unwrap();
-    let document: i64 = sqlx::query_scalar(
-        "INSERT INTO documents (media_type, bytes, uploaded_by) VALUES ('image/png', '\\x89504e47', $1) RETURNING id",
-    )
-    .bind(user)
-    .fetch_one(pool)
-    .await
-    .unwrap();
-    let signature: i64 = sqlx::query_scalar(
-        "INSERT INTO signatures (content, purpose, sign_type, document_type, certificate_id, status, submitted_by)
-         VALUES ('Herald', 0, 0, 0, $1, 'approved', $2) RETURNING id",
-    )
-    .bind(document)
-    .bind(user)
-    .fetch_one(pool)
-    .await
-    .unwrap();
-    let template = |content: &'static str, sms_type: i16| async move {
-        sqlx::query_scalar::<_, i64>(
-            "INSERT INTO templates (name, sms_type, content, status, submitted_by)
-             VALUES ('Greeting', $1, $2, 'approved', $3) RETURNING id",
-        )
-        .bind(sms_type)
-        .bind(content)
-        .bind(user)
-        .fetch_one(pool)
-        .await
-        .unwrap()
-    };
-    Catalogue {
-        application,
-        signature,
-        notification: template("Dear {1}, happy new year from {2}.", 2).await,
-        marketing: template("Spring sale for {1}! Reply R to unsubscribe", 1).await,
-    }
-}
 
 async fn source(pool: &PgPool, c: &Catalogue, template: i64) -> Source {
     service::source(

@@ -311,8 +311,8 @@ pub async fn set_task_status(
     released_units: i64,
 ) -> Result<(), AppError> {
     sqlx::query(
-        "UPDATE tasks SET status = $2, units_reserved = units_reserved - $3, status_reason = NULL,
-                          updated_at = now(),
+        "UPDATE tasks SET status = $2, units_reserved = greatest(units_reserved - $3, 0),
+                          status_reason = NULL, window_paused = false, updated_at = now(),
                           finished_at = CASE WHEN $4 THEN now() ELSE finished_at END
           WHERE id = $1",
     )

@@ -198,6 +198,7 @@ pub async fn start_task(
     )
     .await?;
     reserve(&mut tx, task_id, upload.units).await?;
+    crate::dispatch::repo::enqueue(&mut tx, task_id, upload.id).await?;
     record(
         &mut *tx,
         AuditEvent::by(
@@ -264,7 +265,7 @@ async fn reserve(conn: &mut PgConnection, task_id: i64, units: i64) -> Result<()
 
 /// Gives back what a task still holds. Packages are locked in the same order `reserve` takes
 /// them, so a cancel and a start running together cannot deadlock.
-async fn release(conn: &mut PgConnection, task_id: i64) -> Result<i64, AppError> {
+pub(crate) async fn release(conn: &mut PgConnection, task_id: i64) -> Result<i64, AppError> {
     let held: Vec<(i64, i64)> = sqlx::query_as(
         "SELECT p.id, r.units FROM task_reservations r JOIN sms_packages p ON p.id = r.package_id
           WHERE r.task_id = $1 AND r.units > 0
@@ -311,11 +312,13 @@ pub async fn change_task(
         TaskAction::Resume => (current.resume()?, "task.resume"),
     };
     let released = if next == TaskStatus::Cancelled {
+        crate::dispatch::repo::cancel_unsent(&mut tx, task_id).await?;
         release(&mut tx, task_id).await?
     } else {
         0
     };
     repo::set_task_status(&mut tx, task_id, next, released).await?;
+    crate::dispatch::repo::notify(&mut tx).await?;
     record(
         &mut *tx,
         AuditEvent::by(

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)] // each test file uses its own subset
 
+pub mod catalogue;
+
 use std::net::SocketAddr;
 
 use app::state::AppState;
@@ -46,6 +48,8 @@ pub async fn spawn(pool: PgPool) -> TestApp {
         cookie_secure: false,
         session_hours: 12,
         trust_proxy: false,
+        dispatch_workers: 2,
+        public_url: Some(format!("http://{addr}")),
     };
     let state = AppState {
         pool: pool.clone(),

@@ -1,0 +1,175 @@
+//! Carriers: where a batch of messages with one content goes, and what came back.
+//!
+//! The HTTP carrier protocol (also what the standalone simulator serves):
+//! `POST <endpoint>` with `{"sign": "Acme", "content": "【Acme】…", "messages": [{"key": "hm1",
+//! "phone": "+8613800000000"}]}`, headers `X-Herald-Timestamp` and `X-Herald-Signature`
+//! (`sha256=` HMAC of `"<timestamp>.<body>"` under the carrier's secret). The answer:
+//! `{"results": [{"key": "hm1", "accepted": true, "serial": "…", "fee": 1}` or
+//! `{"key": …, "accepted": false, "code": "…", "message": "…"}]}`. 429, 5xx, timeouts and
+//! connection errors are transient (retried); other 4xx fail the batch with `HttpCarrier.<status>`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use serde::{Deserialize, Serialize};
+
+use super::simulator::Simulator;
+
+/// One message of a batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outgoing {
+    pub key: String,
+    pub phone: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Batch {
+    pub sign: String,
+    pub content: String,
+    pub messages: Vec<Outgoing>,
+}
+
+/// The carrier's answer for one message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcome {
+    pub key: String,
+    pub accepted: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial: Option<String>,
+    #[serde(default)]
+    pub fee: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+impl Outcome {
+    pub fn accepted(key: &str, serial: String, fee: i64) -> Self {
+        Outcome {
+            key: key.to_owned(),
+            accepted: true,
+            serial: Some(serial),
+            fee,
+            code: None,
+            message: None,
+        }
+    }
+
+    pub fn refused(key: &str, code: &str, message: &str) -> Self {
+        Outcome {
+            key: key.to_owned(),
+            accepted: false,
+            serial: None,
+            fee: 0,
+            code: Some(code.to_owned()),
+            message: Some(message.to_owned()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchAnswer {
+    pub results: Vec<Outcome>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CarrierError {
+    /// Worth retrying: timeouts, throttling, 5xx.
+    Transient(String),
+    /// The whole batch was refused; every message fails with this code.
+    Permanent { code: String, message: String },
+}
+
+impl std::fmt::Display for CarrierError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CarrierError::Transient(m) => write!(f, "transient: {m}"),
+            CarrierError::Permanent { code, message } => write!(f, "{code}: {message}"),
+        }
+    }
+}
+
+pub trait Carrier: Send + Sync {
+    fn send<'a>(&'a self, batch: &'a Batch) -> BoxFuture<'a, Result<Vec<Outcome>, CarrierError>>;
+}
+
+impl Carrier for Simulator {
+    fn send<'a>(&'a self, batch: &'a Batch) -> BoxFuture<'a, Result<Vec<Outcome>, CarrierError>> {
+        Box::pin(self.submit(batch))
+    }
+}
+
+/// Settings of an `http` carrier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpSettings {
+    pub endpoint: String,
+    pub secret: String,
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+}
+
+fn default_timeout_ms() -> u64 {
+    10_000
+}
+
+pub struct HttpCarrier {
+    settings: HttpSettings,
+    client: reqwest::Client,
+}
+
+impl HttpCarrier {
+    pub fn new(settings: HttpSettings) -> Self {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_millis(settings.timeout_ms))
+            .build()
+            .unwrap_or_default();
+        HttpCarrier { settings, client }
+    }
+
+    async fn post(&self, batch: &Batch) -> Result<Vec<Outcome>, CarrierError> {
+        let body = serde_json::to_vec(batch)
+            .map_err(|e| CarrierError::Transient(format!("encoding the batch: {e}")))?;
+        let timestamp = chrono::Utc::now().timestamp();
+        let response = self
+            .client
+            .post(&self.settings.endpoint)
+            .header("Content-Type", "application/json")
+            .header("X-Herald-Timestamp", timestamp.to_string())
+            .header(
+                "X-Herald-Signature",
+                crate::signing::signature(&self.settings.secret, timestamp, &body),
+            )
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| CarrierError::Transient(e.to_string()))?;
+        let status = response.status();
+        if status.as_u16() == 429 || status.is_server_error() {
+            return Err(CarrierError::Transient(format!(
+                "carrier answered {status}"
+            )));
+        }
+        if !status.is_success() {
+            let text = response.text().await.unwrap_or_default();
+            return Err(CarrierError::Permanent {
+                code: format!("HttpCarrier.{}", status.as_u16()),
+                message: text.chars().take(200).collect(),
+            });
+        }
+        let answer: BatchAnswer = response
+            .json()
+            .await
+            .map_err(|e| CarrierError::Transient(format!("unreadable answer: {e}")))?;
+        Ok(answer.results)
+    }
+}
+
+impl Carrier for HttpCarrier {
+    fn send<'a>(&'a self, batch: &'a Batch) -> BoxFuture<'a, Result<Vec<Outcome>, CarrierError>> {
+        Box::pin(self.post(batch))
+    }
+}
+
+pub type SharedCarrier = Arc<dyn Carrier>;

@@ -1,0 +1,442 @@
+//! The engine: a scheduler that starts tasks at their second and keeps marketing inside its
+//! window, and workers that lease chunks, send them through the task's carrier and record what
+//! came back. Any number of processes may run it on one database: chunks are claimed with
+//! `FOR UPDATE SKIP LOCKED` leases, and `NOTIFY herald_dispatch` wakes every process when work
+//! appears. See `model` for the message states and what each crash point leaves behind.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sqlx::postgres::PgListener;
+use sqlx::PgPool;
+use tokio::sync::{Notify, Semaphore};
+use uuid::Uuid;
+
+use super::carrier::{Batch, CarrierError, HttpCarrier, HttpSettings, Outgoing, SharedCarrier};
+use super::model::{message_key, MessageState};
+use super::repo::{self, Chunk, ChunkEnd, Pending, Result_};
+use super::simulator::{Simulator, SimulatorSettings};
+use crate::error::AppError;
+use crate::templates::model::TemplateContent;
+use crate::templates::segments::with_signature;
+
+/// Carriers take at most this many numbers per call.
+pub const MAX_BATCH: usize = 200;
+const MAX_ATTEMPTS: u32 = 6;
+/// A task pauses itself when more than this share of its messages is refused (after a sample).
+const PAUSE_ERROR_RATE: f64 = 0.5;
+const PAUSE_MIN_SAMPLE: i64 = 200;
+
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Workers in this process, each holding at most one chunk.
+    pub workers: usize,
+    /// Where carriers post receipts: this server's own address (`http://host:port`).
+    pub public_url: String,
+}
+
+/// A carrier built from its row, with this process's share of its limits.
+struct CarrierSlot {
+    carrier: SharedCarrier,
+    limiter: Arc<RateLimiter>,
+    in_flight: Arc<Semaphore>,
+    version: chrono::DateTime<chrono::Utc>,
+}
+
+pub struct Engine {
+    pool: PgPool,
+    config: EngineConfig,
+    owner: Uuid,
+    wake: Notify,
+    carriers: tokio::sync::Mutex<HashMap<i64, Arc<CarrierSlot>>>,
+}
+
+impl Engine {
+    /// Starts the scheduler, the workers and the listener; they run until the process ends.
+    pub fn spawn(pool: PgPool, config: EngineConfig) -> Arc<Engine> {
+        let engine = Arc::new(Engine {
+            pool,
+            config,
+            owner: Uuid::new_v4(),
+            wake: Notify::new(),
+            carriers: tokio::sync::Mutex::new(HashMap::new()),
+        });
+        tokio::spawn(Arc::clone(&engine).listen());
+        tokio::spawn(Arc::clone(&engine).schedule());
+        for _ in 0..engine.config.workers.max(1) {
+            tokio::spawn(Arc::clone(&engine).work());
+        }
+        engine
+    }
+
+    /// Wakes the workers and the scheduler when any process announces work. Reconnects after
+    /// the database goes away; the timers below keep things moving meanwhile.
+    async fn listen(self: Arc<Self>) {
+        loop {
+            match PgListener::connect_with(&self.pool).await {
+                Ok(mut listener) => {
+                    if listener.listen("herald_dispatch").await.is_ok() {
+                        while listener.recv().await.is_ok() {
+                            self.wake.notify_waiters();
+                        }
+                    }
+                }
+                Err(err) => tracing::warn!("dispatch listener cannot connect: {err}"),
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+
+    async fn schedule(self: Arc<Self>) {
+        loop {
+            let next = match self.schedule_once().await {
+                Ok(next) => next,
+                Err(err) => {
+                    tracing::warn!("scheduler: {err}");
+                    None
+                }
+            };
+            // Sleep to the next task's second exactly, at most a second (the marketing window
+            // and other processes' changes are looked at every second).
+            let nap = next
+                .and_then(|at| (at - chrono::Utc::now()).to_std().ok())
+                .unwrap_or(Duration::from_secs(1))
+                .min(Duration::from_secs(1));
+            tokio::select! {
+                _ = tokio::time::sleep(nap) => {}
+                _ = self.wake.notified() => {}
+            }
+        }
+    }
+
+    async fn schedule_once(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>, AppError> {
+        if repo::start_due(&self.pool).await? > 0 {
+            self.wake.notify_waiters();
+        }
+        repo::apply_marketing_window(&self.pool).await?;
+        repo::next_due(&self.pool).await
+    }
+
+    async fn work(self: Arc<Self>) {
+        loop {
+            match repo::claim(&self.pool, self.owner).await {
+                Ok(Some(chunk)) => {
+                    if let Err(err) = self.send_chunk(chunk).await {
+                        // The lease runs out and the chunk is taken up again.
+                        tracing::warn!(task_id = chunk.task_id, "chunk failed: {err}");
+                        tokio::time::sleep(Duration::from_millis(500)).await;
+                    }
+                }
+                Ok(None) => {
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                        _ = self.wake.notified() => {}
+                    }
+                }
+                Err(err) => {
+                    tracing::warn!("claiming work: {err}");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+    }
+
+    async fn carrier(&self, id: Option<i64>) -> Result<Arc<CarrierSlot>, AppError> {
+        let row = repo::carrier(&self.pool, id).await?;
+        let mut carriers = self.carriers.lock().await;
+        if let Some(slot) = carriers
+            .get(&row.id)
+            .filter(|s| s.version == row.updated_at)
+        {
+            return Ok(Arc::clone(slot));
+        }
+        let carrier: SharedCarrier = match row.kind.as_str() {
+            "simulator" => {
+                let settings: SimulatorSettings = serde_json::from_value(row.settings.clone())
+                    .map_err(|e| AppError::internal(format!("simulator settings: {e}")))?;
+                let receipts = format!(
+                    "{}/receipts/{}/{}",
+                    self.config.public_url, row.id, row.receipt_token
+                );
+                Arc::new(Simulator::new(settings, Some(receipts)))
+            }
+            "http" => {
+                let settings: HttpSettings = serde_json::from_value(row.settings.clone())
+                    .map_err(|e| AppError::internal(format!("http carrier settings: {e}")))?;
+                Arc::new(HttpCarrier::new(settings))
+            }
+            other => return Err(AppError::internal(format!("unknown carrier kind {other}"))),
+        };
+        let slot = Arc::new(CarrierSlot {
+            carrier,
+            limiter: Arc::new(RateLimiter::new(f64::from(row.rate_limit))),
+            in_flight: Arc::new(Semaphore::new(row.concurrency as usize)),
+            version: row.updated_at,
+        });
+        carriers.insert(row.id, Arc::clone(&slot));
+        Ok(slot)
+    }
+
+    async fn send_chunk(&self, chunk: Chunk) -> Result<(), AppError> {
+        let task = repo::task_context(&self.pool, chunk.task_id).await?;
+        let slot = self.carrier(task.carrier_id).await?;
+        let body = TemplateContent::from_stored(task.template.clone()).compile();
+        let messages = repo::take_messages(&self.pool, chunk).await?;
+
+        let phones: Vec<String> = messages.iter().map(|m| m.phone.clone()).collect();
+        let opted_out: std::collections::HashSet<String> = repo::opted_out(&self.pool, &phones)
+            .await?
+            .into_iter()
+            .collect();
+        let mut results: Vec<Result_> = Vec::with_capacity(messages.len());
+        let mut to_send: Vec<&Pending> = Vec::with_capacity(messages.len());
+        for m in &messages {
+            if opted_out.contains(&m.phone) {
+                results.push(Result_ {
+                    id: m.id,
+                    state: MessageState::Rejected,
+                    serial: None,
+                    code: Some("Herald.OptedOut".into()),
+                    units: 0,
+                });
+            } else {
+                to_send.push(m);
+            }
+        }
+
+        // One carrier call per content: recipients whose variables match share it.
+        let mut groups: Vec<(Vec<String>, Vec<&Pending>)> = Vec::new();
+        let mut index: HashMap<&[String], usize> = HashMap::new();
+        for m in to_send {
+            match index.get(m.params.as_slice()) {
+                Some(&i) => groups[i].1.push(m),
+                None => {
+                    index.insert(m.params.as_slice(), groups.len());
+                    groups.push((m.params.clone(), vec![m]));
+                }
+            }
+        }
+        let mut unsent: Vec<i64> = Vec::new();
+        let mut stopped = false;
+        let mut cancelled = false;
+        let mut last_renewal = Instant::now();
+        let mut last_flush = Instant::now();
+        for (params, members) in &groups {
+            for part in members.chunks(MAX_BATCH) {
+                if stopped {
+                    unsent.extend(part.iter().map(|m| m.id));
+                    continue;
+                }
+                // Pause, cancel and the marketing window take effect before the next call.
+                let status = repo::task_status(&self.pool, chunk.task_id).await?;
+                if status != "sending" {
+                    stopped = true;
+                    cancelled = status == "cancelled";
+                    unsent.extend(part.iter().map(|m| m.id));
+                    continue;
+                }
+                if last_renewal.elapsed() > Duration::from_secs(5) {
+                    repo::renew(&self.pool, chunk, self.owner).await?;
+                    last_renewal = Instant::now();
+                }
+                let values: Vec<&str> = params.iter().map(String::as_str).collect();
+                let mut text = String::new();
+                body.render_into(&values, &mut text);
+                let batch = Batch {
+                    sign: task.signature.clone(),
+                    content: with_signature(&task.signature, &text),
+                    messages: part
+                        .iter()
+                        .map(|m| Outgoing {
+                            key: message_key(m.id),
+                            phone: m.phone.clone(),
+                        })
+                        .collect(),
+                };
+                match self.call(&slot, &batch, chunk).await {
+                    Some(outcomes) => results.extend(outcome_results(part, outcomes)),
+                    None => unsent.extend(part.iter().map(|m| m.id)),
+                }
+                // With a slow carrier, show progress every second rather than per chunk.
+                if last_flush.elapsed() > Duration::from_secs(1) && !results.is_empty() {
+                    record_with_retry(&self.pool, chunk, &results, &[], false, ChunkEnd::Continue)
+                        .await?;
+                    results.clear();
+                    last_flush = Instant::now();
+                }
+            }
+        }
+        record_with_retry(
+            &self.pool,
+            chunk,
+            &results,
+            &unsent,
+            cancelled,
+            ChunkEnd::Finish,
+        )
+        .await?;
+        if unsent.is_empty() {
+            repo::complete_if_done(&self.pool, chunk.task_id).await?;
+        }
+        self.pause_if_failing(chunk.task_id).await
+    }
+
+    /// Sends one batch with retries on transient errors (exponential backoff with jitter).
+    /// `None` when every attempt failed transiently: the messages stay queued for later.
+    async fn call(
+        &self,
+        slot: &CarrierSlot,
+        batch: &Batch,
+        chunk: Chunk,
+    ) -> Option<Vec<super::carrier::Outcome>> {
+        for attempt in 0..MAX_ATTEMPTS {
+            slot.limiter.acquire(batch.messages.len() as f64).await;
+            let outcome = {
+                let _permit = slot.in_flight.acquire().await.ok()?;
+                slot.carrier.send(batch).await
+            };
+            match outcome {
+                Ok(outcomes) => return Some(outcomes),
+                Err(CarrierError::Permanent { code, message }) => {
+                    return Some(
+                        batch
+                            .messages
+                            .iter()
+                            .map(|m| super::carrier::Outcome::refused(&m.key, &code, &message))
+                            .collect(),
+                    )
+                }
+                Err(CarrierError::Transient(why)) => {
+                    let backoff = 100u64 << attempt.min(6);
+                    let jitter = rand::random::<u64>() % (backoff / 2 + 1);
+                    tracing::debug!(task_id = chunk.task_id, attempt, "carrier busy: {why}");
+                    tokio::time::sleep(Duration::from_millis(backoff + jitter)).await;
+                }
+            }
+        }
+        None
+    }
+
+    async fn pause_if_failing(&self, task_id: i64) -> Result<(), AppError> {
+        let (sent, failed): (i32, i32) =
+            sqlx::query_as("SELECT sent, failed FROM tasks WHERE id = $1")
+                .bind(task_id)
+                .fetch_one(&self.pool)
+                .await?;
+        let total = i64::from(sent) + i64::from(failed);
+        if total >= PAUSE_MIN_SAMPLE && f64::from(failed) / total as f64 > PAUSE_ERROR_RATE {
+            let reason = format!(
+                "Paused automatically: {failed} of {total} messages failed so far. Check the \
+                 carrier and the failure codes, then resume."
+            );
+            repo::pause_for_errors(&self.pool, task_id, &reason).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Maps a carrier's answer onto the batch; a message the carrier did not mention is treated as
+/// not sent (it goes back to the queue under its key).
+fn outcome_results(part: &[&Pending], outcomes: Vec<super::carrier::Outcome>) -> Vec<Result_> {
+    let mut by_key: HashMap<String, super::carrier::Outcome> =
+        outcomes.into_iter().map(|o| (o.key.clone(), o)).collect();
+    part.iter()
+        .filter_map(|m| {
+            let outcome = by_key.remove(&message_key(m.id))?;
+            Some(if outcome.accepted {
+                Result_ {
+                    id: m.id,
+                    state: MessageState::Submitted,
+                    serial: outcome.serial,
+                    code: None,
+                    units: outcome.fee.max(i64::from(m.units)),
+                }
+            } else {
+                Result_ {
+                    id: m.id,
+                    state: MessageState::Failed,
+                    serial: None,
+                    code: outcome.code,
+                    units: 0,
+                }
+            })
+        })
+        .collect()
+}
+
+async fn record_with_retry(
+    pool: &PgPool,
+    chunk: Chunk,
+    results: &[Result_],
+    unsent: &[i64],
+    cancelled: bool,
+    end: ChunkEnd,
+) -> Result<repo::Recorded, AppError> {
+    // A receipt applied at the same moment can deadlock with this; one side retries.
+    let mut last = None;
+    for attempt in 0..3u64 {
+        match repo::record(pool, chunk, results, unsent, cancelled, end).await {
+            Ok(recorded) => return Ok(recorded),
+            Err(err) => {
+                last = Some(err);
+                tokio::time::sleep(Duration::from_millis(50 * (attempt + 1))).await;
+            }
+        }
+    }
+    Err(last.unwrap_or_else(|| AppError::internal("recording failed")))
+}
+
+/// A token bucket: `rate` messages per second, bursts up to one second's worth.
+pub struct RateLimiter {
+    rate: f64,
+    state: tokio::sync::Mutex<(f64, tokio::time::Instant)>,
+}
+
+impl RateLimiter {
+    pub fn new(rate: f64) -> Self {
+        RateLimiter {
+            rate: rate.max(1.0),
+            state: tokio::sync::Mutex::new((rate.max(1.0), tokio::time::Instant::now())),
+        }
+    }
+
+    pub async fn acquire(&self, n: f64) {
+        loop {
+            let wait = {
+                let mut state = self.state.lock().await;
+                let (tokens, at) = &mut *state;
+                let now = tokio::time::Instant::now();
+                *tokens =
+                    (*tokens + now.duration_since(*at).as_secs_f64() * self.rate).min(self.rate);
+                *at = now;
+                // A batch larger than the bucket waits for a full bucket, then goes.
+                let need = n.min(self.rate);
+                if *tokens >= need {
+                    *tokens -= need;
+                    return;
+                }
+                Duration::from_secs_f64((need - *tokens) / self.rate)
+            };
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Paused time: the clock only moves when every task sleeps, so this is exact, not timed.
+    #[tokio::test(start_paused = true)]
+    async fn the_rate_limiter_spaces_calls_to_its_rate() {
+        let limiter = RateLimiter::new(1000.0);
+        let started = tokio::time::Instant::now();
+        for _ in 0..15 {
+            limiter.acquire(200.0).await;
+        }
+        // 3,000 messages at 1,000/s after a 1,000 burst: 2 s.
+        let took = started.elapsed().as_secs_f64();
+        assert!((1.99..2.01).contains(&took), "{took}");
+    }
+}

@@ -1,0 +1,589 @@
+//! The engine's SQL. Messages are only ever touched by primary-key range or id list.
+
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use super::model::{MessageState, LEASE_SECONDS};
+use crate::error::AppError;
+
+/// Messages per claimed chunk.
+pub const CHUNK_SIZE: i64 = 1000;
+
+/// Creates a task's messages from its upload's accepted rows and splits them into chunks.
+/// Runs in the transaction that starts the task.
+pub async fn enqueue(
+    conn: &mut PgConnection,
+    task_id: i64,
+    upload_id: i64,
+) -> Result<(), AppError> {
+    let (first, last): (Option<i64>, Option<i64>) = sqlx::query_as(
+        "WITH created AS (
+             INSERT INTO messages (task_id, phone, params, units)
+             SELECT $1, phone, params, units FROM recipients
+              WHERE upload_id = $2 AND reason IS NULL ORDER BY row_no
+             RETURNING id)
+         SELECT min(id), max(id) FROM created",
+    )
+    .bind(task_id)
+    .bind(upload_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let (Some(first), Some(last)) = (first, last) else {
+        return Err(AppError::Conflict(
+            "The upload has no recipients to send to.".into(),
+        ));
+    };
+    sqlx::query(
+        "UPDATE tasks SET first_message_id = $2, last_message_id = $3,
+                carrier_id = coalesce(carrier_id, (SELECT id FROM carriers WHERE is_default))
+          WHERE id = $1",
+    )
+    .bind(task_id)
+    .bind(first)
+    .bind(last)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO dispatch_chunks (task_id, first_id, last_id)
+         SELECT $1, g, least(g + $4 - 1, $3) FROM generate_series($2::bigint, $3::bigint, $4::bigint) g",
+    )
+    .bind(task_id)
+    .bind(first)
+    .bind(last)
+    .bind(CHUNK_SIZE)
+    .execute(&mut *conn)
+    .await?;
+    notify(conn).await
+}
+
+/// Wakes every engine (in every process) at commit.
+pub async fn notify(conn: &mut PgConnection) -> Result<(), AppError> {
+    sqlx::query("SELECT pg_notify('herald_dispatch', '')")
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// On cancel: queued messages are cancelled and chunks nobody holds are closed. A chunk a
+/// live worker holds is finished by that worker (it stops before its next call); messages a
+/// dead worker left `submitting` may or may not have reached the carrier, and say so.
+pub async fn cancel_unsent(conn: &mut PgConnection, task_id: i64) -> Result<(), AppError> {
+    let open: Vec<(i64, i64, bool)> = sqlx::query_as(
+        "UPDATE dispatch_chunks SET done = true
+          WHERE task_id = $1 AND NOT done AND (lease_until IS NULL OR lease_until < now())
+         RETURNING first_id, last_id, lease_until IS NOT NULL",
+    )
+    .bind(task_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (first, last, abandoned) in open {
+        sqlx::query(
+            "UPDATE messages SET state = CASE WHEN state = 0 THEN 6 ELSE 4 END,
+                                 code = CASE WHEN state = 0 THEN NULL ELSE 'Herald.OutcomeUnknown' END,
+                                 done_at = now()
+              WHERE task_id = $1 AND id BETWEEN $2 AND $3 AND (state = 0 OR (state = 1 AND $4))",
+        )
+        .bind(task_id)
+        .bind(first)
+        .bind(last)
+        .bind(abandoned)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Chunk {
+    pub task_id: i64,
+    pub first_id: i64,
+    pub last_id: i64,
+}
+
+/// Leases the next open chunk of a sending task nobody holds (or whose holder died).
+pub async fn claim(pool: &PgPool, owner: Uuid) -> Result<Option<Chunk>, AppError> {
+    let row: Option<(i64, i64, i64)> = sqlx::query_as(
+        "UPDATE dispatch_chunks c
+            SET lease_owner = $1, lease_until = now() + make_interval(secs => $2)
+           FROM (SELECT c2.task_id, c2.first_id
+                   FROM dispatch_chunks c2 JOIN tasks t ON t.id = c2.task_id
+                  WHERE NOT c2.done AND t.status = 'sending'
+                    AND (c2.lease_until IS NULL OR c2.lease_until < now())
+                  ORDER BY c2.task_id, c2.first_id
+                  LIMIT 1
+                  FOR UPDATE OF c2 SKIP LOCKED) pick
+          WHERE c.task_id = pick.task_id AND c.first_id = pick.first_id
+         RETURNING c.task_id, c.first_id, c.last_id",
+    )
+    .bind(owner)
+    .bind(LEASE_SECONDS as f64)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|(task_id, first_id, last_id)| Chunk {
+        task_id,
+        first_id,
+        last_id,
+    }))
+}
+
+/// Keeps a chunk while a slow carrier call runs.
+pub async fn renew(pool: &PgPool, chunk: Chunk, owner: Uuid) -> Result<bool, AppError> {
+    Ok(sqlx::query(
+        "UPDATE dispatch_chunks SET lease_until = now() + make_interval(secs => $4)
+          WHERE task_id = $1 AND first_id = $2 AND lease_owner = $3 AND NOT done",
+    )
+    .bind(chunk.task_id)
+    .bind(chunk.first_id)
+    .bind(owner)
+    .bind(LEASE_SECONDS as f64)
+    .execute(pool)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+pub struct Pending {
+    pub id: i64,
+    pub phone: String,
+    pub params: Vec<String>,
+    pub units: i16,
+}
+
+/// Marks the chunk's unsent messages `submitting` and returns them (including those a dead
+/// worker left `submitting`: they go out again under the same keys).
+pub async fn take_messages(pool: &PgPool, chunk: Chunk) -> Result<Vec<Pending>, AppError> {
+    let rows: Vec<(i64, String, Vec<String>, i16)> = sqlx::query_as(
+        "UPDATE messages SET state = 1, attempts = attempts + 1
+          WHERE id BETWEEN $2 AND $3 AND task_id = $1 AND state IN (0, 1)
+         RETURNING id, phone, params, units",
+    )
+    .bind(chunk.task_id)
+    .bind(chunk.first_id)
+    .bind(chunk.last_id)
+    .fetch_all(pool)
+    .await?;
+    let mut messages: Vec<Pending> = rows
+        .into_iter()
+        .map(|(id, phone, params, units)| Pending {
+            id,
+            phone,
+            params,
+            units,
+        })
+        .collect();
+    messages.sort_by_key(|m| m.id);
+    Ok(messages)
+}
+
+/// Numbers among `phones` that opted out after the upload was checked.
+pub async fn opted_out(pool: &PgPool, phones: &[String]) -> Result<Vec<String>, AppError> {
+    Ok(
+        sqlx::query_scalar("SELECT phone FROM opt_outs WHERE phone = ANY($1)")
+            .bind(phones)
+            .fetch_all(pool)
+            .await?,
+    )
+}
+
+/// What a task needs to be sent, read once per chunk.
+#[derive(Debug, Clone)]
+pub struct TaskContext {
+    pub status: String,
+    pub signature: String,
+    pub template: String,
+    pub carrier_id: Option<i64>,
+}
+
+pub async fn task_context(pool: &PgPool, task_id: i64) -> Result<TaskContext, AppError> {
+    let (status, signature, template, carrier_id): (String, String, String, Option<i64>) =
+        sqlx::query_as(
+            "SELECT status, signature_text, template_text, carrier_id FROM tasks WHERE id = $1",
+        )
+        .bind(task_id)
+        .fetch_one(pool)
+        .await?;
+    Ok(TaskContext {
+        status,
+        signature,
+        template,
+        carrier_id,
+    })
+}
+
+pub async fn task_status(pool: &PgPool, task_id: i64) -> Result<String, AppError> {
+    Ok(sqlx::query_scalar("SELECT status FROM tasks WHERE id = $1")
+        .bind(task_id)
+        .fetch_one(pool)
+        .await?)
+}
+
+/// The result of one message, to record.
+#[derive(Debug, Clone)]
+pub struct Result_ {
+    pub id: i64,
+    pub state: MessageState,
+    pub serial: Option<String>,
+    pub code: Option<String>,
+    pub units: i64,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Recorded {
+    pub accepted: i64,
+    pub failed: i64,
+    pub delivered: i64,
+}
+
+/// How a recording leaves the chunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChunkEnd {
+    /// Still being sent: the lease stays (progress shown while a slow carrier works).
+    Continue,
+    /// Everything sent; or the task stopped: `unsent` goes back to the queue (or is cancelled).
+    Finish,
+}
+
+/// Records results in one transaction: message states, receipts that came early, task
+/// counters, units moved from the reservation to `used`, and the chunk's lease (done, or
+/// released with `unsent` back in the queue).
+pub async fn record(
+    pool: &PgPool,
+    chunk: Chunk,
+    results: &[Result_],
+    unsent: &[i64],
+    task_cancelled: bool,
+    end: ChunkEnd,
+) -> Result<Recorded, AppError> {
+    let mut tx = pool.begin().await?;
+    let ids: Vec<i64> = results.iter().map(|r| r.id).collect();
+    let states: Vec<i16> = results.iter().map(|r| r.state.code()).collect();
+    let serials: Vec<Option<String>> = results.iter().map(|r| r.serial.clone()).collect();
+    let codes: Vec<Option<String>> = results.iter().map(|r| r.code.clone()).collect();
+    sqlx::query(
+        "UPDATE messages m
+            SET state = v.state, serial_no = v.serial, code = v.code,
+                submitted_at = CASE WHEN v.state = 2 THEN now() END,
+                done_at = CASE WHEN v.state IN (4, 5) THEN now() END
+           FROM unnest($1::bigint[], $2::smallint[], $3::text[], $4::text[]) AS v(id, state, serial, code)
+          WHERE m.id = v.id AND m.state = 1",
+    )
+    .bind(&ids)
+    .bind(&states)
+    .bind(&serials)
+    .bind(&codes)
+    .execute(&mut *tx)
+    .await?;
+    if !unsent.is_empty() {
+        sqlx::query("UPDATE messages SET state = $2 WHERE id = ANY($1) AND state = 1")
+            .bind(unsent)
+            .bind(if task_cancelled {
+                MessageState::Cancelled.code()
+            } else {
+                MessageState::Queued.code()
+            })
+            .execute(&mut *tx)
+            .await?;
+    }
+    let accepted_ids: Vec<i64> = results
+        .iter()
+        .filter(|r| r.state == MessageState::Submitted)
+        .map(|r| r.id)
+        .collect();
+    let early: Vec<bool> = sqlx::query_scalar(
+        "WITH early AS (DELETE FROM pending_receipts WHERE message_id = ANY($1) RETURNING *)
+         UPDATE messages m SET state = CASE WHEN early.delivered THEN 3 ELSE 4 END,
+                               code = early.code, done_at = early.received_at
+           FROM early WHERE m.id = early.message_id AND m.state = 2
+         RETURNING m.state = 3",
+    )
+    .bind(&accepted_ids)
+    .fetch_all(&mut *tx)
+    .await?;
+    let recorded = Recorded {
+        accepted: accepted_ids.len() as i64,
+        failed: results
+            .iter()
+            .filter(|r| matches!(r.state, MessageState::Failed | MessageState::Rejected))
+            .count() as i64
+            + early.iter().filter(|d| !**d).count() as i64,
+        delivered: early.iter().filter(|d| **d).count() as i64,
+    };
+    let units: i64 = results.iter().map(|r| r.units).sum();
+    sqlx::query(
+        "UPDATE tasks SET sent = sent + $2, failed = failed + $3, delivered = delivered + $4,
+                          units_used = units_used + $5,
+                          units_reserved = greatest(units_reserved - $5, 0), updated_at = now()
+          WHERE id = $1",
+    )
+    .bind(chunk.task_id)
+    .bind(recorded.accepted)
+    .bind(recorded.failed)
+    .bind(recorded.delivered)
+    .bind(units)
+    .execute(&mut *tx)
+    .await?;
+    consume_units(&mut tx, chunk.task_id, units).await?;
+    if end == ChunkEnd::Finish {
+        sqlx::query(
+            "UPDATE dispatch_chunks SET done = $3, lease_owner = NULL, lease_until = NULL
+              WHERE task_id = $1 AND first_id = $2",
+        )
+        .bind(chunk.task_id)
+        .bind(chunk.first_id)
+        .bind(unsent.is_empty() || task_cancelled)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(recorded)
+}
+
+/// Moves `units` from the task's reservation to `used`, package by package in spend order.
+/// Anything beyond the reservation (a task cancelled while a batch was in flight) is charged to
+/// the packages' free units.
+async fn consume_units(conn: &mut PgConnection, task_id: i64, units: i64) -> Result<(), AppError> {
+    if units == 0 {
+        return Ok(());
+    }
+    let held: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT p.id, r.units FROM task_reservations r JOIN sms_packages p ON p.id = r.package_id
+          WHERE r.task_id = $1 AND r.units > 0
+          ORDER BY p.expires_at NULLS LAST, p.id
+          FOR UPDATE",
+    )
+    .bind(task_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut left = units;
+    for (package, reserved) in held {
+        if left == 0 {
+            break;
+        }
+        let take = reserved.min(left);
+        sqlx::query(
+            "UPDATE sms_packages SET reserved = reserved - $2, used = used + $2 WHERE id = $1",
+        )
+        .bind(package)
+        .bind(take)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query(
+            "UPDATE task_reservations SET units = units - $3 WHERE task_id = $1 AND package_id = $2",
+        )
+        .bind(task_id)
+        .bind(package)
+        .bind(take)
+        .execute(&mut *conn)
+        .await?;
+        left -= take;
+    }
+    if left > 0 {
+        let charged = sqlx::query(
+            "UPDATE sms_packages SET used = used + $1
+              WHERE id = (SELECT id FROM sms_packages
+                           WHERE units - used - reserved >= $1
+                             AND (expires_at IS NULL OR expires_at > now())
+                           ORDER BY expires_at NULLS LAST, id LIMIT 1)",
+        )
+        .bind(left)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+        if charged == 0 {
+            tracing::warn!(
+                task_id,
+                units = left,
+                "sent units could not be charged to any package"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Marks a task completed once every chunk is done, and gives back what it still holds
+/// (units of messages the carrier refused).
+pub async fn complete_if_done(pool: &PgPool, task_id: i64) -> Result<bool, AppError> {
+    let mut tx = pool.begin().await?;
+    let completed = sqlx::query(
+        "UPDATE tasks SET status = 'completed', finished_at = now(), updated_at = now(),
+                          status_reason = NULL
+          WHERE id = $1 AND status = 'sending'
+            AND NOT EXISTS (SELECT 1 FROM dispatch_chunks WHERE task_id = $1 AND NOT done)",
+    )
+    .bind(task_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
+    if completed {
+        crate::campaigns::service::release(&mut tx, task_id).await?;
+        sqlx::query("UPDATE tasks SET units_reserved = 0 WHERE id = $1")
+            .bind(task_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(completed)
+}
+
+/// Pauses a task whose carrier refuses too much, saying why.
+pub async fn pause_for_errors(pool: &PgPool, task_id: i64, reason: &str) -> Result<(), AppError> {
+    sqlx::query(
+        "UPDATE tasks SET status = 'paused', status_reason = $2, updated_at = now()
+          WHERE id = $1 AND status = 'sending'",
+    )
+    .bind(task_id)
+    .bind(reason)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Starts scheduled tasks whose second has come; returns how many.
+pub async fn start_due(pool: &PgPool) -> Result<u64, AppError> {
+    Ok(sqlx::query(
+        "UPDATE tasks SET status = 'sending', started_at = now(), updated_at = now()
+          WHERE status = 'scheduled' AND send_at <= now()",
+    )
+    .execute(pool)
+    .await?
+    .rows_affected())
+}
+
+pub async fn next_due(pool: &PgPool) -> Result<Option<chrono::DateTime<chrono::Utc>>, AppError> {
+    Ok(
+        sqlx::query_scalar("SELECT min(send_at) FROM tasks WHERE status = 'scheduled'")
+            .fetch_one(pool)
+            .await?,
+    )
+}
+
+/// Pauses marketing tasks outside the organisation's window and resumes those it paused once
+/// the window opens again.
+pub async fn apply_marketing_window(pool: &PgPool) -> Result<(), AppError> {
+    sqlx::query(
+        "WITH w AS (SELECT marketing_window_start AS s, marketing_window_end AS e,
+                           (now() AT TIME ZONE 'Asia/Shanghai')::time AS t FROM organisation)
+         UPDATE tasks SET status = 'paused', window_paused = true, updated_at = now(),
+                status_reason = 'Outside marketing hours; resumes at ' || to_char(w.s, 'HH24:MI')
+                                || ' China time.'
+           FROM w
+          WHERE tasks.status = 'sending' AND tasks.sms_type = 1 AND NOT (w.t >= w.s AND w.t < w.e)",
+    )
+    .execute(pool)
+    .await?;
+    sqlx::query(
+        "WITH w AS (SELECT marketing_window_start AS s, marketing_window_end AS e,
+                           (now() AT TIME ZONE 'Asia/Shanghai')::time AS t FROM organisation)
+         UPDATE tasks SET status = 'sending', window_paused = false, status_reason = NULL,
+                updated_at = now()
+           FROM w
+          WHERE tasks.status = 'paused' AND tasks.window_paused AND w.t >= w.s AND w.t < w.e",
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// A carrier's row, to build it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CarrierRow {
+    pub id: i64,
+    pub kind: String,
+    pub settings: serde_json::Value,
+    pub rate_limit: i32,
+    pub concurrency: i32,
+    pub receipt_token: String,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+pub async fn carrier(pool: &PgPool, id: Option<i64>) -> Result<CarrierRow, AppError> {
+    sqlx::query_as(
+        "SELECT id, kind, settings, rate_limit, concurrency, receipt_token, updated_at
+           FROM carriers WHERE id = coalesce($1, (SELECT id FROM carriers WHERE is_default))",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| AppError::NotFound("Carrier".into()))
+}
+
+/// Applies receipts: submitted messages become delivered or failed; receipts for messages whose
+/// result is not recorded yet are kept; repeats change nothing. Returns (applied, kept, ignored).
+pub async fn apply_receipts(
+    pool: &PgPool,
+    receipts: &[(i64, bool, String)],
+) -> Result<(u64, u64, u64), AppError> {
+    let mut tx = pool.begin().await?;
+    let mut ids: Vec<i64> = receipts.iter().map(|r| r.0).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    // Locks first, in id order: a worker recording these messages finishes before we look.
+    let states: Vec<(i64, i16)> =
+        sqlx::query_as("SELECT id, state FROM messages WHERE id = ANY($1) ORDER BY id FOR UPDATE")
+            .bind(&ids)
+            .fetch_all(&mut *tx)
+            .await?;
+    let state_of: std::collections::HashMap<i64, i16> = states.into_iter().collect();
+    let (mut now_ids, mut now_ok, mut now_code) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut later_ids, mut later_ok, mut later_code) = (Vec::new(), Vec::new(), Vec::new());
+    let mut ignored = 0;
+    let mut seen = std::collections::HashSet::new();
+    for (id, ok, code) in receipts {
+        if !seen.insert(*id) {
+            ignored += 1;
+            continue;
+        }
+        match state_of.get(id).copied().and_then(MessageState::from_code) {
+            Some(MessageState::Submitted) => {
+                now_ids.push(*id);
+                now_ok.push(*ok);
+                now_code.push(code.clone());
+            }
+            Some(MessageState::Queued | MessageState::Submitting) => {
+                later_ids.push(*id);
+                later_ok.push(*ok);
+                later_code.push(code.clone());
+            }
+            _ => ignored += 1,
+        }
+    }
+    let counts: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "WITH v AS (SELECT * FROM unnest($1::bigint[], $2::bool[], $3::text[]) AS v(id, ok, code)),
+              done AS (UPDATE messages m SET state = CASE WHEN v.ok THEN 3 ELSE 4 END,
+                                             code = v.code, done_at = now()
+                         FROM v WHERE m.id = v.id AND m.state = 2
+                       RETURNING m.task_id, m.state)
+         SELECT task_id, count(*) FILTER (WHERE state = 3), count(*) FILTER (WHERE state = 4)
+           FROM done GROUP BY task_id",
+    )
+    .bind(&now_ids)
+    .bind(&now_ok)
+    .bind(&now_code)
+    .fetch_all(&mut *tx)
+    .await?;
+    for (task_id, delivered, failed) in &counts {
+        sqlx::query(
+            "UPDATE tasks SET delivered = delivered + $2, failed = failed + $3, updated_at = now()
+              WHERE id = $1",
+        )
+        .bind(task_id)
+        .bind(delivered)
+        .bind(failed)
+        .execute(&mut *tx)
+        .await?;
+    }
+    let kept = sqlx::query(
+        "INSERT INTO pending_receipts (message_id, delivered, code)
+         SELECT * FROM unnest($1::bigint[], $2::bool[], $3::text[])
+         ON CONFLICT (message_id) DO NOTHING",
+    )
+    .bind(&later_ids)
+    .bind(&later_ok)
+    .bind(&later_code)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    Ok((now_ids.len() as u64, kept, ignored as u64))
+}
