@@ -41,6 +41,9 @@ pub struct ServeConfig {
     /// Dispatch workers in this process (each sends one chunk of a task at a time).
     #[arg(long, env = "HERALD_DISPATCH_WORKERS", default_value_t = 4)]
     pub dispatch_workers: usize,
+    /// Seconds before another worker takes over the chunk of a worker that stopped renewing it.
+    #[arg(long, env = "HERALD_DISPATCH_LEASE_SECONDS", default_value_t = 30)]
+    pub dispatch_lease_seconds: i64,
     /// The address carriers reach this server at, for receipts (default: http://HERALD_ADDR).
     #[arg(long, env = "HERALD_PUBLIC_URL")]
     pub public_url: Option<String>,

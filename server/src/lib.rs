@@ -127,6 +127,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error 
         app::dispatch::engine::EngineConfig {
             workers: config.dispatch_workers,
             public_url: config.public_url(),
+            lease_seconds: config.dispatch_lease_seconds.max(1),
         },
     );
     webhooks::spawn_worker(pool.clone());

@@ -56,6 +56,7 @@ pub async fn run(args: SimulatorArgs) -> Result<(), Box<dyn std::error::Error + 
         delivery_rate: args.delivery_rate,
         transient_rate: args.transient_rate,
         receipt_delay_ms: args.receipt_delay_ms,
+        send_receipts: true,
         seed: args.seed,
     };
     let simulator = Arc::new(Simulator::new(settings, args.receipts_url));

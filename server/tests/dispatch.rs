@@ -93,6 +93,7 @@ fn engine(world: &World, workers: usize) -> Arc<Engine> {
         EngineConfig {
             workers,
             public_url: world.app.base.clone(),
+            lease_seconds: 30,
         },
     )
 }
@@ -343,7 +344,7 @@ async fn a_dead_workers_chunk_is_taken_over_and_resent_under_the_same_keys(pool:
         .unwrap();
     // A worker claims the chunk, hands its messages to the carrier, and dies before recording.
     let dead = uuid::Uuid::new_v4();
-    let chunk = app::dispatch::repo::claim(&w.app.pool, dead)
+    let chunk = app::dispatch::repo::claim(&w.app.pool, dead, 30)
         .await
         .unwrap()
         .expect("a chunk");

@@ -8,6 +8,7 @@ use super::api::{
     ChangeTask, CreateTask, UpdateMarketingWindow,
 };
 use super::model::{TaskStatus, TaskSummary, UploadReport, UploadState, COMMON_TIME_ZONES};
+use crate::dispatch::api::get_task_progress;
 use crate::forms::{
     action_error, action_succeeded, encode_query_value, error_view, use_id_param, Field,
     FieldMessage, FormAlert,
@@ -334,6 +335,8 @@ pub fn DeliveryRecordsPage() -> impl IntoView {
     let query = use_query_map();
     let change = ServerAction::<ChangeTask>::new();
     let param = move |name: &'static str| move || query.with(|q| q.get(name));
+    // Refreshed every two seconds while a listed task is sending.
+    let (tick, set_tick) = signal(0u32);
     let tasks = Resource::new(
         move || {
             (
@@ -341,7 +344,7 @@ pub fn DeliveryRecordsPage() -> impl IntoView {
                 param("from")(),
                 param("until")(),
                 param("after")(),
-                change.version().get(),
+                (change.version().get(), tick.get()),
             )
         },
         |(status, from, until, after, _)| list_tasks(status, from, until, None, after),
@@ -374,6 +377,13 @@ pub fn DeliveryRecordsPage() -> impl IntoView {
                     <ErrorBoundary fallback=error_view>
                         {move || Suspend::new(async move {
                             tasks.await.map(|page| {
+                                let live = page.tasks.iter().any(|t| t.status == TaskStatus::Sending);
+                                #[cfg(feature = "hydrate")]
+                                if live {
+                                    set_timeout(move || set_tick.update(|t| *t += 1), std::time::Duration::from_secs(2));
+                                }
+                                #[cfg(not(feature = "hydrate"))]
+                                let _ = (live, set_tick);
                                 let balance = view! {
                                     <p class="muted" data-balance=page.available_units>
                                         {format!("Balance: {} units available", page.available_units)}
@@ -493,21 +503,15 @@ pub fn TaskPage() -> impl IntoView {
                         {move || Suspend::new(async move {
                             task.await.map(|detail| {
                                 let t = detail.summary;
-                                let percent = t.percent_sent();
                                 view! {
                                     <div class="page-head">
                                         <h1>{t.name.clone()}</h1>
                                         <div><TaskActions id=t.id status=t.status change/></div>
                                     </div>
+                                    <LiveProgress id=t.id/>
                                     <dl class="figures">
-                                        <div><dt>"Status"</dt><dd><TaskStatusBadge status=t.status reason=t.status_reason.clone()/></dd></div>
-                                        <div><dt>"Recipients"</dt><dd data-figure="recipients">{t.recipients}</dd></div>
-                                        <div><dt>"Sent"</dt><dd>{t.sent}</dd></div>
                                         <div><dt>"Units reserved"</dt><dd data-figure="reserved">{t.units_reserved}</dd></div>
-                                        <div><dt>"Units used"</dt><dd>{t.units_used}</dd></div>
                                     </dl>
-                                    <Progress percent label=format!("{} / {} sent", t.sent, t.recipients)/>
-                                    {t.status_reason.clone().map(|r| view! { <p class="alert alert-error">{r}</p> })}
                                     <table class="data details">
                                         <tbody>
                                             <tr><th>"Send time"</th><td>{t.send_at_local.clone()}</td></tr>
@@ -553,6 +557,51 @@ pub fn MarketingWindowSection() -> impl IntoView {
                             <Field label="Until" name="end" kind="time" value=end error/>
                             <button type="submit">"Save hours"</button>
                         </ActionForm>
+                    })
+                })}
+            </ErrorBoundary>
+        </Transition>
+    }
+}
+
+/// A task's counters, refreshed every second while it is sending, with the current rate.
+#[component]
+fn LiveProgress(id: i64) -> impl IntoView {
+    let (tick, set_tick) = signal(0u32);
+    let progress = Resource::new(move || tick.get(), move |_| get_task_progress(id));
+    // The previous reading, to derive messages per second.
+    let previous = StoredValue::new(None::<(i64, chrono::DateTime<chrono::Utc>)>);
+    view! {
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            <ErrorBoundary fallback=error_view>
+                {move || Suspend::new(async move {
+                    progress.await.map(|p| {
+                        let rate = previous.get_value().and_then(|(sent, at)| {
+                            let seconds = (p.as_of - at).num_milliseconds() as f64 / 1000.0;
+                            (seconds > 0.0).then(|| (p.sent - sent) as f64 / seconds)
+                        });
+                        previous.set_value(Some((p.sent, p.as_of)));
+                        let live = matches!(p.status, TaskStatus::Sending | TaskStatus::Scheduled);
+                        #[cfg(feature = "hydrate")]
+                        if live {
+                            set_timeout(move || set_tick.update(|t| *t += 1), std::time::Duration::from_secs(1));
+                        }
+                        #[cfg(not(feature = "hydrate"))]
+                        let _ = (live, set_tick);
+                        let percent = if p.recipients == 0 { 0 } else { (p.sent + p.failed).min(p.recipients) * 100 / p.recipients };
+                        view! {
+                            <dl class="figures live">
+                                <div><dt>"Status"</dt><dd><TaskStatusBadge status=p.status reason=p.status_reason.clone()/></dd></div>
+                                <div><dt>"Recipients"</dt><dd data-figure="recipients">{p.recipients}</dd></div>
+                                <div><dt>"Sent"</dt><dd data-figure="sent">{p.sent}</dd></div>
+                                <div><dt>"Delivered"</dt><dd data-figure="delivered">{p.delivered}</dd></div>
+                                <div><dt>"Failed"</dt><dd data-figure="failed">{p.failed}</dd></div>
+                                <div><dt>"Units used"</dt><dd data-figure="used">{p.units_used}</dd></div>
+                                <div><dt>"Rate"</dt><dd data-figure="rate">{rate.map_or_else(|| "—".to_owned(), |r| format!("{r:.0}/s"))}</dd></div>
+                            </dl>
+                            <Progress percent label=format!("{} / {} sent", p.sent, p.recipients)/>
+                            {p.status_reason.clone().map(|r| view! { <p class="alert alert-error">{r}</p> })}
+                        }
                     })
                 })}
             </ErrorBoundary>

@@ -27,6 +27,7 @@ const MAX_ATTEMPTS: u32 = 6;
 /// A task pauses itself when more than this share of its messages is refused (after a sample).
 const PAUSE_ERROR_RATE: f64 = 0.5;
 const PAUSE_MIN_SAMPLE: i64 = 200;
+const STATUS_EVERY: Duration = Duration::from_millis(250);
 
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
@@ -34,6 +35,8 @@ pub struct EngineConfig {
     pub workers: usize,
     /// Where carriers post receipts: this server's own address (`http://host:port`).
     pub public_url: String,
+    /// How long a claimed chunk stays with a worker that stops renewing it (a dead process).
+    pub lease_seconds: i64,
 }
 
 /// A carrier built from its row, with this process's share of its limits.
@@ -120,7 +123,7 @@ impl Engine {
 
     async fn work(self: Arc<Self>) {
         loop {
-            match repo::claim(&self.pool, self.owner).await {
+            match repo::claim(&self.pool, self.owner, self.config.lease_seconds).await {
                 Ok(Some(chunk)) => {
                     if let Err(err) = self.send_chunk(chunk).await {
                         // The lease runs out and the chunk is taken up again.
@@ -222,22 +225,27 @@ impl Engine {
         let mut cancelled = false;
         let mut last_renewal = Instant::now();
         let mut last_flush = Instant::now();
+        let mut status_checked = Instant::now();
         for (params, members) in &groups {
             for part in members.chunks(MAX_BATCH) {
                 if stopped {
                     unsent.extend(part.iter().map(|m| m.id));
                     continue;
                 }
-                // Pause, cancel and the marketing window take effect before the next call.
-                let status = repo::task_status(&self.pool, chunk.task_id).await?;
-                if status != "sending" {
-                    stopped = true;
-                    cancelled = status == "cancelled";
-                    unsent.extend(part.iter().map(|m| m.id));
-                    continue;
+                // Pause, cancel and the marketing window take effect before the next call
+                // (looked up every quarter second, not per call: calls can be one message each).
+                if status_checked.elapsed() > STATUS_EVERY {
+                    status_checked = Instant::now();
+                    let status = repo::task_status(&self.pool, chunk.task_id).await?;
+                    if status != "sending" {
+                        stopped = true;
+                        cancelled = status == "cancelled";
+                        unsent.extend(part.iter().map(|m| m.id));
+                        continue;
+                    }
                 }
-                if last_renewal.elapsed() > Duration::from_secs(5) {
-                    repo::renew(&self.pool, chunk, self.owner).await?;
+                if last_renewal.elapsed().as_secs_f64() > self.config.lease_seconds as f64 / 3.0 {
+                    repo::renew(&self.pool, chunk, self.owner, self.config.lease_seconds).await?;
                     last_renewal = Instant::now();
                 }
                 let values: Vec<&str> = params.iter().map(String::as_str).collect();

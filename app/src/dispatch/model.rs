@@ -14,8 +14,8 @@
 //! Every message carries an idempotency key (`hm<id>`) that the carrier deduplicates on; a
 //! message is only ever handed to a carrier again with the same key.
 //!
-//! Crash points (the process dies, its chunk lease expires after [`LEASE_SECONDS`], another worker
-//! in any process claims the chunk):
+//! Crash points (the process dies, its chunk lease expires (30 s by default,
+//! `HERALD_DISPATCH_LEASE_SECONDS`), another worker in any process claims the chunk):
 //! 1. After the claim, before the carrier call: the chunk's messages are `submitting`; the next
 //!    worker sends them — for the first time.
 //! 2. During or after the carrier call, before the results are recorded: still `submitting`; the
@@ -30,9 +30,6 @@
 //! accepted messages from the reservation to `used`, in the same transaction.
 
 use serde::{Deserialize, Serialize};
-
-/// How long a worker owns a claimed chunk without renewing it.
-pub const LEASE_SECONDS: i64 = 30;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum MessageState {

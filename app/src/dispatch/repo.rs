@@ -3,7 +3,7 @@
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use super::model::{MessageState, LEASE_SECONDS};
+use super::model::MessageState;
 use crate::error::AppError;
 
 /// Messages per claimed chunk.
@@ -101,7 +101,11 @@ pub struct Chunk {
 }
 
 /// Leases the next open chunk of a sending task nobody holds (or whose holder died).
-pub async fn claim(pool: &PgPool, owner: Uuid) -> Result<Option<Chunk>, AppError> {
+pub async fn claim(
+    pool: &PgPool,
+    owner: Uuid,
+    lease_seconds: i64,
+) -> Result<Option<Chunk>, AppError> {
     let row: Option<(i64, i64, i64)> = sqlx::query_as(
         "UPDATE dispatch_chunks c
             SET lease_owner = $1, lease_until = now() + make_interval(secs => $2)
@@ -116,7 +120,7 @@ pub async fn claim(pool: &PgPool, owner: Uuid) -> Result<Option<Chunk>, AppError
          RETURNING c.task_id, c.first_id, c.last_id",
     )
     .bind(owner)
-    .bind(LEASE_SECONDS as f64)
+    .bind(lease_seconds as f64)
     .fetch_optional(pool)
     .await?;
     Ok(row.map(|(task_id, first_id, last_id)| Chunk {
@@ -127,7 +131,12 @@ pub async fn claim(pool: &PgPool, owner: Uuid) -> Result<Option<Chunk>, AppError
 }
 
 /// Keeps a chunk while a slow carrier call runs.
-pub async fn renew(pool: &PgPool, chunk: Chunk, owner: Uuid) -> Result<bool, AppError> {
+pub async fn renew(
+    pool: &PgPool,
+    chunk: Chunk,
+    owner: Uuid,
+    lease_seconds: i64,
+) -> Result<bool, AppError> {
     Ok(sqlx::query(
         "UPDATE dispatch_chunks SET lease_until = now() + make_interval(secs => $4)
           WHERE task_id = $1 AND first_id = $2 AND lease_owner = $3 AND NOT done",
@@ -135,7 +144,7 @@ pub async fn renew(pool: &PgPool, chunk: Chunk, owner: Uuid) -> Result<bool, App
     .bind(chunk.task_id)
     .bind(chunk.first_id)
     .bind(owner)
-    .bind(LEASE_SECONDS as f64)
+    .bind(lease_seconds as f64)
     .execute(pool)
     .await?
     .rows_affected()

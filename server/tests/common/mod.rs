@@ -49,6 +49,7 @@ pub async fn spawn(pool: PgPool) -> TestApp {
         session_hours: 12,
         trust_proxy: false,
         dispatch_workers: 2,
+        dispatch_lease_seconds: 30,
         public_url: Some(format!("http://{addr}")),
     };
     let state = AppState {

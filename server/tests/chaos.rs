@@ -1,0 +1,323 @@
+//! Crash tests with real processes: `herald serve` is killed with SIGKILL at random moments while
+//! it dispatches a task to a `herald simulator` process (whose ledger survives the kills), then
+//! restarted; in the end every message must have reached the simulator exactly once. Also three
+//! server processes sharing one task.
+//!
+//! Small by default (it runs in `make test`); `make chaos` runs the full size:
+//! `HERALD_CHAOS_MESSAGES=100000 HERALD_CHAOS_KILLS=5`. Each run prints a JSON summary line.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use app::accounts::model::{CurrentUser, Role, Roles};
+use app::campaigns::import::import;
+use app::campaigns::repo::create_upload;
+use app::campaigns::schedule::SendTime;
+use app::campaigns::service::{self, NewTask};
+use app::dispatch::simulator::LedgerSummary;
+use common::catalogue::catalogue;
+use common::database_url;
+use rand::Rng;
+use sqlx::PgPool;
+
+const HERALD: &str = env!("CARGO_BIN_EXE_herald");
+const SECRET: &str = "chaos carrier secret";
+const TOKEN: &str = "chaos-receipt-token";
+
+fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A child process killed (SIGKILL) when dropped, so a failing test leaves nothing behind.
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn simulator(port: u16, app_port: u16, carrier: i64) -> Process {
+    Process(
+        Command::new(HERALD)
+            .args(["simulator", "--listen", &format!("127.0.0.1:{port}")])
+            .args([
+                "--receipts-url",
+                &format!("http://127.0.0.1:{app_port}/receipts/{carrier}/{TOKEN}"),
+            ])
+            .args([
+                "--latency-ms",
+                "2",
+                "--delivery-rate",
+                "0.9",
+                "--seed",
+                "11",
+            ])
+            .env("HERALD_SIMULATOR_SECRET", SECRET)
+            .env("HERALD_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the simulator"),
+    )
+}
+
+fn server(database_url: &str, port: u16) -> Process {
+    Process(
+        Command::new(HERALD)
+            .arg("serve")
+            .env("DATABASE_URL", database_url)
+            .env("HERALD_ADDR", format!("127.0.0.1:{port}"))
+            .env("HERALD_DISPATCH_WORKERS", "4")
+            .env("HERALD_DISPATCH_LEASE_SECONDS", "2")
+            .env("HERALD_DB_MAX_CONNECTIONS", "10")
+            .env("HERALD_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the server"),
+    )
+}
+
+async fn ledger(port: u16) -> LedgerSummary {
+    reqwest::get(format!("http://127.0.0.1:{port}/ledger"))
+        .await
+        .expect("ledger")
+        .json()
+        .await
+        .expect("ledger JSON")
+}
+
+async fn wait_until_up(port: u16) {
+    for _ in 0..200 {
+        if reqwest::get(format!("http://127.0.0.1:{port}/ledger"))
+            .await
+            .is_ok()
+            || reqwest::get(format!("http://127.0.0.1:{port}/healthz"))
+                .await
+                .is_ok()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("nothing answers on port {port}");
+}
+
+/// A marketer's task of `messages` distinct recipients, sending at once, its carrier the
+/// simulator process on `simulator_port`.
+async fn task(pool: &PgPool, messages: u64, simulator_port: u16) -> (i64, i64) {
+    herald::migrate(pool).await.unwrap();
+    let user: i64 = sqlx::query_scalar(
+        "INSERT INTO users (email, display_name, password_hash, roles)
+         VALUES ('chaos@example.com', 'Chaos', 'x', ARRAY['marketer']) RETURNING id",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    sqlx::query("INSERT INTO organisation (name, account_type, verified) VALUES ('Acme', 'organisation', true)")
+        .execute(pool)
+        .await
+        .unwrap();
+    let c = catalogue(pool, user).await;
+    sqlx::query("INSERT INTO sms_packages (units, package_type) VALUES ($1, 1)")
+        .bind(messages as i64 * 2)
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE carriers SET is_default = false")
+        .execute(pool)
+        .await
+        .unwrap();
+    let carrier: i64 = sqlx::query_scalar(
+        "INSERT INTO carriers (name, kind, settings, rate_limit, concurrency, receipt_token, is_default)
+         VALUES ('Simulator process', 'http', $1, 1000000, 16, $2, true) RETURNING id",
+    )
+    .bind(serde_json::json!({ "endpoint": format!("http://127.0.0.1:{simulator_port}/send"), "secret": SECRET }))
+    .bind(TOKEN)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    let mut csv = String::from("mobile,name,shop\n");
+    for i in 0..messages {
+        // Each recipient its own content: one carrier call each, so a kill lands mid-task.
+        csv.push_str(&format!("139{:08},n{},Acme\n", i, i));
+    }
+    let path = std::env::temp_dir().join(format!("herald-chaos-{}", uuid::Uuid::new_v4()));
+    std::fs::write(&path, &csv).unwrap();
+    let source = service::source(
+        pool,
+        &c.application.to_string(),
+        &c.signature.to_string(),
+        &c.notification.to_string(),
+    )
+    .await
+    .unwrap();
+    let upload = create_upload(pool, &source, "chaos.csv", csv.len() as i64, user)
+        .await
+        .unwrap();
+    import(pool, upload, path.clone(), source.rules())
+        .await
+        .unwrap();
+    let _ = std::fs::remove_file(path);
+    let marketer = CurrentUser {
+        id: user,
+        email: "chaos@example.com".into(),
+        display_name: "Chaos".into(),
+        roles: Roles::new(vec![Role::Marketer]).unwrap(),
+    };
+    let task = service::start_task(
+        pool,
+        &marketer,
+        "127.0.0.1",
+        NewTask {
+            upload_id: upload,
+            name: "Chaos".into(),
+            when: SendTime {
+                at: chrono::Utc::now(),
+                zone: chrono_tz::Asia::Shanghai,
+                now: true,
+            },
+        },
+    )
+    .await
+    .unwrap();
+    (task, carrier)
+}
+
+/// (status, sent, delivered, failed) of the task.
+async fn progress(pool: &PgPool, task: i64) -> (String, i64, i64, i64) {
+    let (status, sent, delivered, failed): (String, i32, i32, i32) =
+        sqlx::query_as("SELECT status, sent, delivered, failed FROM tasks WHERE id = $1")
+            .bind(task)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    (status, sent.into(), delivered.into(), failed.into())
+}
+
+async fn wait_settled(pool: &PgPool, task: i64, messages: i64, limit: Duration) {
+    let started = Instant::now();
+    loop {
+        let (status, _, delivered, failed) = progress(pool, task).await;
+        if status == "completed" && delivered + failed == messages {
+            return;
+        }
+        assert!(
+            started.elapsed() < limit,
+            "not settled after {limit:?}: {:?}",
+            progress(pool, task).await
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Every message ended, and the simulator accepted each exactly once.
+async fn check(
+    pool: &PgPool,
+    task: i64,
+    messages: u64,
+    simulator_port: u16,
+    kills: u64,
+    label: &str,
+) {
+    let ledger = ledger(simulator_port).await;
+    let unfinished: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM messages WHERE task_id = $1 AND state IN (0, 1, 2)",
+    )
+    .bind(task)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    let lost = messages.saturating_sub(ledger.accepted);
+    println!(
+        "{}",
+        serde_json::json!({
+            "chaos": label,
+            "kills": kills,
+            "messages": messages,
+            "accepted_once": ledger.accepted - ledger.duplicates,
+            "duplicates": ledger.duplicates,
+            "lost": lost,
+            "resubmitted_same_key": ledger.resubmitted,
+        })
+    );
+    assert_eq!(ledger.duplicates, 0, "no handset got a message twice");
+    assert_eq!(
+        ledger.accepted, messages,
+        "every message reached the carrier"
+    );
+    assert_eq!(unfinished, 0, "every message ended delivered or failed");
+}
+
+#[sqlx::test(migrator = "herald::MIGRATOR")]
+async fn killing_the_server_mid_task_loses_and_duplicates_nothing(pool: PgPool) {
+    let messages = env_number("HERALD_CHAOS_MESSAGES", 3000);
+    let kills = env_number("HERALD_CHAOS_KILLS", 2);
+    let (app_port, sim_port) = (free_port(), free_port());
+    let (task, carrier) = task(&pool, messages, sim_port).await;
+    let _simulator = simulator(sim_port, app_port, carrier);
+    wait_until_up(sim_port).await;
+    let url = database_url(&pool).await;
+    let mut interrupted = 0;
+    for _ in 0..kills {
+        let running = server(&url, app_port);
+        wait_until_up(app_port).await;
+        let wait = rand::thread_rng().gen_range(300..1200);
+        tokio::time::sleep(Duration::from_millis(wait)).await;
+        drop(running); // SIGKILL
+        let accepted = ledger(sim_port).await.accepted;
+        if accepted > 0 && accepted < messages {
+            interrupted += 1;
+        }
+    }
+    assert!(interrupted > 0 || kills == 0, "no kill landed while the task was sending");
+    let _last = server(&url, app_port);
+    wait_settled(
+        &pool,
+        task,
+        messages as i64,
+        Duration::from_secs(60 + messages / 500),
+    )
+    .await;
+    check(&pool, task, messages, sim_port, kills, "dispatch").await;
+}
+
+#[sqlx::test(migrator = "herald::MIGRATOR")]
+async fn three_server_processes_share_a_task_without_duplicates(pool: PgPool) {
+    let messages = env_number("HERALD_CHAOS_MESSAGES", 3000);
+    let (app_port, sim_port) = (free_port(), free_port());
+    let (task, carrier) = task(&pool, messages, sim_port).await;
+    let _simulator = simulator(sim_port, app_port, carrier);
+    wait_until_up(sim_port).await;
+    let url = database_url(&pool).await;
+    let _servers = [
+        server(&url, app_port),
+        server(&url, free_port()),
+        server(&url, free_port()),
+    ];
+    wait_settled(
+        &pool,
+        task,
+        messages as i64,
+        Duration::from_secs(60 + messages / 500),
+    )
+    .await;
+    check(&pool, task, messages, sim_port, 0, "three-processes").await;
+    let resubmitted = ledger(sim_port).await.resubmitted;
+    assert_eq!(resubmitted, 0, "no process took over another's live chunk");
+}
