@@ -118,6 +118,10 @@ impl Engine {
             self.wake.notify_waiters();
         }
         repo::apply_marketing_window(&self.pool).await?;
+        // A task whose last chunk finished while it was paused completes once it runs again.
+        for task_id in repo::sending_without_work(&self.pool).await? {
+            repo::complete_if_done(&self.pool, task_id).await?;
+        }
         repo::next_due(&self.pool).await
     }
 
@@ -225,7 +229,7 @@ impl Engine {
         let mut cancelled = false;
         let mut last_renewal = Instant::now();
         let mut last_flush = Instant::now();
-        let mut status_checked = Instant::now();
+        let mut status_checked: Option<Instant> = None;
         for (params, members) in &groups {
             for part in members.chunks(MAX_BATCH) {
                 if stopped {
@@ -234,8 +238,8 @@ impl Engine {
                 }
                 // Pause, cancel and the marketing window take effect before the next call
                 // (looked up every quarter second, not per call: calls can be one message each).
-                if status_checked.elapsed() > STATUS_EVERY {
-                    status_checked = Instant::now();
+                if status_checked.is_none_or(|at| at.elapsed() > STATUS_EVERY) {
+                    status_checked = Some(Instant::now());
                     let status = repo::task_status(&self.pool, chunk.task_id).await?;
                     if status != "sending" {
                         stopped = true;

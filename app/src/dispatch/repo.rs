@@ -435,6 +435,16 @@ pub async fn complete_if_done(pool: &PgPool, task_id: i64) -> Result<bool, AppEr
     Ok(completed)
 }
 
+/// Sending tasks with no open chunk left.
+pub async fn sending_without_work(pool: &PgPool) -> Result<Vec<i64>, AppError> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM tasks t WHERE status = 'sending'
+            AND NOT EXISTS (SELECT 1 FROM dispatch_chunks c WHERE c.task_id = t.id AND NOT c.done)",
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
 /// Pauses a task whose carrier refuses too much, saying why.
 pub async fn pause_for_errors(pool: &PgPool, task_id: i64, reason: &str) -> Result<(), AppError> {
     sqlx::query(
