@@ -192,6 +192,7 @@ async fn task(pool: &PgPool, messages: u64, simulator_port: u16) -> (i64, i64) {
                 zone: chrono_tz::Asia::Shanghai,
                 now: true,
             },
+            carrier_id: None,
         },
     )
     .await
@@ -285,7 +286,10 @@ async fn killing_the_server_mid_task_loses_and_duplicates_nothing(pool: PgPool) 
             interrupted += 1;
         }
     }
-    assert!(interrupted > 0 || kills == 0, "no kill landed while the task was sending");
+    assert!(
+        interrupted > 0 || kills == 0,
+        "no kill landed while the task was sending"
+    );
     let _last = server(&url, app_port);
     wait_settled(
         &pool,

@@ -135,6 +135,7 @@ async fn task(world: &World, rows: usize, variants: usize, when: SendTime) -> i6
             upload_id: upload,
             name: "Greetings".into(),
             when,
+            carrier_id: None,
         },
     )
     .await
@@ -674,4 +675,124 @@ async fn receipts_are_idempotent_and_early_ones_wait_for_their_message(pool: PgP
         .await
         .unwrap();
     assert_eq!(kept, 0);
+}
+
+#[sqlx::test(migrator = "herald::MIGRATOR")]
+async fn admins_add_carriers_tune_the_simulator_and_choose_the_default(pool: PgPool) {
+    let app = spawn(pool).await;
+    let admin = app.set_up().await;
+    let (status, body) = app
+        .call(
+            &admin,
+            "add_http_carrier",
+            &[
+                ("name", "Gateway"),
+                ("endpoint", "ftp://x"),
+                ("secret", "short"),
+                ("rate_limit", "0"),
+                ("concurrency", "4"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    let fields: Vec<&str> = body["Invalid"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["endpoint", "secret", "rate_limit"]);
+    let (status, body) = app
+        .call(
+            &admin,
+            "add_http_carrier",
+            &[
+                ("name", "Gateway"),
+                ("endpoint", "https://sms.example.com/send"),
+                ("secret", "0123456789abcdef"),
+                ("rate_limit", "200"),
+                ("concurrency", "2"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, list) = app.call(&admin, "list_carriers", &[]).await;
+    let gateway = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "Gateway")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        gateway["summary"], "https://sms.example.com/send",
+        "the secret is never shown"
+    );
+    assert!(gateway["receipt_path"]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("/receipts/{}/", gateway["id"])));
+
+    let (status, _) = app
+        .call(
+            &admin,
+            "set_default_carrier",
+            &[("id", &gateway["id"].to_string())],
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        app.count("SELECT count(*) FROM carriers WHERE is_default")
+            .await,
+        1
+    );
+    let default: String = sqlx::query_scalar("SELECT name FROM carriers WHERE is_default")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(default, "Gateway");
+
+    let simulator = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "simulator")
+        .unwrap()["id"]
+        .to_string();
+    let (status, body) = app
+        .call(
+            &admin,
+            "update_simulator",
+            &[
+                ("id", &simulator),
+                ("latency_ms", "5"),
+                ("accept_rate", "0.5"),
+                ("delivery_rate", "0.9"),
+                ("transient_rate", "0.1"),
+                ("receipt_delay_ms", "100"),
+                ("rate_limit", "300"),
+                ("concurrency", "3"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (settings, rate): (serde_json::Value, i32) =
+        sqlx::query_as("SELECT settings, rate_limit FROM carriers WHERE kind = 'simulator'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!((settings["accept_rate"].as_f64(), rate), (Some(0.5), 300));
+
+    app.create_user(
+        &admin,
+        "mia@example.com",
+        "marketing password 1",
+        &["marketer"],
+    )
+    .await;
+    let (marketer, _, _) = app.log_in("mia@example.com", "marketing password 1").await;
+    let (status, _) = app
+        .call(&marketer, "set_default_carrier", &[("id", &simulator)])
+        .await;
+    assert_eq!(status, 403);
 }

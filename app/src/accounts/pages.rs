@@ -409,6 +409,7 @@ pub fn SettingsPage() -> impl IntoView {
                 <crate::balance::pages::BalanceSection/>
                 <crate::templates::pages::UnsubscribePhrasesSection/>
                 <crate::campaigns::pages::MarketingWindowSection/>
+                <crate::dispatch::pages::CarriersSection/>
                 <crate::alerts::pages::AlarmContactsSection/>
             </section>
         </Guard>

@@ -93,6 +93,7 @@ pub async fn create_task(
     #[server(default)] send_at: String,
     time_zone: String,
     #[server(default)] consent: Option<String>,
+    #[server(default)] carrier_id: Option<i64>,
 ) -> Result<i64, AppError> {
     serve(|caller| async move {
         let user = caller.require(Role::Marketer).await?;
@@ -124,6 +125,7 @@ pub async fn create_task(
             upload_id,
             name: name.as_str().to_owned(),
             when,
+            carrier_id,
         };
         let id = service::start_task(caller.pool(), &user, &caller.ip, task).await?;
         leptos_axum::redirect(&format!("/records/{id}"));

@@ -306,6 +306,7 @@ fn Confirm(report: UploadReport) -> impl IntoView {
                     <FieldMessage error name="send_at"/>
                     <FieldMessage error name="time_zone"/>
                 </div>
+                <CarrierChoice error/>
                 <div class="field">
                     <label class="choice">
                         <input type="checkbox" name="consent" value="yes" required/>
@@ -605,6 +606,30 @@ fn LiveProgress(id: i64) -> impl IntoView {
                     })
                 })}
             </ErrorBoundary>
+        </Transition>
+    }
+}
+
+/// The carrier a task goes through; the default carrier is preselected.
+#[component]
+fn CarrierChoice(error: Signal<Option<crate::error::AppError>>) -> impl IntoView {
+    let carriers = Resource::new(|| (), |_| crate::dispatch::api::list_carriers());
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                carriers.await.ok().map(|list| {
+                    let options = list.into_iter().map(|c| view! {
+                        <option value=c.id selected=c.is_default>{format!("{} ({})", c.name, c.kind)}</option>
+                    }).collect_view();
+                    view! {
+                        <div class="field">
+                            <label for="field-carrier_id">"Carrier"</label>
+                            <select id="field-carrier_id" name="carrier_id">{options}</select>
+                            <FieldMessage error name="carrier_id"/>
+                        </div>
+                    }
+                })
+            })}
         </Transition>
     }
 }

@@ -257,23 +257,31 @@ pub async fn lock_upload_for_task(
     })
 }
 
+/// What a new task row holds besides its upload.
+pub struct NewTaskRow<'a> {
+    pub name: &'a str,
+    pub status: TaskStatus,
+    pub send_at: DateTime<Utc>,
+    pub time_zone: &'a str,
+    pub carrier_id: Option<i64>,
+    pub created_by: i64,
+}
+
 pub async fn insert_task(
     conn: &mut PgConnection,
     upload: &UploadForTask,
-    name: &str,
-    status: TaskStatus,
-    send_at: DateTime<Utc>,
-    time_zone: &str,
-    created_by: i64,
+    task: NewTaskRow<'_>,
 ) -> Result<i64, AppError> {
     Ok(sqlx::query_scalar(
         "INSERT INTO tasks (name, upload_id, application_id, signature_id, template_id,
                             signature_text, template_name, template_text, sms_type, status,
-                            send_at, time_zone, recipients, units_reserved, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+                            send_at, time_zone, recipients, units_reserved, created_by, carrier_id,
+                            started_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+                 CASE WHEN $10 = 'sending' THEN now() END)
          RETURNING id",
     )
-    .bind(name)
+    .bind(task.name)
     .bind(upload.id)
     .bind(upload.application_id)
     .bind(upload.signature_id)
@@ -282,12 +290,13 @@ pub async fn insert_task(
     .bind(&upload.template_name)
     .bind(&upload.template_text)
     .bind(upload.sms_type)
-    .bind(status.as_str())
-    .bind(send_at)
-    .bind(time_zone)
+    .bind(task.status.as_str())
+    .bind(task.send_at)
+    .bind(task.time_zone)
     .bind(upload.accepted as i32)
     .bind(upload.units)
-    .bind(created_by)
+    .bind(task.created_by)
+    .bind(task.carrier_id)
     .fetch_one(conn)
     .await?)
 }

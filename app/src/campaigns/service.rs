@@ -170,6 +170,8 @@ pub struct NewTask {
     pub upload_id: i64,
     pub name: String,
     pub when: SendTime,
+    /// The carrier to send through; the default carrier when `None`.
+    pub carrier_id: Option<i64>,
 }
 
 /// Starts a task from a checked upload: reserves its units from the packages that expire first,
@@ -182,6 +184,19 @@ pub async fn start_task(
 ) -> Result<i64, AppError> {
     let mut tx = pool.begin().await?;
     let upload = repo::lock_upload_for_task(&mut tx, task.upload_id, user.id).await?;
+    if let Some(carrier) = task.carrier_id {
+        let known: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM carriers WHERE id = $1)")
+                .bind(carrier)
+                .fetch_one(&mut *tx)
+                .await?;
+        if !known {
+            return Err(AppError::field(
+                "carrier_id",
+                "Choose a carrier from the list.",
+            ));
+        }
+    }
     let (status, send_at) = if task.when.now {
         (TaskStatus::Sending, Utc::now())
     } else {
@@ -190,11 +205,14 @@ pub async fn start_task(
     let task_id = repo::insert_task(
         &mut tx,
         &upload,
-        &task.name,
-        status,
-        send_at,
-        task.when.zone.name(),
-        user.id,
+        repo::NewTaskRow {
+            name: &task.name,
+            status,
+            send_at,
+            time_zone: task.when.zone.name(),
+            carrier_id: task.carrier_id,
+            created_by: user.id,
+        },
     )
     .await?;
     reserve(&mut tx, task_id, upload.units).await?;

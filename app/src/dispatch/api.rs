@@ -1,3 +1,6 @@
+// Server functions take each form field as an argument.
+#![allow(clippy::too_many_arguments)]
+
 use leptos::prelude::*;
 
 use super::model::TaskProgress;
@@ -32,6 +35,90 @@ pub async fn get_task_progress(id: i64) -> Result<TaskProgress, AppError> {
             units_used,
             as_of: chrono::Utc::now(),
         })
+    })
+    .await
+}
+
+/// A carrier as the settings page lists it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CarrierView {
+    pub id: i64,
+    pub name: String,
+    pub kind: String,
+    pub rate_limit: i32,
+    pub concurrency: i32,
+    pub is_default: bool,
+    /// Simulator rates, or the HTTP endpoint (never the secret).
+    pub summary: String,
+    /// Where this carrier posts receipts (path; the host is this server's public address).
+    pub receipt_path: String,
+    pub simulator: Option<super::model::SimulatorForm>,
+}
+
+#[server(endpoint = "list_carriers")]
+pub async fn list_carriers() -> Result<Vec<CarrierView>, AppError> {
+    serve(|caller| async move {
+        caller.require_any(&[Role::Admin, Role::Marketer]).await?;
+        let admin = caller.user().await?.has(Role::Admin);
+        super::repo::list_carriers(caller.pool(), admin).await
+    })
+    .await
+}
+
+#[server(endpoint = "add_http_carrier")]
+pub async fn add_http_carrier(
+    name: String,
+    endpoint: String,
+    secret: String,
+    rate_limit: String,
+    concurrency: String,
+) -> Result<(), AppError> {
+    serve(|caller| async move {
+        let admin = caller.require(Role::Admin).await?;
+        let carrier = super::model::HttpCarrierForm::parse(
+            &name,
+            &endpoint,
+            &secret,
+            &rate_limit,
+            &concurrency,
+        )?;
+        super::repo::add_http_carrier(caller.pool(), &admin, &caller.ip, carrier).await
+    })
+    .await
+}
+
+#[server(endpoint = "update_simulator")]
+pub async fn update_simulator(
+    id: i64,
+    latency_ms: String,
+    accept_rate: String,
+    delivery_rate: String,
+    transient_rate: String,
+    receipt_delay_ms: String,
+    rate_limit: String,
+    concurrency: String,
+) -> Result<(), AppError> {
+    serve(|caller| async move {
+        let admin = caller.require(Role::Admin).await?;
+        let form = super::model::SimulatorForm::parse(
+            &latency_ms,
+            &accept_rate,
+            &delivery_rate,
+            &transient_rate,
+            &receipt_delay_ms,
+            &rate_limit,
+            &concurrency,
+        )?;
+        super::repo::update_simulator(caller.pool(), &admin, &caller.ip, id, form).await
+    })
+    .await
+}
+
+#[server(endpoint = "set_default_carrier")]
+pub async fn set_default_carrier(id: i64) -> Result<(), AppError> {
+    serve(|caller| async move {
+        let admin = caller.require(Role::Admin).await?;
+        super::repo::set_default_carrier(caller.pool(), &admin, &caller.ip, id).await
     })
     .await
 }

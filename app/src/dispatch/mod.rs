@@ -7,6 +7,7 @@ pub mod carrier;
 #[cfg(feature = "ssr")]
 pub mod engine;
 pub mod model;
+pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod repo;
 #[cfg(feature = "ssr")]

@@ -152,3 +152,188 @@ mod tests {
         assert_eq!(id_from_key("x42"), None);
     }
 }
+
+/// The simulator's settings as the settings form edits them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SimulatorForm {
+    pub latency_ms: u64,
+    pub accept_rate: f64,
+    pub delivery_rate: f64,
+    pub transient_rate: f64,
+    pub receipt_delay_ms: u64,
+    pub rate_limit: i32,
+    pub concurrency: i32,
+}
+
+fn whole(field: &str, raw: &str, max: u64) -> Result<u64, crate::error::AppError> {
+    raw.trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|n| *n <= max)
+        .ok_or_else(|| {
+            crate::error::AppError::field(field, format!("Enter a whole number from 0 to {max}."))
+        })
+}
+
+fn share(field: &str, raw: &str) -> Result<f64, crate::error::AppError> {
+    raw.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|r| (0.0..=1.0).contains(r))
+        .ok_or_else(|| {
+            crate::error::AppError::field(field, "Enter a share from 0 to 1, such as 0.95.")
+        })
+}
+
+/// Messages per second and calls in flight, as every carrier form takes them.
+pub fn limits(rate: &str, concurrency: &str) -> Result<(i32, i32), crate::error::AppError> {
+    let mut errors = crate::error::FieldErrors::default();
+    let rate = errors.check(whole("rate_limit", rate, 1_000_000).and_then(|r| {
+        if r == 0 {
+            Err(crate::error::AppError::field(
+                "rate_limit",
+                "At least 1 message per second.",
+            ))
+        } else {
+            Ok(r as i32)
+        }
+    }));
+    let concurrency = errors.check(whole("concurrency", concurrency, 64).and_then(|c| {
+        if c == 0 {
+            Err(crate::error::AppError::field(
+                "concurrency",
+                "At least 1 call at a time.",
+            ))
+        } else {
+            Ok(c as i32)
+        }
+    }));
+    errors.finish(rate.zip(concurrency))
+}
+
+impl SimulatorForm {
+    pub fn parse(
+        latency_ms: &str,
+        accept_rate: &str,
+        delivery_rate: &str,
+        transient_rate: &str,
+        receipt_delay_ms: &str,
+        rate_limit: &str,
+        concurrency: &str,
+    ) -> Result<Self, crate::error::AppError> {
+        let mut errors = crate::error::FieldErrors::default();
+        let latency = errors.check(whole("latency_ms", latency_ms, 60_000));
+        let accept = errors.check(share("accept_rate", accept_rate));
+        let delivery = errors.check(share("delivery_rate", delivery_rate));
+        let transient = errors.check(share("transient_rate", transient_rate));
+        let delay = errors.check(whole("receipt_delay_ms", receipt_delay_ms, 3_600_000));
+        let limits = errors.check(limits(rate_limit, concurrency));
+        let (
+            ((((latency_ms, accept_rate), delivery_rate), transient_rate), receipt_delay_ms),
+            (rate_limit, concurrency),
+        ) = errors.finish(
+            latency
+                .zip(accept)
+                .zip(delivery)
+                .zip(transient)
+                .zip(delay)
+                .zip(limits),
+        )?;
+        Ok(SimulatorForm {
+            latency_ms,
+            accept_rate,
+            delivery_rate,
+            transient_rate,
+            receipt_delay_ms,
+            rate_limit,
+            concurrency,
+        })
+    }
+}
+
+/// A new HTTP carrier as the settings form submits it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpCarrierForm {
+    pub name: String,
+    pub endpoint: String,
+    pub secret: String,
+    pub rate_limit: i32,
+    pub concurrency: i32,
+}
+
+impl HttpCarrierForm {
+    pub fn parse(
+        name: &str,
+        endpoint: &str,
+        secret: &str,
+        rate_limit: &str,
+        concurrency: &str,
+    ) -> Result<Self, crate::error::AppError> {
+        use crate::error::AppError;
+        let mut errors = crate::error::FieldErrors::default();
+        let name = errors.check(crate::accounts::model::Label::parse("name", name, 60));
+        let endpoint = endpoint.trim();
+        let endpoint = errors.check(
+            if (endpoint.starts_with("https://") || endpoint.starts_with("http://"))
+                && endpoint.len() > 10
+                && !endpoint.contains(char::is_whitespace)
+            {
+                Ok(endpoint.to_owned())
+            } else {
+                Err(AppError::field(
+                    "endpoint",
+                    "Enter the gateway's URL, such as https://sms.example.com/send.",
+                ))
+            },
+        );
+        let secret = errors.check(if secret.trim().chars().count() >= 16 {
+            Ok(secret.trim().to_owned())
+        } else {
+            Err(AppError::field(
+                "secret",
+                "Use a shared secret of at least 16 characters.",
+            ))
+        });
+        let limits = errors.check(limits(rate_limit, concurrency));
+        let (((name, endpoint), secret), (rate_limit, concurrency)) =
+            errors.finish(name.zip(endpoint).zip(secret).zip(limits))?;
+        Ok(HttpCarrierForm {
+            name: name.as_str().to_owned(),
+            endpoint,
+            secret,
+            rate_limit,
+            concurrency,
+        })
+    }
+}
+
+#[cfg(test)]
+mod form_tests {
+    use super::*;
+
+    #[test]
+    fn simulator_settings_are_bounded() {
+        let ok = SimulatorForm::parse("20", "0.98", "0.95", "0", "500", "5000", "4").unwrap();
+        assert_eq!((ok.latency_ms, ok.rate_limit), (20, 5000));
+        let err = SimulatorForm::parse("x", "1.5", "0.9", "0", "0", "0", "99").unwrap_err();
+        for field in ["latency_ms", "accept_rate", "rate_limit", "concurrency"] {
+            assert!(err.field_message(field).is_some(), "{field}");
+        }
+    }
+
+    #[test]
+    fn http_carriers_need_a_url_and_a_real_secret() {
+        assert!(HttpCarrierForm::parse(
+            "Gateway",
+            "https://sms.example.com/send",
+            "0123456789abcdef",
+            "100",
+            "2"
+        )
+        .is_ok());
+        let err = HttpCarrierForm::parse("", "ftp://x", "short", "100", "2").unwrap_err();
+        for field in ["name", "endpoint", "secret"] {
+            assert!(err.field_message(field).is_some(), "{field}");
+        }
+    }
+}

@@ -606,3 +606,194 @@ pub async fn apply_receipts(
     tx.commit().await?;
     Ok((now_ids.len() as u64, kept, ignored as u64))
 }
+
+pub async fn list_carriers(
+    pool: &PgPool,
+    with_receipt_paths: bool,
+) -> Result<Vec<super::api::CarrierView>, AppError> {
+    #[allow(clippy::type_complexity)]
+    let rows: Vec<(
+        i64,
+        String,
+        String,
+        serde_json::Value,
+        i32,
+        i32,
+        bool,
+        String,
+    )> = sqlx::query_as(
+        "SELECT id, name, kind, settings, rate_limit, concurrency, is_default, receipt_token
+               FROM carriers ORDER BY id",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, name, kind, settings, rate_limit, concurrency, is_default, token)| {
+                let simulator = (kind == "simulator")
+                    .then(|| {
+                        serde_json::from_value::<super::simulator::SimulatorSettings>(
+                            settings.clone(),
+                        )
+                        .ok()
+                    })
+                    .flatten()
+                    .map(|s| super::model::SimulatorForm {
+                        latency_ms: s.latency_ms,
+                        accept_rate: s.accept_rate,
+                        delivery_rate: s.delivery_rate,
+                        transient_rate: s.transient_rate,
+                        receipt_delay_ms: s.receipt_delay_ms,
+                        rate_limit,
+                        concurrency,
+                    });
+                let summary = match &simulator {
+                    Some(s) => format!(
+                    "latency {} ms · accepts {:.0}% · delivers {:.0}% · transient errors {:.0}%",
+                    s.latency_ms,
+                    s.accept_rate * 100.0,
+                    s.delivery_rate * 100.0,
+                    s.transient_rate * 100.0
+                ),
+                    None => settings["endpoint"].as_str().unwrap_or("").to_owned(),
+                };
+                super::api::CarrierView {
+                    id,
+                    name,
+                    kind,
+                    rate_limit,
+                    concurrency,
+                    is_default,
+                    summary,
+                    receipt_path: if with_receipt_paths {
+                        format!("/receipts/{id}/{token}")
+                    } else {
+                        String::new()
+                    },
+                    simulator,
+                }
+            },
+        )
+        .collect())
+}
+
+fn random_token() -> String {
+    use rand::Rng;
+    let mut rng = rand::thread_rng();
+    (0..32)
+        .map(|_| format!("{:x}", rng.gen_range(0..16u8)))
+        .collect()
+}
+
+pub async fn add_http_carrier(
+    pool: &PgPool,
+    admin: &crate::accounts::model::CurrentUser,
+    ip: &str,
+    carrier: super::model::HttpCarrierForm,
+) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO carriers (name, kind, settings, rate_limit, concurrency, receipt_token)
+         VALUES ($1, 'http', $2, $3, $4, $5) ON CONFLICT (name) DO NOTHING RETURNING id",
+    )
+    .bind(&carrier.name)
+    .bind(serde_json::json!({ "endpoint": carrier.endpoint, "secret": carrier.secret }))
+    .bind(carrier.rate_limit)
+    .bind(carrier.concurrency)
+    .bind(random_token())
+    .fetch_optional(&mut *tx)
+    .await?;
+    let id = id.ok_or_else(|| AppError::field("name", "A carrier with this name exists."))?;
+    crate::audit::repo::record(
+        &mut *tx,
+        crate::audit::repo::AuditEvent::by(
+            admin,
+            ip,
+            "carrier.create",
+            "carrier",
+            id,
+            serde_json::json!({ "name": carrier.name, "endpoint": carrier.endpoint }),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn update_simulator(
+    pool: &PgPool,
+    admin: &crate::accounts::model::CurrentUser,
+    ip: &str,
+    id: i64,
+    form: super::model::SimulatorForm,
+) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    let settings = serde_json::json!({
+        "latency_ms": form.latency_ms,
+        "accept_rate": form.accept_rate,
+        "delivery_rate": form.delivery_rate,
+        "transient_rate": form.transient_rate,
+        "receipt_delay_ms": form.receipt_delay_ms,
+    });
+    let updated = sqlx::query(
+        "UPDATE carriers SET settings = settings || $2, rate_limit = $3, concurrency = $4,
+                updated_at = now()
+          WHERE id = $1 AND kind = 'simulator'",
+    )
+    .bind(id)
+    .bind(&settings)
+    .bind(form.rate_limit)
+    .bind(form.concurrency)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if updated == 0 {
+        return Err(AppError::NotFound("Simulator".into()));
+    }
+    crate::audit::repo::record(
+        &mut *tx,
+        crate::audit::repo::AuditEvent::by(admin, ip, "carrier.update", "carrier", id, settings),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn set_default_carrier(
+    pool: &PgPool,
+    admin: &crate::accounts::model::CurrentUser,
+    ip: &str,
+    id: i64,
+) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM carriers WHERE id = $1)")
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+    if !exists {
+        return Err(AppError::NotFound("Carrier".into()));
+    }
+    sqlx::query("UPDATE carriers SET is_default = false WHERE is_default AND id <> $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE carriers SET is_default = true WHERE id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    crate::audit::repo::record(
+        &mut *tx,
+        crate::audit::repo::AuditEvent::by(
+            admin,
+            ip,
+            "carrier.default",
+            "carrier",
+            id,
+            serde_json::json!({}),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,107 @@
+use leptos::prelude::*;
+
+use super::api::{list_carriers, AddHttpCarrier, CarrierView, SetDefaultCarrier, UpdateSimulator};
+use crate::forms::{action_error, action_succeeded, error_view, Field, FormAlert};
+
+/// Settings: the carriers messages go through, their limits, and which one tasks use.
+#[component]
+pub fn CarriersSection() -> impl IntoView {
+    let add = ServerAction::<AddHttpCarrier>::new();
+    let update = ServerAction::<UpdateSimulator>::new();
+    let make_default = ServerAction::<SetDefaultCarrier>::new();
+    let carriers = Resource::new(
+        move || {
+            (
+                add.version().get(),
+                update.version().get(),
+                make_default.version().get(),
+            )
+        },
+        |_| list_carriers(),
+    );
+    let add_error = action_error(add);
+    let update_error = action_error(update);
+    view! {
+        <h2>"Carriers"</h2>
+        <p class="muted">"New tasks go through the default carrier. Limits apply per server process."</p>
+        <Transition fallback=|| ()>
+            <ErrorBoundary fallback=error_view>
+                {move || Suspend::new(async move {
+                    carriers.await.map(|list| {
+                        let simulators: Vec<CarrierView> = list.iter().filter(|c| c.simulator.is_some()).cloned().collect();
+                        let rows = list.into_iter().map(|c| {
+                            let id = c.id;
+                            view! {
+                                <tr data-carrier=c.name.clone()>
+                                    <td>{c.name.clone()}</td>
+                                    <td>{c.kind.clone()}</td>
+                                    <td>{c.summary.clone()}</td>
+                                    <td class="num">{format!("{}/s", c.rate_limit)}</td>
+                                    <td class="num">{c.concurrency}</td>
+                                    <td><code>{c.receipt_path.clone()}</code></td>
+                                    <td>
+                                        {if c.is_default {
+                                            view! { <strong>"Default"</strong> }.into_any()
+                                        } else {
+                                            view! {
+                                                <ActionForm action=make_default attr:class="inline">
+                                                    <input type="hidden" name="id" value=id/>
+                                                    <button type="submit">"Make default"</button>
+                                                </ActionForm>
+                                            }.into_any()
+                                        }}
+                                    </td>
+                                </tr>
+                            }
+                        }).collect_view();
+                        let simulator_forms = simulators.into_iter().filter_map(|c| {
+                            let s = c.simulator?;
+                            Some(view! {
+                                <section class="panel">
+                                    <h3>{format!("{} settings", c.name)}</h3>
+                                    <ActionForm action=update attr:class="form narrow">
+                                        <FormAlert error=update_error success=(action_succeeded(update), "Saved; workers pick it up with their next chunk.")/>
+                                        <input type="hidden" name="id" value=c.id/>
+                                        <Field label="Latency per call (ms)" name="latency_ms" value=s.latency_ms.to_string() error=update_error/>
+                                        <Field label="Accepted share (0–1)" name="accept_rate" value=s.accept_rate.to_string() error=update_error/>
+                                        <Field label="Delivered share of accepted (0–1)" name="delivery_rate" value=s.delivery_rate.to_string() error=update_error/>
+                                        <Field label="Transient error share of calls (0–1)" name="transient_rate" value=s.transient_rate.to_string() error=update_error/>
+                                        <Field label="Receipt delay (ms)" name="receipt_delay_ms" value=s.receipt_delay_ms.to_string() error=update_error/>
+                                        <Field label="Messages per second" name="rate_limit" value=s.rate_limit.to_string() error=update_error/>
+                                        <Field label="Calls in flight" name="concurrency" value=s.concurrency.to_string() error=update_error/>
+                                        <button type="submit">"Save simulator"</button>
+                                    </ActionForm>
+                                </section>
+                            })
+                        }).collect_view();
+                        view! {
+                            <div class="table-wrap">
+                                <table class="data">
+                                    <thead><tr>
+                                        <th>"Name"</th><th>"Kind"</th><th>"Settings"</th><th>"Rate"</th>
+                                        <th>"In flight"</th><th>"Receipt path"</th><th></th>
+                                    </tr></thead>
+                                    <tbody>{rows}</tbody>
+                                </table>
+                            </div>
+                            {simulator_forms}
+                        }
+                    })
+                })}
+            </ErrorBoundary>
+        </Transition>
+        <section class="panel">
+            <h3>"Add an HTTP gateway"</h3>
+            <p class="hint">"Herald posts signed JSON batches to it (see the README's carrier protocol)."</p>
+            <ActionForm action=add attr:class="form narrow">
+                <FormAlert error=add_error success=(action_succeeded(add), "Carrier added.")/>
+                <Field label="Name" name="name" error=add_error/>
+                <Field label="Endpoint URL" name="endpoint" kind="url" error=add_error/>
+                <Field label="Shared secret (at least 16 characters)" name="secret" kind="password" error=add_error/>
+                <Field label="Messages per second" name="rate_limit" value="100" error=add_error/>
+                <Field label="Calls in flight" name="concurrency" value="4" error=add_error/>
+                <button type="submit">"Add carrier"</button>
+            </ActionForm>
+        </section>
+    }
+}
