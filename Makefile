@@ -86,5 +86,6 @@ bench-dispatch:
 chaos:
 	@DATABASE_URL=$$(scripts/database.sh herald_test)
 	export DATABASE_URL
+	mkdir -p $(TEST_LOGS)
 	HERALD_CHAOS_MESSAGES=100000 HERALD_CHAOS_KILLS=5 $(CARGO_FLAGS) cargo test --locked -p herald --test chaos -- --nocapture --test-threads 1 2>&1 | tee $(TEST_LOGS)/chaos.log
-	grep '^{"accepted_once"' $(TEST_LOGS)/chaos.log | grep '"chaos":"dispatch"'
+	grep -o '^{"chaos":"[^}]*}' $(TEST_LOGS)/chaos.log | sort -r

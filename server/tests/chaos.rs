@@ -245,17 +245,12 @@ async fn check(
     .await
     .unwrap();
     let lost = messages.saturating_sub(ledger.accepted);
+    // On a line of its own, in the order the summary line uses.
     println!(
-        "{}",
-        serde_json::json!({
-            "chaos": label,
-            "kills": kills,
-            "messages": messages,
-            "accepted_once": ledger.accepted - ledger.duplicates,
-            "duplicates": ledger.duplicates,
-            "lost": lost,
-            "resubmitted_same_key": ledger.resubmitted,
-        })
+        "\n{{\"chaos\":\"{label}\",\"kills\":{kills},\"messages\":{messages},\"accepted_once\":{},\"duplicates\":{},\"lost\":{lost},\"resubmitted_same_key\":{}}}",
+        ledger.accepted - ledger.duplicates,
+        ledger.duplicates,
+        ledger.resubmitted,
     );
     assert_eq!(ledger.duplicates, 0, "no handset got a message twice");
     assert_eq!(
