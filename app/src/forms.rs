@@ -86,8 +86,7 @@ pub fn FormAlert(
     }
 }
 
-/// Text for a table cell that may be empty. A dash reads better than a blank, and Leptos 0.8
-/// cannot hydrate an empty text node inside a table cell (the whole page stops hydrating).
+/// Text for a table cell that may be empty: a dash says "nothing here" where a blank looks broken.
 pub fn or_dash(text: String) -> String {
     if text.trim().is_empty() {
         "—".to_owned()

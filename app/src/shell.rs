@@ -167,22 +167,20 @@ fn Frame(user: CurrentUser, organisation: Organisation) -> impl IntoView {
 
 /// Renders the page only for users whose roles open its area; the server functions behind the
 /// page check again, so this guard is for the reader, not for security.
+///
+/// Pages render inside `ConsoleLayout`, which has already awaited the session, so the check is
+/// synchronous. It must not open a `Suspend` of its own: the server runs such a closure more
+/// than once, which created the page's resources more than once and let their ids drift from
+/// the browser's, so pages sometimes failed to hydrate.
 #[component]
 pub fn Guard(area: Area, children: ChildrenFn) -> impl IntoView {
     let auth = expect_context::<Auth>();
-    let children = StoredValue::new(children);
-    view! {
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                match auth.session.await {
-                    Ok(SessionState::SignedIn { user, .. }) if area.open_to(&user) => {
-                        children.with_value(|c| c()).into_any()
-                    }
-                    Ok(SessionState::SignedIn { .. }) => view! { <Forbidden/> }.into_any(),
-                    _ => ().into_any(),
-                }
-            })}
-        </Transition>
+    match auth.session.get_untracked() {
+        Some(Ok(SessionState::SignedIn { user, .. })) if area.open_to(&user) => {
+            children().into_any()
+        }
+        Some(Ok(SessionState::SignedIn { .. })) => view! { <Forbidden/> }.into_any(),
+        _ => ().into_any(),
     }
 }
 

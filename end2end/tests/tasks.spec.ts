@@ -24,7 +24,7 @@ test('an operator registers the application and an admin adds SMS units', async 
 
   const adminPage = await signIn(browser, admin);
   await adminPage.goto('/settings');
-  // The form works with or without the front end (see the issue note on Settings hydration).
+  await waitForHydration(adminPage);
   await adminPage.getByLabel('Units (one per billable segment)').fill('1000');
   await adminPage.getByRole('button', { name: 'Add package' }).click();
   await expect(adminPage.locator('[data-available="1000"]')).toBeVisible();
