@@ -170,6 +170,7 @@ fn UploadStep() -> impl IntoView {
 #[component]
 fn ReportStep(id: i64) -> impl IntoView {
     let (tick, set_tick) = signal(0u32);
+    let polling = StoredValue::new(false);
     let report = Resource::new(move || (id, tick.get()), |(id, _)| get_upload_report(id));
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
@@ -177,10 +178,7 @@ fn ReportStep(id: i64) -> impl IntoView {
                 {move || Suspend::new(async move {
                     report.await.map(|report| match report.state.clone() {
                         UploadState::Processing => {
-                            #[cfg(feature = "hydrate")]
-                            set_timeout(move || set_tick.update(|t| *t += 1), std::time::Duration::from_millis(500));
-                            #[cfg(not(feature = "hydrate"))]
-                            let _ = set_tick;
+                            poll_again(polling, set_tick, 500);
                             let p = report.percent_processed();
                             view! {
                                 <noscript><meta http-equiv="refresh" content="1"/></noscript>
@@ -338,6 +336,7 @@ pub fn DeliveryRecordsPage() -> impl IntoView {
     let param = move |name: &'static str| move || query.with(|q| q.get(name));
     // Refreshed every two seconds while a listed task is sending.
     let (tick, set_tick) = signal(0u32);
+    let polling = StoredValue::new(false);
     let tasks = Resource::new(
         move || {
             (
@@ -378,13 +377,9 @@ pub fn DeliveryRecordsPage() -> impl IntoView {
                     <ErrorBoundary fallback=error_view>
                         {move || Suspend::new(async move {
                             tasks.await.map(|page| {
-                                let live = page.tasks.iter().any(|t| t.status == TaskStatus::Sending);
-                                #[cfg(feature = "hydrate")]
-                                if live {
-                                    set_timeout(move || set_tick.update(|t| *t += 1), std::time::Duration::from_secs(2));
+                                if page.tasks.iter().any(|t| t.status == TaskStatus::Sending) {
+                                    poll_again(polling, set_tick, 2000);
                                 }
-                                #[cfg(not(feature = "hydrate"))]
-                                let _ = (live, set_tick);
                                 let balance = view! {
                                     <p class="muted" data-balance=page.available_units>
                                         {format!("Balance: {} units available", page.available_units)}
@@ -569,6 +564,7 @@ pub fn MarketingWindowSection() -> impl IntoView {
 #[component]
 fn LiveProgress(id: i64) -> impl IntoView {
     let (tick, set_tick) = signal(0u32);
+    let polling = StoredValue::new(false);
     let progress = Resource::new(move || tick.get(), move |_| get_task_progress(id));
     // The previous reading, to derive messages per second.
     let previous = StoredValue::new(None::<(i64, chrono::DateTime<chrono::Utc>)>);
@@ -582,13 +578,9 @@ fn LiveProgress(id: i64) -> impl IntoView {
                             (seconds > 0.0).then(|| (p.sent - sent) as f64 / seconds)
                         });
                         previous.set_value(Some((p.sent, p.as_of)));
-                        let live = matches!(p.status, TaskStatus::Sending | TaskStatus::Scheduled);
-                        #[cfg(feature = "hydrate")]
-                        if live {
-                            set_timeout(move || set_tick.update(|t| *t += 1), std::time::Duration::from_secs(1));
+                        if matches!(p.status, TaskStatus::Sending | TaskStatus::Scheduled) {
+                            poll_again(polling, set_tick, 1000);
                         }
-                        #[cfg(not(feature = "hydrate"))]
-                        let _ = (live, set_tick);
                         let percent = if p.recipients == 0 { 0 } else { (p.sent + p.failed).min(p.recipients) * 100 / p.recipients };
                         view! {
                             <dl class="figures live">
@@ -632,4 +624,23 @@ fn CarrierChoice(error: Signal<Option<crate::error::AppError>>) -> impl IntoView
             })}
         </Transition>
     }
+}
+
+/// Asks for one more reading after `millis`, in the browser. At most one is ever pending: a view
+/// that renders twice must not leave a second refresh behind, which would re-render (and reset)
+/// a form the user is filling in after the polling stopped.
+fn poll_again(pending: StoredValue<bool>, set_tick: WriteSignal<u32>, millis: u64) {
+    #[cfg(feature = "hydrate")]
+    if !pending.get_value() {
+        pending.set_value(true);
+        set_timeout(
+            move || {
+                pending.set_value(false);
+                set_tick.update(|t| *t += 1);
+            },
+            std::time::Duration::from_millis(millis),
+        );
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (pending, set_tick, millis);
 }
