@@ -90,7 +90,9 @@ async fn send(
     };
     match shared.simulator.submit(&batch).await {
         Ok(results) => Json(BatchAnswer { results }).into_response(),
-        Err(CarrierError::Transient(why)) => (StatusCode::TOO_MANY_REQUESTS, why).into_response(),
+        Err(CarrierError::Busy(why) | CarrierError::Transient(why)) => {
+            (StatusCode::TOO_MANY_REQUESTS, why).into_response()
+        }
         Err(CarrierError::Permanent { code, message }) => {
             (StatusCode::BAD_REQUEST, format!("{code}: {message}")).into_response()
         }

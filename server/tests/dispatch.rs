@@ -796,3 +796,52 @@ async fn admins_add_carriers_tune_the_simulator_and_choose_the_default(pool: PgP
         .await;
     assert_eq!(status, 403);
 }
+
+#[sqlx::test(migrator = "herald::MIGRATOR")]
+async fn a_refusing_carrier_fails_over_to_its_secondary(pool: PgPool) {
+    // The primary refuses every call (throttled); the secondary takes the traffic.
+    let w = world(
+        pool,
+        SimulatorSettings {
+            transient_rate: 1.0,
+            ..Default::default()
+        },
+    )
+    .await;
+    let secondary = Arc::new(Simulator::new(
+        SimulatorSettings::default(),
+        Some(format!(
+            "{}/receipts/{}/receipt-token",
+            w.app.base, w.carrier
+        )),
+    ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}/send", listener.local_addr().unwrap());
+    let router = herald::simulator::router(Arc::clone(&secondary), None);
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let backup: i64 = sqlx::query_scalar(
+        "INSERT INTO carriers (name, kind, settings, rate_limit, concurrency, receipt_token)
+         VALUES ('Backup', 'http', $1, 100000, 8, 'backup-token') RETURNING id",
+    )
+    .bind(serde_json::json!({ "endpoint": endpoint, "secret": "unused" }))
+    .fetch_one(&w.app.pool)
+    .await
+    .unwrap();
+    sqlx::query("UPDATE carriers SET failover_carrier_id = $2, failover_after = 2 WHERE id = $1")
+        .bind(w.carrier)
+        .bind(backup)
+        .execute(&w.app.pool)
+        .await
+        .unwrap();
+    let _engine = engine(&w, 1);
+    let task = task(&w, 300, 3, now()).await;
+    wait_for("the task to settle", async || {
+        settled(&w.app.pool, task).await
+    })
+    .await;
+    let (primary, backup) = (w.simulator.ledger(), secondary.ledger());
+    assert_eq!(primary.accepted, 0);
+    assert!(primary.transient_failures >= 2, "{primary:?}");
+    assert_eq!((backup.accepted, backup.duplicates), (300, 0));
+    assert_eq!(counters(&w.app.pool, task).await.delivered, 300);
+}

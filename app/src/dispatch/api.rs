@@ -53,6 +53,9 @@ pub struct CarrierView {
     /// Where this carrier posts receipts (path; the host is this server's public address).
     pub receipt_path: String,
     pub simulator: Option<super::model::SimulatorForm>,
+    /// The carrier batches go to after `failover_after` consecutive refusals.
+    pub failover: Option<String>,
+    pub failover_after: i32,
 }
 
 #[server(endpoint = "list_carriers")]
@@ -119,6 +122,40 @@ pub async fn set_default_carrier(id: i64) -> Result<(), AppError> {
     serve(|caller| async move {
         let admin = caller.require(Role::Admin).await?;
         super::repo::set_default_carrier(caller.pool(), &admin, &caller.ip, id).await
+    })
+    .await
+}
+
+/// Sets (or clears, with an empty `failover_id`) where a carrier's traffic goes after repeated
+/// refusals.
+#[server(endpoint = "set_carrier_failover")]
+pub async fn set_carrier_failover(
+    id: i64,
+    #[server(default)] failover_id: String,
+    failover_after: String,
+) -> Result<(), AppError> {
+    serve(|caller| async move {
+        let admin = caller.require(Role::Admin).await?;
+        let failover =
+            match failover_id.trim() {
+                "" => None,
+                raw => Some(raw.parse::<i64>().map_err(|_| {
+                    AppError::field("failover_id", "Choose a carrier from the list.")
+                })?),
+            };
+        let after = failover_after
+            .trim()
+            .parse::<i32>()
+            .ok()
+            .filter(|n| (1..=100).contains(n))
+            .ok_or_else(|| AppError::field("failover_after", "Enter a number from 1 to 100."))?;
+        if failover == Some(id) {
+            return Err(AppError::field(
+                "failover_id",
+                "A carrier cannot fail over to itself.",
+            ));
+        }
+        super::repo::set_failover(caller.pool(), &admin, &caller.ip, id, failover, after).await
     })
     .await
 }

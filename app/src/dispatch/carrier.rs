@@ -5,8 +5,10 @@
 //! "phone": "+8613800000000"}]}`, headers `X-Herald-Timestamp` and `X-Herald-Signature`
 //! (`sha256=` HMAC of `"<timestamp>.<body>"` under the carrier's secret). The answer:
 //! `{"results": [{"key": "hm1", "accepted": true, "serial": "…", "fee": 1}` or
-//! `{"key": …, "accepted": false, "code": "…", "message": "…"}]}`. 429, 5xx, timeouts and
-//! connection errors are transient (retried); other 4xx fail the batch with `HttpCarrier.<status>`.
+//! `{"key": …, "accepted": false, "code": "…", "message": "…"}]}`. 429, 5xx and connection
+//! failures mean the batch was not taken (retried, and counted towards failover); a timeout
+//! leaves it unknown (retried at the same carrier only); other 4xx fail the batch with
+//! `HttpCarrier.<status>`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -76,7 +78,11 @@ pub struct BatchAnswer {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CarrierError {
-    /// Worth retrying: timeouts, throttling, 5xx.
+    /// The carrier did not take the batch (throttled, 5xx, unreachable): retry here or, after
+    /// repeated refusals, at the failover carrier.
+    Busy(String),
+    /// The outcome is unknown (a timeout, an unreadable answer): the batch may have been taken,
+    /// so it is retried only at the same carrier, under the same keys.
     Transient(String),
     /// The whole batch was refused; every message fails with this code.
     Permanent { code: String, message: String },
@@ -85,6 +91,7 @@ pub enum CarrierError {
 impl std::fmt::Display for CarrierError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            CarrierError::Busy(m) => write!(f, "busy: {m}"),
             CarrierError::Transient(m) => write!(f, "transient: {m}"),
             CarrierError::Permanent { code, message } => write!(f, "{code}: {message}"),
         }
@@ -130,7 +137,7 @@ impl HttpCarrier {
 
     async fn post(&self, batch: &Batch) -> Result<Vec<Outcome>, CarrierError> {
         let body = serde_json::to_vec(batch)
-            .map_err(|e| CarrierError::Transient(format!("encoding the batch: {e}")))?;
+            .map_err(|e| CarrierError::Busy(format!("encoding the batch: {e}")))?;
         let timestamp = chrono::Utc::now().timestamp();
         let response = self
             .client
@@ -144,12 +151,16 @@ impl HttpCarrier {
             .body(body)
             .send()
             .await
-            .map_err(|e| CarrierError::Transient(e.to_string()))?;
+            .map_err(|e| {
+                if e.is_connect() {
+                    CarrierError::Busy(e.to_string())
+                } else {
+                    CarrierError::Transient(e.to_string())
+                }
+            })?;
         let status = response.status();
         if status.as_u16() == 429 || status.is_server_error() {
-            return Err(CarrierError::Transient(format!(
-                "carrier answered {status}"
-            )));
+            return Err(CarrierError::Busy(format!("carrier answered {status}")));
         }
         if !status.is_success() {
             let text = response.text().await.unwrap_or_default();

@@ -28,6 +28,7 @@ const MAX_ATTEMPTS: u32 = 6;
 const PAUSE_ERROR_RATE: f64 = 0.5;
 const PAUSE_MIN_SAMPLE: i64 = 200;
 const STATUS_EVERY: Duration = Duration::from_millis(250);
+const RETRY_PRIMARY_AFTER: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
@@ -41,10 +42,36 @@ pub struct EngineConfig {
 
 /// A carrier built from its row, with this process's share of its limits.
 struct CarrierSlot {
+    id: i64,
     carrier: SharedCarrier,
     limiter: Arc<RateLimiter>,
     in_flight: Arc<Semaphore>,
     version: chrono::DateTime<chrono::Utc>,
+    failover: Option<i64>,
+    failover_after: u32,
+    /// Consecutive calls the carrier refused, and when the last was: while at or above
+    /// `failover_after`, batches go to the failover carrier; after `RETRY_PRIMARY_AFTER` the
+    /// primary is tried again.
+    refusals: std::sync::Mutex<(u32, Option<Instant>)>,
+}
+
+impl CarrierSlot {
+    fn failing_over(&self) -> Option<i64> {
+        let failover = self.failover?;
+        let (refusals, last) = *self.refusals.lock().ok()?;
+        let recent = last.is_some_and(|at| at.elapsed() < RETRY_PRIMARY_AFTER);
+        (refusals >= self.failover_after && recent).then_some(failover)
+    }
+
+    fn note(&self, refused: bool) {
+        if let Ok(mut state) = self.refusals.lock() {
+            *state = if refused {
+                (state.0.saturating_add(1), Some(Instant::now()))
+            } else {
+                (0, None)
+            };
+        }
+    }
 }
 
 pub struct Engine {
@@ -176,10 +203,14 @@ impl Engine {
             other => return Err(AppError::internal(format!("unknown carrier kind {other}"))),
         };
         let slot = Arc::new(CarrierSlot {
+            id: row.id,
             carrier,
             limiter: Arc::new(RateLimiter::new(f64::from(row.rate_limit))),
             in_flight: Arc::new(Semaphore::new(row.concurrency as usize)),
             version: row.updated_at,
+            failover: row.failover_carrier_id,
+            failover_after: row.failover_after.max(1) as u32,
+            refusals: std::sync::Mutex::new((0, None)),
         });
         carriers.insert(row.id, Arc::clone(&slot));
         Ok(slot)
@@ -294,35 +325,65 @@ impl Engine {
         self.pause_if_failing(chunk.task_id).await
     }
 
-    /// Sends one batch with retries on transient errors (exponential backoff with jitter).
-    /// `None` when every attempt failed transiently: the messages stay queued for later.
+    /// Sends one batch with retries (exponential backoff with jitter). After repeated refusals
+    /// by the primary the batch goes to its failover carrier — only after refusals, never after
+    /// an unknown outcome, so no batch reaches two carriers. `None` when every attempt failed:
+    /// the messages stay queued for later.
     async fn call(
         &self,
-        slot: &CarrierSlot,
+        primary: &Arc<CarrierSlot>,
         batch: &Batch,
         chunk: Chunk,
     ) -> Option<Vec<super::carrier::Outcome>> {
+        // Once a carrier may have the batch, every retry goes to that carrier.
+        let mut pinned: Option<Arc<CarrierSlot>> = None;
         for attempt in 0..MAX_ATTEMPTS {
+            let slot = match (&pinned, primary.failing_over()) {
+                (Some(slot), _) => Arc::clone(slot),
+                (None, Some(failover)) => match self.carrier(Some(failover)).await {
+                    Ok(slot) => slot,
+                    Err(err) => {
+                        tracing::warn!(failover, "failover carrier unusable: {err}");
+                        Arc::clone(primary)
+                    }
+                },
+                (None, None) => Arc::clone(primary),
+            };
             slot.limiter.acquire(batch.messages.len() as f64).await;
             let outcome = {
                 let _permit = slot.in_flight.acquire().await.ok()?;
                 slot.carrier.send(batch).await
             };
             match outcome {
-                Ok(outcomes) => return Some(outcomes),
+                Ok(outcomes) => {
+                    slot.note(false);
+                    return Some(outcomes);
+                }
                 Err(CarrierError::Permanent { code, message }) => {
+                    slot.note(false);
                     return Some(
                         batch
                             .messages
                             .iter()
                             .map(|m| super::carrier::Outcome::refused(&m.key, &code, &message))
                             .collect(),
-                    )
+                    );
                 }
-                Err(CarrierError::Transient(why)) => {
+                Err(err) => {
+                    let refused = matches!(err, CarrierError::Busy(_));
+                    if refused {
+                        slot.note(true);
+                    } else {
+                        pinned = Some(Arc::clone(&slot));
+                    }
                     let backoff = 100u64 << attempt.min(6);
                     let jitter = rand::random::<u64>() % (backoff / 2 + 1);
-                    tracing::debug!(task_id = chunk.task_id, attempt, "carrier busy: {why}");
+                    tracing::debug!(
+                        task_id = chunk.task_id,
+                        carrier = slot.id,
+                        attempt,
+                        "carrier: {err}"
+                    );
                     tokio::time::sleep(Duration::from_millis(backoff + jitter)).await;
                 }
             }

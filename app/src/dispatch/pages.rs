@@ -1,6 +1,9 @@
 use leptos::prelude::*;
 
-use super::api::{list_carriers, AddHttpCarrier, CarrierView, SetDefaultCarrier, UpdateSimulator};
+use super::api::{
+    list_carriers, AddHttpCarrier, CarrierView, SetCarrierFailover, SetDefaultCarrier,
+    UpdateSimulator,
+};
 use crate::forms::{action_error, action_succeeded, error_view, Field, FormAlert};
 
 /// Settings: the carriers messages go through, their limits, and which one tasks use.
@@ -9,16 +12,19 @@ pub fn CarriersSection() -> impl IntoView {
     let add = ServerAction::<AddHttpCarrier>::new();
     let update = ServerAction::<UpdateSimulator>::new();
     let make_default = ServerAction::<SetDefaultCarrier>::new();
+    let failover = ServerAction::<SetCarrierFailover>::new();
     let carriers = Resource::new(
         move || {
             (
                 add.version().get(),
                 update.version().get(),
                 make_default.version().get(),
+                failover.version().get(),
             )
         },
         |_| list_carriers(),
     );
+    let failover_error = action_error(failover);
     let add_error = action_error(add);
     let update_error = action_error(update);
     view! {
@@ -29,6 +35,9 @@ pub fn CarriersSection() -> impl IntoView {
                 {move || Suspend::new(async move {
                     carriers.await.map(|list| {
                         let simulators: Vec<CarrierView> = list.iter().filter(|c| c.simulator.is_some()).cloned().collect();
+                        let names: Vec<(i64, String)> = list.iter().map(|c| (c.id, c.name.clone())).collect();
+                        let carrier_options = names.iter().map(|(id, name)| view! { <option value=*id>{name.clone()}</option> }).collect_view();
+                        let failover_options = names.iter().map(|(id, name)| view! { <option value=*id>{name.clone()}</option> }).collect_view();
                         let rows = list.into_iter().map(|c| {
                             let id = c.id;
                             view! {
@@ -38,6 +47,7 @@ pub fn CarriersSection() -> impl IntoView {
                                     <td>{c.summary.clone()}</td>
                                     <td class="num">{format!("{}/s", c.rate_limit)}</td>
                                     <td class="num">{c.concurrency}</td>
+                                    <td>{c.failover.clone().map_or_else(|| "—".to_owned(), |f| format!("{f} after {} refusals", c.failover_after))}</td>
                                     <td><code>{c.receipt_path.clone()}</code></td>
                                     <td>
                                         {if c.is_default {
@@ -79,12 +89,33 @@ pub fn CarriersSection() -> impl IntoView {
                                 <table class="data">
                                     <thead><tr>
                                         <th>"Name"</th><th>"Kind"</th><th>"Settings"</th><th>"Rate"</th>
-                                        <th>"In flight"</th><th>"Receipt path"</th><th></th>
+                                        <th>"In flight"</th><th>"Failover"</th><th>"Receipt path"</th><th></th>
                                     </tr></thead>
                                     <tbody>{rows}</tbody>
                                 </table>
                             </div>
                             {simulator_forms}
+                            <section class="panel">
+                                <h3>"Failover"</h3>
+                                <p class="hint">"After this many refusals in a row (throttling, errors, unreachable) a carrier's batches go to another; it is tried again after 30 seconds. A batch whose outcome is unknown (a timeout) stays with its carrier."</p>
+                                <ActionForm action=failover attr:class="form narrow">
+                                    <FormAlert error=failover_error success=(action_succeeded(failover), "Failover saved.")/>
+                                    <div class="field">
+                                        <label for="failover-carrier">"Carrier"</label>
+                                        <select id="failover-carrier" name="id">{carrier_options}</select>
+                                    </div>
+                                    <div class="field">
+                                        <label for="failover-to">"Fails over to"</label>
+                                        <select id="failover-to" name="failover_id">
+                                            <option value="">"No failover"</option>
+                                            {failover_options}
+                                        </select>
+                                        <crate::forms::FieldMessage error=failover_error name="failover_id"/>
+                                    </div>
+                                    <Field label="After consecutive refusals" name="failover_after" value="3" error=failover_error/>
+                                    <button type="submit">"Save failover"</button>
+                                </ActionForm>
+                            </section>
                         }
                     })
                 })}

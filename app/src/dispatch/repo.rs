@@ -513,12 +513,15 @@ pub struct CarrierRow {
     pub rate_limit: i32,
     pub concurrency: i32,
     pub receipt_token: String,
+    pub failover_carrier_id: Option<i64>,
+    pub failover_after: i32,
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
 
 pub async fn carrier(pool: &PgPool, id: Option<i64>) -> Result<CarrierRow, AppError> {
     sqlx::query_as(
-        "SELECT id, kind, settings, rate_limit, concurrency, receipt_token, updated_at
+        "SELECT id, kind, settings, rate_limit, concurrency, receipt_token, failover_carrier_id,
+                failover_after, updated_at
            FROM carriers WHERE id = coalesce($1, (SELECT id FROM carriers WHERE is_default))",
     )
     .bind(id)
@@ -607,74 +610,79 @@ pub async fn apply_receipts(
     Ok((now_ids.len() as u64, kept, ignored as u64))
 }
 
+#[derive(sqlx::FromRow)]
+struct CarrierListRow {
+    id: i64,
+    name: String,
+    kind: String,
+    settings: serde_json::Value,
+    rate_limit: i32,
+    concurrency: i32,
+    is_default: bool,
+    receipt_token: String,
+    failover: Option<String>,
+    failover_after: i32,
+}
+
 pub async fn list_carriers(
     pool: &PgPool,
     with_receipt_paths: bool,
 ) -> Result<Vec<super::api::CarrierView>, AppError> {
-    #[allow(clippy::type_complexity)]
-    let rows: Vec<(
-        i64,
-        String,
-        String,
-        serde_json::Value,
-        i32,
-        i32,
-        bool,
-        String,
-    )> = sqlx::query_as(
-        "SELECT id, name, kind, settings, rate_limit, concurrency, is_default, receipt_token
-               FROM carriers ORDER BY id",
+    let rows: Vec<CarrierListRow> = sqlx::query_as(
+        "SELECT c.id, c.name, c.kind, c.settings, c.rate_limit, c.concurrency, c.is_default,
+                c.receipt_token, f.name AS failover, c.failover_after
+           FROM carriers c LEFT JOIN carriers f ON f.id = c.failover_carrier_id ORDER BY c.id",
     )
     .fetch_all(pool)
     .await?;
     Ok(rows
         .into_iter()
-        .map(
-            |(id, name, kind, settings, rate_limit, concurrency, is_default, token)| {
-                let simulator = (kind == "simulator")
-                    .then(|| {
-                        serde_json::from_value::<super::simulator::SimulatorSettings>(
-                            settings.clone(),
-                        )
-                        .ok()
-                    })
-                    .flatten()
-                    .map(|s| super::model::SimulatorForm {
-                        latency_ms: s.latency_ms,
-                        accept_rate: s.accept_rate,
-                        delivery_rate: s.delivery_rate,
-                        transient_rate: s.transient_rate,
-                        receipt_delay_ms: s.receipt_delay_ms,
-                        rate_limit,
-                        concurrency,
-                    });
-                let summary = match &simulator {
-                    Some(s) => format!(
+        .map(|c| {
+            let simulator = (c.kind == "simulator")
+                .then(|| {
+                    serde_json::from_value::<super::simulator::SimulatorSettings>(
+                        c.settings.clone(),
+                    )
+                    .ok()
+                })
+                .flatten()
+                .map(|s| super::model::SimulatorForm {
+                    latency_ms: s.latency_ms,
+                    accept_rate: s.accept_rate,
+                    delivery_rate: s.delivery_rate,
+                    transient_rate: s.transient_rate,
+                    receipt_delay_ms: s.receipt_delay_ms,
+                    rate_limit: c.rate_limit,
+                    concurrency: c.concurrency,
+                });
+            let summary = match &simulator {
+                Some(s) => format!(
                     "latency {} ms · accepts {:.0}% · delivers {:.0}% · transient errors {:.0}%",
                     s.latency_ms,
                     s.accept_rate * 100.0,
                     s.delivery_rate * 100.0,
                     s.transient_rate * 100.0
                 ),
-                    None => settings["endpoint"].as_str().unwrap_or("").to_owned(),
-                };
-                super::api::CarrierView {
-                    id,
-                    name,
-                    kind,
-                    rate_limit,
-                    concurrency,
-                    is_default,
-                    summary,
-                    receipt_path: if with_receipt_paths {
-                        format!("/receipts/{id}/{token}")
-                    } else {
-                        String::new()
-                    },
-                    simulator,
-                }
-            },
-        )
+                None => c.settings["endpoint"].as_str().unwrap_or("").to_owned(),
+            };
+            super::api::CarrierView {
+                receipt_path: if with_receipt_paths {
+                    format!("/receipts/{}/{}", c.id, c.receipt_token)
+                } else {
+                    String::new()
+                },
+                id: c.id,
+                name: c.name,
+                kind: c.kind,
+                rate_limit: c.rate_limit,
+                concurrency: c.concurrency,
+                is_default: c.is_default,
+                summary,
+                simulator,
+                failover: c.failover,
+                failover_after: c.failover_after,
+            }
+        })
         .collect())
 }
 
@@ -791,6 +799,57 @@ pub async fn set_default_carrier(
             "carrier",
             id,
             serde_json::json!({}),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn set_failover(
+    pool: &PgPool,
+    admin: &crate::accounts::model::CurrentUser,
+    ip: &str,
+    id: i64,
+    failover: Option<i64>,
+    after: i32,
+) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    if let Some(failover) = failover {
+        let exists: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM carriers WHERE id = $1)")
+                .bind(failover)
+                .fetch_one(&mut *tx)
+                .await?;
+        if !exists {
+            return Err(AppError::field(
+                "failover_id",
+                "Choose a carrier from the list.",
+            ));
+        }
+    }
+    let updated = sqlx::query(
+        "UPDATE carriers SET failover_carrier_id = $2, failover_after = $3, updated_at = now()
+          WHERE id = $1",
+    )
+    .bind(id)
+    .bind(failover)
+    .bind(after)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if updated == 0 {
+        return Err(AppError::NotFound("Carrier".into()));
+    }
+    crate::audit::repo::record(
+        &mut *tx,
+        crate::audit::repo::AuditEvent::by(
+            admin,
+            ip,
+            "carrier.failover",
+            "carrier",
+            id,
+            serde_json::json!({ "failover_carrier_id": failover, "after": after }),
         ),
     )
     .await?;

@@ -165,7 +165,7 @@ impl Simulator {
             if let Ok(mut ledger) = self.ledger.lock() {
                 ledger.summary.transient_failures += 1;
             }
-            return Err(CarrierError::Transient("simulated throttling".into()));
+            return Err(CarrierError::Busy("simulated throttling".into()));
         }
         let fee = segments(&batch.content).parts as i64;
         let content_hash = {
@@ -184,7 +184,7 @@ impl Simulator {
         let mut receipts = Vec::new();
         let outcomes = {
             let Ok(mut ledger) = self.ledger.lock() else {
-                return Err(CarrierError::Transient("simulator ledger poisoned".into()));
+                return Err(CarrierError::Busy("simulator ledger poisoned".into()));
             };
             batch
                 .messages
@@ -372,7 +372,7 @@ mod tests {
         );
         assert!(matches!(
             sim.submit(&batch(&["hm1"])).await,
-            Err(CarrierError::Transient(_))
+            Err(CarrierError::Busy(_))
         ));
         assert_eq!(sim.ledger().accepted, 0);
     }
