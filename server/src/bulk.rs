@@ -31,7 +31,7 @@ pub const UPLOAD_BODY_LIMIT: usize = MAX_FILE_BYTES as usize + 64 * 1024;
 /// How the answer goes back: JSON for the page's upload request, a redirect for a plain form.
 struct Reply {
     json: bool,
-    chosen: Vec<(&'static str, String)>,
+    chosen: Vec<(String, String)>,
 }
 
 impl Reply {
@@ -135,11 +135,6 @@ pub async fn upload(
         match name.as_str() {
             "application_id" | "signature_id" | "template_id" => {
                 let value = field.text().await.unwrap_or_default();
-                let name = match name.as_str() {
-                    "application_id" => "application_id",
-                    "signature_id" => "signature_id",
-                    _ => "template_id",
-                };
                 reply.chosen.push((name, value));
             }
             "file" => {

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::carrier::{Batch, CarrierError, HttpCarrier, HttpSettings, Outgoing, SharedCarrier};
 use super::model::{message_key, MessageState};
-use super::repo::{self, Chunk, ChunkEnd, Pending, Result_};
+use super::repo::{self, Chunk, ChunkEnd, Pending, SendResult};
 use super::simulator::{Simulator, SimulatorSettings};
 use crate::error::AppError;
 use crate::templates::model::TemplateContent;
@@ -227,11 +227,11 @@ impl Engine {
             .await?
             .into_iter()
             .collect();
-        let mut results: Vec<Result_> = Vec::with_capacity(messages.len());
+        let mut results: Vec<SendResult> = Vec::with_capacity(messages.len());
         let mut to_send: Vec<&Pending> = Vec::with_capacity(messages.len());
         for m in &messages {
             if opted_out.contains(&m.phone) {
-                results.push(Result_ {
+                results.push(SendResult {
                     id: m.id,
                     state: MessageState::Rejected,
                     serial: None,
@@ -411,14 +411,14 @@ impl Engine {
 
 /// Maps a carrier's answer onto the batch; a message the carrier did not mention is treated as
 /// not sent (it goes back to the queue under its key).
-fn outcome_results(part: &[&Pending], outcomes: Vec<super::carrier::Outcome>) -> Vec<Result_> {
+fn outcome_results(part: &[&Pending], outcomes: Vec<super::carrier::Outcome>) -> Vec<SendResult> {
     let mut by_key: HashMap<String, super::carrier::Outcome> =
         outcomes.into_iter().map(|o| (o.key.clone(), o)).collect();
     part.iter()
         .filter_map(|m| {
             let outcome = by_key.remove(&message_key(m.id))?;
             Some(if outcome.accepted {
-                Result_ {
+                SendResult {
                     id: m.id,
                     state: MessageState::Submitted,
                     serial: outcome.serial,
@@ -426,7 +426,7 @@ fn outcome_results(part: &[&Pending], outcomes: Vec<super::carrier::Outcome>) ->
                     units: outcome.fee.max(i64::from(m.units)),
                 }
             } else {
-                Result_ {
+                SendResult {
                     id: m.id,
                     state: MessageState::Failed,
                     serial: None,
@@ -441,16 +441,16 @@ fn outcome_results(part: &[&Pending], outcomes: Vec<super::carrier::Outcome>) ->
 async fn record_with_retry(
     pool: &PgPool,
     chunk: Chunk,
-    results: &[Result_],
+    results: &[SendResult],
     unsent: &[i64],
     cancelled: bool,
     end: ChunkEnd,
-) -> Result<repo::Recorded, AppError> {
+) -> Result<(), AppError> {
     // A receipt applied at the same moment can deadlock with this; one side retries.
     let mut last = None;
     for attempt in 0..3u64 {
         match repo::record(pool, chunk, results, unsent, cancelled, end).await {
-            Ok(recorded) => return Ok(recorded),
+            Ok(()) => return Ok(()),
             Err(err) => {
                 last = Some(err);
                 tokio::time::sleep(Duration::from_millis(50 * (attempt + 1))).await;

@@ -77,18 +77,6 @@ impl MessageState {
                 | (Submitted, Failed)
         )
     }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            MessageState::Queued => "Queued",
-            MessageState::Submitting => "Submitting",
-            MessageState::Submitted => "Awaiting receipt",
-            MessageState::Delivered => "Delivered",
-            MessageState::Failed => "Failed",
-            MessageState::Rejected => "Not sent",
-            MessageState::Cancelled => "Cancelled",
-        }
-    }
 }
 
 /// The idempotency key a carrier deduplicates a message on.

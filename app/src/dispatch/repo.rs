@@ -228,19 +228,12 @@ pub async fn task_status(pool: &PgPool, task_id: i64) -> Result<String, AppError
 
 /// The result of one message, to record.
 #[derive(Debug, Clone)]
-pub struct Result_ {
+pub struct SendResult {
     pub id: i64,
     pub state: MessageState,
     pub serial: Option<String>,
     pub code: Option<String>,
     pub units: i64,
-}
-
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Recorded {
-    pub accepted: i64,
-    pub failed: i64,
-    pub delivered: i64,
 }
 
 /// How a recording leaves the chunk.
@@ -258,11 +251,11 @@ pub enum ChunkEnd {
 pub async fn record(
     pool: &PgPool,
     chunk: Chunk,
-    results: &[Result_],
+    results: &[SendResult],
     unsent: &[i64],
     task_cancelled: bool,
     end: ChunkEnd,
-) -> Result<Recorded, AppError> {
+) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     let ids: Vec<i64> = results.iter().map(|r| r.id).collect();
     let states: Vec<i16> = results.iter().map(|r| r.state.code()).collect();
@@ -308,15 +301,13 @@ pub async fn record(
     .bind(&accepted_ids)
     .fetch_all(&mut *tx)
     .await?;
-    let recorded = Recorded {
-        accepted: accepted_ids.len() as i64,
-        failed: results
-            .iter()
-            .filter(|r| matches!(r.state, MessageState::Failed | MessageState::Rejected))
-            .count() as i64
-            + early.iter().filter(|d| !**d).count() as i64,
-        delivered: early.iter().filter(|d| **d).count() as i64,
-    };
+    let accepted = accepted_ids.len() as i64;
+    let refused = results
+        .iter()
+        .filter(|r| matches!(r.state, MessageState::Failed | MessageState::Rejected))
+        .count() as i64;
+    let early_delivered = early.iter().filter(|d| **d).count() as i64;
+    let early_failed = early.len() as i64 - early_delivered;
     let units: i64 = results.iter().map(|r| r.units).sum();
     sqlx::query(
         "UPDATE tasks SET sent = sent + $2, failed = failed + $3, delivered = delivered + $4,
@@ -325,9 +316,9 @@ pub async fn record(
           WHERE id = $1",
     )
     .bind(chunk.task_id)
-    .bind(recorded.accepted)
-    .bind(recorded.failed)
-    .bind(recorded.delivered)
+    .bind(accepted)
+    .bind(refused + early_failed)
+    .bind(early_delivered)
     .bind(units)
     .execute(&mut *tx)
     .await?;
@@ -344,7 +335,7 @@ pub async fn record(
         .await?;
     }
     tx.commit().await?;
-    Ok(recorded)
+    Ok(())
 }
 
 /// Moves `units` from the task's reservation to `used`, package by package in spend order.
