@@ -57,7 +57,8 @@ clippy:
 
 unit-and-integration:
 	@DATABASE_URL=$$(scripts/database.sh herald_test)
-	export DATABASE_URL
+	REDIS_URL=$$(scripts/redis.sh)
+	export DATABASE_URL REDIS_URL
 	mkdir -p $(TEST_LOGS)
 	$(CARGO_FLAGS) cargo test --locked -p herald -p app 2>&1 | tee $(TEST_LOGS)/cargo.log
 
@@ -78,14 +79,16 @@ bench-import:
 
 bench-dispatch:
 	@DATABASE_URL=$$(scripts/database.sh herald_bench)
-	export DATABASE_URL
+	REDIS_URL=$$(scripts/redis.sh)
+	export DATABASE_URL REDIS_URL
 	$(CARGO_FLAGS) cargo bench --locked -p herald --bench dispatch
 
 # Kills the server five times during a 100,000-message task (a 3,000-message version runs in
 # make test); prints a JSON summary per scenario.
 chaos:
 	@DATABASE_URL=$$(scripts/database.sh herald_test)
-	export DATABASE_URL
+	REDIS_URL=$$(scripts/redis.sh)
+	export DATABASE_URL REDIS_URL
 	mkdir -p $(TEST_LOGS)
 	HERALD_CHAOS_MESSAGES=100000 HERALD_CHAOS_KILLS=5 $(CARGO_FLAGS) cargo test --locked -p herald --test chaos -- --nocapture --test-threads 1 2>&1 | tee $(TEST_LOGS)/chaos.log
 	grep -o '^{"chaos":"[^}]*}' $(TEST_LOGS)/chaos.log | sort -r

@@ -9,10 +9,13 @@ pub mod campaigns;
 pub mod dispatch;
 pub mod error;
 pub mod forms;
+pub mod limits;
 pub mod notifications;
 pub mod numbers;
 pub mod optouts;
 pub mod review;
+#[cfg(feature = "ssr")]
+pub mod secrets;
 pub mod shell;
 pub mod signatures;
 #[cfg(feature = "ssr")]
@@ -20,6 +23,8 @@ pub mod signing;
 #[cfg(feature = "ssr")]
 pub mod state;
 pub mod templates;
+#[cfg(feature = "ssr")]
+pub mod tencent;
 
 use leptos::prelude::*;
 use leptos::server::ServerActionError;

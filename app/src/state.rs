@@ -16,6 +16,8 @@ use crate::error::AppError;
 pub struct AppState {
     pub pool: PgPool,
     pub leptos_options: LeptosOptions,
+    /// Seals and opens stored secrets (carrier keys, API secret keys).
+    pub secrets: crate::secrets::SecretBox,
 }
 
 impl FromRef<AppState> for LeptosOptions {

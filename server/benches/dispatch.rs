@@ -1,7 +1,9 @@
 //! `make bench-dispatch`: dispatches a 1 M-recipient task to the in-process simulator with no
 //! latency (and no receipts: this measures sending) and prints messages per second and the time
 //! to drain, beside a raw `UPDATE` of the same rows in the same run. Every message's state is
-//! durable in Postgres. The last line is JSON for scripts.
+//! durable in Postgres, and every message is counted against the frequency limits in Redis
+//! (REDIS_URL, default the local one), as a production server with Redis does. The last line is
+//! JSON for scripts.
 
 use std::time::{Duration, Instant};
 
@@ -24,6 +26,13 @@ async fn main() {
         .expect("connect");
     herald::migrate(&pool).await.expect("migrate");
     let task = prepare(&pool).await;
+    let redis = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let limiter = app::limits::store::Limiter::redis(
+        &redis,
+        &format!("herald-bench:{}:", uuid::Uuid::new_v4()),
+    )
+    .await
+    .expect("Redis (make bench-dispatch starts it)");
 
     let started = Instant::now();
     Engine::spawn(
@@ -32,6 +41,11 @@ async fn main() {
             workers,
             public_url: "http://127.0.0.1:9".into(),
             lease_seconds: 30,
+            secrets: app::secrets::SecretBox::from_key_material(
+                &app::secrets::SecretBox::generate_key_material(),
+            )
+            .expect("key"),
+            limiter: std::sync::Arc::new(limiter),
         },
     );
     sqlx::query("UPDATE tasks SET status = 'sending' WHERE id = $1; ")

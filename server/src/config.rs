@@ -47,6 +47,75 @@ pub struct ServeConfig {
     /// The address carriers reach this server at, for receipts (default: http://HERALD_ADDR).
     #[arg(long, env = "HERALD_PUBLIC_URL")]
     pub public_url: Option<String>,
+    #[command(flatten)]
+    pub secrets: SecretConfig,
+    /// Redis for counters every server shares (frequency limits). Unset: this process keeps
+    /// them in memory, which is right only for a single server.
+    #[arg(long, env = "REDIS_URL")]
+    pub redis_url: Option<String>,
+    /// Prefix of Herald's Redis keys, for deployments sharing one Redis.
+    #[arg(long, env = "HERALD_REDIS_PREFIX", default_value = "herald:")]
+    pub redis_prefix: String,
+}
+
+impl ServeConfig {
+    pub async fn limiter(
+        &self,
+    ) -> Result<app::limits::store::Limiter, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(match &self.redis_url {
+            Some(url) => app::limits::store::Limiter::redis(url, &self.redis_prefix).await?,
+            None => {
+                tracing::info!("REDIS_URL unset: frequency limits counted in this process only");
+                app::limits::store::Limiter::in_memory()
+            }
+        })
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SecretConfig {
+    /// Seals stored secrets (carrier keys, API secret keys); at least 32 characters. Every server
+    /// on one database needs the same. Unset: read from (or generated into) the data directory.
+    #[arg(long, env = "HERALD_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+    /// Where Herald keeps what it generates for itself (the secret key when none is given).
+    #[arg(long, env = "HERALD_DATA_DIR", default_value = ".data")]
+    pub data_dir: std::path::PathBuf,
+}
+
+impl SecretConfig {
+    /// The box stored secrets are sealed with: HERALD_SECRET_KEY, else `<data dir>/secret.key`,
+    /// created (readable by this user only) on first start.
+    pub fn secret_box(
+        &self,
+    ) -> Result<app::secrets::SecretBox, Box<dyn std::error::Error + Send + Sync>> {
+        if let Some(key) = &self.secret_key {
+            return Ok(app::secrets::SecretBox::from_key_material(key)?);
+        }
+        let path = self.data_dir.join("secret.key");
+        let key = match std::fs::read_to_string(&path) {
+            Ok(key) => key,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                use std::io::Write;
+                use std::os::unix::fs::OpenOptionsExt;
+                std::fs::create_dir_all(&self.data_dir)?;
+                let key = app::secrets::SecretBox::generate_key_material();
+                let mut file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(&path)?;
+                file.write_all(key.as_bytes())?;
+                tracing::info!(
+                    "generated a secret key in {}; back it up with the database",
+                    path.display()
+                );
+                key
+            }
+            Err(err) => return Err(format!("reading {}: {err}", path.display()).into()),
+        };
+        Ok(app::secrets::SecretBox::from_key_material(&key)?)
+    }
 }
 
 impl ServeConfig {

@@ -118,8 +118,17 @@ pub fn router(state: AppState, config: &ServeConfig) -> Router {
 
 /// Serves until SIGTERM or Ctrl-C, then finishes the requests in flight.
 pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let secrets = config.secrets.secret_box()?;
+    let limiter = std::sync::Arc::new(config.limiter().await?);
     let pool = connect(&config.database).await?;
     migrate(&pool).await?;
+    let sealed = app::dispatch::repo::seal_carrier_secrets(&pool, &secrets).await?;
+    if sealed > 0 {
+        tracing::info!(
+            carriers = sealed,
+            "sealed carrier secrets stored in plain text"
+        );
+    }
     spawn_session_cleanup(pool.clone());
     spawn_upload_cleanup(pool.clone());
     app::dispatch::engine::Engine::spawn(
@@ -128,12 +137,15 @@ pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error 
             workers: config.dispatch_workers,
             public_url: config.public_url(),
             lease_seconds: config.dispatch_lease_seconds.max(1),
+            secrets: secrets.clone(),
+            limiter,
         },
     );
     webhooks::spawn_worker(pool.clone());
     let state = AppState {
         pool,
         leptos_options: leptos_options(&config),
+        secrets,
     };
     let listener = TcpListener::bind(config.addr).await?;
     tracing::info!("Herald console on http://{}", listener.local_addr()?);

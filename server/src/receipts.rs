@@ -1,7 +1,8 @@
 //! Delivery receipts from carriers, in Tencent's callback format: a JSON array posted to
 //! `/receipts/{carrier id}/{carrier's receipt token}`, answered `{"result":0,"errmsg":"OK"}`.
 
-use app::dispatch::model::id_from_key;
+use app::dispatch::model::id_from_serial;
+use app::dispatch::repo;
 use app::dispatch::simulator::Receipt;
 use app::state::AppState;
 use axum::extract::{Path, State};
@@ -55,29 +56,39 @@ pub async fn receive(
             )
         }
     };
-    let mut parsed = Vec::with_capacity(receipts.len());
-    let mut unknown = 0;
+    let mut ours = Vec::with_capacity(receipts.len());
+    let mut theirs = Vec::new();
     for receipt in &receipts {
-        // Carriers speaking Herald's protocols return serials that carry the message key.
-        let key = receipt.sid.rsplit(['-', ':']).next().unwrap_or("");
-        match id_from_key(key) {
-            Some(id) => parsed.push((
-                id,
-                receipt.report_status == "SUCCESS",
-                receipt.errmsg.clone(),
-            )),
-            None => unknown += 1,
+        let delivered = receipt.report_status == "SUCCESS";
+        // Carriers speaking Herald's protocols return serials that carry the message key;
+        // others (Tencent) their own, recorded when the message was accepted.
+        match id_from_serial(&receipt.sid) {
+            Some(id) => ours.push((id, delivered, receipt.errmsg.clone())),
+            None => theirs.push(repo::CarrierReceipt {
+                serial: receipt.sid.clone(),
+                delivered,
+                code: receipt.errmsg.clone(),
+                phone: Some(format!("+{}{}", receipt.nationcode, receipt.mobile)),
+                batch: None,
+            }),
         }
     }
-    match app::dispatch::repo::apply_receipts(&state.pool, &parsed).await {
+    let applied = async {
+        let (a, k, i) = repo::apply_receipts(&state.pool, &ours).await?;
+        if theirs.is_empty() {
+            return Ok((a, k, i));
+        }
+        let (a2, k2, i2) = repo::apply_carrier_receipts(&state.pool, carrier, &theirs).await?;
+        Ok::<_, app::error::AppError>((a + a2, k + k2, i + i2))
+    };
+    match applied.await {
         Ok((applied, kept, ignored)) => {
-            if unknown + ignored > 0 {
+            if ignored > 0 {
                 tracing::info!(
                     carrier,
                     applied,
                     kept,
                     ignored,
-                    unknown,
                     "receipts with nothing to update"
                 );
             }

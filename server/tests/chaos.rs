@@ -1,7 +1,8 @@
 //! Crash tests with real processes: `herald serve` is killed with SIGKILL at random moments while
 //! it dispatches a task to a `herald simulator` process (whose ledger survives the kills), then
 //! restarted; in the end every message must have reached the simulator exactly once. Also three
-//! server processes sharing one task.
+//! server processes sharing one task, and Postgres crashing and restarting under a sending
+//! server.
 //!
 //! Small by default (it runs in `make test`); `make chaos` runs the full size:
 //! `HERALD_CHAOS_MESSAGES=100000 HERALD_CHAOS_KILLS=5`. Each run prints a JSON summary line.
@@ -84,6 +85,16 @@ fn server(database_url: &str, port: u16) -> Process {
             .env("HERALD_ADDR", format!("127.0.0.1:{port}"))
             .env("HERALD_DISPATCH_WORKERS", "4")
             .env("HERALD_DISPATCH_LEASE_SECONDS", "2")
+            .env("HERALD_SECRET_KEY", common::TEST_SECRET_KEY)
+            .env(
+                "REDIS_URL",
+                std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into()),
+            )
+            // Per test database, so parallel tests never share counters.
+            .env(
+                "HERALD_REDIS_PREFIX",
+                format!("herald-test:{database_url}:"),
+            )
             .env("HERALD_DB_MAX_CONNECTIONS", "10")
             .env("HERALD_LOG", "warn")
             .stdout(Stdio::null())
@@ -147,7 +158,10 @@ async fn task(pool: &PgPool, messages: u64, simulator_port: u16) -> (i64, i64) {
         "INSERT INTO carriers (name, kind, settings, rate_limit, concurrency, receipt_token, is_default)
          VALUES ('Simulator process', 'http', $1, 1000000, 16, $2, true) RETURNING id",
     )
-    .bind(serde_json::json!({ "endpoint": format!("http://127.0.0.1:{simulator_port}/send"), "secret": SECRET }))
+    .bind(serde_json::json!({
+        "endpoint": format!("http://127.0.0.1:{simulator_port}/send"),
+        "secret": common::secrets().seal(SECRET),
+    }))
     .bind(TOKEN)
     .fetch_one(pool)
     .await
@@ -319,4 +333,149 @@ async fn three_server_processes_share_a_task_without_duplicates(pool: PgPool) {
     check(&pool, task, messages, sim_port, 0, "three-processes").await;
     let resubmitted = ledger(sim_port).await.resubmitted;
     assert_eq!(resubmitted, 0, "no process took over another's live chunk");
+}
+
+/// A PostgreSQL server of this test's own (a fresh cluster in a temporary directory, on a free
+/// port), so restarting it disturbs no other test. Stopped and removed when dropped.
+struct OwnPostgres {
+    bin: std::path::PathBuf,
+    dir: String,
+    port: u16,
+}
+
+impl OwnPostgres {
+    /// Runs a PostgreSQL tool as the `postgres` user when we are root (the server refuses root).
+    fn tool(bin: &std::path::Path, name: &str) -> Command {
+        let program = bin.join(name);
+        if running_as_root() {
+            let mut command = Command::new("runuser");
+            command.args(["-u", "postgres", "--"]).arg(program);
+            command
+        } else {
+            Command::new(program)
+        }
+    }
+
+    fn start() -> OwnPostgres {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .expect("PostgreSQL server binaries (scripts/database.sh installs them)")
+            .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+            .filter(|b| b.join("initdb").exists())
+            .max()
+            .expect("initdb");
+        let dir = String::from_utf8(
+            Self::tool(std::path::Path::new("/usr/bin"), "mktemp")
+                .args(["-d", "/tmp/herald-pg-XXXXXX"])
+                .output()
+                .expect("mktemp")
+                .stdout,
+        )
+        .unwrap()
+        .trim()
+        .to_owned();
+        let port = free_port();
+        let ok = |what: &str, status: std::process::ExitStatus| {
+            assert!(status.success(), "{what} failed: {status}");
+        };
+        ok(
+            "initdb",
+            Self::tool(&bin, "initdb")
+                .args(["-D", &dir, "-A", "trust", "-U", "postgres", "--no-sync"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .unwrap(),
+        );
+        let pg = OwnPostgres { bin, dir, port };
+        pg.ctl(&["start"]);
+        pg
+    }
+
+    fn ctl(&self, action: &[&str]) {
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            self.port, self.dir
+        );
+        let status = Self::tool(&self.bin, "pg_ctl")
+            .args(["-D", &self.dir, "-w", "-l", &format!("{}/log", self.dir)])
+            .args(["-o", &options])
+            .args(action)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "pg_ctl {action:?} failed: {status}");
+    }
+
+    fn url(&self, db: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{db}", self.port)
+    }
+}
+
+fn running_as_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0\n"))
+}
+
+impl Drop for OwnPostgres {
+    fn drop(&mut self) {
+        let _ = Self::tool(&self.bin, "pg_ctl")
+            .args(["-D", &self.dir, "-m", "immediate", "stop"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[tokio::test]
+async fn postgres_crashing_mid_task_is_survived_and_the_task_finishes() {
+    let messages = env_number("HERALD_CHAOS_MESSAGES", 3000);
+    let pg = OwnPostgres::start();
+    let admin = sqlx::PgPool::connect(&pg.url("postgres")).await.unwrap();
+    sqlx::query("CREATE DATABASE herald")
+        .execute(&admin)
+        .await
+        .unwrap();
+    admin.close().await;
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(4)
+        .connect(&pg.url("herald"))
+        .await
+        .unwrap();
+    let (app_port, sim_port) = (free_port(), free_port());
+    let (task, carrier) = task(&pool, messages, sim_port).await;
+    let _simulator = simulator(sim_port, app_port, carrier);
+    wait_until_up(sim_port).await;
+    let mut running = server(&pg.url("herald"), app_port);
+    wait_until_up(app_port).await;
+    // Crash Postgres (no clean shutdown: every connection dies) once sending is under way.
+    let started = Instant::now();
+    while ledger(sim_port).await.accepted < messages / 5 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "sending never started"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    pg.ctl(&["-m", "immediate", "restart"]);
+    let at_restart = ledger(sim_port).await.accepted;
+    assert!(
+        at_restart < messages,
+        "the restart came after the task had been sent"
+    );
+    wait_settled(
+        &pool,
+        task,
+        messages as i64,
+        Duration::from_secs(60 + messages / 500),
+    )
+    .await;
+    assert!(
+        running.0.try_wait().unwrap().is_none(),
+        "the server kept running through the database's restart"
+    );
+    check(&pool, task, messages, sim_port, 0, "postgres-restart").await;
 }

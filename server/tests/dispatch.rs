@@ -24,6 +24,8 @@ struct World {
     catalogue: Catalogue,
     simulator: Arc<Simulator>,
     carrier: i64,
+    /// Shared by every engine of the world, as one Redis is by every process.
+    limiter: Arc<app::limits::store::Limiter>,
 }
 
 /// The app, a marketer, an approved catalogue, plenty of units, and a simulator behind the HTTP
@@ -69,7 +71,10 @@ async fn world_with(pool: PgPool, settings: SimulatorSettings, receipts: bool) -
         .unwrap();
     sqlx::query("UPDATE carriers SET is_default = true, settings = $2 WHERE id = $1")
         .bind(carrier)
-        .bind(serde_json::json!({ "endpoint": endpoint, "secret": "carrier secret" }))
+        .bind(serde_json::json!({
+            "endpoint": endpoint,
+            "secret": common::secrets().seal("carrier secret"),
+        }))
         .execute(&app.pool)
         .await
         .unwrap();
@@ -84,6 +89,7 @@ async fn world_with(pool: PgPool, settings: SimulatorSettings, receipts: bool) -
         catalogue,
         simulator,
         carrier,
+        limiter: common::limiter().await,
     }
 }
 
@@ -94,6 +100,8 @@ fn engine(world: &World, workers: usize) -> Arc<Engine> {
             workers,
             public_url: world.app.base.clone(),
             lease_seconds: 30,
+            secrets: common::secrets(),
+            limiter: Arc::clone(&world.limiter),
         },
     )
 }
@@ -355,6 +363,8 @@ async fn a_dead_workers_chunk_is_taken_over_and_resent_under_the_same_keys(pool:
     let batch = app::dispatch::carrier::Batch {
         sign: "Herald".into(),
         content: "【Herald】Dear n0, happy new year from Acme.".into(),
+        template_id: 0,
+        params: vec![],
         messages: taken
             .iter()
             .map(|m| app::dispatch::carrier::Outgoing {
@@ -728,6 +738,26 @@ async fn admins_add_carriers_tune_the_simulator_and_choose_the_default(pool: PgP
         gateway["summary"], "https://sms.example.com/send",
         "the secret is never shown"
     );
+    let stored: String =
+        sqlx::query_scalar("SELECT settings->>'secret' FROM carriers WHERE name = 'Gateway'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert!(
+        app::secrets::SecretBox::is_sealed(&stored) && !stored.contains("0123456789abcdef"),
+        "the secret is stored sealed: {stored}"
+    );
+    assert_eq!(common::secrets().open(&stored).unwrap(), "0123456789abcdef");
+    let audited: String = sqlx::query_scalar(
+        "SELECT details::text FROM audit_log WHERE action = 'carrier.create' ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert!(
+        !audited.contains("0123456789abcdef") && !audited.contains(&stored),
+        "{audited}"
+    );
     assert!(gateway["receipt_path"]
         .as_str()
         .unwrap()
@@ -823,7 +853,7 @@ async fn a_refusing_carrier_fails_over_to_its_secondary(pool: PgPool) {
         "INSERT INTO carriers (name, kind, settings, rate_limit, concurrency, receipt_token)
          VALUES ('Backup', 'http', $1, 100000, 8, 'backup-token') RETURNING id",
     )
-    .bind(serde_json::json!({ "endpoint": endpoint, "secret": "unused" }))
+    .bind(serde_json::json!({ "endpoint": endpoint, "secret": common::secrets().seal("unused") }))
     .fetch_one(&w.app.pool)
     .await
     .unwrap();
@@ -844,4 +874,357 @@ async fn a_refusing_carrier_fails_over_to_its_secondary(pool: PgPool) {
     assert!(primary.transient_failures >= 2, "{primary:?}");
     assert_eq!((backup.accepted, backup.duplicates), (300, 0));
     assert_eq!(counters(&w.app.pool, task).await.delivered, 300);
+}
+
+/// A stand-in for Tencent Cloud SMS: verifies each request's TC3 signature, sends nothing twice
+/// in its own books, hands delivery statuses out once through PullSmsSendStatus, and can answer
+/// one SendSms call too late (after recording it, as a real timeout can).
+struct FakeTencent {
+    secret_id: String,
+    secret_key: String,
+    /// Every number SendSms took, with its serial.
+    sent: std::sync::Mutex<Vec<(String, String)>>,
+    statuses: std::sync::Mutex<std::collections::VecDeque<serde_json::Value>>,
+    calls: std::sync::atomic::AtomicUsize,
+    /// The SendSms call (1-based) that answers after the client gave up.
+    slow_call: usize,
+    refused_signatures: std::sync::atomic::AtomicUsize,
+}
+
+impl FakeTencent {
+    fn error(code: &str, message: &str) -> serde_json::Value {
+        serde_json::json!({ "Response": { "Error": { "Code": code, "Message": message },
+                                          "RequestId": uuid::Uuid::new_v4().to_string() } })
+    }
+
+    async fn handle(
+        axum::extract::State(fake): axum::extract::State<Arc<FakeTencent>>,
+        headers: axum::http::HeaderMap,
+        body: axum::body::Bytes,
+    ) -> axum::Json<serde_json::Value> {
+        use std::sync::atomic::Ordering;
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let timestamp: i64 = header("x-tc-timestamp")
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(0);
+        let verified = header("authorization")
+            .and_then(|a| app::tencent::tc3::Credential::parse(&a))
+            .is_some_and(|c| {
+                c.secret_id == fake.secret_id
+                    && c.service == "sms"
+                    && c.verifies(&fake.secret_key, timestamp, header, &body)
+            });
+        if !verified || header("x-tc-version").as_deref() != Some("2021-01-11") {
+            fake.refused_signatures.fetch_add(1, Ordering::SeqCst);
+            return axum::Json(Self::error(
+                "AuthFailure.SignatureFailure",
+                "The provided credentials could not be validated.",
+            ));
+        }
+        let request: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let request_id = uuid::Uuid::new_v4().to_string();
+        match header("x-tc-action").as_deref() {
+            Some("SendSms") => {
+                assert_eq!(request["SmsSdkAppId"], "1400006666");
+                assert_eq!(request["TemplateId"], "7654321", "mapped template id");
+                assert_eq!(request["SignName"], "Herald");
+                let call = fake.calls.fetch_add(1, Ordering::SeqCst) + 1;
+                let session = request["SessionContext"].as_str().unwrap().to_owned();
+                let mut set = Vec::new();
+                for phone in request["PhoneNumberSet"].as_array().unwrap() {
+                    let phone = phone.as_str().unwrap().to_owned();
+                    if phone.ends_with("00000003") {
+                        set.push(serde_json::json!({ "SerialNo": "", "PhoneNumber": phone, "Fee": 0,
+                            "SessionContext": session, "Code": "LimitExceeded.PhoneNumberDailyLimit",
+                            "Message": "the number reached its daily limit", "IsoCode": "CN" }));
+                        continue;
+                    }
+                    let serial = format!("2019:{}", uuid::Uuid::new_v4().simple());
+                    fake.sent
+                        .lock()
+                        .unwrap()
+                        .push((phone.clone(), serial.clone()));
+                    fake.statuses.lock().unwrap().push_back(serde_json::json!({
+                        "UserReceiveTime": "2026-11-25 12:00:00", "CountryCode": "86",
+                        "SubscriberNumber": phone.trim_start_matches("+86"), "PhoneNumber": phone,
+                        "SerialNo": serial, "ReportStatus": "SUCCESS", "Description": "DELIVRD",
+                        "SessionContext": session }));
+                    set.push(
+                        serde_json::json!({ "SerialNo": serial, "PhoneNumber": phone, "Fee": 1,
+                        "SessionContext": session, "Code": "Ok", "Message": "send success",
+                        "IsoCode": "CN" }),
+                    );
+                }
+                if call == fake.slow_call {
+                    tokio::time::sleep(Duration::from_millis(1500)).await;
+                }
+                axum::Json(serde_json::json!({ "Response": { "SendStatusSet": set,
+                                                             "RequestId": request_id } }))
+            }
+            Some("PullSmsSendStatus") => {
+                let limit = request["Limit"].as_u64().unwrap_or(100) as usize;
+                let mut statuses = fake.statuses.lock().unwrap();
+                let n = limit.min(statuses.len());
+                let page: Vec<serde_json::Value> = statuses.drain(..n).collect();
+                axum::Json(
+                    serde_json::json!({ "Response": { "PullSmsSendStatusSet": page,
+                                                             "RequestId": request_id } }),
+                )
+            }
+            _ => axum::Json(Self::error("InvalidAction", "unknown action")),
+        }
+    }
+}
+
+async fn fake_tencent(secret_key: &str, slow_call: usize) -> (Arc<FakeTencent>, String) {
+    let fake = Arc::new(FakeTencent {
+        secret_id: "AKIDtestHERALD0001".into(),
+        secret_key: secret_key.into(),
+        sent: Default::default(),
+        statuses: Default::default(),
+        calls: Default::default(),
+        slow_call,
+        refused_signatures: Default::default(),
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}/", listener.local_addr().unwrap());
+    let router = axum::Router::new()
+        .route("/", axum::routing::post(FakeTencent::handle))
+        .with_state(Arc::clone(&fake));
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (fake, endpoint)
+}
+
+/// Adds a Tencent carrier the way an admin does and makes it the application's carrier.
+async fn tencent_carrier_for_the_application(world: &World, endpoint: &str, key: &str) -> i64 {
+    let (admin, status, _) = world
+        .app
+        .log_in(common::ADMIN_EMAIL, common::ADMIN_PASSWORD)
+        .await;
+    assert!(status.is_success());
+    let templates = format!("{} = 7654321", world.catalogue.notification);
+    let (status, body) = world
+        .app
+        .call(
+            &admin,
+            "add_tencent_carrier",
+            &[
+                ("name", "Tencent"),
+                ("endpoint", endpoint),
+                ("region", "ap-guangzhou"),
+                ("secret_id", "AKIDtestHERALD0001"),
+                ("secret_key", key),
+                ("sdk_app_id", "1400006666"),
+                ("templates", &templates),
+                ("reconcile_minutes", "60"),
+                ("rate_limit", "10000"),
+                ("concurrency", "4"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let carrier: i64 = sqlx::query_scalar("SELECT id FROM carriers WHERE name = 'Tencent'")
+        .fetch_one(&world.app.pool)
+        .await
+        .unwrap();
+    let stored: String =
+        sqlx::query_scalar("SELECT settings->>'secret_key' FROM carriers WHERE id = $1")
+            .bind(carrier)
+            .fetch_one(&world.app.pool)
+            .await
+            .unwrap();
+    assert!(!stored.contains(key), "the SecretKey is stored sealed");
+    sqlx::query("UPDATE carriers SET settings = settings || '{\"timeout_ms\": 700}' WHERE id = $1")
+        .bind(carrier)
+        .execute(&world.app.pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE applications SET carrier_id = $2 WHERE id = $1")
+        .bind(world.catalogue.application)
+        .bind(carrier)
+        .execute(&world.app.pool)
+        .await
+        .unwrap();
+    carrier
+}
+
+#[sqlx::test(migrator = "herald::MIGRATOR")]
+async fn tencent_sends_once_even_when_a_call_times_out_and_statuses_settle_it(pool: PgPool) {
+    let w = world(pool, SimulatorSettings::default()).await;
+    let key = "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE";
+    // The second call answers after the carrier's 700 ms timeout: its outcome is unknown.
+    let (fake, endpoint) = fake_tencent(key, 2).await;
+    let carrier = tencent_carrier_for_the_application(&w, &endpoint, key).await;
+    let _engine = engine(&w, 1);
+    // 900 recipients with 3 contents: 6 calls of up to 200 numbers.
+    let task = task(&w, 900, 3, now()).await;
+    let task_carrier: Option<i64> =
+        sqlx::query_scalar("SELECT carrier_id FROM tasks WHERE id = $1")
+            .bind(task)
+            .fetch_one(&w.app.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        task_carrier,
+        Some(carrier),
+        "the task goes through its application's carrier"
+    );
+
+    wait_for("every message to settle", async || {
+        settled(&w.app.pool, task).await
+    })
+    .await;
+    let sent = fake.sent.lock().unwrap().clone();
+    let mut phones: Vec<&String> = sent.iter().map(|(p, _)| p).collect();
+    phones.sort();
+    let before = phones.len();
+    phones.dedup();
+    assert_eq!(before, phones.len(), "no number reached Tencent twice");
+    assert_eq!(before, 899, "every number but the one over its daily limit");
+    assert_eq!(
+        fake.calls.load(std::sync::atomic::Ordering::SeqCst),
+        6,
+        "the timed-out call was not made again"
+    );
+    assert_eq!(
+        fake.refused_signatures
+            .load(std::sync::atomic::Ordering::SeqCst),
+        0
+    );
+
+    let c = counters(&w.app.pool, task).await;
+    assert_eq!((c.delivered, c.failed), (899, 1), "{c:?}");
+    let limited: String = sqlx::query_scalar(
+        "SELECT code FROM messages WHERE task_id = $1 AND phone LIKE '%00000003'",
+    )
+    .bind(task)
+    .fetch_one(&w.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(limited, "LimitExceeded.PhoneNumberDailyLimit");
+    // The timed-out call's messages were settled by statuses, under Tencent's serials.
+    let unserialled: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM messages WHERE task_id = $1 AND state = 3 AND serial_no IS NULL",
+    )
+    .bind(task)
+    .fetch_one(&w.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(unserialled, 0);
+    assert_eq!(
+        w.app
+            .count("SELECT count(*) FROM unconfirmed_messages")
+            .await,
+        0
+    );
+    let serials: std::collections::HashMap<String, String> = sent.into_iter().collect();
+    let recorded: Vec<(String, String)> =
+        sqlx::query_as("SELECT phone, serial_no FROM messages WHERE task_id = $1 AND state = 3")
+            .bind(task)
+            .fetch_all(&w.app.pool)
+            .await
+            .unwrap();
+    for (phone, serial) in recorded {
+        assert_eq!(serials.get(&phone), Some(&serial), "{phone}");
+    }
+}
+
+#[sqlx::test(migrator = "herald::MIGRATOR")]
+async fn a_wrong_tencent_key_fails_the_messages_with_tencents_code(pool: PgPool) {
+    let w = world(pool, SimulatorSettings::default()).await;
+    let (fake, endpoint) = fake_tencent("the key Tencent really has 0001", 0).await;
+    tencent_carrier_for_the_application(&w, &endpoint, "aDifferentKeyEnteredByMistake1").await;
+    let _engine = engine(&w, 1);
+    let task = task(&w, 5, 1, now()).await;
+    wait_for("the task to end", async || settled(&w.app.pool, task).await).await;
+    assert!(fake.sent.lock().unwrap().is_empty());
+    assert!(
+        fake.refused_signatures
+            .load(std::sync::atomic::Ordering::SeqCst)
+            >= 1
+    );
+    let codes: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT code FROM messages WHERE task_id = $1")
+            .bind(task)
+            .fetch_all(&w.app.pool)
+            .await
+            .unwrap();
+    assert_eq!(codes, ["AuthFailure.SignatureFailure"]);
+}
+
+#[sqlx::test(migrator = "herald::MIGRATOR")]
+async fn frequency_limits_reject_what_is_over_them_with_tencents_codes(pool: PgPool) {
+    let w = world(pool, SimulatorSettings::default()).await;
+    let _engine = engine(&w, 2);
+    // One number already had its 10 messages today (from other sends of this application).
+    let busy = "+8613800000002";
+    let earlier: Vec<app::limits::store::Attempt> = (0..10)
+        .map(|i| app::limits::store::Attempt {
+            message_id: 1_000_000 + i,
+            phone: busy.into(),
+            content: format!("earlier {i}"),
+        })
+        .collect();
+    let rules = app::limits::FrequencyRules::default();
+    let hits = w
+        .limiter
+        .admit(w.catalogue.application, &rules, &earlier)
+        .await
+        .unwrap();
+    assert!(hits.iter().all(Option::is_none));
+
+    let first = task(&w, 5, 5, now()).await;
+    wait_for("the first task", async || settled(&w.app.pool, first).await).await;
+    let codes: Vec<(String, Option<String>, i16)> = sqlx::query_as(
+        "SELECT phone, code, state FROM messages WHERE task_id = $1 AND state = 5 ORDER BY id",
+    )
+    .bind(first)
+    .fetch_all(&w.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        codes,
+        [(
+            busy.to_owned(),
+            Some("LimitExceeded.PhoneNumberDailyLimit".to_owned()),
+            5
+        )]
+    );
+    let c = counters(&w.app.pool, first).await;
+    assert_eq!(
+        (c.sent, c.units_used),
+        (4, 4),
+        "the rejected message used no units"
+    );
+
+    // The same campaign again at once: the same content to the same numbers within 30 s.
+    let again = task(&w, 5, 5, now()).await;
+    wait_for("the repeated task", async || {
+        settled(&w.app.pool, again).await
+    })
+    .await;
+    let codes: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT code FROM messages WHERE task_id = $1 ORDER BY code")
+            .bind(again)
+            .fetch_all(&w.app.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        codes,
+        [
+            "LimitExceeded.PhoneNumberDailyLimit",
+            "LimitExceeded.PhoneNumberThirtySecondLimit"
+        ]
+    );
+    assert_eq!(counters(&w.app.pool, again).await.sent, 0);
+    assert_eq!(
+        w.simulator.ledger().accepted,
+        4,
+        "nothing of the repeat reached the carrier"
+    );
 }

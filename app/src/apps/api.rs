@@ -100,3 +100,39 @@ pub async fn update_application(
     })
     .await
 }
+
+/// Chooses the carrier the application's messages go through (empty: the default carrier).
+#[server(endpoint = "set_application_carrier")]
+pub async fn set_application_carrier(
+    id: i64,
+    #[server(default)] carrier_id: String,
+) -> Result<(), AppError> {
+    serve(|caller| async move {
+        let user = caller.require(Role::Operator).await?;
+        let carrier =
+            match carrier_id.trim() {
+                "" => None,
+                raw => Some(raw.parse::<i64>().map_err(|_| {
+                    AppError::field("carrier_id", "Choose a carrier from the list.")
+                })?),
+            };
+        let mut tx = caller.pool().begin().await?;
+        repo::set_carrier(&mut tx, id, carrier).await?;
+        let details = json!({ "carrier_id": carrier });
+        record(
+            &mut *tx,
+            AuditEvent::by(
+                &user,
+                &caller.ip,
+                "application.carrier",
+                "application",
+                id,
+                details,
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    })
+    .await
+}

@@ -11,6 +11,8 @@ pub struct Application {
     pub enabled: bool,
     pub callback_url: Option<String>,
     pub description: String,
+    /// The carrier its messages go through; `None`: the default carrier.
+    pub carrier_id: Option<i64>,
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 

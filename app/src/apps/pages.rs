@@ -2,7 +2,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
-use super::api::{get_application, list_applications, CreateApplication, UpdateApplication};
+use super::api::{
+    get_application, list_applications, CreateApplication, SetApplicationCarrier, UpdateApplication,
+};
 use crate::forms::{action_error, action_succeeded, error_view, use_id_param, Field, FormAlert};
 use crate::shell::{Area, Guard};
 
@@ -67,11 +69,14 @@ pub fn ApplicationsPage() -> impl IntoView {
 pub fn ApplicationPage() -> impl IntoView {
     let id = use_id_param();
     let update = ServerAction::<UpdateApplication>::new();
+    let choose_carrier = ServerAction::<SetApplicationCarrier>::new();
     let app = Resource::new(
-        move || (id(), update.version().get()),
-        |(id, _)| get_application(id),
+        move || (id(), update.version().get(), choose_carrier.version().get()),
+        |(id, _, _)| get_application(id),
     );
+    let carriers = Resource::new(|| (), |_| crate::dispatch::api::list_carriers());
     let error = action_error(update);
+    let carrier_error = action_error(choose_carrier);
     view! {
         <Title text="Application"/>
         <Guard area=Area::Applications>
@@ -80,6 +85,7 @@ pub fn ApplicationPage() -> impl IntoView {
                 <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
                     <ErrorBoundary fallback=error_view>
                         {move || Suspend::new(async move {
+                            let carriers = carriers.await?;
                             app.await.map(|a| view! {
                                 <h1>{a.name.clone()}</h1>
                                 <dl class="facts">
@@ -100,6 +106,24 @@ pub fn ApplicationPage() -> impl IntoView {
                                         "Enabled (a disabled application cannot send)"
                                     </label>
                                     <button type="submit" class="primary">"Save"</button>
+                                </ActionForm>
+                                <h2>"Carrier"</h2>
+                                <ActionForm action=choose_carrier attr:class="form narrow">
+                                    <FormAlert error=carrier_error success=(action_succeeded(choose_carrier), "Carrier saved; new tasks use it.")/>
+                                    <input type="hidden" name="id" value=a.id/>
+                                    <div class="field">
+                                        <label for="app-carrier">"Messages go through"</label>
+                                        <select id="app-carrier" name="carrier_id">
+                                            <option value="" selected=a.carrier_id.is_none()>"The default carrier"</option>
+                                            {carriers.iter().map(|c| view! {
+                                                <option value=c.id selected=a.carrier_id == Some(c.id)>
+                                                    {format!("{} ({})", c.name, c.kind)}
+                                                </option>
+                                            }).collect_view()}
+                                        </select>
+                                        <crate::forms::FieldMessage error=carrier_error name="carrier_id"/>
+                                    </div>
+                                    <button type="submit">"Save carrier"</button>
                                 </ActionForm>
                             })
                         })}

@@ -13,6 +13,7 @@ struct Row {
     enabled: bool,
     callback_url: Option<String>,
     description: String,
+    carrier_id: Option<i64>,
     created_at: chrono::DateTime<chrono::Utc>,
 }
 
@@ -25,12 +26,14 @@ impl From<Row> for Application {
             enabled: r.enabled,
             callback_url: r.callback_url,
             description: r.description,
+            carrier_id: r.carrier_id,
             created_at: r.created_at,
         }
     }
 }
 
-const COLUMNS: &str = "id, sdk_app_id, name, enabled, callback_url, description, created_at";
+const COLUMNS: &str =
+    "id, sdk_app_id, name, enabled, callback_url, description, carrier_id, created_at";
 
 pub async fn list(pool: &PgPool) -> Result<Vec<Application>, AppError> {
     let rows: Vec<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM applications ORDER BY id"))
@@ -98,6 +101,39 @@ pub async fn update(
     .execute(conn)
     .await?
     .rows_affected();
+    if updated == 1 {
+        Ok(())
+    } else {
+        Err(AppError::NotFound("Application".into()))
+    }
+}
+
+/// Sends the application's messages through `carrier` (`None`: the default carrier).
+pub async fn set_carrier(
+    conn: &mut PgConnection,
+    id: i64,
+    carrier: Option<i64>,
+) -> Result<(), AppError> {
+    if let Some(carrier) = carrier {
+        let exists: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM carriers WHERE id = $1)")
+                .bind(carrier)
+                .fetch_one(&mut *conn)
+                .await?;
+        if !exists {
+            return Err(AppError::field(
+                "carrier_id",
+                "Choose a carrier from the list.",
+            ));
+        }
+    }
+    let updated =
+        sqlx::query("UPDATE applications SET carrier_id = $2, updated_at = now() WHERE id = $1")
+            .bind(id)
+            .bind(carrier)
+            .execute(conn)
+            .await?
+            .rows_affected();
     if updated == 1 {
         Ok(())
     } else {

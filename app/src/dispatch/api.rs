@@ -61,7 +61,10 @@ pub struct CarrierView {
 #[server(endpoint = "list_carriers")]
 pub async fn list_carriers() -> Result<Vec<CarrierView>, AppError> {
     serve(|caller| async move {
-        caller.require_any(&[Role::Admin, Role::Marketer]).await?;
+        // Operators choose an application's carrier, marketers a task's.
+        caller
+            .require_any(&[Role::Admin, Role::Marketer, Role::Operator])
+            .await?;
         let admin = caller.user().await?.has(Role::Admin);
         super::repo::list_carriers(caller.pool(), admin).await
     })
@@ -78,14 +81,55 @@ pub async fn add_http_carrier(
 ) -> Result<(), AppError> {
     serve(|caller| async move {
         let admin = caller.require(Role::Admin).await?;
-        let carrier = super::model::HttpCarrierForm::parse(
-            &name,
-            &endpoint,
-            &secret,
-            &rate_limit,
-            &concurrency,
-        )?;
-        super::repo::add_http_carrier(caller.pool(), &admin, &caller.ip, carrier).await
+        let carrier =
+            super::model::http_carrier(&name, &endpoint, &secret, &rate_limit, &concurrency)?;
+        super::repo::add_carrier(
+            caller.pool(),
+            &admin,
+            &caller.ip,
+            &caller.state.secrets,
+            carrier,
+        )
+        .await
+    })
+    .await
+}
+
+#[server(endpoint = "add_tencent_carrier")]
+pub async fn add_tencent_carrier(
+    name: String,
+    endpoint: String,
+    region: String,
+    secret_id: String,
+    secret_key: String,
+    sdk_app_id: String,
+    #[server(default)] templates: String,
+    reconcile_minutes: String,
+    rate_limit: String,
+    concurrency: String,
+) -> Result<(), AppError> {
+    serve(|caller| async move {
+        let admin = caller.require(Role::Admin).await?;
+        let carrier = super::model::tencent_carrier(super::model::TencentCarrierInput {
+            name: &name,
+            endpoint: &endpoint,
+            region: &region,
+            secret_id: &secret_id,
+            secret_key: &secret_key,
+            sdk_app_id: &sdk_app_id,
+            templates: &templates,
+            reconcile_minutes: &reconcile_minutes,
+            rate_limit: &rate_limit,
+            concurrency: &concurrency,
+        })?;
+        super::repo::add_carrier(
+            caller.pool(),
+            &admin,
+            &caller.ip,
+            &caller.state.secrets,
+            carrier,
+        )
+        .await
     })
     .await
 }

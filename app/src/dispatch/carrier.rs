@@ -1,14 +1,15 @@
 //! Carriers: where a batch of messages with one content goes, and what came back.
 //!
 //! The HTTP carrier protocol (also what the standalone simulator serves):
-//! `POST <endpoint>` with `{"sign": "Acme", "content": "【Acme】…", "messages": [{"key": "hm1",
-//! "phone": "+8613800000000"}]}`, headers `X-Herald-Timestamp` and `X-Herald-Signature`
+//! `POST <endpoint>` with `{"sign": "Acme", "content": "【Acme】…", "template_id": 7,
+//! "params": ["1234"], "messages": [{"key": "hm1", "phone": "+8613800000000"}]}`, headers `X-Herald-Timestamp` and `X-Herald-Signature`
 //! (`sha256=` HMAC of `"<timestamp>.<body>"` under the carrier's secret). The answer:
 //! `{"results": [{"key": "hm1", "accepted": true, "serial": "…", "fee": 1}` or
 //! `{"key": …, "accepted": false, "code": "…", "message": "…"}]}`. 429, 5xx and connection
 //! failures mean the batch was not taken (retried, and counted towards failover); a timeout
 //! leaves it unknown (retried at the same carrier only); other 4xx fail the batch with
-//! `HttpCarrier.<status>`.
+//! `HttpCarrier.<status>`. The gateway must deduplicate on `key` (a batch can be posted again
+//! after a timeout) and should end its serials with `-<key>` so receipts find their message.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,7 +29,14 @@ pub struct Outgoing {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Batch {
     pub sign: String,
+    /// The rendered text, signature included.
     pub content: String,
+    /// Herald's template and the variables that render `content`, for carriers that send by
+    /// template (Tencent).
+    #[serde(default)]
+    pub template_id: i64,
+    #[serde(default)]
+    pub params: Vec<String>,
     pub messages: Vec<Outgoing>,
 }
 
@@ -98,8 +106,31 @@ impl std::fmt::Display for CarrierError {
     }
 }
 
+/// A delivery status a carrier hands out when asked (rather than pushing it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PulledStatus {
+    pub serial: String,
+    pub phone: String,
+    pub delivered: bool,
+    pub code: String,
+    /// What the send call passed as its session context (Herald: the batch's id range).
+    pub session: String,
+}
+
 pub trait Carrier: Send + Sync {
     fn send<'a>(&'a self, batch: &'a Batch) -> BoxFuture<'a, Result<Vec<Outcome>, CarrierError>>;
+
+    /// Whether the carrier deduplicates on Herald's message keys, so a batch whose outcome is
+    /// unknown may be posted again. Tencent does not: its unknown outcomes are reconciled from
+    /// delivery statuses instead (see `model`).
+    fn deduplicates(&self) -> bool {
+        true
+    }
+
+    /// Delivery statuses not handed out before, for carriers that are asked for them.
+    fn pull_statuses(&self) -> Option<BoxFuture<'_, Result<Vec<PulledStatus>, CarrierError>>> {
+        None
+    }
 }
 
 impl Carrier for Simulator {

@@ -17,6 +17,7 @@ use super::carrier::{Batch, CarrierError, HttpCarrier, HttpSettings, Outgoing, S
 use super::model::{message_key, MessageState};
 use super::repo::{self, Chunk, ChunkEnd, Pending, SendResult};
 use super::simulator::{Simulator, SimulatorSettings};
+use super::tencent::{TencentCarrier, TencentSettings};
 use crate::error::AppError;
 use crate::templates::model::TemplateContent;
 use crate::templates::segments::with_signature;
@@ -29,6 +30,7 @@ const PAUSE_ERROR_RATE: f64 = 0.5;
 const PAUSE_MIN_SAMPLE: i64 = 200;
 const STATUS_EVERY: Duration = Duration::from_millis(250);
 const RETRY_PRIMARY_AFTER: Duration = Duration::from_secs(30);
+const RECONCILE_EVERY: Duration = Duration::from_secs(2);
 
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
@@ -38,6 +40,21 @@ pub struct EngineConfig {
     pub public_url: String,
     /// How long a claimed chunk stays with a worker that stops renewing it (a dead process).
     pub lease_seconds: i64,
+    /// Opens the carriers' stored secrets.
+    pub secrets: crate::secrets::SecretBox,
+    /// Counts messages against each application's frequency limits.
+    pub limiter: Arc<crate::limits::store::Limiter>,
+}
+
+/// What became of one batch at its carrier(s).
+enum Call {
+    /// The carrier answered for each message, as this carrier.
+    Answered(Vec<super::carrier::Outcome>, i64),
+    /// A carrier that cannot deduplicate may have taken the batch: its messages wait for a
+    /// delivery status (never sent again).
+    Unknown(i64),
+    /// No carrier took it; the messages go back to the queue.
+    NotTaken,
 }
 
 /// A carrier built from its row, with this process's share of its limits.
@@ -94,6 +111,7 @@ impl Engine {
         });
         tokio::spawn(Arc::clone(&engine).listen());
         tokio::spawn(Arc::clone(&engine).schedule());
+        tokio::spawn(Arc::clone(&engine).reconcile());
         for _ in 0..engine.config.workers.max(1) {
             tokio::spawn(Arc::clone(&engine).work());
         }
@@ -185,9 +203,10 @@ impl Engine {
         {
             return Ok(Arc::clone(slot));
         }
+        let settings = repo::open_settings(row.settings.clone(), &self.config.secrets)?;
         let carrier: SharedCarrier = match row.kind.as_str() {
             "simulator" => {
-                let settings: SimulatorSettings = serde_json::from_value(row.settings.clone())
+                let settings: SimulatorSettings = serde_json::from_value(settings)
                     .map_err(|e| AppError::internal(format!("simulator settings: {e}")))?;
                 let receipts = format!(
                     "{}/receipts/{}/{}",
@@ -196,9 +215,14 @@ impl Engine {
                 Arc::new(Simulator::new(settings, Some(receipts)))
             }
             "http" => {
-                let settings: HttpSettings = serde_json::from_value(row.settings.clone())
+                let settings: HttpSettings = serde_json::from_value(settings)
                     .map_err(|e| AppError::internal(format!("http carrier settings: {e}")))?;
                 Arc::new(HttpCarrier::new(settings))
+            }
+            "tencent" => {
+                let settings: TencentSettings = serde_json::from_value(settings)
+                    .map_err(|e| AppError::internal(format!("tencent carrier settings: {e}")))?;
+                Arc::new(TencentCarrier::new(settings).map_err(AppError::internal)?)
             }
             other => return Err(AppError::internal(format!("unknown carrier kind {other}"))),
         };
@@ -229,14 +253,26 @@ impl Engine {
             .collect();
         let mut results: Vec<SendResult> = Vec::with_capacity(messages.len());
         let mut to_send: Vec<&Pending> = Vec::with_capacity(messages.len());
+        // A carrier that cannot deduplicate never gets a message a dead worker may have sent.
+        let resendable = slot.carrier.deduplicates();
         for m in &messages {
-            if opted_out.contains(&m.phone) {
+            if m.taken_over && !resendable {
+                results.push(SendResult {
+                    id: m.id,
+                    state: MessageState::Submitted,
+                    serial: None,
+                    code: None,
+                    units: i64::from(m.units),
+                    carrier: Some(slot.id),
+                });
+            } else if opted_out.contains(&m.phone) {
                 results.push(SendResult {
                     id: m.id,
                     state: MessageState::Rejected,
                     serial: None,
                     code: Some("Herald.OptedOut".into()),
                     units: 0,
+                    carrier: None,
                 });
             } else {
                 to_send.push(m);
@@ -254,6 +290,47 @@ impl Engine {
                     groups.push((m.params.clone(), vec![m]));
                 }
             }
+        }
+        let hits = match self.check_limits(&task, &groups).await {
+            Ok(hits) => hits,
+            Err(err) => {
+                // Nothing goes out unchecked: the chunk waits for the counters to come back.
+                tracing::warn!(
+                    task_id = chunk.task_id,
+                    "frequency limits unavailable: {err}"
+                );
+                let unsent: Vec<i64> = groups
+                    .iter()
+                    .flat_map(|(_, members)| members.iter().map(|m| m.id))
+                    .collect();
+                record_with_retry(
+                    &self.pool,
+                    chunk,
+                    &results,
+                    &unsent,
+                    false,
+                    ChunkEnd::Finish,
+                )
+                .await?;
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                return Ok(());
+            }
+        };
+        for (_, members) in &mut groups {
+            members.retain(|m| match hits.get(&m.id) {
+                Some(hit) => {
+                    results.push(SendResult {
+                        id: m.id,
+                        state: MessageState::Rejected,
+                        serial: None,
+                        code: Some(hit.code().into()),
+                        units: 0,
+                        carrier: None,
+                    });
+                    false
+                }
+                None => true,
+            });
         }
         let mut unsent: Vec<i64> = Vec::new();
         let mut stopped = false;
@@ -280,7 +357,22 @@ impl Engine {
                     }
                 }
                 if last_renewal.elapsed().as_secs_f64() > self.config.lease_seconds as f64 / 3.0 {
-                    repo::renew(&self.pool, chunk, self.owner, self.config.lease_seconds).await?;
+                    if !repo::renew(&self.pool, chunk, self.owner, self.config.lease_seconds)
+                        .await?
+                    {
+                        // Another worker took the chunk over (this one stalled past its lease):
+                        // keep what was sent, leave the rest to it.
+                        tracing::warn!(task_id = chunk.task_id, "chunk lease lost; stopping");
+                        return record_with_retry(
+                            &self.pool,
+                            chunk,
+                            &results,
+                            &[],
+                            false,
+                            ChunkEnd::Continue,
+                        )
+                        .await;
+                    }
                     last_renewal = Instant::now();
                 }
                 let values: Vec<&str> = params.iter().map(String::as_str).collect();
@@ -289,6 +381,8 @@ impl Engine {
                 let batch = Batch {
                     sign: task.signature.clone(),
                     content: with_signature(&task.signature, &text),
+                    template_id: task.template_id,
+                    params: params.clone(),
                     messages: part
                         .iter()
                         .map(|m| Outgoing {
@@ -298,8 +392,18 @@ impl Engine {
                         .collect(),
                 };
                 match self.call(&slot, &batch, chunk).await {
-                    Some(outcomes) => results.extend(outcome_results(part, outcomes)),
-                    None => unsent.extend(part.iter().map(|m| m.id)),
+                    Call::Answered(outcomes, carrier) => {
+                        results.extend(outcome_results(part, outcomes, carrier))
+                    }
+                    Call::Unknown(carrier) => results.extend(part.iter().map(|m| SendResult {
+                        id: m.id,
+                        state: MessageState::Submitted,
+                        serial: None,
+                        code: None,
+                        units: i64::from(m.units),
+                        carrier: Some(carrier),
+                    })),
+                    Call::NotTaken => unsent.extend(part.iter().map(|m| m.id)),
                 }
                 // With a slow carrier, show progress every second rather than per chunk.
                 if last_flush.elapsed() > Duration::from_secs(1) && !results.is_empty() {
@@ -325,16 +429,51 @@ impl Engine {
         self.pause_if_failing(chunk.task_id).await
     }
 
+    /// Counts the chunk's messages against the application's limits; the refused ones, by id.
+    async fn check_limits(
+        &self,
+        task: &repo::TaskContext,
+        groups: &[(Vec<String>, Vec<&Pending>)],
+    ) -> Result<HashMap<i64, crate::limits::LimitHit>, AppError> {
+        use sha2::{Digest, Sha256};
+        let mut attempts = Vec::new();
+        for (params, members) in groups {
+            // The content as the carrier sees it: signature, template and variables.
+            let mut hash = Sha256::new();
+            hash.update(task.signature.as_bytes());
+            hash.update([0x1f]);
+            hash.update(task.template.as_bytes());
+            for p in params {
+                hash.update([0x1f]);
+                hash.update(p.as_bytes());
+            }
+            let content: String = hash.finalize()[..12]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            attempts.extend(members.iter().map(|m| crate::limits::store::Attempt {
+                message_id: m.id,
+                phone: m.phone.clone(),
+                content: content.clone(),
+            }));
+        }
+        let hits = self
+            .config
+            .limiter
+            .admit(task.application_id, &task.rules, &attempts)
+            .await?;
+        Ok(attempts
+            .iter()
+            .zip(hits)
+            .filter_map(|(a, hit)| Some((a.message_id, hit?)))
+            .collect())
+    }
+
     /// Sends one batch with retries (exponential backoff with jitter). After repeated refusals
     /// by the primary the batch goes to its failover carrier — only after refusals, never after
-    /// an unknown outcome, so no batch reaches two carriers. `None` when every attempt failed:
-    /// the messages stay queued for later.
-    async fn call(
-        &self,
-        primary: &Arc<CarrierSlot>,
-        batch: &Batch,
-        chunk: Chunk,
-    ) -> Option<Vec<super::carrier::Outcome>> {
+    /// an unknown outcome, so no batch reaches two carriers. A carrier that cannot deduplicate
+    /// is never called twice for an unknown outcome.
+    async fn call(&self, primary: &Arc<CarrierSlot>, batch: &Batch, chunk: Chunk) -> Call {
         // Once a carrier may have the batch, every retry goes to that carrier.
         let mut pinned: Option<Arc<CarrierSlot>> = None;
         for attempt in 0..MAX_ATTEMPTS {
@@ -351,23 +490,32 @@ impl Engine {
             };
             slot.limiter.acquire(batch.messages.len() as f64).await;
             let outcome = {
-                let _permit = slot.in_flight.acquire().await.ok()?;
+                let Ok(_permit) = slot.in_flight.acquire().await else {
+                    return Call::NotTaken;
+                };
                 slot.carrier.send(batch).await
             };
             match outcome {
                 Ok(outcomes) => {
                     slot.note(false);
-                    return Some(outcomes);
+                    return Call::Answered(outcomes, slot.id);
                 }
                 Err(CarrierError::Permanent { code, message }) => {
                     slot.note(false);
-                    return Some(
-                        batch
-                            .messages
-                            .iter()
-                            .map(|m| super::carrier::Outcome::refused(&m.key, &code, &message))
-                            .collect(),
+                    let refused = batch
+                        .messages
+                        .iter()
+                        .map(|m| super::carrier::Outcome::refused(&m.key, &code, &message))
+                        .collect();
+                    return Call::Answered(refused, slot.id);
+                }
+                Err(err @ CarrierError::Transient(_)) if !slot.carrier.deduplicates() => {
+                    tracing::warn!(
+                        task_id = chunk.task_id,
+                        carrier = slot.id,
+                        "outcome unknown, awaiting delivery statuses: {err}"
                     );
+                    return Call::Unknown(slot.id);
                 }
                 Err(err) => {
                     let refused = matches!(err, CarrierError::Busy(_));
@@ -388,7 +536,69 @@ impl Engine {
                 }
             }
         }
-        None
+        Call::NotTaken
+    }
+
+    /// Asks carriers that hand out delivery statuses for them (Tencent's PullSmsSendStatus):
+    /// they settle unconfirmed messages and act as receipts; unconfirmed messages past their
+    /// carrier's window fail.
+    async fn reconcile(self: Arc<Self>) {
+        loop {
+            tokio::time::sleep(RECONCILE_EVERY).await;
+            let carriers = match repo::pulling_carriers(&self.pool).await {
+                Ok(carriers) => carriers,
+                Err(err) => {
+                    tracing::warn!("reconciliation: {err}");
+                    continue;
+                }
+            };
+            for (carrier, window_minutes) in carriers {
+                if let Err(err) = self.reconcile_carrier(carrier, window_minutes).await {
+                    tracing::warn!(carrier, "reconciliation: {err}");
+                }
+            }
+        }
+    }
+
+    async fn reconcile_carrier(&self, carrier: i64, window_minutes: i64) -> Result<(), AppError> {
+        let slot = self.carrier(Some(carrier)).await?;
+        if let Some(pull) = slot.carrier.pull_statuses() {
+            let statuses = pull
+                .await
+                .map_err(|e| AppError::internal(format!("pulling statuses: {e}")))?;
+            if !statuses.is_empty() {
+                let confirmed = repo::confirm_from_statuses(&self.pool, carrier, &statuses).await?;
+                let receipts: Vec<repo::CarrierReceipt> = statuses
+                    .into_iter()
+                    .map(|s| repo::CarrierReceipt {
+                        batch: super::tencent::session_range(&s.session),
+                        serial: s.serial,
+                        delivered: s.delivered,
+                        code: s.code,
+                        phone: Some(s.phone),
+                    })
+                    .collect();
+                let (applied, kept, ignored) =
+                    repo::apply_carrier_receipts(&self.pool, carrier, &receipts).await?;
+                tracing::debug!(
+                    carrier,
+                    confirmed,
+                    applied,
+                    kept,
+                    ignored,
+                    "statuses pulled"
+                );
+            }
+        }
+        let expired = repo::expire_unconfirmed(&self.pool, carrier, window_minutes).await?;
+        if expired > 0 {
+            tracing::warn!(
+                carrier,
+                expired,
+                "unconfirmed messages failed: no delivery status named them"
+            );
+        }
+        Ok(())
     }
 
     async fn pause_if_failing(&self, task_id: i64) -> Result<(), AppError> {
@@ -411,7 +621,11 @@ impl Engine {
 
 /// Maps a carrier's answer onto the batch; a message the carrier did not mention is treated as
 /// not sent (it goes back to the queue under its key).
-fn outcome_results(part: &[&Pending], outcomes: Vec<super::carrier::Outcome>) -> Vec<SendResult> {
+fn outcome_results(
+    part: &[&Pending],
+    outcomes: Vec<super::carrier::Outcome>,
+    carrier: i64,
+) -> Vec<SendResult> {
     let mut by_key: HashMap<String, super::carrier::Outcome> =
         outcomes.into_iter().map(|o| (o.key.clone(), o)).collect();
     part.iter()
@@ -424,6 +638,7 @@ fn outcome_results(part: &[&Pending], outcomes: Vec<super::carrier::Outcome>) ->
                     serial: outcome.serial,
                     code: None,
                     units: outcome.fee.max(i64::from(m.units)),
+                    carrier: Some(carrier),
                 }
             } else {
                 SendResult {
@@ -432,6 +647,7 @@ fn outcome_results(part: &[&Pending], outcomes: Vec<super::carrier::Outcome>) ->
                     serial: None,
                     code: outcome.code,
                     units: 0,
+                    carrier: None,
                 }
             })
         })

@@ -12,3 +12,5 @@ pub mod pages;
 pub mod repo;
 #[cfg(feature = "ssr")]
 pub mod simulator;
+#[cfg(feature = "ssr")]
+pub mod tencent;

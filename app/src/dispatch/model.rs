@@ -24,7 +24,18 @@
 //! 3. After the results are recorded: `submitted` / `failed` rows are never claimed again; a
 //!    receipt may still arrive and is applied (or kept until its message is recorded).
 //! 4. A receipt that arrives before its message's result was recorded (fast carriers) is kept in
-//!    `pending_receipts` and applied in the transaction that records the result.
+//!    `pending_receipts` (or, for a carrier's own serials, `carrier_receipts_early`) and applied
+//!    in the transaction that records the result.
+//! 5. A worker that stalls past its lease (it could not renew) stops before its next call,
+//!    records what it sent and leaves the rest to the worker that took the chunk over.
+//!
+//! Carriers that cannot deduplicate (Tencent) change points 2 and 4 of the above: a message a
+//! dead worker left `submitting`, or whose call timed out, is never sent again. It is recorded
+//! `submitted` without a serial and listed in `unconfirmed_messages`; a delivery status that
+//! names it (pulled with PullSmsSendStatus, matched by the batch's SessionContext and the
+//! number) settles it, and when none comes within the carrier's window it fails as
+//! `Herald.OutcomeUnknown`. A message in crash point 1 can therefore fail unsent: the price of
+//! never sending one twice through a carrier that would send it twice.
 //!
 //! Units: the task reserved them when it started; each recorded result moves the units of
 //! accepted messages from the reservation to `used`, in the same transaction.
@@ -86,6 +97,12 @@ pub fn message_key(id: i64) -> String {
 
 pub fn id_from_key(key: &str) -> Option<i64> {
     key.strip_prefix("hm")?.parse().ok()
+}
+
+/// The message a carrier's serial names, when the carrier speaks Herald's protocols (its serials
+/// end with `-<key>` or `:<key>`); other carriers' serials are looked up in `carrier_serials`.
+pub fn id_from_serial(serial: &str) -> Option<i64> {
+    serial.rsplit(['-', ':']).next().and_then(id_from_key)
 }
 
 /// What the live progress display shows for a task.
@@ -239,60 +256,203 @@ impl SimulatorForm {
     }
 }
 
-/// A new HTTP carrier as the settings form submits it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HttpCarrierForm {
+/// Tencent Cloud SMS's public endpoint and the region its SMS service is reached in.
+pub const TENCENT_ENDPOINT: &str = "https://sms.tencentcloudapi.com";
+pub const TENCENT_REGION: &str = "ap-guangzhou";
+
+/// A carrier to add: its kind and its settings (secrets still plain; the repository seals them).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewCarrier {
     pub name: String,
-    pub endpoint: String,
-    pub secret: String,
+    pub kind: &'static str,
+    pub settings: serde_json::Value,
     pub rate_limit: i32,
     pub concurrency: i32,
 }
 
-impl HttpCarrierForm {
-    pub fn parse(
-        name: &str,
-        endpoint: &str,
-        secret: &str,
-        rate_limit: &str,
-        concurrency: &str,
-    ) -> Result<Self, crate::error::AppError> {
-        use crate::error::AppError;
-        let mut errors = crate::error::FieldErrors::default();
-        let name = errors.check(crate::accounts::model::Label::parse("name", name, 60));
-        let endpoint = endpoint.trim();
-        let endpoint = errors.check(
-            if (endpoint.starts_with("https://") || endpoint.starts_with("http://"))
-                && endpoint.len() > 10
-                && !endpoint.contains(char::is_whitespace)
-            {
-                Ok(endpoint.to_owned())
-            } else {
-                Err(AppError::field(
-                    "endpoint",
-                    "Enter the gateway's URL, such as https://sms.example.com/send.",
-                ))
-            },
-        );
-        let secret = errors.check(if secret.trim().chars().count() >= 16 {
-            Ok(secret.trim().to_owned())
+fn endpoint_url(raw: &str) -> Result<String, crate::error::AppError> {
+    let endpoint = raw.trim();
+    if (endpoint.starts_with("https://") || endpoint.starts_with("http://"))
+        && endpoint.len() > 10
+        && !endpoint.contains(char::is_whitespace)
+    {
+        Ok(endpoint.to_owned())
+    } else {
+        Err(crate::error::AppError::field(
+            "endpoint",
+            "Enter the gateway's URL, such as https://sms.example.com/send.",
+        ))
+    }
+}
+
+fn carrier_name(raw: &str) -> Result<String, crate::error::AppError> {
+    crate::accounts::model::Label::parse("name", raw, 60).map(|n| n.as_str().to_owned())
+}
+
+/// A new HTTP carrier as the settings form submits it.
+pub fn http_carrier(
+    name: &str,
+    endpoint: &str,
+    secret: &str,
+    rate_limit: &str,
+    concurrency: &str,
+) -> Result<NewCarrier, crate::error::AppError> {
+    use crate::error::AppError;
+    let mut errors = crate::error::FieldErrors::default();
+    let name = errors.check(carrier_name(name));
+    let endpoint = errors.check(endpoint_url(endpoint));
+    let secret = errors.check(if secret.trim().chars().count() >= 16 {
+        Ok(secret.trim().to_owned())
+    } else {
+        Err(AppError::field(
+            "secret",
+            "Use a shared secret of at least 16 characters.",
+        ))
+    });
+    let limits = errors.check(limits(rate_limit, concurrency));
+    let (((name, endpoint), secret), (rate_limit, concurrency)) =
+        errors.finish(name.zip(endpoint).zip(secret).zip(limits))?;
+    Ok(NewCarrier {
+        name,
+        kind: "http",
+        settings: serde_json::json!({ "endpoint": endpoint, "secret": secret }),
+        rate_limit,
+        concurrency,
+    })
+}
+
+/// What the Tencent Cloud SMS form submits, before parsing.
+#[derive(Debug, Clone, Default)]
+pub struct TencentCarrierInput<'a> {
+    pub name: &'a str,
+    pub endpoint: &'a str,
+    pub region: &'a str,
+    pub secret_id: &'a str,
+    pub secret_key: &'a str,
+    pub sdk_app_id: &'a str,
+    /// One `Herald template id = Tencent template id` per line.
+    pub templates: &'a str,
+    pub reconcile_minutes: &'a str,
+    pub rate_limit: &'a str,
+    pub concurrency: &'a str,
+}
+
+/// A Tencent Cloud SMS account as a carrier.
+pub fn tencent_carrier(
+    input: TencentCarrierInput<'_>,
+) -> Result<NewCarrier, crate::error::AppError> {
+    use crate::error::AppError;
+    let mut errors = crate::error::FieldErrors::default();
+    let name = errors.check(carrier_name(input.name));
+    let endpoint = errors.check(endpoint_url(input.endpoint));
+    let region = input.region.trim();
+    let region = errors.check(
+        if !region.is_empty()
+            && region.len() <= 40
+            && region
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
+            Ok(region.to_owned())
         } else {
             Err(AppError::field(
-                "secret",
-                "Use a shared secret of at least 16 characters.",
+                "region",
+                "Enter a region such as ap-guangzhou.",
             ))
+        },
+    );
+    let secret_id = input.secret_id.trim();
+    let secret_id = errors.check(
+        if secret_id.len() >= 8 && secret_id.chars().all(|c| c.is_ascii_alphanumeric()) {
+            Ok(secret_id.to_owned())
+        } else {
+            Err(AppError::field(
+                "secret_id",
+                "Enter the API key's SecretId (letters and digits, usually starting AKID).",
+            ))
+        },
+    );
+    let secret_key = input.secret_key.trim();
+    let secret_key = errors.check(if secret_key.len() >= 16 && !secret_key.contains(' ') {
+        Ok(secret_key.to_owned())
+    } else {
+        Err(AppError::field(
+            "secret_key",
+            "Enter the API key's SecretKey (at least 16 characters).",
+        ))
+    });
+    let app = input.sdk_app_id.trim();
+    let app = errors.check(
+        if (4..=20).contains(&app.len()) && app.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(app.to_owned())
+        } else {
+            Err(AppError::field(
+                "sdk_app_id",
+                "Enter the SMS application's SdkAppId, such as 1400000000.",
+            ))
+        },
+    );
+    let templates = errors.check(template_map(input.templates));
+    let reconcile = errors.check(whole("reconcile_minutes", input.reconcile_minutes, 4320));
+    let limits = errors.check(limits(input.rate_limit, input.concurrency));
+    let (
+        (((((((name, endpoint), region), secret_id), secret_key), app), templates), reconcile),
+        (rate_limit, concurrency),
+    ) = errors.finish(
+        name.zip(endpoint)
+            .zip(region)
+            .zip(secret_id)
+            .zip(secret_key)
+            .zip(app)
+            .zip(templates)
+            .zip(reconcile)
+            .zip(limits),
+    )?;
+    Ok(NewCarrier {
+        name,
+        kind: "tencent",
+        settings: serde_json::json!({
+            "endpoint": endpoint,
+            "region": region,
+            "secret_id": secret_id,
+            "secret_key": secret_key,
+            "sdk_app_id": app,
+            "templates": templates,
+            "reconcile_minutes": reconcile,
+        }),
+        rate_limit,
+        concurrency,
+    })
+}
+
+/// `12 = 1234567` per line: Herald's template 12 is approved at Tencent as 1234567.
+fn template_map(
+    raw: &str,
+) -> Result<std::collections::BTreeMap<i64, String>, crate::error::AppError> {
+    let mut map = std::collections::BTreeMap::new();
+    for (n, line) in raw.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let parsed = line.split_once('=').and_then(|(ours, theirs)| {
+            let ours = ours.trim().parse::<i64>().ok()?;
+            let theirs = theirs.trim();
+            (!theirs.is_empty() && theirs.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| (ours, theirs.to_owned()))
         });
-        let limits = errors.check(limits(rate_limit, concurrency));
-        let (((name, endpoint), secret), (rate_limit, concurrency)) =
-            errors.finish(name.zip(endpoint).zip(secret).zip(limits))?;
-        Ok(HttpCarrierForm {
-            name: name.as_str().to_owned(),
-            endpoint,
-            secret,
-            rate_limit,
-            concurrency,
-        })
+        let Some((ours, theirs)) = parsed else {
+            return Err(crate::error::AppError::field(
+                "templates",
+                format!(
+                    "Line {}: write it as Herald template id = Tencent template id, such as 12 = 1234567.",
+                    n + 1
+                ),
+            ));
+        };
+        map.insert(ours, theirs);
     }
+    Ok(map)
 }
 
 #[cfg(test)]
@@ -311,16 +471,55 @@ mod form_tests {
 
     #[test]
     fn http_carriers_need_a_url_and_a_real_secret() {
-        assert!(HttpCarrierForm::parse(
+        let ok = http_carrier(
             "Gateway",
             "https://sms.example.com/send",
             "0123456789abcdef",
             "100",
-            "2"
+            "2",
         )
-        .is_ok());
-        let err = HttpCarrierForm::parse("", "ftp://x", "short", "100", "2").unwrap_err();
+        .unwrap();
+        assert_eq!((ok.kind, ok.rate_limit), ("http", 100));
+        let err = http_carrier("", "ftp://x", "short", "100", "2").unwrap_err();
         for field in ["name", "endpoint", "secret"] {
+            assert!(err.field_message(field).is_some(), "{field}");
+        }
+    }
+
+    #[test]
+    fn tencent_accounts_need_their_credentials_and_a_readable_template_map() {
+        let input = TencentCarrierInput {
+            name: "Tencent",
+            endpoint: "https://sms.tencentcloudapi.com",
+            region: "ap-guangzhou",
+            secret_id: "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE",
+            secret_key: "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE",
+            sdk_app_id: "1400006666",
+            templates: "12 = 1234567\n\n 13=7654321 ",
+            reconcile_minutes: "60",
+            rate_limit: "500",
+            concurrency: "4",
+        };
+        let ok = tencent_carrier(input.clone()).unwrap();
+        assert_eq!(ok.kind, "tencent");
+        assert_eq!(ok.settings["templates"]["12"], "1234567");
+        assert_eq!(ok.settings["templates"]["13"], "7654321");
+        let err = tencent_carrier(TencentCarrierInput {
+            region: "ap guangzhou",
+            secret_id: "AK",
+            secret_key: "short",
+            sdk_app_id: "14OO",
+            templates: "twelve = 1",
+            ..input
+        })
+        .unwrap_err();
+        for field in [
+            "region",
+            "secret_id",
+            "secret_key",
+            "sdk_app_id",
+            "templates",
+        ] {
             assert!(err.field_message(field).is_some(), "{field}");
         }
     }

@@ -1,8 +1,8 @@
 use leptos::prelude::*;
 
 use super::api::{
-    list_carriers, AddHttpCarrier, CarrierView, SetCarrierFailover, SetDefaultCarrier,
-    UpdateSimulator,
+    list_carriers, AddHttpCarrier, AddTencentCarrier, CarrierView, SetCarrierFailover,
+    SetDefaultCarrier, UpdateSimulator,
 };
 use crate::forms::{action_error, action_succeeded, error_view, Field, FormAlert};
 
@@ -10,6 +10,7 @@ use crate::forms::{action_error, action_succeeded, error_view, Field, FormAlert}
 #[component]
 pub fn CarriersSection() -> impl IntoView {
     let add = ServerAction::<AddHttpCarrier>::new();
+    let add_tencent = ServerAction::<AddTencentCarrier>::new();
     let update = ServerAction::<UpdateSimulator>::new();
     let make_default = ServerAction::<SetDefaultCarrier>::new();
     let failover = ServerAction::<SetCarrierFailover>::new();
@@ -17,6 +18,7 @@ pub fn CarriersSection() -> impl IntoView {
         move || {
             (
                 add.version().get(),
+                add_tencent.version().get(),
                 update.version().get(),
                 make_default.version().get(),
                 failover.version().get(),
@@ -26,6 +28,7 @@ pub fn CarriersSection() -> impl IntoView {
     );
     let failover_error = action_error(failover);
     let add_error = action_error(add);
+    let tencent_error = action_error(add_tencent);
     let update_error = action_error(update);
     view! {
         <h2>"Carriers"</h2>
@@ -132,6 +135,29 @@ pub fn CarriersSection() -> impl IntoView {
                 <Field label="Messages per second" name="rate_limit" value="100" error=add_error/>
                 <Field label="Calls in flight" name="concurrency" value="4" error=add_error/>
                 <button type="submit">"Add carrier"</button>
+            </ActionForm>
+        </section>
+        <section class="panel">
+            <h3>"Add a Tencent Cloud SMS account"</h3>
+            <p class="hint">"Messages are sent with SendSms under the account's API key (the SecretKey is stored encrypted). Set the account's receipt callback to this server's address followed by the carrier's receipt path, or leave it: statuses are also pulled with PullSmsSendStatus. A call that times out is never repeated; its messages wait for a status and fail as Herald.OutcomeUnknown when none comes in the window below."</p>
+            <ActionForm action=add_tencent attr:class="form narrow">
+                <FormAlert error=tencent_error success=(action_succeeded(add_tencent), "Tencent account added.")/>
+                <Field label="Name" name="name" error=tencent_error/>
+                <Field label="Endpoint" name="endpoint" kind="url" value=super::model::TENCENT_ENDPOINT error=tencent_error/>
+                <Field label="Region" name="region" value=super::model::TENCENT_REGION error=tencent_error/>
+                <Field label="SecretId" name="secret_id" error=tencent_error/>
+                <Field label="SecretKey" name="secret_key" kind="password" error=tencent_error/>
+                <Field label="SmsSdkAppId" name="sdk_app_id" error=tencent_error/>
+                <div class="field">
+                    <label for="tencent-templates">"Template ids at Tencent (optional)"</label>
+                    <textarea id="tencent-templates" name="templates" rows="3" placeholder="12 = 1234567"></textarea>
+                    <p class="hint">"One per line: Herald template id = the id Tencent approved the same text under. Unlisted templates are sent under their Herald id."</p>
+                    <crate::forms::FieldMessage error=tencent_error name="templates"/>
+                </div>
+                <Field label="Wait for a status after a timeout (minutes)" name="reconcile_minutes" value="60" error=tencent_error/>
+                <Field label="Messages per second" name="rate_limit" value="500" error=tencent_error/>
+                <Field label="Calls in flight" name="concurrency" value="4" error=tencent_error/>
+                <button type="submit">"Add Tencent account"</button>
             </ActionForm>
         </section>
     }

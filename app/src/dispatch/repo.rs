@@ -35,7 +35,9 @@ pub async fn enqueue(
     };
     sqlx::query(
         "UPDATE tasks SET first_message_id = $2, last_message_id = $3,
-                carrier_id = coalesce(carrier_id, (SELECT id FROM carriers WHERE is_default))
+                carrier_id = coalesce(carrier_id,
+                                      (SELECT carrier_id FROM applications WHERE id = tasks.application_id),
+                                      (SELECT id FROM carriers WHERE is_default))
           WHERE id = $1",
     )
     .bind(task_id)
@@ -156,15 +158,20 @@ pub struct Pending {
     pub phone: String,
     pub params: Vec<String>,
     pub units: i16,
+    /// A dead worker left it `submitting`: it may have reached the carrier.
+    pub taken_over: bool,
 }
 
-/// Marks the chunk's unsent messages `submitting` and returns them (including those a dead
-/// worker left `submitting`: they go out again under the same keys).
+/// Marks the chunk's unsent messages `submitting` and returns them, including those a dead
+/// worker left `submitting` (marked `taken_over`).
 pub async fn take_messages(pool: &PgPool, chunk: Chunk) -> Result<Vec<Pending>, AppError> {
-    let rows: Vec<(i64, String, Vec<String>, i16)> = sqlx::query_as(
-        "UPDATE messages SET state = 1, attempts = attempts + 1
-          WHERE id BETWEEN $2 AND $3 AND task_id = $1 AND state IN (0, 1)
-         RETURNING id, phone, params, units",
+    let rows: Vec<(i64, String, Vec<String>, i16, bool)> = sqlx::query_as(
+        "UPDATE messages m SET state = 1, attempts = m.attempts + 1
+           FROM (SELECT id, state FROM messages
+                  WHERE id BETWEEN $2 AND $3 AND task_id = $1 AND state IN (0, 1)
+                  FOR UPDATE) before
+          WHERE m.id = before.id
+         RETURNING m.id, m.phone, m.params, m.units, before.state = 1",
     )
     .bind(chunk.task_id)
     .bind(chunk.first_id)
@@ -173,11 +180,12 @@ pub async fn take_messages(pool: &PgPool, chunk: Chunk) -> Result<Vec<Pending>, 
     .await?;
     let mut messages: Vec<Pending> = rows
         .into_iter()
-        .map(|(id, phone, params, units)| Pending {
+        .map(|(id, phone, params, units, taken_over)| Pending {
             id,
             phone,
             params,
             units,
+            taken_over,
         })
         .collect();
     messages.sort_by_key(|m| m.id);
@@ -195,28 +203,27 @@ pub async fn opted_out(pool: &PgPool, phones: &[String]) -> Result<Vec<String>, 
 }
 
 /// What a task needs to be sent, read once per chunk.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TaskContext {
     pub status: String,
+    pub application_id: i64,
     pub signature: String,
+    pub template_id: i64,
     pub template: String,
     pub carrier_id: Option<i64>,
+    pub rules: sqlx::types::Json<crate::limits::FrequencyRules>,
 }
 
 pub async fn task_context(pool: &PgPool, task_id: i64) -> Result<TaskContext, AppError> {
-    let (status, signature, template, carrier_id): (String, String, String, Option<i64>) =
-        sqlx::query_as(
-            "SELECT status, signature_text, template_text, carrier_id FROM tasks WHERE id = $1",
-        )
-        .bind(task_id)
-        .fetch_one(pool)
-        .await?;
-    Ok(TaskContext {
-        status,
-        signature,
-        template,
-        carrier_id,
-    })
+    Ok(sqlx::query_as(
+        "SELECT t.status, t.application_id, t.signature_text AS signature,
+                coalesce(t.template_id, 0) AS template_id, t.template_text AS template,
+                t.carrier_id, a.frequency_rules AS rules
+           FROM tasks t JOIN applications a ON a.id = t.application_id WHERE t.id = $1",
+    )
+    .bind(task_id)
+    .fetch_one(pool)
+    .await?)
 }
 
 pub async fn task_status(pool: &PgPool, task_id: i64) -> Result<String, AppError> {
@@ -231,9 +238,12 @@ pub async fn task_status(pool: &PgPool, task_id: i64) -> Result<String, AppError
 pub struct SendResult {
     pub id: i64,
     pub state: MessageState,
+    /// `None` on a submitted message: the carrier may have it, but did not say (unconfirmed).
     pub serial: Option<String>,
     pub code: Option<String>,
     pub units: i64,
+    /// The carrier that has (or may have) a submitted message.
+    pub carrier: Option<i64>,
 }
 
 /// How a recording leaves the chunk.
@@ -291,6 +301,7 @@ pub async fn record(
         .filter(|r| r.state == MessageState::Submitted)
         .map(|r| r.id)
         .collect();
+    record_carrier_side(&mut tx, results).await?;
     let early: Vec<bool> = sqlx::query_scalar(
         "WITH early AS (DELETE FROM pending_receipts WHERE message_id = ANY($1) RETURNING *)
          UPDATE messages m SET state = CASE WHEN early.delivered THEN 3 ELSE 4 END,
@@ -335,6 +346,90 @@ pub async fn record(
         .await?;
     }
     tx.commit().await?;
+    Ok(())
+}
+
+/// For carriers that do not echo message keys: their serials, the receipts that came before them,
+/// and the messages whose outcome they left unknown.
+async fn record_carrier_side(
+    conn: &mut PgConnection,
+    results: &[SendResult],
+) -> Result<(), AppError> {
+    let (mut ids, mut carriers, mut serials) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut unconfirmed, mut unconfirmed_carriers) = (Vec::new(), Vec::new());
+    for r in results
+        .iter()
+        .filter(|r| r.state == MessageState::Submitted)
+    {
+        match (&r.serial, r.carrier) {
+            (Some(serial), Some(carrier)) if super::model::id_from_serial(serial) != Some(r.id) => {
+                ids.push(r.id);
+                carriers.push(carrier);
+                serials.push(serial.clone());
+            }
+            (None, Some(carrier)) => {
+                unconfirmed.push(r.id);
+                unconfirmed_carriers.push(carrier);
+            }
+            _ => {}
+        }
+    }
+    if !ids.is_empty() {
+        sqlx::query(
+            "INSERT INTO carrier_serials (carrier_id, serial_no, message_id)
+             SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[])
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(&carriers)
+        .bind(&serials)
+        .bind(&ids)
+        .execute(&mut *conn)
+        .await?;
+        // Receipts that came first wait in pending_receipts, which the caller applies next.
+        sqlx::query(
+            "WITH v AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[])
+                          AS v(carrier_id, serial_no, message_id)),
+                  early AS (DELETE FROM carrier_receipts_early e USING v
+                             WHERE e.carrier_id = v.carrier_id AND e.serial_no = v.serial_no
+                            RETURNING v.message_id, e.delivered, e.code, e.received_at)
+             INSERT INTO pending_receipts (message_id, delivered, code, received_at)
+             SELECT * FROM early ON CONFLICT (message_id) DO NOTHING",
+        )
+        .bind(&carriers)
+        .bind(&serials)
+        .bind(&ids)
+        .execute(&mut *conn)
+        .await?;
+    }
+    if !unconfirmed.is_empty() {
+        // A status that named the message may already have come (pulled before this was
+        // recorded): then the message is confirmed at once and the status waits as its receipt.
+        sqlx::query(
+            "WITH m AS (SELECT m.id, v.carrier_id, m.phone
+                          FROM unnest($1::bigint[], $2::bigint[]) AS v(id, carrier_id)
+                          JOIN messages m ON m.id = v.id),
+                  matched AS (DELETE FROM carrier_receipts_early e USING m
+                               WHERE e.carrier_id = m.carrier_id AND e.phone = m.phone
+                                 AND m.id BETWEEN e.first_id AND e.last_id
+                              RETURNING m.id, e.carrier_id, e.serial_no, e.delivered, e.code,
+                                        e.received_at),
+                  serials AS (INSERT INTO carrier_serials (carrier_id, serial_no, message_id)
+                              SELECT carrier_id, serial_no, id FROM matched
+                              ON CONFLICT DO NOTHING),
+                  named AS (UPDATE messages SET serial_no = matched.serial_no
+                              FROM matched WHERE messages.id = matched.id),
+                  waiting AS (INSERT INTO pending_receipts (message_id, delivered, code, received_at)
+                              SELECT id, delivered, code, received_at FROM matched
+                              ON CONFLICT (message_id) DO NOTHING)
+             INSERT INTO unconfirmed_messages (message_id, carrier_id, phone)
+             SELECT id, carrier_id, phone FROM m WHERE id NOT IN (SELECT id FROM matched)
+             ON CONFLICT (message_id) DO NOTHING",
+        )
+        .bind(&unconfirmed)
+        .bind(&unconfirmed_carriers)
+        .execute(&mut *conn)
+        .await?;
+    }
     Ok(())
 }
 
@@ -601,6 +696,232 @@ pub async fn apply_receipts(
     Ok((now_ids.len() as u64, kept, ignored as u64))
 }
 
+/// A receipt or delivery status naming a carrier's own serial.
+#[derive(Debug, Clone)]
+pub struct CarrierReceipt {
+    pub serial: String,
+    pub delivered: bool,
+    pub code: String,
+    /// E.164, when the receipt says.
+    pub phone: Option<String>,
+    /// The batch's message id range, from a status's SessionContext.
+    pub batch: Option<(i64, i64)>,
+}
+
+/// Receipts that name a carrier's own serials (not Herald's keys): applied to the messages the
+/// serials were recorded for; a serial not recorded yet keeps its receipt until it (or the
+/// unconfirmed message it names) is. Returns (applied, kept, ignored) like `apply_receipts`.
+pub async fn apply_carrier_receipts(
+    pool: &PgPool,
+    carrier_id: i64,
+    receipts: &[CarrierReceipt],
+) -> Result<(u64, u64, u64), AppError> {
+    let serials: Vec<String> = receipts.iter().map(|r| r.serial.clone()).collect();
+    let known: std::collections::HashMap<String, i64> = sqlx::query_as::<_, (String, i64)>(
+        "SELECT serial_no, message_id FROM carrier_serials
+          WHERE carrier_id = $1 AND serial_no = ANY($2)",
+    )
+    .bind(carrier_id)
+    .bind(&serials)
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .collect();
+    let mut found = Vec::new();
+    let mut early: Vec<&CarrierReceipt> = Vec::new();
+    for receipt in receipts {
+        match known.get(&receipt.serial) {
+            Some(id) => found.push((*id, receipt.delivered, receipt.code.clone())),
+            None => early.push(receipt),
+        }
+    }
+    let (applied, kept, ignored) = apply_receipts(pool, &found).await?;
+    // Serials recorded between the lookup above and this insert would strand their receipt, so
+    // the insert skips serials that exist by now; those are applied on the carrier's next try.
+    let kept_early = sqlx::query(
+        "INSERT INTO carrier_receipts_early
+                (carrier_id, serial_no, delivered, code, phone, first_id, last_id)
+         SELECT $1, v.serial, v.ok, v.code, v.phone, v.lo, v.hi
+           FROM unnest($2::text[], $3::bool[], $4::text[], $5::text[], $6::bigint[], $7::bigint[])
+                AS v(serial, ok, code, phone, lo, hi)
+          WHERE NOT EXISTS (SELECT 1 FROM carrier_serials s
+                             WHERE s.carrier_id = $1 AND s.serial_no = v.serial)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(carrier_id)
+    .bind(early.iter().map(|r| r.serial.clone()).collect::<Vec<_>>())
+    .bind(early.iter().map(|r| r.delivered).collect::<Vec<_>>())
+    .bind(early.iter().map(|r| r.code.clone()).collect::<Vec<_>>())
+    .bind(early.iter().map(|r| r.phone.clone()).collect::<Vec<_>>())
+    .bind(
+        early
+            .iter()
+            .map(|r| r.batch.map(|b| b.0))
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        early
+            .iter()
+            .map(|r| r.batch.map(|b| b.1))
+            .collect::<Vec<_>>(),
+    )
+    .execute(pool)
+    .await?
+    .rows_affected();
+    Ok((applied, kept + kept_early, ignored))
+}
+
+/// Settles unconfirmed messages that delivery statuses name (by the batch's session context and
+/// the number): the carrier did take them, under the serial the status carries.
+pub async fn confirm_from_statuses(
+    pool: &PgPool,
+    carrier_id: i64,
+    statuses: &[super::carrier::PulledStatus],
+) -> Result<u64, AppError> {
+    let (mut lows, mut highs, mut phones, mut serials) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for status in statuses {
+        if let Some((lo, hi)) = super::tencent::session_range(&status.session) {
+            lows.push(lo);
+            highs.push(hi);
+            phones.push(status.phone.clone());
+            serials.push(status.serial.clone());
+        }
+    }
+    if lows.is_empty() {
+        return Ok(0);
+    }
+    let mut tx = pool.begin().await?;
+    let confirmed = sqlx::query(
+        "WITH v AS (SELECT * FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[])
+                      AS v(lo, hi, phone, serial)),
+              settled AS (DELETE FROM unconfirmed_messages u USING v
+                           WHERE u.carrier_id = $1 AND u.message_id BETWEEN v.lo AND v.hi
+                             AND u.phone = v.phone
+                          RETURNING u.message_id, v.serial),
+              serials AS (UPDATE messages m SET serial_no = settled.serial
+                            FROM settled WHERE m.id = settled.message_id)
+         INSERT INTO carrier_serials (carrier_id, serial_no, message_id)
+         SELECT $1, serial, message_id FROM settled ON CONFLICT DO NOTHING",
+    )
+    .bind(carrier_id)
+    .bind(&lows)
+    .bind(&highs)
+    .bind(&phones)
+    .bind(&serials)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    Ok(confirmed)
+}
+
+/// Fails the carrier's unconfirmed messages older than its reconciliation window: no status
+/// ever named them, so Herald cannot say they were sent (and never sends them again).
+pub async fn expire_unconfirmed(
+    pool: &PgPool,
+    carrier_id: i64,
+    minutes: i64,
+) -> Result<u64, AppError> {
+    let mut tx = pool.begin().await?;
+    let failed: Vec<(i64, i64)> = sqlx::query_as(
+        "WITH gone AS (DELETE FROM unconfirmed_messages
+                        WHERE carrier_id = $1 AND since < now() - make_interval(mins => $2)
+                       RETURNING message_id),
+              failed AS (UPDATE messages m SET state = 4, code = 'Herald.OutcomeUnknown',
+                                               done_at = now()
+                           FROM gone WHERE m.id = gone.message_id AND m.state = 2
+                         RETURNING m.task_id)
+         SELECT task_id, count(*) FROM failed GROUP BY task_id",
+    )
+    .bind(carrier_id)
+    .bind(minutes as i32)
+    .fetch_all(&mut *tx)
+    .await?;
+    for (task_id, count) in &failed {
+        sqlx::query("UPDATE tasks SET failed = failed + $2, updated_at = now() WHERE id = $1")
+            .bind(task_id)
+            .bind(count)
+            .execute(&mut *tx)
+            .await?;
+    }
+    // Receipts for serials never recorded (sent by another system on the same account) would
+    // otherwise wait forever.
+    let stale = sqlx::query(
+        "DELETE FROM carrier_receipts_early
+          WHERE carrier_id = $1 AND received_at < now() - interval '3 days'",
+    )
+    .bind(carrier_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if stale > 0 {
+        tracing::info!(carrier_id, stale, "receipts for unknown serials dropped");
+    }
+    tx.commit().await?;
+    Ok(failed.iter().map(|(_, n)| *n as u64).sum())
+}
+
+/// Carriers that hand out delivery statuses when asked, with their reconciliation windows.
+pub async fn pulling_carriers(pool: &PgPool) -> Result<Vec<(i64, i64)>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT id, coalesce((settings->>'reconcile_minutes')::bigint, 60) FROM carriers
+          WHERE kind = 'tencent'",
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Settings fields that hold secrets; stored sealed (see `crate::secrets`).
+const SECRET_FIELDS: [&str; 2] = ["secret", "secret_key"];
+
+/// A carrier's settings with their secrets opened, to build the carrier.
+pub fn open_settings(
+    mut settings: serde_json::Value,
+    secrets: &crate::secrets::SecretBox,
+) -> Result<serde_json::Value, AppError> {
+    for field in SECRET_FIELDS {
+        if let Some(sealed) = settings.get(field).and_then(|v| v.as_str()) {
+            let plain = secrets.open(sealed)?;
+            settings[field] = serde_json::Value::String(plain);
+        }
+    }
+    Ok(settings)
+}
+
+/// Seals carrier secrets stored in plain text (by a version before sealing existed). Run at
+/// start-up; returns how many carriers it changed.
+pub async fn seal_carrier_secrets(
+    pool: &PgPool,
+    secrets: &crate::secrets::SecretBox,
+) -> Result<u64, AppError> {
+    let rows: Vec<(i64, serde_json::Value)> =
+        sqlx::query_as("SELECT id, settings FROM carriers ORDER BY id")
+            .fetch_all(pool)
+            .await?;
+    let mut changed = 0;
+    for (id, mut settings) in rows {
+        let mut touched = false;
+        for field in SECRET_FIELDS {
+            if let Some(plain) = settings.get(field).and_then(|v| v.as_str()) {
+                if !crate::secrets::SecretBox::is_sealed(plain) {
+                    settings[field] = serde_json::Value::String(secrets.seal(plain));
+                    touched = true;
+                }
+            }
+        }
+        if touched {
+            sqlx::query("UPDATE carriers SET settings = $2, updated_at = now() WHERE id = $1")
+                .bind(id)
+                .bind(&settings)
+                .execute(pool)
+                .await?;
+            changed += 1;
+        }
+    }
+    Ok(changed)
+}
+
 #[derive(sqlx::FromRow)]
 struct CarrierListRow {
     id: i64,
@@ -654,6 +975,13 @@ pub async fn list_carriers(
                     s.delivery_rate * 100.0,
                     s.transient_rate * 100.0
                 ),
+                None if c.kind == "tencent" => format!(
+                    "{} · {} · SmsSdkAppId {} · SecretId {}",
+                    c.settings["endpoint"].as_str().unwrap_or(""),
+                    c.settings["region"].as_str().unwrap_or(""),
+                    c.settings["sdk_app_id"].as_str().unwrap_or(""),
+                    c.settings["secret_id"].as_str().unwrap_or(""),
+                ),
                 None => c.settings["endpoint"].as_str().unwrap_or("").to_owned(),
             };
             super::api::CarrierView {
@@ -685,19 +1013,32 @@ fn random_token() -> String {
         .collect()
 }
 
-pub async fn add_http_carrier(
+/// Adds a carrier, its secrets sealed; the audit entry names everything but the secrets.
+pub async fn add_carrier(
     pool: &PgPool,
     admin: &crate::accounts::model::CurrentUser,
     ip: &str,
-    carrier: super::model::HttpCarrierForm,
+    secrets: &crate::secrets::SecretBox,
+    carrier: super::model::NewCarrier,
 ) -> Result<(), AppError> {
+    let mut stored = carrier.settings.clone();
+    let mut described = carrier.settings.clone();
+    for field in SECRET_FIELDS {
+        if let Some(plain) = carrier.settings.get(field).and_then(|v| v.as_str()) {
+            stored[field] = serde_json::Value::String(secrets.seal(plain));
+            if let Some(map) = described.as_object_mut() {
+                map.remove(field);
+            }
+        }
+    }
     let mut tx = pool.begin().await?;
     let id: Option<i64> = sqlx::query_scalar(
         "INSERT INTO carriers (name, kind, settings, rate_limit, concurrency, receipt_token)
-         VALUES ($1, 'http', $2, $3, $4, $5) ON CONFLICT (name) DO NOTHING RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (name) DO NOTHING RETURNING id",
     )
     .bind(&carrier.name)
-    .bind(serde_json::json!({ "endpoint": carrier.endpoint, "secret": carrier.secret }))
+    .bind(carrier.kind)
+    .bind(&stored)
     .bind(carrier.rate_limit)
     .bind(carrier.concurrency)
     .bind(random_token())
@@ -712,7 +1053,7 @@ pub async fn add_http_carrier(
             "carrier.create",
             "carrier",
             id,
-            serde_json::json!({ "name": carrier.name, "endpoint": carrier.endpoint }),
+            serde_json::json!({ "name": carrier.name, "kind": carrier.kind, "settings": described }),
         ),
     )
     .await?;

@@ -305,6 +305,8 @@ mod tests {
         Batch {
             sign: "Herald".into(),
             content: "【Herald】hello".into(),
+            template_id: 0,
+            params: vec![],
             messages: keys
                 .iter()
                 .enumerate()

@@ -16,6 +16,25 @@ use tokio::net::TcpListener;
 pub const ADMIN_EMAIL: &str = "admin@example.com";
 pub const ADMIN_PASSWORD: &str = "correct horse battery";
 
+/// The key test servers seal stored secrets with.
+pub const TEST_SECRET_KEY: &str = "test-only secret key, never used in production";
+
+pub fn secrets() -> app::secrets::SecretBox {
+    app::secrets::SecretBox::from_key_material(TEST_SECRET_KEY).expect("test key")
+}
+
+/// Frequency-limit counters in the test Redis, under a prefix of their own so parallel tests
+/// (whose databases reuse ids) never share counters.
+pub async fn limiter() -> std::sync::Arc<app::limits::store::Limiter> {
+    let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let prefix = format!("herald-test:{}:", uuid::Uuid::new_v4());
+    std::sync::Arc::new(
+        app::limits::store::Limiter::redis(&url, &prefix)
+            .await
+            .expect("the tests need Redis (make test starts it)"),
+    )
+}
+
 pub struct TestApp {
     pub base: String,
     pub pool: PgPool,
@@ -51,10 +70,17 @@ pub async fn spawn(pool: PgPool) -> TestApp {
         dispatch_workers: 2,
         dispatch_lease_seconds: 30,
         public_url: Some(format!("http://{addr}")),
+        secrets: herald::config::SecretConfig {
+            secret_key: Some(TEST_SECRET_KEY.into()),
+            data_dir: std::env::temp_dir(),
+        },
+        redis_url: None,
+        redis_prefix: "herald:".into(),
     };
     let state = AppState {
         pool: pool.clone(),
         leptos_options: herald::leptos_options(&config),
+        secrets: secrets(),
     };
     let router = herald::router(state, &config);
     tokio::spawn(async move {
