@@ -6,6 +6,7 @@ pub mod apps;
 pub mod audit;
 pub mod balance;
 pub mod campaigns;
+pub mod charts;
 pub mod dispatch;
 pub mod error;
 pub mod forms;
@@ -13,6 +14,7 @@ pub mod limits;
 pub mod notifications;
 pub mod numbers;
 pub mod optouts;
+pub mod receipts;
 pub mod review;
 #[cfg(feature = "ssr")]
 pub mod secrets;
@@ -22,6 +24,7 @@ pub mod signatures;
 pub mod signing;
 #[cfg(feature = "ssr")]
 pub mod state;
+pub mod stats;
 pub mod templates;
 #[cfg(feature = "ssr")]
 pub mod tencent;
@@ -36,7 +39,7 @@ use leptos_router::{path, SsrMode};
 use accounts::api::{LogIn, LogOut, SetUp};
 use accounts::model::SessionState;
 use error::AppError;
-use shell::{Area, ConsoleLayout, NotAvailableYet};
+use shell::ConsoleLayout;
 
 /// The session as every page sees it, refreshed whenever someone signs in or out.
 #[derive(Clone, Copy)]
@@ -107,7 +110,6 @@ fn Console() -> impl IntoView {
         set_up,
     });
 
-    let not_yet = |area: Area| move || view! { <NotAvailableYet area/> };
     view! {
         <Routes fallback=|| view! { <section class="page"><h1>"Page not found"</h1></section> }>
             <Route path=path!("/setup") view=accounts::pages::SetupPage ssr=SsrMode::Async/>
@@ -131,7 +133,7 @@ fn Console() -> impl IntoView {
                 <Route path=path!("bulk") view=campaigns::pages::BulkSmsPage/>
                 <Route path=path!("records") view=campaigns::pages::DeliveryRecordsPage/>
                 <Route path=path!("records/:id") view=campaigns::pages::TaskPage/>
-                <Route path=path!("statistics") view=not_yet(Area::Statistics)/>
+                <Route path=path!("statistics") view=stats::pages::StatisticsPage/>
                 <Route path=path!("applications") view=apps::pages::ApplicationsPage/>
                 <Route path=path!("applications/:id") view=apps::pages::ApplicationPage/>
             </ParentRoute>

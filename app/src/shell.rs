@@ -81,11 +81,6 @@ impl Area {
         }
     }
 
-    /// Areas whose features have not been built yet say so instead of showing anything made up.
-    pub fn available(self) -> bool {
-        !matches!(self, Area::Statistics)
-    }
-
     pub fn open_to(self, user: &CurrentUser) -> bool {
         self.roles().is_empty() || self.roles().iter().any(|r| user.has(*r))
     }
@@ -123,7 +118,6 @@ fn Frame(user: CurrentUser, organisation: Organisation) -> impl IntoView {
                 <li>
                     <A href=area.path() exact=true>
                         {area.label()}
-                        {(!area.available()).then(|| view! { <span class="badge">"soon"</span> })}
                     </A>
                 </li>
             }
@@ -195,19 +189,6 @@ fn Forbidden() -> impl IntoView {
             <h1>"No access"</h1>
             <p>"Your roles do not include this area. Ask an admin if you need it."</p>
         </section>
-    }
-}
-
-/// An area that exists in the navigation but whose features are still to come.
-#[component]
-pub fn NotAvailableYet(area: Area) -> impl IntoView {
-    view! {
-        <Guard area>
-            <section class="page">
-                <h1>{area.label()}</h1>
-                <p class="empty">{format!("{} is not available yet.", area.label())}</p>
-            </section>
-        </Guard>
     }
 }
 

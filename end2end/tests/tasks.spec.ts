@@ -106,3 +106,82 @@ test('the marketer cancels the scheduled task and the units come back', async ({
   await page.getByRole('button', { name: 'Filter' }).click();
   await expect(page.getByText('No tasks match.')).toBeVisible();
 });
+
+// The greeting goes out for real: 1,000 members, sent now through the built-in simulator (which
+// posts Tencent-format receipts back), then the marketer reads the task's analytics and exports
+// every recipient's record.
+test('a 1,000-recipient task is sent, its analytics add up and its records export', async ({ browser }) => {
+  test.setTimeout(180_000);
+  const adminPage = await signIn(browser, admin);
+  await adminPage.goto('/settings');
+  await waitForHydration(adminPage);
+  await adminPage.getByLabel('Units (one per billable segment)').fill('3000');
+  await adminPage.getByRole('button', { name: 'Add package' }).click();
+  await expect(adminPage.locator('[data-available="4000"]')).toBeVisible();
+  // Marketing may go out at any hour of this test run.
+  await adminPage.locator('#field-start').fill('00:00');
+  await adminPage.locator('#field-end').fill('23:59');
+  await adminPage.getByRole('button', { name: 'Save hours' }).click();
+  await expect(adminPage.getByText('Saved.').first()).toBeVisible();
+  await adminPage.reload();
+  await expect(adminPage.locator('#field-end')).toHaveValue('23:59');
+
+  const page = await signIn(browser, marketer);
+  await page.goto('/bulk');
+  await waitForHydration(page);
+  const rows = ['Mobile number,SMS content variable 1 ({1})'];
+  for (let i = 0; i < 1000; i++) rows.push(`1390000${String(i).padStart(4, '0')},会员${i % 10}`);
+  await page.setInputFiles('#bulk-file', { name: 'all-members.csv', mimeType: 'text/csv', buffer: Buffer.from(rows.join('\n')) });
+  await page.getByRole('button', { name: 'Upload and check' }).click();
+  const confirm = page.getByRole('region', { name: 'Confirm and send' });
+  await expect(confirm.locator('[data-figure="recipients"]')).toHaveText('1000');
+  await waitForHydration(page);
+  await page.getByLabel('Task name').fill('Greetings to every member');
+  await page.getByLabel(/I confirm sending to 1000 recipients/).check();
+  await page.getByRole('button', { name: 'Start task' }).click();
+  await expect(page.getByRole('heading', { name: 'Greetings to every member' })).toBeVisible();
+
+  // The analytics are read when the page loads: reload until every receipt is in.
+  await expect
+    .poll(async () => {
+      await page.reload();
+      return page.locator('[data-analytics="awaiting"]').textContent();
+    }, { timeout: 120_000, intervals: [1000] })
+    .toBe('0');
+  await expect(page.locator('[data-status]').first()).toHaveText('Completed');
+  const figure = async (key: string) => Number(await page.locator(`[data-analytics="${key}"]`).textContent());
+  const [recipients, submitted, delivered, failed] = [
+    await figure('recipients'), await figure('submitted'), await figure('delivered'), await figure('failed'),
+  ];
+  expect(recipients).toBe(1000);
+  expect(delivered + failed).toBe(1000);
+  expect(delivered).toBeGreaterThan(800);
+  expect(submitted).toBeGreaterThanOrEqual(delivered);
+  await expect(page.locator('[data-analytics="success-rate"]')).toHaveText(`${(delivered * 100 / 1000).toFixed(1)}%`);
+
+  const timeline = page.locator('figure[data-chart="Sends and receipts over time"]');
+  await expect(timeline.locator('svg polyline')).toHaveCount(4);
+  await expect(timeline.locator('.legend li')).toHaveCount(4);
+  await expect(timeline.locator('svg text.tick').first()).toBeVisible();
+  const latency = page.locator('figure[data-chart^="Delivery latency"]');
+  await expect(latency.locator('svg rect.bar')).toHaveCount(9);
+  await expect(page.getByRole('cell', { name: 'China Mobile' })).toBeVisible();
+
+  // Every record, exported; its delivered rows agree with the figures.
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.locator('#records').getByRole('link', { name: 'Export CSV' }).click(),
+  ]);
+  let csv = '';
+  for await (const chunk of await download.createReadStream()) csv += chunk.toString('utf8');
+  const lines = csv.replace(/^\uFEFF/, '').trim().split('\n');
+  expect(lines[0]).toBe('mobile number,state,code,serial,units,submitted (China time),outcome at (China time)');
+  expect(lines.length - 1).toBe(1000);
+  expect(lines.filter((l) => l.split(',')[1] === 'Delivered').length).toBe(delivered);
+
+  // Searching a number finds its one record.
+  await page.locator('#records').getByLabel('Number').fill('13900000042');
+  await page.locator('#records').getByRole('button', { name: 'Search' }).click();
+  await expect(page.locator('#records tbody tr')).toHaveCount(1);
+  await expect(page.locator('#records tbody tr')).toContainText('+8613900000042');
+});

@@ -242,7 +242,7 @@ fn clip_name(name: &str) -> String {
     name.chars().filter(|c| !c.is_control()).take(120).collect()
 }
 
-fn attachment(file_name: &str, media_type: &'static str, body: Body) -> Response {
+pub(crate) fn attachment(file_name: &str, media_type: &'static str, body: Body) -> Response {
     (
         [
             (header::CONTENT_TYPE, media_type.to_owned()),

@@ -4,6 +4,7 @@ pub mod bulk;
 pub mod cli;
 pub mod config;
 pub mod documents;
+pub mod exports;
 pub mod http;
 pub mod opt_out_import;
 pub mod receipts;
@@ -92,8 +93,19 @@ pub fn router(state: AppState, config: &ServeConfig) -> Router {
         .route("/bulk/standard/{file}", get(bulk::standard_template))
         .route(
             "/receipts/{carrier}/{token}",
-            post(receipts::receive).layer(DefaultBodyLimit::max(receipts::BODY_LIMIT)),
+            post(receipts::from_carrier).layer(DefaultBodyLimit::max(receipts::BODY_LIMIT)),
         )
+        .route(
+            "/receipts/app/{sdk_app_id}/{token}",
+            post(receipts::for_application).layer(DefaultBodyLimit::max(receipts::BODY_LIMIT)),
+        )
+        .route(
+            "/receipts/app/{sdk_app_id}",
+            post(receipts::for_application_signed)
+                .layer(DefaultBodyLimit::max(receipts::BODY_LIMIT)),
+        )
+        .route("/records/{id}/messages.csv", get(exports::task_messages))
+        .route("/statistics.csv", get(exports::statistics))
         .route(
             "/opt-outs/import",
             post(opt_out_import::import)

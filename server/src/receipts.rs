@@ -1,17 +1,29 @@
-//! Delivery receipts from carriers, in Tencent's callback format: a JSON array posted to
-//! `/receipts/{carrier id}/{carrier's receipt token}`, answered `{"result":0,"errmsg":"OK"}`.
+//! Delivery receipts, in Tencent's callback format (a JSON array) or Herald's generic one
+//! (`{"receipts": [{"serial", "delivered", "code", "phone"}]}`), answered
+//! `{"result":0,"errmsg":"OK"}` (anything else asks the sender to retry). Two doors:
+//! - `/receipts/{carrier id}/{carrier's receipt token}`: what a carrier sends;
+//! - `/receipts/app/{SmsSdkAppId}/{application's receipt token}`, or `/receipts/app/{SmsSdkAppId}`
+//!   signed with `X-Herald-Timestamp` and `X-Herald-Signature` (HMAC-SHA256 of
+//!   `"<timestamp>.<body>"` under the token): receipts for one application's messages.
+//!
+//! Repeats change nothing; receipts that come before their message's result are kept; receipts
+//! naming no message are counted (dashboard) and acknowledged, so no sender retries forever.
 
 use app::dispatch::model::id_from_serial;
-use app::dispatch::repo;
+use app::dispatch::repo::{self, CarrierReceipt, ReceiptSource, ReceiptTally};
 use app::dispatch::simulator::Receipt;
+use app::error::AppError;
 use app::state::AppState;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use serde::Deserialize;
 use serde_json::json;
 
 pub const BODY_LIMIT: usize = 4 * 1024 * 1024;
+/// A signed delivery older or newer than this is refused (a replay).
+const SIGNATURE_WINDOW_SECONDS: i64 = 300;
 
 fn answer(status: StatusCode, result: i64, errmsg: &str) -> Response {
     (status, Json(json!({ "result": result, "errmsg": errmsg }))).into_response()
@@ -26,7 +38,122 @@ fn same(a: &str, b: &str) -> bool {
             == 0
 }
 
-pub async fn receive(
+/// One receipt, whichever format it came in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Incoming {
+    serial: String,
+    delivered: bool,
+    code: String,
+    phone: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Generic {
+    receipts: Vec<GenericReceipt>,
+}
+
+#[derive(Deserialize)]
+struct GenericReceipt {
+    serial: String,
+    delivered: bool,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    phone: Option<String>,
+}
+
+fn parse(body: &[u8]) -> Result<Vec<Incoming>, String> {
+    if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        let receipts: Vec<Receipt> =
+            serde_json::from_slice(body).map_err(|e| format!("bad receipt JSON: {e}"))?;
+        return Ok(receipts
+            .into_iter()
+            .map(|r| Incoming {
+                delivered: r.report_status == "SUCCESS",
+                phone: Some(format!("+{}{}", r.nationcode, r.mobile)),
+                serial: r.sid,
+                code: r.errmsg,
+            })
+            .collect());
+    }
+    let generic: Generic =
+        serde_json::from_slice(body).map_err(|e| format!("bad receipt JSON: {e}"))?;
+    Ok(generic
+        .receipts
+        .into_iter()
+        .map(|r| Incoming {
+            code: match (r.code.trim(), r.delivered) {
+                ("", true) => "DELIVRD".into(),
+                ("", false) => "FAIL".into(),
+                (code, _) => code.to_owned(),
+            },
+            serial: r.serial,
+            delivered: r.delivered,
+            phone: r.phone,
+        })
+        .collect())
+}
+
+/// Applies receipts naming Herald's keys directly and the rest through the carriers' serials.
+async fn apply(
+    state: &AppState,
+    source: ReceiptSource,
+    incoming: Vec<Incoming>,
+) -> Result<ReceiptTally, AppError> {
+    let application = match source {
+        ReceiptSource::Application { id, .. } => Some(id),
+        ReceiptSource::Carrier(_) => None,
+    };
+    let mut ours = Vec::with_capacity(incoming.len());
+    let mut theirs = Vec::new();
+    for receipt in incoming {
+        match id_from_serial(&receipt.serial) {
+            Some(id) => ours.push((id, receipt.delivered, receipt.code)),
+            None => theirs.push(CarrierReceipt {
+                serial: receipt.serial,
+                delivered: receipt.delivered,
+                code: receipt.code,
+                phone: receipt.phone,
+                batch: None,
+            }),
+        }
+    }
+    let mut tally = repo::apply_receipts(&state.pool, &ours, application).await?;
+    if !theirs.is_empty() {
+        tally += repo::apply_carrier_receipts(&state.pool, source, &theirs).await?;
+    }
+    if tally.unknown > 0 {
+        let label = match source {
+            ReceiptSource::Carrier(id) => format!("carrier:{id}"),
+            ReceiptSource::Application { id, .. } => format!("application:{id}"),
+        };
+        tracing::info!(
+            source = label,
+            unknown = tally.unknown,
+            "receipts naming no message"
+        );
+        let mut conn = state.pool.acquire().await?;
+        app::stats::counters::unmatched(&mut conn, &label, tally.unknown).await?;
+    }
+    Ok(tally)
+}
+
+async fn apply_and_answer(state: &AppState, source: ReceiptSource, body: &[u8]) -> Response {
+    let incoming = match parse(body) {
+        Ok(incoming) => incoming,
+        Err(err) => return answer(StatusCode::BAD_REQUEST, 1, &err),
+    };
+    match apply(state, source, incoming).await {
+        Ok(_) => answer(StatusCode::OK, 0, "OK"),
+        Err(err) => {
+            tracing::warn!("receipts not applied: {err}");
+            answer(StatusCode::SERVICE_UNAVAILABLE, 1, "try again")
+        }
+    }
+}
+
+/// `/receipts/{carrier}/{token}`.
+pub async fn from_carrier(
     State(state): State<AppState>,
     Path((carrier, token)): Path<(i64, String)>,
     body: axum::body::Bytes,
@@ -46,57 +173,93 @@ pub async fn receive(
     if !expected.is_some_and(|t| same(&t, &token)) {
         return answer(StatusCode::UNAUTHORIZED, 1, "unknown carrier or token");
     }
-    let receipts: Vec<Receipt> = match serde_json::from_slice(&body) {
-        Ok(receipts) => receipts,
-        Err(err) => {
-            return answer(
-                StatusCode::BAD_REQUEST,
-                1,
-                &format!("bad receipt JSON: {err}"),
-            )
+    apply_and_answer(&state, ReceiptSource::Carrier(carrier), &body).await
+}
+
+/// The application with this SmsSdkAppId: (id, receipt token, the carrier its messages use).
+async fn application(
+    state: &AppState,
+    sdk_app_id: i64,
+) -> Result<Option<(i64, String, i64)>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT a.id, a.receipt_token,
+                coalesce(a.carrier_id, (SELECT id FROM carriers WHERE is_default))
+           FROM applications a WHERE a.sdk_app_id = $1",
+    )
+    .bind(sdk_app_id)
+    .fetch_optional(&state.pool)
+    .await?)
+}
+
+/// `/receipts/app/{sdk_app_id}/{token}`.
+pub async fn for_application(
+    State(state): State<AppState>,
+    Path((sdk_app_id, token)): Path<(i64, String)>,
+    body: axum::body::Bytes,
+) -> Response {
+    match application(&state, sdk_app_id).await {
+        Ok(Some((id, expected, carrier))) if same(&expected, &token) => {
+            apply_and_answer(&state, ReceiptSource::Application { id, carrier }, &body).await
         }
-    };
-    let mut ours = Vec::with_capacity(receipts.len());
-    let mut theirs = Vec::new();
-    for receipt in &receipts {
-        let delivered = receipt.report_status == "SUCCESS";
-        // Carriers speaking Herald's protocols return serials that carry the message key;
-        // others (Tencent) their own, recorded when the message was accepted.
-        match id_from_serial(&receipt.sid) {
-            Some(id) => ours.push((id, delivered, receipt.errmsg.clone())),
-            None => theirs.push(repo::CarrierReceipt {
-                serial: receipt.sid.clone(),
-                delivered,
-                code: receipt.errmsg.clone(),
-                phone: Some(format!("+{}{}", receipt.nationcode, receipt.mobile)),
-                batch: None,
-            }),
-        }
+        Ok(_) => answer(StatusCode::UNAUTHORIZED, 1, "unknown application or token"),
+        Err(_) => answer(StatusCode::SERVICE_UNAVAILABLE, 1, "try again"),
     }
-    let applied = async {
-        let (a, k, i) = repo::apply_receipts(&state.pool, &ours).await?;
-        if theirs.is_empty() {
-            return Ok((a, k, i));
-        }
-        let (a2, k2, i2) = repo::apply_carrier_receipts(&state.pool, carrier, &theirs).await?;
-        Ok::<_, app::error::AppError>((a + a2, k + k2, i + i2))
+}
+
+/// `/receipts/app/{sdk_app_id}` with an HMAC signature instead of the token in the path.
+pub async fn for_application_signed(
+    State(state): State<AppState>,
+    Path(sdk_app_id): Path<i64>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let timestamp = header("x-herald-timestamp").and_then(|t| t.parse::<i64>().ok());
+    let (Some(timestamp), Some(signature)) = (timestamp, header("x-herald-signature")) else {
+        return answer(
+            StatusCode::UNAUTHORIZED,
+            1,
+            "X-Herald-Timestamp and X-Herald-Signature required",
+        );
     };
-    match applied.await {
-        Ok((applied, kept, ignored)) => {
-            if ignored > 0 {
-                tracing::info!(
-                    carrier,
-                    applied,
-                    kept,
-                    ignored,
-                    "receipts with nothing to update"
-                );
-            }
-            answer(StatusCode::OK, 0, "OK")
+    if (chrono::Utc::now().timestamp() - timestamp).abs() > SIGNATURE_WINDOW_SECONDS {
+        return answer(
+            StatusCode::UNAUTHORIZED,
+            1,
+            "timestamp outside the 5-minute window",
+        );
+    }
+    match application(&state, sdk_app_id).await {
+        Ok(Some((id, token, carrier)))
+            if same(
+                &app::signing::signature(&token, timestamp, &body),
+                signature,
+            ) =>
+        {
+            apply_and_answer(&state, ReceiptSource::Application { id, carrier }, &body).await
         }
-        Err(err) => {
-            tracing::warn!("receipts not applied: {err}");
-            answer(StatusCode::SERVICE_UNAVAILABLE, 1, "try again")
-        }
+        Ok(_) => answer(
+            StatusCode::UNAUTHORIZED,
+            1,
+            "unknown application or bad signature",
+        ),
+        Err(_) => answer(StatusCode::SERVICE_UNAVAILABLE, 1, "try again"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_formats_read_the_same() {
+        let tencent = br#"[{"user_receive_time":"2015-10-17 08:03:04","nationcode":"86",
+            "mobile":"13800000000","report_status":"SUCCESS","errmsg":"DELIVRD",
+            "description":"ok","sid":"x-hm7"}]"#;
+        let generic =
+            br#"{"receipts":[{"serial":"x-hm7","delivered":true,"phone":"+8613800000000"}]}"#;
+        assert_eq!(parse(tencent).unwrap(), parse(generic).unwrap());
+        assert!(parse(b"{}").is_err());
+        assert!(parse(b"[{\"sid\": 1}]").is_err());
     }
 }

@@ -130,6 +130,7 @@ pub fn DashboardPage() -> impl IntoView {
         <Title text="Dashboard"/>
         <section class="page">
             <h1>"Dashboard"</h1>
+            <crate::stats::pages::DashboardFiguresSection/>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     match auth.session.await {
@@ -141,7 +142,6 @@ pub fn DashboardPage() -> impl IntoView {
                                     view! {
                                         <li>
                                             <A href=a.path()>{a.label()}</A>
-                                            {(!a.available()).then(|| view! { <span class="muted">" — not available yet"</span> })}
                                         </li>
                                     }
                                 })

@@ -13,6 +13,8 @@ pub struct Application {
     pub description: String,
     /// The carrier its messages go through; `None`: the default carrier.
     pub carrier_id: Option<i64>,
+    /// Where receipts for its messages may be posted (path; the host is this server's).
+    pub receipt_path: String,
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 

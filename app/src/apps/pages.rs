@@ -91,6 +91,8 @@ pub fn ApplicationPage() -> impl IntoView {
                                 <dl class="facts">
                                     <dt>"SmsSdkAppId"</dt><dd><code>{a.sdk_app_id}</code></dd>
                                     <dt>"Status"</dt><dd>{if a.enabled { "Enabled" } else { "Disabled" }}</dd>
+                                    <dt>"Receipt endpoint"</dt><dd><code>{a.receipt_path.clone()}</code>
+                                        <span class="hint">" Tencent's callback format or Herald's generic one; or sign with X-Herald-Signature using the last part as the key."</span></dd>
                                     <dt>"Created"</dt><dd>{a.created_at.format("%Y-%m-%d %H:%M UTC").to_string()}</dd>
                                 </dl>
                                 <h2>"Edit"</h2>

@@ -14,6 +14,7 @@ struct Row {
     callback_url: Option<String>,
     description: String,
     carrier_id: Option<i64>,
+    receipt_token: String,
     created_at: chrono::DateTime<chrono::Utc>,
 }
 
@@ -27,13 +28,14 @@ impl From<Row> for Application {
             callback_url: r.callback_url,
             description: r.description,
             carrier_id: r.carrier_id,
+            receipt_path: format!("/receipts/app/{}/{}", r.sdk_app_id, r.receipt_token),
             created_at: r.created_at,
         }
     }
 }
 
 const COLUMNS: &str =
-    "id, sdk_app_id, name, enabled, callback_url, description, carrier_id, created_at";
+    "id, sdk_app_id, name, enabled, callback_url, description, carrier_id, receipt_token, created_at";
 
 pub async fn list(pool: &PgPool) -> Result<Vec<Application>, AppError> {
     let rows: Vec<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM applications ORDER BY id"))

@@ -523,7 +523,8 @@ pub fn TaskPage() -> impl IntoView {
                                             <tr><th>"Created by"</th><td>{format!("{} at {} UTC", t.created_by, t.created_at.format("%Y-%m-%d %H:%M:%S"))}</td></tr>
                                         </tbody>
                                     </table>
-                                    <p class="muted">"Delivery receipts and analytics appear here once messages are sent."</p>
+                                    <crate::stats::pages::TaskAnalyticsSection id=t.id/>
+                                    <crate::receipts::pages::RecipientRecords task_id=t.id/>
                                 }
                             })
                         })}

@@ -578,16 +578,13 @@ impl Engine {
                         phone: Some(s.phone),
                     })
                     .collect();
-                let (applied, kept, ignored) =
-                    repo::apply_carrier_receipts(&self.pool, carrier, &receipts).await?;
-                tracing::debug!(
-                    carrier,
-                    confirmed,
-                    applied,
-                    kept,
-                    ignored,
-                    "statuses pulled"
-                );
+                let tally = repo::apply_carrier_receipts(
+                    &self.pool,
+                    repo::ReceiptSource::Carrier(carrier),
+                    &receipts,
+                )
+                .await?;
+                tracing::debug!(carrier, confirmed, ?tally, "statuses pulled");
             }
         }
         let expired = repo::expire_unconfirmed(&self.pool, carrier, window_minutes).await?;

@@ -72,6 +72,19 @@ impl MessageState {
         MessageState::ALL.get(usize::try_from(code).ok()?).copied()
     }
 
+    /// As the per-recipient records show it.
+    pub fn label(self) -> &'static str {
+        match self {
+            MessageState::Queued => "Queued",
+            MessageState::Submitting => "Sending",
+            MessageState::Submitted => "Awaiting receipt",
+            MessageState::Delivered => "Delivered",
+            MessageState::Failed => "Failed",
+            MessageState::Rejected => "Not sent",
+            MessageState::Cancelled => "Cancelled",
+        }
+    }
+
     /// Whether `self → next` is a move the engine may make.
     pub fn can_become(self, next: MessageState) -> bool {
         use MessageState::*;

@@ -45,6 +45,7 @@ pub async fn enqueue(
     .bind(last)
     .execute(&mut *conn)
     .await?;
+    crate::stats::counters::recipients(&mut *conn, task_id, first, last).await?;
     sqlx::query(
         "INSERT INTO dispatch_chunks (task_id, first_id, last_id)
          SELECT $1, g, least(g + $4 - 1, $3) FROM generate_series($2::bigint, $3::bigint, $4::bigint) g",
@@ -79,18 +80,34 @@ pub async fn cancel_unsent(conn: &mut PgConnection, task_id: i64) -> Result<(), 
     .fetch_all(&mut *conn)
     .await?;
     for (first, last, abandoned) in open {
-        sqlx::query(
+        let unknown: Vec<i64> = sqlx::query_scalar::<_, Option<i64>>(
             "UPDATE messages SET state = CASE WHEN state = 0 THEN 6 ELSE 4 END,
                                  code = CASE WHEN state = 0 THEN NULL ELSE 'Herald.OutcomeUnknown' END,
                                  done_at = now()
-              WHERE task_id = $1 AND id BETWEEN $2 AND $3 AND (state = 0 OR (state = 1 AND $4))",
+              WHERE task_id = $1 AND id BETWEEN $2 AND $3 AND (state = 0 OR (state = 1 AND $4))
+             RETURNING CASE WHEN state = 4 THEN id END",
         )
         .bind(task_id)
         .bind(first)
         .bind(last)
         .bind(abandoned)
-        .execute(&mut *conn)
-        .await?;
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect();
+        let failed: Vec<SendResult> = unknown
+            .into_iter()
+            .map(|id| SendResult {
+                id,
+                state: MessageState::Failed,
+                serial: None,
+                code: Some("Herald.OutcomeUnknown".into()),
+                units: 0,
+                carrier: None,
+            })
+            .collect();
+        crate::stats::counters::sends(&mut *conn, task_id, &failed).await?;
     }
     Ok(())
 }
@@ -302,22 +319,25 @@ pub async fn record(
         .map(|r| r.id)
         .collect();
     record_carrier_side(&mut tx, results).await?;
-    let early: Vec<bool> = sqlx::query_scalar(
+    crate::stats::counters::sends(&mut tx, chunk.task_id, results).await?;
+    let early: Vec<(i64, bool)> = sqlx::query_as(
         "WITH early AS (DELETE FROM pending_receipts WHERE message_id = ANY($1) RETURNING *)
          UPDATE messages m SET state = CASE WHEN early.delivered THEN 3 ELSE 4 END,
                                code = early.code, done_at = early.received_at
            FROM early WHERE m.id = early.message_id AND m.state = 2
-         RETURNING m.state = 3",
+         RETURNING m.id, m.state = 3",
     )
     .bind(&accepted_ids)
     .fetch_all(&mut *tx)
     .await?;
+    let early_ids: Vec<i64> = early.iter().map(|(id, _)| *id).collect();
+    crate::stats::counters::outcomes(&mut tx, &early_ids).await?;
     let accepted = accepted_ids.len() as i64;
     let refused = results
         .iter()
         .filter(|r| matches!(r.state, MessageState::Failed | MessageState::Rejected))
         .count() as i64;
-    let early_delivered = early.iter().filter(|d| **d).count() as i64;
+    let early_delivered = early.iter().filter(|(_, d)| *d).count() as i64;
     let early_failed = early.len() as i64 - early_delivered;
     let units: i64 = results.iter().map(|r| r.units).sum();
     sqlx::query(
@@ -616,30 +636,59 @@ pub async fn carrier(pool: &PgPool, id: Option<i64>) -> Result<CarrierRow, AppEr
     .ok_or_else(|| AppError::NotFound("Carrier".into()))
 }
 
+/// What became of a delivery of receipts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReceiptTally {
+    pub applied: u64,
+    /// Kept until their message's result (or serial) is recorded.
+    pub kept: u64,
+    /// Receipts for messages that already have their outcome (a carrier's retry).
+    pub repeated: u64,
+    /// Naming no message (Herald's or the application's).
+    pub unknown: u64,
+}
+
+impl std::ops::AddAssign for ReceiptTally {
+    fn add_assign(&mut self, other: ReceiptTally) {
+        self.applied += other.applied;
+        self.kept += other.kept;
+        self.repeated += other.repeated;
+        self.unknown += other.unknown;
+    }
+}
+
 /// Applies receipts: submitted messages become delivered or failed; receipts for messages whose
-/// result is not recorded yet are kept; repeats change nothing. Returns (applied, kept, ignored).
+/// result is not recorded yet are kept; repeats change nothing. With `application`, only that
+/// application's messages are touched (the rest count as unknown).
 pub async fn apply_receipts(
     pool: &PgPool,
     receipts: &[(i64, bool, String)],
-) -> Result<(u64, u64, u64), AppError> {
+    application: Option<i64>,
+) -> Result<ReceiptTally, AppError> {
     let mut tx = pool.begin().await?;
     let mut ids: Vec<i64> = receipts.iter().map(|r| r.0).collect();
     ids.sort_unstable();
     ids.dedup();
     // Locks first, in id order: a worker recording these messages finishes before we look.
-    let states: Vec<(i64, i16)> =
-        sqlx::query_as("SELECT id, state FROM messages WHERE id = ANY($1) ORDER BY id FOR UPDATE")
-            .bind(&ids)
-            .fetch_all(&mut *tx)
-            .await?;
+    let states: Vec<(i64, i16)> = sqlx::query_as(
+        "SELECT id, state FROM messages
+          WHERE id = ANY($1)
+            AND ($2::bigint IS NULL
+                 OR task_id IN (SELECT id FROM tasks WHERE application_id = $2))
+          ORDER BY id FOR UPDATE",
+    )
+    .bind(&ids)
+    .bind(application)
+    .fetch_all(&mut *tx)
+    .await?;
     let state_of: std::collections::HashMap<i64, i16> = states.into_iter().collect();
     let (mut now_ids, mut now_ok, mut now_code) = (Vec::new(), Vec::new(), Vec::new());
     let (mut later_ids, mut later_ok, mut later_code) = (Vec::new(), Vec::new(), Vec::new());
-    let mut ignored = 0;
+    let mut tally = ReceiptTally::default();
     let mut seen = std::collections::HashSet::new();
     for (id, ok, code) in receipts {
         if !seen.insert(*id) {
-            ignored += 1;
+            tally.repeated += 1;
             continue;
         }
         match state_of.get(id).copied().and_then(MessageState::from_code) {
@@ -653,24 +702,34 @@ pub async fn apply_receipts(
                 later_ok.push(*ok);
                 later_code.push(code.clone());
             }
-            _ => ignored += 1,
+            Some(_) => tally.repeated += 1,
+            None => tally.unknown += 1,
         }
     }
-    let counts: Vec<(i64, i64, i64)> = sqlx::query_as(
-        "WITH v AS (SELECT * FROM unnest($1::bigint[], $2::bool[], $3::text[]) AS v(id, ok, code)),
-              done AS (UPDATE messages m SET state = CASE WHEN v.ok THEN 3 ELSE 4 END,
-                                             code = v.code, done_at = now()
-                         FROM v WHERE m.id = v.id AND m.state = 2
-                       RETURNING m.task_id, m.state)
-         SELECT task_id, count(*) FILTER (WHERE state = 3), count(*) FILTER (WHERE state = 4)
-           FROM done GROUP BY task_id",
+    let done: Vec<(i64, i64, bool)> = sqlx::query_as(
+        "WITH v AS (SELECT * FROM unnest($1::bigint[], $2::bool[], $3::text[]) AS v(id, ok, code))
+         UPDATE messages m SET state = CASE WHEN v.ok THEN 3 ELSE 4 END,
+                               code = v.code, done_at = now()
+           FROM v WHERE m.id = v.id AND m.state = 2
+         RETURNING m.id, m.task_id, m.state = 3",
     )
     .bind(&now_ids)
     .bind(&now_ok)
     .bind(&now_code)
     .fetch_all(&mut *tx)
     .await?;
-    for (task_id, delivered, failed) in &counts {
+    let done_ids: Vec<i64> = done.iter().map(|(id, _, _)| *id).collect();
+    crate::stats::counters::outcomes(&mut tx, &done_ids).await?;
+    let mut counts: std::collections::BTreeMap<i64, (i64, i64)> = Default::default();
+    for (_, task_id, delivered) in &done {
+        let count = counts.entry(*task_id).or_default();
+        if *delivered {
+            count.0 += 1;
+        } else {
+            count.1 += 1;
+        }
+    }
+    for (task_id, (delivered, failed)) in &counts {
         sqlx::query(
             "UPDATE tasks SET delivered = delivered + $2, failed = failed + $3, updated_at = now()
               WHERE id = $1",
@@ -693,7 +752,19 @@ pub async fn apply_receipts(
     .await?
     .rows_affected();
     tx.commit().await?;
-    Ok((now_ids.len() as u64, kept, ignored as u64))
+    tally.applied = now_ids.len() as u64;
+    tally.kept = kept;
+    Ok(tally)
+}
+
+/// Where receipts naming carriers' own serials came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReceiptSource {
+    /// A carrier's receipt path: its serials.
+    Carrier(i64),
+    /// An application's receipt endpoint: serials of its messages at any carrier; a serial not
+    /// recorded yet waits as the receipt of `carrier` (the application's).
+    Application { id: i64, carrier: i64 },
 }
 
 /// A receipt or delivery status naming a carrier's own serial.
@@ -710,19 +781,27 @@ pub struct CarrierReceipt {
 
 /// Receipts that name a carrier's own serials (not Herald's keys): applied to the messages the
 /// serials were recorded for; a serial not recorded yet keeps its receipt until it (or the
-/// unconfirmed message it names) is. Returns (applied, kept, ignored) like `apply_receipts`.
+/// unconfirmed message it names) is.
 pub async fn apply_carrier_receipts(
     pool: &PgPool,
-    carrier_id: i64,
+    source: ReceiptSource,
     receipts: &[CarrierReceipt],
-) -> Result<(u64, u64, u64), AppError> {
+) -> Result<ReceiptTally, AppError> {
     let serials: Vec<String> = receipts.iter().map(|r| r.serial.clone()).collect();
+    let (carrier_id, application) = match source {
+        ReceiptSource::Carrier(carrier) => (carrier, None),
+        ReceiptSource::Application { id, carrier } => (carrier, Some(id)),
+    };
     let known: std::collections::HashMap<String, i64> = sqlx::query_as::<_, (String, i64)>(
-        "SELECT serial_no, message_id FROM carrier_serials
-          WHERE carrier_id = $1 AND serial_no = ANY($2)",
+        "SELECT s.serial_no, s.message_id FROM carrier_serials s
+          WHERE s.serial_no = ANY($2)
+            AND CASE WHEN $3::bigint IS NULL THEN s.carrier_id = $1
+                     ELSE EXISTS (SELECT 1 FROM messages m JOIN tasks t ON t.id = m.task_id
+                                   WHERE m.id = s.message_id AND t.application_id = $3) END",
     )
     .bind(carrier_id)
     .bind(&serials)
+    .bind(application)
     .fetch_all(pool)
     .await?
     .into_iter()
@@ -735,7 +814,7 @@ pub async fn apply_carrier_receipts(
             None => early.push(receipt),
         }
     }
-    let (applied, kept, ignored) = apply_receipts(pool, &found).await?;
+    let mut tally = apply_receipts(pool, &found, application).await?;
     // Serials recorded between the lookup above and this insert would strand their receipt, so
     // the insert skips serials that exist by now; those are applied on the carrier's next try.
     let kept_early = sqlx::query(
@@ -768,7 +847,10 @@ pub async fn apply_carrier_receipts(
     .execute(pool)
     .await?
     .rows_affected();
-    Ok((applied, kept + kept_early, ignored))
+    tally.kept += kept_early;
+    // A serial already waiting (a carrier's retry) is a repeat, not news.
+    tally.repeated += early.len() as u64 - kept_early;
+    Ok(tally)
 }
 
 /// Settles unconfirmed messages that delivery statuses name (by the batch's session context and
@@ -824,18 +906,23 @@ pub async fn expire_unconfirmed(
     minutes: i64,
 ) -> Result<u64, AppError> {
     let mut tx = pool.begin().await?;
-    let failed: Vec<(i64, i64)> = sqlx::query_as(
+    let failed_ids: Vec<i64> = sqlx::query_scalar(
         "WITH gone AS (DELETE FROM unconfirmed_messages
                         WHERE carrier_id = $1 AND since < now() - make_interval(mins => $2)
-                       RETURNING message_id),
-              failed AS (UPDATE messages m SET state = 4, code = 'Herald.OutcomeUnknown',
-                                               done_at = now()
-                           FROM gone WHERE m.id = gone.message_id AND m.state = 2
-                         RETURNING m.task_id)
-         SELECT task_id, count(*) FROM failed GROUP BY task_id",
+                       RETURNING message_id)
+         UPDATE messages m SET state = 4, code = 'Herald.OutcomeUnknown', done_at = now()
+           FROM gone WHERE m.id = gone.message_id AND m.state = 2
+         RETURNING m.id",
     )
     .bind(carrier_id)
     .bind(minutes as i32)
+    .fetch_all(&mut *tx)
+    .await?;
+    crate::stats::counters::outcomes(&mut tx, &failed_ids).await?;
+    let failed: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT task_id, count(*) FROM messages WHERE id = ANY($1) GROUP BY task_id",
+    )
+    .bind(&failed_ids)
     .fetch_all(&mut *tx)
     .await?;
     for (task_id, count) in &failed {

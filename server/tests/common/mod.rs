@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test file uses its own subset
 
 pub mod catalogue;
+pub mod sending;
 
 use std::net::SocketAddr;
 

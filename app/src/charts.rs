@@ -1,0 +1,213 @@
+//! Small SVG charts with axes, tick labels and a legend, rendered on the server (readable before
+//! hydration and in any browser).
+
+use leptos::prelude::*;
+
+const WIDTH: f64 = 640.0;
+const HEIGHT: f64 = 240.0;
+const LEFT: f64 = 56.0;
+const RIGHT: f64 = 12.0;
+const TOP: f64 = 12.0;
+const BOTTOM: f64 = 40.0;
+
+/// One line (or set of bars) of a chart; `class` colours it (see `style/main.css`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    pub name: String,
+    pub class: &'static str,
+    pub values: Vec<i64>,
+}
+
+/// The smallest 1, 2 or 5 × 10ⁿ at or above `max`, so ticks fall on round numbers.
+pub fn nice_ceiling(max: i64) -> i64 {
+    if max <= 0 {
+        return 1;
+    }
+    let mut step = 1i64;
+    loop {
+        for m in [1, 2, 5] {
+            if step.saturating_mul(m) >= max {
+                return step * m;
+            }
+        }
+        step = step.saturating_mul(10);
+    }
+}
+
+fn plot_width() -> f64 {
+    WIDTH - LEFT - RIGHT
+}
+
+fn plot_height() -> f64 {
+    HEIGHT - TOP - BOTTOM
+}
+
+fn y_of(value: i64, top: i64) -> f64 {
+    TOP + plot_height() * (1.0 - value as f64 / top as f64)
+}
+
+/// The y axis with four round ticks, and the x labels (at most about eight shown).
+fn axes(labels: &[String], top: i64, centred: bool) -> impl IntoView {
+    let ticks = (0..=4)
+        .map(|i| {
+            let value = top * i / 4;
+            let y = y_of(value, top);
+            view! {
+                <line class="grid" x1=LEFT x2=WIDTH - RIGHT y1=y y2=y/>
+                <text class="tick" x=LEFT - 6.0 y=y + 4.0 text-anchor="end">{format_count(value)}</text>
+            }
+        })
+        .collect_view();
+    let n = labels.len().max(1);
+    let every = n.div_ceil(8).max(1);
+    let slot = plot_width()
+        / if centred {
+            n as f64
+        } else {
+            (n.max(2) - 1) as f64
+        };
+    let x_labels = labels
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % every == 0)
+        .map(|(i, label)| {
+            let x = LEFT + slot * i as f64 + if centred { slot / 2.0 } else { 0.0 };
+            view! { <text class="tick" x=x y=HEIGHT - BOTTOM + 18.0 text-anchor="middle">{label.clone()}</text> }
+        })
+        .collect_view();
+    view! {
+        {ticks}
+        <line class="axis" x1=LEFT x2=LEFT y1=TOP y2=HEIGHT - BOTTOM/>
+        <line class="axis" x1=LEFT x2=WIDTH - RIGHT y1=HEIGHT - BOTTOM y2=HEIGHT - BOTTOM/>
+        {x_labels}
+    }
+}
+
+fn format_count(n: i64) -> String {
+    match n {
+        n if n >= 1_000_000 => format!("{:.1}M", n as f64 / 1e6).replace(".0M", "M"),
+        n if n >= 10_000 => format!("{}k", n / 1000),
+        n => n.to_string(),
+    }
+}
+
+fn legend(series: &[Series]) -> impl IntoView {
+    let items = series
+        .iter()
+        .map(|s| {
+            let total: i64 = s.values.iter().sum();
+            view! { <li><span class=format!("swatch {}", s.class)></span>{format!("{} ({total})", s.name)}</li> }
+        })
+        .collect_view();
+    view! { <ul class="legend">{items}</ul> }
+}
+
+/// The y axis's top: the largest value rounded up.
+fn top_of(series: &[Series]) -> i64 {
+    nice_ceiling(
+        series
+            .iter()
+            .flat_map(|s| s.values.iter().copied())
+            .max()
+            .unwrap_or(0),
+    )
+}
+
+/// What every chart shares: caption, axes, the y axis's label and the legend around its marks.
+fn frame(
+    title: &'static str,
+    y_label: String,
+    labels: &[String],
+    series: &[Series],
+    centred: bool,
+    marks: impl IntoView,
+) -> impl IntoView {
+    let top = top_of(series);
+    let middle = TOP + plot_height() / 2.0;
+    view! {
+        <figure class="chart" data-chart=title>
+            <figcaption>{title}</figcaption>
+            <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-label=title>
+                <title>{title}</title>
+                {axes(labels, top, centred)}
+                <text class="axis-label" x=12.0 y=middle
+                    transform=format!("rotate(-90 12 {middle})") text-anchor="middle">{y_label}</text>
+                {marks}
+            </svg>
+            {legend(series)}
+        </figure>
+    }
+}
+
+/// Lines over shared x labels (e.g. minutes).
+#[component]
+pub fn LineChart(
+    title: &'static str,
+    #[prop(into)] y_label: String,
+    labels: Vec<String>,
+    series: Vec<Series>,
+) -> impl IntoView {
+    let top = top_of(&series);
+    let step = plot_width() / (labels.len().max(2) - 1) as f64;
+    let lines = series
+        .iter()
+        .map(|s| {
+            let points = s
+                .values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| format!("{:.1},{:.1}", LEFT + step * i as f64, y_of(*v, top)))
+                .collect::<Vec<_>>()
+                .join(" ");
+            view! { <polyline class=format!("line {}", s.class) points=points fill="none"/> }
+        })
+        .collect_view();
+    frame(title, y_label, &labels, &series, false, lines)
+}
+
+/// Bars side by side per label, one colour per series.
+#[component]
+pub fn BarChart(
+    title: &'static str,
+    #[prop(into)] y_label: String,
+    labels: Vec<String>,
+    series: Vec<Series>,
+) -> impl IntoView {
+    let top = top_of(&series);
+    let slot = plot_width() / labels.len().max(1) as f64;
+    let width = slot * 0.8 / series.len().max(1) as f64;
+    let bars = series
+        .iter()
+        .enumerate()
+        .flat_map(|(k, s)| {
+            s.values.iter().enumerate().map(move |(i, v)| {
+                let x = LEFT + slot * i as f64 + slot * 0.1 + width * k as f64;
+                let y = y_of(*v, top);
+                view! {
+                    <rect class=format!("bar {}", s.class) x=x y=y width=width height=(HEIGHT - BOTTOM - y).max(0.0)>
+                        <title>{format!("{}: {v}", s.name)}</title>
+                    </rect>
+                }
+            })
+        })
+        .collect_view();
+    frame(title, y_label, &labels, &series, true, bars)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn axes_end_on_round_numbers() {
+        assert_eq!(nice_ceiling(0), 1);
+        assert_eq!(nice_ceiling(7), 10);
+        assert_eq!(nice_ceiling(10), 10);
+        assert_eq!(nice_ceiling(11), 20);
+        assert_eq!(nice_ceiling(1999), 2000);
+        assert_eq!(nice_ceiling(4001), 5000);
+        assert_eq!(format_count(1_000_000), "1M");
+        assert_eq!(format_count(25_000), "25k");
+        assert_eq!(format_count(950), "950");
+    }
+}

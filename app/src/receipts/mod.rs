@@ -1,0 +1,8 @@
+//! Receipts: what each code means, and each recipient's record in a task (searchable, filtered,
+//! exported). Receipts are applied by `dispatch::repo` and counted by `stats::counters`.
+
+pub mod api;
+pub mod model;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod repo;

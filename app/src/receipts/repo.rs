@@ -1,0 +1,121 @@
+//! A task's per-recipient records: read by id range (the task's messages are contiguous), so a
+//! page costs an index range scan however large the task.
+
+use bytes::Bytes;
+use futures_util::stream::BoxStream;
+use sqlx::postgres::PgPoolCopyExt;
+use sqlx::PgPool;
+
+use super::model::{MessageFilter, MessagePage, MessageRow};
+use crate::dispatch::model::MessageState;
+use crate::error::AppError;
+
+pub const PAGE_SIZE: i64 = 50;
+
+async fn range(pool: &PgPool, task_id: i64) -> Result<(i64, i64), AppError> {
+    let range: (Option<i64>, Option<i64>) =
+        sqlx::query_as("SELECT first_message_id, last_message_id FROM tasks WHERE id = $1")
+            .bind(task_id)
+            .fetch_optional(pool)
+            .await?
+            .ok_or_else(|| AppError::NotFound("Task".into()))?;
+    Ok((range.0.unwrap_or(1), range.1.unwrap_or(0)))
+}
+
+pub async fn messages(
+    pool: &PgPool,
+    task_id: i64,
+    filter: &MessageFilter,
+    after: Option<i64>,
+) -> Result<MessagePage, AppError> {
+    let (first, last) = range(pool, task_id).await?;
+    #[allow(clippy::type_complexity)]
+    let rows: Vec<(
+        i64,
+        String,
+        i16,
+        Option<String>,
+        Option<String>,
+        i16,
+        Option<String>,
+        Option<String>,
+    )> = sqlx::query_as(
+        "SELECT id, phone, state, code, serial_no, units,
+                to_char(submitted_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS'),
+                to_char(done_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS')
+           FROM messages
+          WHERE id BETWEEN greatest($2, $3 + 1) AND $4 AND task_id = $1
+            AND ($5 = '' OR strpos(phone, $5) > 0)
+            AND ($6::smallint IS NULL OR state = $6)
+            AND ($7 = '' OR code = $7)
+          ORDER BY id LIMIT $8",
+    )
+    .bind(task_id)
+    .bind(first)
+    .bind(after.unwrap_or(0))
+    .bind(last)
+    .bind(&filter.phone)
+    .bind(filter.state.map(MessageState::code))
+    .bind(&filter.code)
+    .bind(PAGE_SIZE + 1)
+    .fetch_all(pool)
+    .await?;
+    let more = rows.len() as i64 > PAGE_SIZE;
+    let rows: Vec<MessageRow> = rows
+        .into_iter()
+        .take(PAGE_SIZE as usize)
+        .map(
+            |(id, phone, state, code, serial, units, submitted_at, done_at)| MessageRow {
+                id,
+                phone,
+                state: MessageState::from_code(state).unwrap_or(MessageState::Queued),
+                code,
+                serial,
+                units: units.into(),
+                submitted_at,
+                done_at,
+            },
+        )
+        .collect();
+    Ok(MessagePage {
+        next_after: more.then(|| rows.last().map(|r| r.id)).flatten(),
+        rows,
+    })
+}
+
+/// The task's records (all, or the filtered ones) as CSV rows, streamed from Postgres.
+pub async fn messages_csv(
+    pool: &PgPool,
+    task_id: i64,
+    filter: &MessageFilter,
+) -> Result<BoxStream<'static, Result<Bytes, sqlx::Error>>, AppError> {
+    let (first, last) = range(pool, task_id).await?;
+    let states = MessageState::ALL
+        .iter()
+        .map(|s| format!("WHEN {} THEN '{}'", s.code(), s.label()))
+        .collect::<Vec<_>>()
+        .join(" ");
+    // COPY takes no bind parameters: only integers and the filter's digits and code characters
+    // (letters, digits, `.:_-`, checked by `MessageFilter::parse`) are spliced in.
+    let mut conditions = vec![format!(
+        "id BETWEEN {first} AND {last} AND task_id = {task_id}"
+    )];
+    if !filter.phone.is_empty() {
+        conditions.push(format!("strpos(phone, '{}') > 0", filter.phone));
+    }
+    if let Some(state) = filter.state {
+        conditions.push(format!("state = {}", state.code()));
+    }
+    if !filter.code.is_empty() {
+        conditions.push(format!("code = '{}'", filter.code));
+    }
+    let statement = format!(
+        "COPY (SELECT phone, CASE state {states} END, code, serial_no, units,
+                      to_char(submitted_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS'),
+                      to_char(done_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS')
+                 FROM messages WHERE {} ORDER BY id)
+           TO STDOUT WITH (FORMAT csv)",
+        conditions.join(" AND ")
+    );
+    Ok(pool.copy_out_raw(&statement).await?)
+}

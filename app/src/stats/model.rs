@@ -1,0 +1,188 @@
+//! What the analytics and statistics pages show.
+
+use serde::{Deserialize, Serialize};
+
+use crate::receipts::model::FailureGroup;
+
+/// Lower bounds (seconds) of the delivery-latency buckets; the last is open-ended.
+pub const LATENCY_BOUNDS_SECONDS: [f64; 9] =
+    [0.0, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0, 1800.0, 7200.0];
+pub const LATENCY_LABELS: [&str; 9] = [
+    "< 1 s",
+    "1–5 s",
+    "5–10 s",
+    "10–30 s",
+    "30–60 s",
+    "1–5 min",
+    "5–30 min",
+    "30 min–2 h",
+    "≥ 2 h",
+];
+
+/// The figures at the top of a task's analytics.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Headline {
+    pub recipients: i64,
+    /// Taken by the carrier.
+    pub submitted: i64,
+    pub delivered: i64,
+    /// Everything that will not arrive: refused by the carrier, rejected before sending, or a
+    /// failed receipt.
+    pub failed: i64,
+    /// Taken by the carrier, no receipt yet.
+    pub awaiting: i64,
+    pub units_used: i64,
+}
+
+impl Headline {
+    /// Delivered share of what has an outcome, in percent; `None` before any outcome.
+    pub fn success_rate(&self) -> Option<f64> {
+        let decided = self.delivered + self.failed;
+        (decided > 0).then(|| self.delivered as f64 * 100.0 / decided as f64)
+    }
+}
+
+/// One minute (or a wider step, for long tasks) of a task's sending.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimelinePoint {
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// `at` in China time, as the chart labels it.
+    pub label: String,
+    pub submitted: i64,
+    pub refused: i64,
+    pub delivered: i64,
+    pub failed: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FailureRow {
+    pub code: String,
+    pub meaning: String,
+    pub group: FailureGroup,
+    pub messages: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OperatorRow {
+    pub operator: String,
+    pub recipients: i64,
+    pub submitted: i64,
+    pub delivered: i64,
+    pub failed: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskAnalytics {
+    pub task_id: i64,
+    pub headline: Headline,
+    /// Minutes in the timeline's steps.
+    pub step_minutes: i64,
+    pub timeline: Vec<TimelinePoint>,
+    /// Receipts per latency bucket (`LATENCY_LABELS`).
+    pub latency: Vec<i64>,
+    pub failures: Vec<FailureRow>,
+    /// Failures per group, in `FailureGroup::ALL` order (CallbackStatusStatistics' schema).
+    pub groups: Vec<(FailureGroup, i64)>,
+    pub operators: Vec<OperatorRow>,
+}
+
+/// Charts stay readable: a long task's minutes are merged into at most this many points.
+pub const MAX_TIMELINE_POINTS: usize = 120;
+
+/// Business statistics' granularity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Granularity {
+    Hour,
+    Day,
+}
+
+impl Granularity {
+    pub fn parse(raw: &str) -> Granularity {
+        if raw == "hour" {
+            Granularity::Hour
+        } else {
+            Granularity::Day
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Granularity::Hour => "hour",
+            Granularity::Day => "day",
+        }
+    }
+}
+
+/// One row of business statistics: Tencent's SendStatusStatistics and receipts by outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatsRow {
+    /// The hour or day, in China time, as the table shows it.
+    pub period: String,
+    pub requests: i64,
+    pub submitted: i64,
+    pub units: i64,
+    pub receipts_ok: i64,
+    pub receipts_fail: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatsReport {
+    pub granularity: Granularity,
+    pub rows: Vec<StatsRow>,
+    pub totals: StatsRow,
+}
+
+/// A choice in a statistics filter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Choice {
+    pub id: i64,
+    pub label: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatsChoices {
+    pub applications: Vec<Choice>,
+    pub signatures: Vec<Choice>,
+    pub templates: Vec<Choice>,
+}
+
+/// The dashboard's figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DashboardFigures {
+    pub sent_today: i64,
+    pub delivered_today: i64,
+    pub failed_today: i64,
+    pub balance: i64,
+    pub pending_reviews: Option<i64>,
+    pub unmatched_receipts: i64,
+    pub recent_tasks: Vec<crate::campaigns::model::TaskSummary>,
+}
+
+impl DashboardFigures {
+    pub fn success_rate(&self) -> Option<f64> {
+        let decided = self.delivered_today + self.failed_today;
+        (decided > 0).then(|| self.delivered_today as f64 * 100.0 / decided as f64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn success_rate_counts_only_decided_messages() {
+        let mut h = Headline {
+            recipients: 10,
+            submitted: 8,
+            delivered: 0,
+            failed: 0,
+            awaiting: 8,
+            units_used: 8,
+        };
+        assert_eq!(h.success_rate(), None);
+        h.delivered = 6;
+        h.failed = 2;
+        assert_eq!(h.success_rate(), Some(75.0));
+        assert_eq!(LATENCY_BOUNDS_SECONDS.len(), LATENCY_LABELS.len());
+    }
+}

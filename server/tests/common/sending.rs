@@ -1,0 +1,219 @@
+//! A sending world for engine tests: the app, a marketer, an approved catalogue, units, and a
+//! simulator behind the HTTP carrier protocol; tasks made the way a marketer makes them.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::accounts::model::{CurrentUser, Role, Roles};
+use app::campaigns::import::import;
+use app::campaigns::repo::create_upload;
+use app::campaigns::schedule::SendTime;
+use app::campaigns::service::{self, NewTask};
+use app::dispatch::engine::{Engine, EngineConfig};
+use app::dispatch::simulator::{Simulator, SimulatorSettings};
+use sqlx::PgPool;
+
+use super::catalogue::{catalogue, Catalogue};
+use super::{spawn, TestApp};
+
+pub struct World {
+    pub app: TestApp,
+    pub marketer: CurrentUser,
+    pub catalogue: Catalogue,
+    pub simulator: Arc<Simulator>,
+    pub carrier: i64,
+    /// Shared by every engine of the world, as one Redis is by every process.
+    pub limiter: Arc<app::limits::store::Limiter>,
+}
+
+/// The app, a marketer, an approved catalogue, plenty of units, and a simulator behind the HTTP
+/// carrier protocol as the default carrier, posting receipts back to the app.
+pub async fn world(pool: PgPool, settings: SimulatorSettings) -> World {
+    world_with(pool, settings, true).await
+}
+
+pub async fn world_with(pool: PgPool, settings: SimulatorSettings, receipts: bool) -> World {
+    let app = spawn(pool).await;
+    let admin = app.set_up().await;
+    app.create_user(
+        &admin,
+        "mia@example.com",
+        "marketing password 1",
+        &["marketer"],
+    )
+    .await;
+    let user = app.user_id("mia@example.com").await;
+    let catalogue = catalogue(&app.pool, user).await;
+    sqlx::query("INSERT INTO sms_packages (units, package_type) VALUES (1000000, 1)")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let carrier: i64 = sqlx::query_scalar(
+        "INSERT INTO carriers (name, kind, settings, rate_limit, concurrency, receipt_token)
+         VALUES ('Test simulator', 'http', '{}', 100000, 8, 'receipt-token') RETURNING id",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let simulator = Arc::new(Simulator::new(
+        settings,
+        receipts.then(|| format!("{}/receipts/{carrier}/receipt-token", app.base)),
+    ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}/send", listener.local_addr().unwrap());
+    let router = herald::simulator::router(Arc::clone(&simulator), Some("carrier secret".into()));
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    sqlx::query("UPDATE carriers SET is_default = false WHERE is_default")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE carriers SET is_default = true, settings = $2 WHERE id = $1")
+        .bind(carrier)
+        .bind(serde_json::json!({
+            "endpoint": endpoint,
+            "secret": super::secrets().seal("carrier secret"),
+        }))
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    World {
+        marketer: CurrentUser {
+            id: user,
+            email: "mia@example.com".into(),
+            display_name: "Mia".into(),
+            roles: Roles::new(vec![Role::Marketer]).unwrap(),
+        },
+        app,
+        catalogue,
+        simulator,
+        carrier,
+        limiter: super::limiter().await,
+    }
+}
+
+pub fn engine(world: &World, workers: usize) -> Arc<Engine> {
+    Engine::spawn(
+        world.app.pool.clone(),
+        EngineConfig {
+            workers,
+            public_url: world.app.base.clone(),
+            lease_seconds: 30,
+            secrets: super::secrets(),
+            limiter: Arc::clone(&world.limiter),
+        },
+    )
+}
+
+/// A task to `rows` distinct numbers whose variables take `variants` distinct values.
+pub async fn task(world: &World, rows: usize, variants: usize, when: SendTime) -> i64 {
+    let phones: Vec<String> = (0..rows).map(|i| format!("138{i:08}")).collect();
+    task_to(world, &phones, variants, when).await
+}
+
+/// A task to these numbers (as a spreadsheet would hold them).
+pub async fn task_to(world: &World, phones: &[String], variants: usize, when: SendTime) -> i64 {
+    let mut csv = String::from("mobile,name,shop\n");
+    for (i, phone) in phones.iter().enumerate() {
+        csv.push_str(&format!("{phone},n{},Acme\n", i % variants));
+    }
+    let path = std::env::temp_dir().join(format!("herald-dispatch-{}", uuid::Uuid::new_v4()));
+    std::fs::write(&path, &csv).unwrap();
+    let source = service::source(
+        &world.app.pool,
+        &world.catalogue.application.to_string(),
+        &world.catalogue.signature.to_string(),
+        &world.catalogue.notification.to_string(),
+    )
+    .await
+    .unwrap();
+    let upload = create_upload(
+        &world.app.pool,
+        &source,
+        "t.csv",
+        csv.len() as i64,
+        world.marketer.id,
+    )
+    .await
+    .unwrap();
+    import(&world.app.pool, upload, path.clone(), source.rules())
+        .await
+        .unwrap();
+    let _ = std::fs::remove_file(path);
+    service::start_task(
+        &world.app.pool,
+        &world.marketer,
+        "127.0.0.1",
+        NewTask {
+            upload_id: upload,
+            name: "Greetings".into(),
+            when,
+            carrier_id: None,
+        },
+    )
+    .await
+    .unwrap()
+}
+
+pub fn now() -> SendTime {
+    SendTime {
+        at: chrono::Utc::now(),
+        zone: chrono_tz::Asia::Shanghai,
+        now: true,
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct Counters {
+    pub status: String,
+    pub recipients: i32,
+    pub sent: i32,
+    pub delivered: i32,
+    pub failed: i32,
+    pub units_used: i64,
+    pub units_reserved: i64,
+}
+
+pub async fn counters(pool: &PgPool, task: i64) -> Counters {
+    let (status, recipients, sent, delivered, failed, units_used, units_reserved) = sqlx::query_as(
+        "SELECT status, recipients, sent, delivered, failed, units_used, units_reserved FROM tasks WHERE id = $1",
+    )
+    .bind(task)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    Counters {
+        status,
+        recipients,
+        sent,
+        delivered,
+        failed,
+        units_used,
+        units_reserved,
+    }
+}
+
+pub async fn wait_for(what: &str, mut done: impl AsyncFnMut() -> bool) {
+    for _ in 0..300 {
+        if done().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// Every message ended (delivered, failed or not sent), by the task's counters.
+pub async fn settled(pool: &PgPool, task: i64) -> bool {
+    let c = counters(pool, task).await;
+    c.status == "completed" && c.delivered + c.failed == c.recipients
+}
+
+pub async fn states(pool: &PgPool, task: i64) -> Vec<(i16, i64)> {
+    sqlx::query_as(
+        "SELECT state, count(*) FROM messages WHERE task_id = $1 GROUP BY state ORDER BY state",
+    )
+    .bind(task)
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
