@@ -56,9 +56,10 @@ clippy:
 	$(CARGO_FLAGS) cargo clippy --locked -p frontend -p app --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
 
 unit-and-integration:
-	@DATABASE_URL=$$(scripts/database.sh herald_test)
+	@scripts/tools.sh test
+	DATABASE_URL=$$(scripts/database.sh herald_test)
 	REDIS_URL=$$(scripts/redis.sh)
-	export DATABASE_URL REDIS_URL
+	export DATABASE_URL REDIS_URL HERALD_SDK_PYTHON=$(TOOLS_DIR)/sdk-python/bin/python
 	mkdir -p $(TEST_LOGS)
 	$(CARGO_FLAGS) cargo test --locked -p herald -p app 2>&1 | tee $(TEST_LOGS)/cargo.log
 

@@ -45,6 +45,14 @@ fi
 
 if [ "$what" = test ]; then
   command -v chromium >/dev/null || apt_install chromium
+  # The official Tencent Cloud Python SDK, which the API tests call Herald through.
+  sdk_python="$tools_dir/sdk-python/bin/python"
+  if ! "$sdk_python" -c 'import tencentcloud.sms.v20210111' 2>/dev/null; then
+    say "installing tencentcloud-sdk-python-sms (PyPI) for the API tests"
+    python3 -m venv "$tools_dir/sdk-python" >/dev/null 2>&1 \
+      || { apt_install python3-venv; python3 -m venv "$tools_dir/sdk-python"; }
+    "$tools_dir/sdk-python/bin/pip" install --quiet tencentcloud-sdk-python-sms==3.1.153
+  fi
   if [ ! -d end2end/node_modules/@playwright/test ] \
      || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
     say "installing the end-to-end suite's npm packages"

@@ -30,6 +30,24 @@ test('an operator registers the application and an admin adds SMS units', async 
   await expect(adminPage.locator('[data-available="1000"]')).toBeVisible();
 });
 
+test('the operator makes an API key for the application and sees its SecretKey once', async ({ browser }) => {
+  const page = await signIn(browser, operator);
+  await page.goto('/applications');
+  await page.getByRole('link', { name: 'Acme Shop' }).click();
+  await expect(page.getByRole('heading', { name: 'API keys' })).toBeVisible();
+  await waitForHydration(page);
+  await page.getByRole('button', { name: 'Create API key' }).click();
+  const secretId = page.locator('[data-secret-id]');
+  await expect(secretId).toHaveText(/^AKID[A-Za-z0-9]{32}$/);
+  await expect(page.locator('[data-secret-key]')).toHaveText(/^[A-Za-z0-9]{32}$/);
+  const id = await secretId.textContent();
+  await expect(page.locator(`tr[data-key="${id}"]`)).toContainText('never');
+
+  await page.reload();
+  await expect(page.locator(`tr[data-key="${id}"]`)).toBeVisible();
+  await expect(page.locator('[data-secret-key]')).toHaveCount(0);
+});
+
 test('a marketer uploads the member list, confirms the fee and schedules the task', async ({ browser }) => {
   const page = await signIn(browser, marketer);
   await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Bulk SMS' }).click();

@@ -27,12 +27,16 @@ async fn main() {
     herald::migrate(&pool).await.expect("migrate");
     let task = prepare(&pool).await;
     let redis = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
-    let limiter = app::limits::store::Limiter::redis(
-        &redis,
-        &format!("herald-bench:{}:", uuid::Uuid::new_v4()),
-    )
-    .await
-    .expect("Redis (make bench-dispatch starts it)");
+    let limiter = if std::env::var("HERALD_BENCH_LIMITS").as_deref() == Ok("memory") {
+        app::limits::store::Limiter::in_memory()
+    } else {
+        app::limits::store::Limiter::redis(
+            &redis,
+            &format!("herald-bench:{}:", uuid::Uuid::new_v4()),
+        )
+        .await
+        .expect("Redis (make bench-dispatch starts it)")
+    };
 
     let started = Instant::now();
     Engine::spawn(

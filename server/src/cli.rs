@@ -28,6 +28,82 @@ pub enum Command {
     CreateAdmin(CreateAdmin),
     /// Run the carrier simulator as its own process (the HTTP carrier protocol on /send).
     Simulator(crate::simulator::SimulatorArgs),
+    /// Applications, for scripted set-ups.
+    #[command(subcommand)]
+    App(AppCommand),
+    /// API key pairs, for scripted set-ups.
+    #[command(subcommand)]
+    Apikey(ApiKeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AppCommand {
+    /// Create an application; prints its SmsSdkAppId.
+    Create {
+        #[command(flatten)]
+        database: DatabaseConfig,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Create a key pair for an application; prints `SecretId SecretKey` (the only time the
+    /// SecretKey is shown).
+    Create {
+        #[command(flatten)]
+        database: DatabaseConfig,
+        #[command(flatten)]
+        secrets: crate::config::SecretConfig,
+        /// The application's SmsSdkAppId.
+        #[arg(long)]
+        app: i64,
+    },
+}
+
+pub async fn app_command(
+    command: AppCommand,
+) -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
+    let AppCommand::Create { database, name } = command;
+    let name = Label::parse("name", &name, 60).map_err(explain)?;
+    let pool = crate::connect(&database).await?;
+    crate::migrate(&pool).await?;
+    let mut tx = pool.begin().await?;
+    let app = app::apps::repo::insert(
+        &mut tx,
+        &name,
+        &app::apps::model::CallbackUrl::parse("callback", "").map_err(explain)?,
+        "",
+        None,
+    )
+    .await
+    .map_err(explain)?;
+    tx.commit().await?;
+    Ok(app.sdk_app_id.to_string())
+}
+
+pub async fn apikey_command(
+    command: ApiKeyCommand,
+) -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
+    let ApiKeyCommand::Create {
+        database,
+        secrets,
+        app,
+    } = command;
+    let secrets = secrets.secret_box()?;
+    let pool = crate::connect(&database).await?;
+    crate::migrate(&pool).await?;
+    let id: i64 = sqlx::query_scalar("SELECT id FROM applications WHERE sdk_app_id = $1")
+        .bind(app)
+        .fetch_optional(&pool)
+        .await?
+        .ok_or_else(|| format!("no application has SmsSdkAppId {app}"))?;
+    let mut conn = pool.acquire().await?;
+    let pair = app::apps::keys::create(&mut conn, &secrets, id, None)
+        .await
+        .map_err(explain)?;
+    Ok(format!("{} {}", pair.secret_id, pair.secret_key))
 }
 
 #[derive(Debug, clap::Args)]

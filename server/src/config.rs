@@ -53,6 +53,9 @@ pub struct ServeConfig {
     /// them in memory, which is right only for a single server.
     #[arg(long, env = "REDIS_URL")]
     pub redis_url: Option<String>,
+    /// Where the Tencent Cloud SMS API is served (the SDKs post to `/`).
+    #[arg(long, env = "HERALD_TENCENT_API_PATH", default_value = "/")]
+    pub tencent_api_path: String,
     /// Prefix of Herald's Redis keys, for deployments sharing one Redis.
     #[arg(long, env = "HERALD_REDIS_PREFIX", default_value = "herald:")]
     pub redis_prefix: String,

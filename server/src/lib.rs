@@ -9,6 +9,7 @@ pub mod http;
 pub mod opt_out_import;
 pub mod receipts;
 pub mod simulator;
+pub mod tencent_api;
 pub mod webhooks;
 
 use std::net::SocketAddr;
@@ -103,6 +104,10 @@ pub fn router(state: AppState, config: &ServeConfig) -> Router {
             "/receipts/app/{sdk_app_id}",
             post(receipts::for_application_signed)
                 .layer(DefaultBodyLimit::max(receipts::BODY_LIMIT)),
+        )
+        .route(
+            &config.tencent_api_path,
+            post(tencent_api::handle).layer(DefaultBodyLimit::max(tencent_api::BODY_LIMIT)),
         )
         .route("/records/{id}/messages.csv", get(exports::task_messages))
         .route("/statistics.csv", get(exports::statistics))

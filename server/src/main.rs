@@ -18,6 +18,8 @@ async fn main() -> std::process::ExitCode {
         }
         Command::CreateAdmin(args) => herald::cli::create_admin(args).await.map(Some),
         Command::Simulator(args) => herald::simulator::run(args).await.map(|()| None),
+        Command::App(command) => herald::cli::app_command(command).await.map(Some),
+        Command::Apikey(command) => herald::cli::apikey_command(command).await.map(Some),
     };
     match outcome {
         Ok(message) => {

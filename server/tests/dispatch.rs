@@ -157,7 +157,7 @@ async fn a_dead_workers_chunk_is_taken_over_and_resent_under_the_same_keys(pool:
         .await
         .unwrap()
         .expect("a chunk");
-    let taken = app::dispatch::repo::take_messages(&w.app.pool, chunk)
+    let taken = app::dispatch::repo::take_messages(&w.app.pool, chunk, true)
         .await
         .unwrap();
     let batch = app::dispatch::carrier::Batch {

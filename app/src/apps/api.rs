@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use super::model::Application;
+use super::model::{ApiKeyView, Application, NewKeyPair};
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use {
@@ -56,7 +56,7 @@ pub async fn create_application(
         let fields = parse_fields(&mut errors, &name, &callback_url, &description);
         let (name, callback_url, description) = errors.finish(fields)?;
         let mut tx = caller.pool().begin().await?;
-        let app = repo::insert(&mut tx, &name, &callback_url, &description, user.id).await?;
+        let app = repo::insert(&mut tx, &name, &callback_url, &description, Some(user.id)).await?;
         let details = json!({ "name": app.name, "sdk_app_id": app.sdk_app_id });
         record(
             &mut *tx,
@@ -127,6 +127,106 @@ pub async fn set_application_carrier(
                 "application.carrier",
                 "application",
                 id,
+                details,
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    })
+    .await
+}
+
+/// Where a key pair waits, in the creator's session, to be shown once (also after a plain form
+/// post, before the page hydrates).
+#[cfg(feature = "ssr")]
+const FRESH_KEY: &str = "fresh_api_key";
+
+#[server(endpoint = "list_api_keys")]
+pub async fn list_api_keys(application_id: i64) -> Result<Vec<ApiKeyView>, AppError> {
+    serve(|caller| async move {
+        caller.require(Role::Operator).await?;
+        super::keys::list(caller.pool(), application_id).await
+    })
+    .await
+}
+
+#[server(endpoint = "create_api_key")]
+pub async fn create_api_key(application_id: i64) -> Result<(), AppError> {
+    serve(|caller| async move {
+        let user = caller.require(Role::Operator).await?;
+        let mut tx = caller.pool().begin().await?;
+        let pair = super::keys::create(
+            &mut tx,
+            &caller.state.secrets,
+            application_id,
+            Some(user.id),
+        )
+        .await?;
+        let details = json!({ "secret_id": pair.secret_id });
+        record(
+            &mut *tx,
+            AuditEvent::by(
+                &user,
+                &caller.ip,
+                "apikey.create",
+                "application",
+                application_id,
+                details,
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        caller
+            .session
+            .insert(FRESH_KEY, &pair)
+            .await
+            .map_err(|e| AppError::internal(format!("session: {e}")))?;
+        Ok(())
+    })
+    .await
+}
+
+/// The key pair this user just made for the application, once; `None` afterwards.
+#[server(endpoint = "take_fresh_api_key")]
+pub async fn take_fresh_api_key(application_id: i64) -> Result<Option<NewKeyPair>, AppError> {
+    serve(|caller| async move {
+        caller.require(Role::Operator).await?;
+        let fresh: Option<NewKeyPair> = caller
+            .session
+            .get(FRESH_KEY)
+            .await
+            .map_err(|e| AppError::internal(format!("session: {e}")))?;
+        match fresh {
+            Some(pair) if pair.application_id == application_id => {
+                caller
+                    .session
+                    .remove::<NewKeyPair>(FRESH_KEY)
+                    .await
+                    .map_err(|e| AppError::internal(format!("session: {e}")))?;
+                Ok(Some(pair))
+            }
+            _ => Ok(None),
+        }
+    })
+    .await
+}
+
+#[server(endpoint = "revoke_api_key")]
+pub async fn revoke_api_key(application_id: i64, key_id: i64) -> Result<(), AppError> {
+    serve(|caller| async move {
+        let user = caller.require(Role::Operator).await?;
+        let mut tx = caller.pool().begin().await?;
+        let secret_id = super::keys::revoke(&mut tx, key_id).await?;
+        let details = json!({ "secret_id": secret_id });
+        record(
+            &mut *tx,
+            AuditEvent::by(
+                &user,
+                &caller.ip,
+                "apikey.revoke",
+                "application",
+                application_id,
                 details,
             ),
         )

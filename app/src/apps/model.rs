@@ -92,3 +92,22 @@ mod tests {
         assert!(optional_text("d", "toolong", 5).is_err());
     }
 }
+
+/// An API key as the application page lists it (never its SecretKey).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeyView {
+    pub id: i64,
+    pub secret_id: String,
+    pub created_by: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub last_used_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A key pair just made: the only time its SecretKey is shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewKeyPair {
+    pub application_id: i64,
+    pub secret_id: String,
+    pub secret_key: String,
+}

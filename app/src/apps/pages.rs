@@ -3,7 +3,8 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 
 use super::api::{
-    get_application, list_applications, CreateApplication, SetApplicationCarrier, UpdateApplication,
+    get_application, list_api_keys, list_applications, take_fresh_api_key, CreateApiKey,
+    CreateApplication, RevokeApiKey, SetApplicationCarrier, UpdateApplication,
 };
 use crate::forms::{action_error, action_succeeded, error_view, use_id_param, Field, FormAlert};
 use crate::shell::{Area, Guard};
@@ -127,11 +128,91 @@ pub fn ApplicationPage() -> impl IntoView {
                                     </div>
                                     <button type="submit">"Save carrier"</button>
                                 </ActionForm>
+                                <ApiKeysSection application_id=a.id/>
                             })
                         })}
                     </ErrorBoundary>
                 </Transition>
             </section>
         </Guard>
+    }
+}
+
+/// The application's API key pairs: make one (its SecretKey shown once), revoke, last use.
+#[component]
+fn ApiKeysSection(application_id: i64) -> impl IntoView {
+    let create = ServerAction::<CreateApiKey>::new();
+    let revoke = ServerAction::<RevokeApiKey>::new();
+    let keys = Resource::new(
+        move || (create.version().get(), revoke.version().get()),
+        move |_| list_api_keys(application_id),
+    );
+    let fresh = Resource::new(
+        move || create.version().get(),
+        move |_| take_fresh_api_key(application_id),
+    );
+    let error = action_error(create);
+    let revoke_error = action_error(revoke);
+    let when = |t: Option<chrono::DateTime<chrono::Utc>>| {
+        t.map_or_else(
+            || "never".to_owned(),
+            |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
+        )
+    };
+    view! {
+        <h2>"API keys"</h2>
+        <p class="hint">"Sign Tencent Cloud SMS API calls (TC3-HMAC-SHA256) with a SecretId and SecretKey; the official SDKs work unchanged."</p>
+        <FormAlert error=revoke_error/>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                fresh.await.ok().flatten().map(|pair| view! {
+                    <div class="alert alert-ok fresh-key" role="status">
+                        <p><strong>"Copy the SecretKey now: it is not shown again."</strong></p>
+                        <p>"SecretId: "<code data-secret-id="">{pair.secret_id}</code></p>
+                        <p>"SecretKey: "<code data-secret-key="">{pair.secret_key}</code></p>
+                    </div>
+                })
+            })}
+        </Transition>
+        <Transition fallback=|| ()>
+            <ErrorBoundary fallback=error_view>
+                {move || Suspend::new(async move {
+                    keys.await.map(|keys| {
+                        if keys.is_empty() {
+                            return view! { <p class="empty">"No API keys yet."</p> }.into_any();
+                        }
+                        let rows = keys.into_iter().map(|k| view! {
+                            <tr data-key=k.secret_id.clone()>
+                                <td><code>{k.secret_id.clone()}</code></td>
+                                <td>{k.created_by.clone().unwrap_or_default()}</td>
+                                <td>{k.created_at.format("%Y-%m-%d %H:%M UTC").to_string()}</td>
+                                <td>{when(k.last_used_at)}</td>
+                                <td>{match k.revoked_at {
+                                    Some(at) => format!("Revoked {}", at.format("%Y-%m-%d %H:%M UTC")).into_any(),
+                                    None => view! {
+                                        <ActionForm action=revoke attr:class="inline">
+                                            <input type="hidden" name="application_id" value=application_id/>
+                                            <input type="hidden" name="key_id" value=k.id/>
+                                            <button type="submit">"Revoke"</button>
+                                        </ActionForm>
+                                    }.into_any(),
+                                }}</td>
+                            </tr>
+                        }).collect_view();
+                        view! {
+                            <table class="data">
+                                <thead><tr><th>"SecretId"</th><th>"Created by"</th><th>"Created"</th><th>"Last used"</th><th></th></tr></thead>
+                                <tbody>{rows}</tbody>
+                            </table>
+                        }.into_any()
+                    })
+                })}
+            </ErrorBoundary>
+        </Transition>
+        <ActionForm action=create attr:class="form narrow">
+            <FormAlert error/>
+            <input type="hidden" name="application_id" value=application_id/>
+            <button type="submit">"Create API key"</button>
+        </ActionForm>
     }
 }

@@ -60,7 +60,7 @@ pub async fn insert(
     name: &Label,
     callback_url: &CallbackUrl,
     description: &str,
-    created_by: i64,
+    created_by: Option<i64>,
 ) -> Result<Application, AppError> {
     for _ in 0..8 {
         let sdk_app_id: i64 = rand::rngs::OsRng.gen_range(1_400_000_000..=1_499_999_999);

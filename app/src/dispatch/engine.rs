@@ -244,7 +244,9 @@ impl Engine {
         let task = repo::task_context(&self.pool, chunk.task_id).await?;
         let slot = self.carrier(task.carrier_id).await?;
         let body = TemplateContent::from_stored(task.template.clone()).compile();
-        let messages = repo::take_messages(&self.pool, chunk).await?;
+        // A carrier that cannot deduplicate never gets a message a dead worker may have sent.
+        let resendable = slot.carrier.deduplicates();
+        let messages = repo::take_messages(&self.pool, chunk, !resendable).await?;
 
         let phones: Vec<String> = messages.iter().map(|m| m.phone.clone()).collect();
         let opted_out: std::collections::HashSet<String> = repo::opted_out(&self.pool, &phones)
@@ -253,8 +255,6 @@ impl Engine {
             .collect();
         let mut results: Vec<SendResult> = Vec::with_capacity(messages.len());
         let mut to_send: Vec<&Pending> = Vec::with_capacity(messages.len());
-        // A carrier that cannot deduplicate never gets a message a dead worker may have sent.
-        let resendable = slot.carrier.deduplicates();
         for m in &messages {
             if m.taken_over && !resendable {
                 results.push(SendResult {

@@ -180,21 +180,31 @@ pub struct Pending {
 }
 
 /// Marks the chunk's unsent messages `submitting` and returns them, including those a dead
-/// worker left `submitting` (marked `taken_over`).
-pub async fn take_messages(pool: &PgPool, chunk: Chunk) -> Result<Vec<Pending>, AppError> {
-    let rows: Vec<(i64, String, Vec<String>, i16, bool)> = sqlx::query_as(
+/// worker left `submitting`. Only a carrier that cannot deduplicate needs to know which those
+/// were (`taken_over`); finding out costs a second pass over the rows, so others skip it.
+pub async fn take_messages(
+    pool: &PgPool,
+    chunk: Chunk,
+    mark_taken_over: bool,
+) -> Result<Vec<Pending>, AppError> {
+    let sql = if mark_taken_over {
         "UPDATE messages m SET state = 1, attempts = m.attempts + 1
            FROM (SELECT id, state FROM messages
                   WHERE id BETWEEN $2 AND $3 AND task_id = $1 AND state IN (0, 1)
                   FOR UPDATE) before
           WHERE m.id = before.id
-         RETURNING m.id, m.phone, m.params, m.units, before.state = 1",
-    )
-    .bind(chunk.task_id)
-    .bind(chunk.first_id)
-    .bind(chunk.last_id)
-    .fetch_all(pool)
-    .await?;
+         RETURNING m.id, m.phone, m.params, m.units, before.state = 1"
+    } else {
+        "UPDATE messages SET state = 1, attempts = attempts + 1
+          WHERE id BETWEEN $2 AND $3 AND task_id = $1 AND state IN (0, 1)
+         RETURNING id, phone, params, units, false"
+    };
+    let rows: Vec<(i64, String, Vec<String>, i16, bool)> = sqlx::query_as(sql)
+        .bind(chunk.task_id)
+        .bind(chunk.first_id)
+        .bind(chunk.last_id)
+        .fetch_all(pool)
+        .await?;
     let mut messages: Vec<Pending> = rows
         .into_iter()
         .map(|(id, phone, params, units, taken_over)| Pending {

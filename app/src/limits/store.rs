@@ -40,15 +40,19 @@ for i = 9, #ARGV, 3 do
   local hk = prefix .. 'h:' .. app .. ':' .. phone .. ':' .. hour
   local ck = prefix .. 'c:' .. app .. ':' .. phone .. ':' .. content
   local hit = 0
-  if redis.call('SISMEMBER', dk, id) == 0 then
-    local marker = redis.call('GET', ck)
-    if same > 0 and marker and marker ~= id then hit = 1
+  -- Added now (not admitted before): check it, and take it back out if over a limit.
+  if redis.call('SADD', dk, id) == 1 then
+    local today = redis.call('SCARD', dk)
+    local marker = same > 0 and redis.call('GET', ck)
+    if marker and marker ~= id then hit = 1
     elseif per_hour > 0 and redis.call('SCARD', hk) >= per_hour then hit = 2
-    elseif per_day > 0 and redis.call('SCARD', dk) >= per_day then hit = 3
+    elseif per_day > 0 and today > per_day then hit = 3
     elseif app_day > 0 and app_count + added >= app_day then hit = 4
+    end
+    if hit > 0 then
+      redis.call('SREM', dk, id)
     else
-      redis.call('SADD', dk, id)
-      redis.call('EXPIRE', dk, 172800)
+      if today == 1 then redis.call('EXPIRE', dk, 172800) end
       if per_hour > 0 then
         redis.call('SADD', hk, id)
         redis.call('EXPIRE', hk, 7200)

@@ -96,6 +96,14 @@ impl RejectionReason {
 }
 
 impl ReviewStatus {
+    /// Why it was rejected (Tencent's ReviewReply).
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            ReviewStatus::Rejected { reason } => Some(reason),
+            _ => None,
+        }
+    }
+
     /// Tencent's StatusCode: 0 approved, 1 under review, −1 rejected. (2, "approved but not yet
     /// effective", never arises here: an approval takes effect at once.)
     pub fn status_code(&self) -> i64 {

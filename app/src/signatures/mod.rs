@@ -6,4 +6,6 @@ pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod repo;
 #[cfg(feature = "ssr")]
+pub mod tencent;
+#[cfg(feature = "ssr")]
 pub mod upload;

@@ -33,49 +33,29 @@ pub async fn sends(
     }
     let refused: i32 = codes.values().sum();
     let units: i64 = results.iter().map(|r| r.units).sum();
+    // One statement: recording runs for every chunk, so round trips count.
     sqlx::query(
-        "INSERT INTO task_minutes (task_id, minute, submitted, refused)
-         VALUES ($1, date_trunc('minute', now()), $2, $3)
-         ON CONFLICT (task_id, minute) DO UPDATE
-            SET submitted = task_minutes.submitted + EXCLUDED.submitted,
-                refused = task_minutes.refused + EXCLUDED.refused",
-    )
-    .bind(task_id)
-    .bind(submitted.len() as i32)
-    .bind(refused)
-    .execute(&mut *conn)
-    .await?;
-    if !codes.is_empty() {
-        sqlx::query(
-            "INSERT INTO task_failures (task_id, code, messages)
-             SELECT $1, code, n FROM unnest($2::text[], $3::int[]) AS v(code, n)
+        "WITH minutes AS (
+             INSERT INTO task_minutes (task_id, minute, submitted, refused)
+             VALUES ($1, date_trunc('minute', now()), $2, $3)
+             ON CONFLICT (task_id, minute) DO UPDATE
+                SET submitted = task_minutes.submitted + EXCLUDED.submitted,
+                    refused = task_minutes.refused + EXCLUDED.refused),
+              failures AS (
+             INSERT INTO task_failures (task_id, code, messages)
+             SELECT $1, code, n FROM unnest($4::text[], $5::int[]) AS v(code, n)
              ON CONFLICT (task_id, code) DO UPDATE
-                SET messages = task_failures.messages + EXCLUDED.messages",
-        )
-        .bind(task_id)
-        .bind(codes.keys().copied().collect::<Vec<_>>())
-        .bind(codes.values().copied().collect::<Vec<_>>())
-        .execute(&mut *conn)
-        .await?;
-    }
-    if !submitted.is_empty() {
-        sqlx::query(
-            "INSERT INTO task_operators (task_id, operator, submitted)
-             SELECT $1, mobile_operator(phone), count(*) FROM messages WHERE id = ANY($2)
+                SET messages = task_failures.messages + EXCLUDED.messages),
+              operators AS (
+             INSERT INTO task_operators (task_id, operator, submitted)
+             SELECT $1, mobile_operator(phone), count(*) FROM messages WHERE id = ANY($6)
               GROUP BY 2
              ON CONFLICT (task_id, operator) DO UPDATE
-                SET submitted = task_operators.submitted + EXCLUDED.submitted",
-        )
-        .bind(task_id)
-        .bind(&submitted)
-        .execute(&mut *conn)
-        .await?;
-    }
-    sqlx::query(
-        "INSERT INTO stats_hourly (hour, application_id, signature_id, template_id, sms_type,
+                SET submitted = task_operators.submitted + EXCLUDED.submitted)
+         INSERT INTO stats_hourly (hour, application_id, signature_id, template_id, sms_type,
                                    requests, submitted, units)
          SELECT date_trunc('hour', now()), application_id, coalesce(signature_id, 0),
-                coalesce(template_id, 0), sms_type, $2, $3, $4
+                coalesce(template_id, 0), sms_type, $7, $2, $8
            FROM tasks WHERE id = $1
          ON CONFLICT (hour, application_id, signature_id, template_id, sms_type) DO UPDATE
             SET requests = stats_hourly.requests + EXCLUDED.requests,
@@ -83,8 +63,12 @@ pub async fn sends(
                 units = stats_hourly.units + EXCLUDED.units",
     )
     .bind(task_id)
+    .bind(submitted.len() as i32)
+    .bind(refused)
+    .bind(codes.keys().copied().collect::<Vec<_>>())
+    .bind(codes.values().copied().collect::<Vec<_>>())
+    .bind(&submitted)
     .bind(results.len() as i64)
-    .bind(submitted.len() as i64)
     .bind(units)
     .execute(&mut *conn)
     .await?;

@@ -8,6 +8,7 @@ use super::model::{TaskAnalytics, LATENCY_LABELS};
 use crate::charts::{BarChart, LineChart, Series};
 use crate::forms::error_view;
 use crate::shell::{Area, Guard};
+use crate::templates::model::SmsType;
 
 fn percent(rate: Option<f64>) -> String {
     rate.map_or_else(|| "—".to_owned(), |r| format!("{r:.1}%"))
@@ -199,9 +200,10 @@ pub fn StatisticsPage() -> impl IntoView {
                                 <label>"SMS type "
                                     <select name="sms_type">
                                         <option value="">"All types"</option>
-                                        <option value="1" selected=sms_type == "1">"Marketing"</option>
-                                        <option value="2" selected=sms_type == "2">"Notification"</option>
-                                        <option value="3" selected=sms_type == "3">"Verification code"</option>
+                                        {SmsType::ALL.into_iter().map(|t| {
+                                            let value = t.code().to_string();
+                                            view! { <option value=value.clone() selected=sms_type == value>{t.label()}</option> }
+                                        }).collect_view()}
                                     </select>
                                 </label>
                                 <label>"From " <input type="date" name="from" value=param("from")()/></label>

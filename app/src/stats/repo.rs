@@ -173,16 +173,20 @@ pub async fn statistics(pool: &PgPool, filter: &StatsFilter) -> Result<StatsRepo
         Granularity::Day => "YYYY-MM-DD",
     };
     let rows: Vec<(String, i64, i64, i64, i64, i64)> = sqlx::query_as(
-        "SELECT to_char(date_trunc($8, hour AT TIME ZONE 'Asia/Shanghai'), $9) AS period,
-                sum(requests)::bigint, sum(submitted)::bigint, sum(units)::bigint,
-                sum(receipts_ok)::bigint, sum(receipts_fail)::bigint
-           FROM stats_hourly
-          WHERE hour >= $1 AND hour < $2
-            AND ($3::bigint IS NULL OR application_id = $3)
-            AND ($4::bigint IS NULL OR signature_id = $4)
-            AND ($5::bigint IS NULL OR template_id = $5)
-            AND ($6::smallint IS NULL OR sms_type = $6)
-          GROUP BY 1 ORDER BY 1
+        // Periods are formatted after grouping: once per period, not once per counter row.
+        "SELECT to_char(period, $9), requests, submitted, units, receipts_ok, receipts_fail
+           FROM (SELECT date_trunc($8, hour AT TIME ZONE 'Asia/Shanghai') AS period,
+                        sum(requests)::bigint AS requests, sum(submitted)::bigint AS submitted,
+                        sum(units)::bigint AS units, sum(receipts_ok)::bigint AS receipts_ok,
+                        sum(receipts_fail)::bigint AS receipts_fail
+                   FROM stats_hourly
+                  WHERE hour >= $1 AND hour < $2
+                    AND ($3::bigint IS NULL OR application_id = $3)
+                    AND ($4::bigint IS NULL OR signature_id = $4)
+                    AND ($5::bigint IS NULL OR template_id = $5)
+                    AND ($6::smallint IS NULL OR sms_type = $6)
+                  GROUP BY 1) g
+          ORDER BY period
           LIMIT $7",
     )
     .bind(filter.from)

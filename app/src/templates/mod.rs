@@ -6,3 +6,5 @@ pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod repo;
 pub mod segments;
+#[cfg(feature = "ssr")]
+pub mod tencent;

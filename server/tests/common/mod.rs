@@ -36,6 +36,7 @@ pub async fn limiter() -> std::sync::Arc<app::limits::store::Limiter> {
     )
 }
 
+#[derive(Clone)]
 pub struct TestApp {
     pub base: String,
     pub pool: PgPool,
@@ -76,6 +77,7 @@ pub async fn spawn(pool: PgPool) -> TestApp {
             data_dir: std::env::temp_dir(),
         },
         redis_url: None,
+        tencent_api_path: "/".into(),
         redis_prefix: "herald:".into(),
     };
     let state = AppState {

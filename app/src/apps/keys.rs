@@ -1,0 +1,141 @@
+//! API key pairs: made, listed, revoked, and looked up by the Tencent-compatible API.
+
+use rand::Rng;
+use sqlx::{PgConnection, PgPool};
+
+use super::model::{ApiKeyView, NewKeyPair};
+use crate::error::AppError;
+use crate::secrets::SecretBox;
+
+fn random_alphanumeric(len: usize) -> String {
+    const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::rngs::OsRng;
+    (0..len)
+        .map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char)
+        .collect()
+}
+
+/// Makes a key pair for the application: `AKID` + 32 characters, and a 32-character secret.
+pub async fn create(
+    conn: &mut PgConnection,
+    secrets: &SecretBox,
+    application_id: i64,
+    created_by: Option<i64>,
+) -> Result<NewKeyPair, AppError> {
+    let secret_id = format!("AKID{}", random_alphanumeric(32));
+    let secret_key = random_alphanumeric(32);
+    let created = sqlx::query(
+        "INSERT INTO api_keys (application_id, secret_id, secret_key_sealed, created_by)
+         SELECT id, $2, $3, $4 FROM applications WHERE id = $1",
+    )
+    .bind(application_id)
+    .bind(&secret_id)
+    .bind(secrets.seal(&secret_key))
+    .bind(created_by)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    if created == 0 {
+        return Err(AppError::NotFound("Application".into()));
+    }
+    Ok(NewKeyPair {
+        application_id,
+        secret_id,
+        secret_key,
+    })
+}
+
+pub async fn list(pool: &PgPool, application_id: i64) -> Result<Vec<ApiKeyView>, AppError> {
+    #[allow(clippy::type_complexity)]
+    let rows: Vec<(
+        i64,
+        String,
+        Option<String>,
+        chrono::DateTime<chrono::Utc>,
+        Option<chrono::DateTime<chrono::Utc>>,
+        Option<chrono::DateTime<chrono::Utc>>,
+    )> = sqlx::query_as(
+        "SELECT k.id, k.secret_id, u.email, k.created_at, k.revoked_at, k.last_used_at
+           FROM api_keys k LEFT JOIN users u ON u.id = k.created_by
+          WHERE k.application_id = $1 ORDER BY k.id DESC",
+    )
+    .bind(application_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, secret_id, created_by, created_at, revoked_at, last_used_at)| ApiKeyView {
+                id,
+                secret_id,
+                created_by,
+                created_at,
+                revoked_at,
+                last_used_at,
+            },
+        )
+        .collect())
+}
+
+/// Revokes a key; returns its SecretId (for the audit log).
+pub async fn revoke(conn: &mut PgConnection, key_id: i64) -> Result<String, AppError> {
+    sqlx::query_scalar(
+        "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1
+         RETURNING secret_id",
+    )
+    .bind(key_id)
+    .fetch_optional(conn)
+    .await?
+    .ok_or_else(|| AppError::NotFound("API key".into()))
+}
+
+/// What the API needs to check a request signed with a SecretId.
+#[derive(Debug, Clone)]
+pub struct Credential {
+    pub key_id: i64,
+    pub application_id: i64,
+    pub sdk_app_id: i64,
+    pub secret_key: String,
+    pub revoked: bool,
+    pub application_enabled: bool,
+}
+
+pub async fn credential(
+    pool: &PgPool,
+    secrets: &SecretBox,
+    secret_id: &str,
+) -> Result<Option<Credential>, AppError> {
+    let row: Option<(i64, i64, i64, String, bool, bool)> = sqlx::query_as(
+        "SELECT k.id, a.id, a.sdk_app_id, k.secret_key_sealed, k.revoked_at IS NOT NULL, a.enabled
+           FROM api_keys k JOIN applications a ON a.id = k.application_id
+          WHERE k.secret_id = $1",
+    )
+    .bind(secret_id)
+    .fetch_optional(pool)
+    .await?;
+    row.map(
+        |(key_id, application_id, sdk_app_id, sealed, revoked, application_enabled)| {
+            Ok(Credential {
+                key_id,
+                application_id,
+                sdk_app_id,
+                secret_key: secrets.open(&sealed)?,
+                revoked,
+                application_enabled,
+            })
+        },
+    )
+    .transpose()
+}
+
+/// Marks a key used (at most once a minute per key, so busy keys do not write on every call).
+pub async fn touch(pool: &PgPool, key_id: i64) -> Result<(), AppError> {
+    sqlx::query(
+        "UPDATE api_keys SET last_used_at = now()
+          WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')",
+    )
+    .bind(key_id)
+    .execute(pool)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,233 @@
+//! Herald's Tencent Cloud SMS API (version 2021-01-11): the request checks every action shares
+//! (headers, version, TC3 signature, timestamp window, the key and its application) and the
+//! response envelope. Actions live with their domains and are routed in `call`.
+
+use serde_json::{json, Value};
+use sqlx::PgPool;
+
+use super::tc3::Credential;
+use crate::apps::keys;
+use crate::secrets::SecretBox;
+
+pub const VERSION: &str = "2021-01-11";
+/// Requests signed further than this from the server's clock are refused (replays).
+pub const TIMESTAMP_WINDOW_SECONDS: i64 = 300;
+
+/// An error as Tencent's envelope carries it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<crate::error::AppError> for ApiError {
+    fn from(err: crate::error::AppError) -> ApiError {
+        // Internal details were logged by `AppError::internal`; the caller gets the error id.
+        ApiError::new("InternalError", err.to_string())
+    }
+}
+
+pub fn success(request_id: &str, mut fields: Value) -> Value {
+    if let Some(map) = fields.as_object_mut() {
+        map.insert("RequestId".into(), Value::String(request_id.to_owned()));
+    }
+    json!({ "Response": fields })
+}
+
+pub fn failure(request_id: &str, error: &ApiError) -> Value {
+    json!({ "Response": {
+        "Error": { "Code": error.code, "Message": error.message },
+        "RequestId": request_id,
+    } })
+}
+
+/// Who is calling: the key that signed the request and its application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApiCaller {
+    pub key_id: i64,
+    pub application_id: i64,
+    pub sdk_app_id: i64,
+}
+
+/// Checks a request's headers and signature. `header` looks a header up by lower-case name.
+pub async fn authenticate(
+    pool: &PgPool,
+    secrets: &SecretBox,
+    header: impl Fn(&str) -> Option<String>,
+    body: &[u8],
+    now: i64,
+) -> Result<(ApiCaller, String), ApiError> {
+    let required = |name: &'static str| {
+        header(name)
+            .filter(|v| !v.trim().is_empty())
+            .ok_or_else(|| {
+                ApiError::new("MissingParameter", format!("The {name} header is missing."))
+            })
+    };
+    let action = required("x-tc-action")?;
+    let version = required("x-tc-version")?;
+    let timestamp = required("x-tc-timestamp")?;
+    let authorization = required("authorization")?;
+    if version != VERSION {
+        return Err(ApiError::new(
+            "NoSuchVersion",
+            format!("The API version `{version}` does not exist; use {VERSION}."),
+        ));
+    }
+    let timestamp: i64 = timestamp
+        .trim()
+        .parse()
+        .map_err(|_| ApiError::new("InvalidParameter", "X-TC-Timestamp must be Unix seconds."))?;
+    let credential = Credential::parse(&authorization).ok_or_else(|| {
+        ApiError::new(
+            "AuthFailure.InvalidAuthorization",
+            "The Authorization header is not a TC3-HMAC-SHA256 authorization.",
+        )
+    })?;
+    if (now - timestamp).abs() > TIMESTAMP_WINDOW_SECONDS {
+        return Err(ApiError::new(
+            "AuthFailure.SignatureExpire",
+            format!("The request was signed at {timestamp}, more than 5 minutes from the server time {now}."),
+        ));
+    }
+    let key = keys::credential(pool, secrets, &credential.secret_id)
+        .await?
+        .filter(|k| !k.revoked)
+        .ok_or_else(|| {
+            ApiError::new(
+                "AuthFailure.SecretIdNotFound",
+                "The SecretId does not exist or was revoked.",
+            )
+        })?;
+    if !credential.verifies(&key.secret_key, timestamp, &header, body) {
+        return Err(ApiError::new(
+            "AuthFailure.SignatureFailure",
+            "The request signature does not match. Check the SecretKey and how the request is signed.",
+        ));
+    }
+    if !key.application_enabled {
+        return Err(ApiError::new(
+            "UnauthorizedOperation.SdkAppIdIsDisabled",
+            "This application is disabled.",
+        ));
+    }
+    keys::touch(pool, key.key_id).await?;
+    Ok((
+        ApiCaller {
+            key_id: key.key_id,
+            application_id: key.application_id,
+            sdk_app_id: key.sdk_app_id,
+        },
+        action,
+    ))
+}
+
+/// Runs one action (the caller is authenticated).
+pub async fn call(pool: &PgPool, action: &str, request: &Value) -> Result<Value, ApiError> {
+    match action {
+        "DescribeSmsTemplateList" => crate::templates::tencent::describe(pool, request).await,
+        "DescribeSmsSignList" => crate::signatures::tencent::describe(pool, request).await,
+        _ => Err(ApiError::new(
+            "InvalidAction",
+            format!("The action `{action}` does not exist or is not available yet."),
+        )),
+    }
+}
+
+/// What a Describe action lists: the items named by `id_field` (at most 100), or a page by
+/// `Limit` / `Offset`; either way only mainland or only international ones (`International`).
+pub fn choose<'a, T>(
+    all: &'a [T],
+    request: &Value,
+    id_field: &'static str,
+    id: fn(&T) -> i64,
+    is_international: fn(&T) -> bool,
+) -> Result<Vec<&'a T>, ApiError> {
+    let wanted = international(request)?;
+    let in_region = |item: &&T| is_international(item) == wanted;
+    Ok(match id_set(request, id_field)? {
+        Some(ids) => ids
+            .iter()
+            .filter_map(|i| all.iter().find(|item| id(item) == *i))
+            .filter(in_region)
+            .collect(),
+        None => {
+            let (limit, offset) = page(request)?;
+            let mut matching: Vec<&T> = all.iter().filter(in_region).collect();
+            matching.sort_by_key(|item| id(item));
+            matching
+                .into_iter()
+                .skip(offset as usize)
+                .take(limit as usize)
+                .collect()
+        }
+    })
+}
+
+/// `Limit` / `Offset` or an id set of at most 100, as the Describe actions take them.
+fn id_set(request: &Value, field: &'static str) -> Result<Option<Vec<i64>>, ApiError> {
+    let Some(set) = request.get(field) else {
+        return Ok(None);
+    };
+    let ids: Option<Vec<i64>> = set
+        .as_array()
+        .map(|a| a.iter().map(Value::as_i64).collect())
+        .unwrap_or(None);
+    let ids = ids.ok_or_else(|| {
+        ApiError::new(
+            "InvalidParameter",
+            format!("{field} must be a list of integers."),
+        )
+    })?;
+    if ids.len() > 100 {
+        return Err(ApiError::new(
+            "InvalidParameterValue",
+            format!("{field} holds at most 100 ids."),
+        ));
+    }
+    Ok(Some(ids))
+}
+
+/// `Limit` (1–100) and `Offset`, required together when no id set is given.
+fn page(request: &Value) -> Result<(i64, i64), ApiError> {
+    let limit = request.get("Limit").and_then(Value::as_i64);
+    let offset = request.get("Offset").and_then(Value::as_i64);
+    match (limit, offset) {
+        (Some(limit), Some(offset)) if (1..=100).contains(&limit) && offset >= 0 => {
+            Ok((limit, offset))
+        }
+        (Some(_), Some(_)) => Err(ApiError::new(
+            "InvalidParameterValue",
+            "Limit is 1 to 100 and Offset at least 0.",
+        )),
+        _ => Err(ApiError::new(
+            "MissingParameter",
+            "Give an id set, or Limit and Offset.",
+        )),
+    }
+}
+
+/// `International`: 0 mainland, 1 international (required by the Describe actions).
+fn international(request: &Value) -> Result<bool, ApiError> {
+    match request.get("International").and_then(Value::as_i64) {
+        Some(0) => Ok(false),
+        Some(1) => Ok(true),
+        Some(_) => Err(ApiError::new(
+            "InvalidParameterValue",
+            "International is 0 or 1.",
+        )),
+        None => Err(ApiError::new(
+            "MissingParameter",
+            "International is required (0 or 1).",
+        )),
+    }
+}
