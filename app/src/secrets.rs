@@ -54,7 +54,7 @@ impl SecretBox {
         use rand::RngCore;
         let mut bytes = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
-        bytes.iter().map(|b| format!("{b:02x}")).collect()
+        crate::signing::hex(&bytes)
     }
 
     pub fn seal(&self, plain: &str) -> String {

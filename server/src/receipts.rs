@@ -13,6 +13,7 @@ use app::dispatch::model::id_from_serial;
 use app::dispatch::repo::{self, CarrierReceipt, ReceiptSource, ReceiptTally};
 use app::dispatch::simulator::Receipt;
 use app::error::AppError;
+use app::signing::same;
 use app::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -27,15 +28,6 @@ const SIGNATURE_WINDOW_SECONDS: i64 = 300;
 
 fn answer(status: StatusCode, result: i64, errmsg: &str) -> Response {
     (status, Json(json!({ "result": result, "errmsg": errmsg }))).into_response()
-}
-
-/// Compares without leaking how much of the token matched.
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
 }
 
 /// One receipt, whichever format it came in.

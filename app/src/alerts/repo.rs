@@ -26,7 +26,7 @@ pub async fn add_contact(
     let secret = contact.webhook_url.map(|_| {
         let mut bytes = [0u8; 24];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
-        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        crate::signing::hex(&bytes)
     });
     Ok(sqlx::query_scalar(
         "INSERT INTO alarm_contacts (name, email, phone, webhook_url, webhook_secret)

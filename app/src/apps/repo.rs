@@ -117,17 +117,7 @@ pub async fn set_carrier(
     carrier: Option<i64>,
 ) -> Result<(), AppError> {
     if let Some(carrier) = carrier {
-        let exists: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM carriers WHERE id = $1)")
-                .bind(carrier)
-                .fetch_one(&mut *conn)
-                .await?;
-        if !exists {
-            return Err(AppError::field(
-                "carrier_id",
-                "Choose a carrier from the list.",
-            ));
-        }
+        crate::dispatch::repo::require_carrier(&mut *conn, carrier, "carrier_id").await?;
     }
     let updated =
         sqlx::query("UPDATE applications SET carrier_id = $2, updated_at = now() WHERE id = $1")

@@ -96,6 +96,27 @@ pub enum CarrierError {
     Permanent { code: String, message: String },
 }
 
+impl CarrierError {
+    /// A call that failed on the way: unreachable means the carrier never had it; anything later
+    /// (a timeout, a dropped connection) leaves the outcome unknown.
+    pub fn from_transport(err: reqwest::Error) -> CarrierError {
+        if err.is_connect() {
+            CarrierError::Busy(err.to_string())
+        } else {
+            CarrierError::Transient(err.to_string())
+        }
+    }
+
+    /// Throttling (429) and server errors mean the carrier did not take the call.
+    pub fn from_refusal(status: reqwest::StatusCode) -> Result<(), CarrierError> {
+        if status.as_u16() == 429 || status.is_server_error() {
+            Err(CarrierError::Busy(format!("carrier answered {status}")))
+        } else {
+            Ok(())
+        }
+    }
+}
+
 impl std::fmt::Display for CarrierError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -182,17 +203,9 @@ impl HttpCarrier {
             .body(body)
             .send()
             .await
-            .map_err(|e| {
-                if e.is_connect() {
-                    CarrierError::Busy(e.to_string())
-                } else {
-                    CarrierError::Transient(e.to_string())
-                }
-            })?;
+            .map_err(CarrierError::from_transport)?;
+        CarrierError::from_refusal(response.status())?;
         let status = response.status();
-        if status.as_u16() == 429 || status.is_server_error() {
-            return Err(CarrierError::Busy(format!("carrier answered {status}")));
-        }
         if !status.is_success() {
             let text = response.text().await.unwrap_or_default();
             return Err(CarrierError::Permanent {

@@ -447,10 +447,7 @@ impl Engine {
                 hash.update([0x1f]);
                 hash.update(p.as_bytes());
             }
-            let content: String = hash.finalize()[..12]
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
+            let content = crate::signing::hex(&hash.finalize()[..12]);
             attempts.extend(members.iter().map(|m| crate::limits::store::Attempt {
                 message_id: m.id,
                 phone: m.phone.clone(),

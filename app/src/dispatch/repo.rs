@@ -620,6 +620,23 @@ pub async fn apply_marketing_window(pool: &PgPool) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Refuses, on the form's `field`, a carrier id that names no carrier.
+pub async fn require_carrier(
+    conn: &mut PgConnection,
+    id: i64,
+    field: &str,
+) -> Result<(), AppError> {
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM carriers WHERE id = $1)")
+        .bind(id)
+        .fetch_one(conn)
+        .await?;
+    if exists {
+        Ok(())
+    } else {
+        Err(AppError::field(field, "Choose a carrier from the list."))
+    }
+}
+
 /// A carrier's row, to build it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CarrierRow {
@@ -1245,17 +1262,7 @@ pub async fn set_failover(
 ) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     if let Some(failover) = failover {
-        let exists: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM carriers WHERE id = $1)")
-                .bind(failover)
-                .fetch_one(&mut *tx)
-                .await?;
-        if !exists {
-            return Err(AppError::field(
-                "failover_id",
-                "Choose a carrier from the list.",
-            ));
-        }
+        require_carrier(&mut tx, failover, "failover_id").await?;
     }
     let updated = sqlx::query(
         "UPDATE carriers SET failover_carrier_id = $2, failover_after = $3, updated_at = now()

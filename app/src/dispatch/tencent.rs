@@ -120,17 +120,8 @@ impl TencentCarrier {
             .body(body)
             .send()
             .await
-            .map_err(|e| {
-                if e.is_connect() {
-                    CarrierError::Busy(e.to_string())
-                } else {
-                    CarrierError::Transient(e.to_string())
-                }
-            })?;
-        let status = response.status();
-        if status.as_u16() == 429 || status.is_server_error() {
-            return Err(CarrierError::Busy(format!("Tencent answered {status}")));
-        }
+            .map_err(CarrierError::from_transport)?;
+        CarrierError::from_refusal(response.status())?;
         let mut answer: Value = response
             .json()
             .await

@@ -34,19 +34,22 @@ pub struct Headline {
     pub units_used: i64,
 }
 
+/// Delivered share of what has an outcome, in percent; `None` before any outcome.
+pub fn success_rate(delivered: i64, failed: i64) -> Option<f64> {
+    let decided = delivered + failed;
+    (decided > 0).then(|| delivered as f64 * 100.0 / decided as f64)
+}
+
 impl Headline {
-    /// Delivered share of what has an outcome, in percent; `None` before any outcome.
     pub fn success_rate(&self) -> Option<f64> {
-        let decided = self.delivered + self.failed;
-        (decided > 0).then(|| self.delivered as f64 * 100.0 / decided as f64)
+        success_rate(self.delivered, self.failed)
     }
 }
 
 /// One minute (or a wider step, for long tasks) of a task's sending.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TimelinePoint {
-    pub at: chrono::DateTime<chrono::Utc>,
-    /// `at` in China time, as the chart labels it.
+    /// When the step starts, China time, as the chart labels it.
     pub label: String,
     pub submitted: i64,
     pub refused: i64,
@@ -160,8 +163,7 @@ pub struct DashboardFigures {
 
 impl DashboardFigures {
     pub fn success_rate(&self) -> Option<f64> {
-        let decided = self.delivered_today + self.failed_today;
-        (decided > 0).then(|| self.delivered_today as f64 * 100.0 / decided as f64)
+        success_rate(self.delivered_today, self.failed_today)
     }
 }
 

@@ -93,8 +93,7 @@ fn analytics_view(a: TaskAnalytics) -> impl IntoView {
         .operators
         .iter()
         .map(|o| {
-            let decided = o.delivered + o.failed;
-            let rate = (decided > 0).then(|| o.delivered as f64 * 100.0 / decided as f64);
+            let rate = super::model::success_rate(o.delivered, o.failed);
             view! {
                 <tr data-operator=o.operator.clone()>
                     <td>{o.operator.clone()}</td>

@@ -128,19 +128,15 @@ fn timeline(minutes: &[(DateTime<Utc>, i32, i32, i32, i32)]) -> (i64, Vec<Timeli
     let step = ((span as usize).div_ceil(MAX_TIMELINE_POINTS)).max(1) as i64;
     let points = (span + step - 1) / step;
     let mut timeline: Vec<TimelinePoint> = (0..points)
-        .map(|i| {
-            let at = first.0 + chrono::Duration::minutes(i * step);
-            TimelinePoint {
-                label: at
-                    .with_timezone(&chrono_tz::Asia::Shanghai)
-                    .format("%H:%M")
-                    .to_string(),
-                at,
-                submitted: 0,
-                refused: 0,
-                delivered: 0,
-                failed: 0,
-            }
+        .map(|i| TimelinePoint {
+            label: (first.0 + chrono::Duration::minutes(i * step))
+                .with_timezone(&chrono_tz::Asia::Shanghai)
+                .format("%H:%M")
+                .to_string(),
+            submitted: 0,
+            refused: 0,
+            delivered: 0,
+            failed: 0,
         })
         .collect();
     for (at, submitted, refused, delivered, failed) in minutes {

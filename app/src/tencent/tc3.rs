@@ -4,17 +4,9 @@
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
-pub const ALGORITHM: &str = "TC3-HMAC-SHA256";
+use crate::signing::hex;
 
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
-}
+pub const ALGORITHM: &str = "TC3-HMAC-SHA256";
 
 fn hmac(key: &[u8], message: &[u8]) -> [u8; 32] {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
@@ -183,12 +175,7 @@ impl Credential {
             .map(|(n, v)| (n.as_str(), v.as_str()))
             .collect();
         let expected = signature(secret_key, timestamp, &self.service, &pairs, payload);
-        expected
-            .bytes()
-            .zip(self.signature.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
-            && expected.len() == self.signature.len()
+        crate::signing::same(&expected, &self.signature)
     }
 }
 
