@@ -18,6 +18,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// Seals and opens stored secrets (carrier keys, API secret keys).
     pub secrets: crate::secrets::SecretBox,
+    /// Frequency limits, shared with the dispatch engine.
+    pub limiter: std::sync::Arc<crate::limits::store::Limiter>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

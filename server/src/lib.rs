@@ -147,7 +147,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error 
         );
     }
     spawn_session_cleanup(pool.clone());
-    spawn_upload_cleanup(pool.clone());
+    spawn_hourly_cleanup(pool.clone());
     app::dispatch::engine::Engine::spawn(
         pool.clone(),
         app::dispatch::engine::EngineConfig {
@@ -155,7 +155,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error 
             public_url: config.public_url(),
             lease_seconds: config.dispatch_lease_seconds.max(1),
             secrets: secrets.clone(),
-            limiter,
+            limiter: limiter.clone(),
         },
     );
     webhooks::spawn_worker(pool.clone());
@@ -163,6 +163,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error 
         pool,
         leptos_options: leptos_options(&config),
         secrets,
+        limiter,
     };
     let listener = TcpListener::bind(config.addr).await?;
     tracing::info!("Herald console on http://{}", listener.local_addr()?);
@@ -190,8 +191,8 @@ fn spawn_session_cleanup(pool: PgPool) {
 }
 
 /// Recipient files nobody made a task from are kept a week, so a marketer can come back to a
-/// report, then dropped with their rows.
-fn spawn_upload_cleanup(pool: PgPool) {
+/// report, then dropped with their rows; so are API statuses nobody pulled.
+fn spawn_hourly_cleanup(pool: PgPool) {
     tokio::spawn(async move {
         let mut hourly = tokio::time::interval(Duration::from_secs(3600));
         loop {
@@ -200,6 +201,11 @@ fn spawn_upload_cleanup(pool: PgPool) {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(uploads = n, "abandoned recipient uploads deleted"),
                 Err(err) => tracing::error!("upload cleanup failed: {err}"),
+            }
+            match app::receipts::tencent::drop_stale_statuses(&pool).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(statuses = n, "API statuses nobody pulled dropped"),
+                Err(err) => tracing::error!("status outbox cleanup failed: {err}"),
             }
         }
     });

@@ -1,8 +1,8 @@
 //! The Tencent Cloud SMS API endpoint (`POST /` unless HERALD_TENCENT_API_PATH says otherwise):
 //! every answer is HTTP 200 with Tencent's envelope, success or error.
 
-use app::state::AppState;
-use app::tencent::api::{authenticate, call, failure, success, ApiError};
+use app::state::{AppState, ClientIp};
+use app::tencent::api::{authenticate, call, failure, success, ApiContext, ApiError};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
@@ -13,6 +13,7 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 
 pub async fn handle(
     State(state): State<AppState>,
+    axum::Extension(ClientIp(ip)): axum::Extension<ClientIp>,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Json<Value> {
@@ -40,7 +41,13 @@ pub async fn handle(
                 "The body must be a JSON object.",
             ));
         }
-        call(&state.pool, &action, &request).await
+        let context = ApiContext {
+            pool: &state.pool,
+            limiter: &state.limiter,
+            caller,
+            ip: &ip,
+        };
+        call(&context, &action, &request).await
     };
     Json(match outcome.await {
         Ok(fields) => success(&request_id, fields),

@@ -21,6 +21,25 @@ async fn api(pool: PgPool) -> Api {
     app.set_up().await;
     let user = app.user_id(common::ADMIN_EMAIL).await;
     let c = catalogue(&app.pool, user).await;
+    api_for(app, &c).await
+}
+
+/// A sending world whose simulator delivers everything, and a key pair for its application.
+async fn delivering_world(pool: PgPool) -> (common::sending::World, Api) {
+    let w = common::sending::world(
+        pool,
+        app::dispatch::simulator::SimulatorSettings {
+            delivery_rate: 1.0,
+            ..Default::default()
+        },
+    )
+    .await;
+    let api = api_for(w.app.clone(), &w.catalogue).await;
+    (w, api)
+}
+
+/// A key pair for the catalogue's application, and the calls signed with it.
+async fn api_for(app: common::TestApp, c: &common::catalogue::Catalogue) -> Api {
     let mut conn = app.pool.acquire().await.unwrap();
     let pair = app::apps::keys::create(&mut conn, &common::secrets(), c.application, None)
         .await
@@ -75,6 +94,13 @@ impl Api {
             "Tencent answers errors with HTTP 200 too"
         );
         response.json().await.unwrap()
+    }
+
+    /// A successful call's response fields.
+    async fn ok(&self, action: &str, body: &Value) -> Value {
+        let answer = self.call(action, body, |_| {}).await;
+        assert!(answer["Response"]["Error"].is_null(), "{action}: {answer}");
+        answer["Response"].clone()
     }
 
     async fn error(
@@ -230,33 +256,529 @@ async fn requests_are_checked_with_tencents_error_codes(pool: PgPool) {
     assert!(used.is_some(), "the key's last use is recorded");
 }
 
+/// The official SDKs the API is checked through.
+#[derive(Debug, Clone, Copy)]
+enum Sdk {
+    Python,
+    Node,
+}
+
+impl Api {
+    /// Calls `action` through an official SDK, signed with `secret_key`.
+    async fn sdk(&self, sdk: Sdk, action: &str, body: &Value, secret_key: &str) -> Value {
+        let end2end = concat!(env!("CARGO_MANIFEST_DIR"), "/../end2end");
+        let (program, script) = match sdk {
+            Sdk::Python => (
+                std::env::var("HERALD_SDK_PYTHON").unwrap_or_else(|_| {
+                    format!(
+                        "{}/.cache/herald/tools/sdk-python/bin/python",
+                        std::env::var("HOME").unwrap()
+                    )
+                }),
+                format!("{end2end}/sdk/python_sdk.py"),
+            ),
+            Sdk::Node => ("node".to_owned(), format!("{end2end}/sdk/node_sdk.js")),
+        };
+        let output = tokio::process::Command::new(&program)
+            .arg(&script)
+            .arg(action)
+            .arg(body.to_string())
+            .env("HERALD_ENDPOINT", &self.host)
+            .env("SECRET_ID", &self.secret_id)
+            .env("SECRET_KEY", secret_key)
+            .output()
+            .await
+            .unwrap_or_else(|e| panic!("{program}: {e} (make test installs the SDKs)"));
+        assert!(
+            output.status.success(),
+            "{sdk:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|e| panic!("{sdk:?}: {e}: {}", String::from_utf8_lossy(&output.stdout)))
+    }
+}
+
+/// A developer's first day, through each official SDK pointed at Herald: list the templates,
+/// send, pull the status, submit a template, and get the SDK's own error for a wrong key.
 #[sqlx::test(migrator = "herald::MIGRATOR")]
-async fn the_official_python_sdk_works_against_herald(pool: PgPool) {
-    let api = api(pool).await;
-    let python = std::env::var("HERALD_SDK_PYTHON").unwrap_or_else(|_| {
-        format!(
-            "{}/.cache/herald/tools/sdk-python/bin/python",
-            std::env::var("HOME").unwrap()
-        )
-    });
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../end2end/sdk/python_sdk.py");
-    let output = tokio::process::Command::new(&python)
-        .arg(script)
-        .env("HERALD_ENDPOINT", &api.host)
-        .env("SECRET_ID", &api.secret_id)
-        .env("SECRET_KEY", &api.secret_key)
-        .env("TEMPLATE_ID", api.template.to_string())
-        .output()
+async fn the_official_sdks_work_against_herald(pool: PgPool) {
+    use common::sending::{engine, wait_for};
+    let (w, api) = delivering_world(pool).await;
+    let key = api.secret_key.clone();
+    let _engine = engine(&w, 1);
+    for (sdk, phone) in [
+        (Sdk::Python, "+8613800000001"),
+        (Sdk::Node, "+8613800000002"),
+    ] {
+        let listed = api
+            .sdk(
+                sdk,
+                "DescribeSmsTemplateList",
+                &json!({"TemplateIdSet": [api.template], "International": 0}),
+                &key,
+            )
+            .await;
+        let set = &listed["response"]["DescribeTemplateStatusSet"];
+        assert_eq!(set[0]["TemplateId"], api.template, "{sdk:?}: {listed}");
+        assert_eq!(set[0]["StatusCode"], 0, "{sdk:?}: {listed}");
+
+        let sent = api
+            .sdk(sdk, "SendSms", &send_body(&api, &[phone]), &key)
+            .await;
+        let status = &sent["response"]["SendStatusSet"][0];
+        assert_eq!(status["Code"], "Ok", "{sdk:?}: {sent}");
+        assert_eq!(status["Fee"], 1, "{sdk:?}: {sent}");
+        let serial = status["SerialNo"].as_str().unwrap().to_owned();
+        wait_for("the message to be delivered", async || {
+            message_states(&api.app.pool, &[&serial]).await == vec![3]
+        })
+        .await;
+        let pulled = api
+            .sdk(
+                sdk,
+                "PullSmsSendStatus",
+                &json!({"SmsSdkAppId": "1400000001", "Limit": 10}),
+                &key,
+            )
+            .await;
+        let statuses = &pulled["response"]["PullSmsSendStatusSet"];
+        assert_eq!(
+            statuses[0]["SerialNo"],
+            serial.as_str(),
+            "{sdk:?}: {pulled}"
+        );
+        assert_eq!(statuses[0]["ReportStatus"], "SUCCESS", "{sdk:?}: {pulled}");
+
+        let added = api
+            .sdk(
+                sdk,
+                "AddSmsTemplate",
+                &json!({"TemplateName": "Login", "TemplateContent": "Your login code is {1}.",
+                        "SmsType": 3, "International": 0, "Remark": "login"}),
+                &key,
+            )
+            .await;
+        assert!(
+            added["response"]["AddTemplateStatus"]["TemplateId"].is_string(),
+            "{sdk:?}: {added}"
+        );
+
+        let wrong = api
+            .sdk(
+                sdk,
+                "SendSms",
+                &send_body(&api, &[phone]),
+                "not the right secret key 000000",
+            )
+            .await;
+        assert_eq!(
+            wrong["error"], "AuthFailure.SignatureFailure",
+            "{sdk:?}: {wrong}"
+        );
+    }
+}
+
+/// Tencent's SendSms body for the catalogue's notification template.
+fn send_body(api: &Api, numbers: &[&str]) -> Value {
+    json!({
+        "SmsSdkAppId": "1400000001",
+        "TemplateId": api.template.to_string(),
+        "SignName": "Herald",
+        "TemplateParamSet": ["Ann", "Acme"],
+        "PhoneNumberSet": numbers,
+        "SessionContext": "order-42",
+    })
+}
+
+async fn message_states(pool: &PgPool, serials: &[&str]) -> Vec<i16> {
+    let ids: Vec<i64> = serials
+        .iter()
+        .map(|s| app::dispatch::model::id_from_key(s).expect("a Herald serial"))
+        .collect();
+    sqlx::query_scalar("SELECT state FROM messages WHERE id = ANY($1) ORDER BY id")
+        .bind(&ids)
+        .fetch_all(pool)
         .await
-        .unwrap_or_else(|e| panic!("{python}: {e} (make test installs the SDK)"));
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+        .unwrap()
+}
+
+#[sqlx::test(migrator = "herald::MIGRATOR")]
+async fn send_sms_goes_through_the_engine_and_each_status_is_pulled_once(pool: PgPool) {
+    use common::sending::{engine, wait_for};
+    let (w, api) = delivering_world(pool).await;
+    let answer = api
+        .ok(
+            "SendSms",
+            &send_body(&api, &["13800000001", "+86 139-0000-0002", "12345"]),
+        )
+        .await;
+    let set = answer["SendStatusSet"].as_array().unwrap();
+    assert_eq!(set.len(), 3, "one status per number, in order: {answer}");
+    for (status, phone) in set[..2].iter().zip(["+8613800000001", "+8613900000002"]) {
+        assert_eq!(status["Code"], "Ok", "{answer}");
+        assert_eq!(status["PhoneNumber"], phone);
+        assert_eq!(status["Fee"], 1);
+        assert_eq!(status["IsoCode"], "CN");
+        assert_eq!(status["SessionContext"], "order-42");
+    }
+    assert_eq!(set[2]["Code"], "InvalidParameterValue.IncorrectPhoneNumber");
+    assert_eq!(set[2]["Fee"], 0);
+    let serials: Vec<&str> = set[..2]
+        .iter()
+        .map(|s| s["SerialNo"].as_str().unwrap())
+        .collect();
+    // Recorded before the answer: the engine is not even running yet.
+    assert_eq!(message_states(&api.app.pool, &serials).await, vec![0, 0]);
+
+    let _engine = engine(&w, 2);
+    wait_for("both messages to be delivered", async || {
+        message_states(&api.app.pool, &serials).await == vec![3, 3]
+    })
+    .await;
+    assert_eq!(w.simulator.ledger().accepted, 2);
+    assert_eq!(w.simulator.ledger().duplicates, 0);
+
+    let pulled = api
+        .ok(
+            "PullSmsSendStatus",
+            &json!({"SmsSdkAppId": "1400000001", "Limit": 100}),
+        )
+        .await;
+    let statuses = pulled["PullSmsSendStatusSet"].as_array().unwrap();
+    assert_eq!(statuses.len(), 2, "{pulled}");
+    let mut pulled_serials: Vec<&str> = statuses
+        .iter()
+        .map(|s| s["SerialNo"].as_str().unwrap())
+        .collect();
+    pulled_serials.sort();
+    let mut sent_serials = serials.clone();
+    sent_serials.sort();
+    assert_eq!(pulled_serials, sent_serials);
+    for s in statuses {
+        assert_eq!(s["ReportStatus"], "SUCCESS");
+        assert_eq!(s["CountryCode"], "86");
+        assert_eq!(s["SessionContext"], "order-42");
+        assert!(s["UserReceiveTime"].as_i64().unwrap() > 1_700_000_000);
+    }
+    let again = api
+        .ok(
+            "PullSmsSendStatus",
+            &json!({"SmsSdkAppId": "1400000001", "Limit": 100}),
+        )
+        .await;
+    assert_eq!(again["PullSmsSendStatusSet"], json!([]), "each status once");
+
+    // A number's history can be looked up as often as wanted.
+    let now = chrono::Utc::now().timestamp();
+    let lookup = json!({
+        "SmsSdkAppId": "1400000001", "PhoneNumber": "+8613800000001",
+        "BeginTime": now - 3600, "EndTime": now + 60, "Offset": 0, "Limit": 10,
+    });
+    for _ in 0..2 {
+        let found = api.ok("PullSmsSendStatusByPhoneNumber", &lookup).await;
+        let found = found["PullSmsSendStatusSet"].as_array().unwrap().clone();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0]["SubscriberNumber"], "13800000001");
+    }
+
+    // The same content to the same number within 30 s is refused in the answer, costs nothing
+    // and never reaches the carrier.
+    let repeat = api.ok("SendSms", &send_body(&api, &["13800000001"])).await;
+    assert_eq!(
+        repeat["SendStatusSet"][0]["Code"],
+        "LimitExceeded.PhoneNumberThirtySecondLimit"
     );
-    let out: Value = serde_json::from_slice(&output.stdout).unwrap();
-    let set = &out["describe"]["DescribeTemplateStatusSet"];
-    assert_eq!(set[0]["TemplateId"], api.template, "{out}");
-    assert_eq!(set[0]["StatusCode"], 0, "{out}");
-    assert_eq!(out["wrong_key"], "AuthFailure.SignatureFailure", "{out}");
+    assert_eq!(repeat["SendStatusSet"][0]["Fee"], 0);
+    let used: i64 = sqlx::query_scalar("SELECT sum(used)::bigint FROM sms_packages")
+        .fetch_one(&api.app.pool)
+        .await
+        .unwrap();
+    assert_eq!(used, 2, "units: one per delivered message");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(w.simulator.ledger().accepted, 2);
+    let (requests, submitted): (i64, i64) =
+        sqlx::query_as("SELECT sum(requests)::bigint, sum(submitted)::bigint FROM stats_hourly")
+            .fetch_one(&api.app.pool)
+            .await
+            .unwrap();
+    assert_eq!((requests, submitted), (3, 2), "statistics count API sends");
+    let refused_pulls = api
+        .ok(
+            "PullSmsSendStatus",
+            &json!({"SmsSdkAppId": "1400000001", "Limit": 100}),
+        )
+        .await;
+    assert_eq!(
+        refused_pulls["PullSmsSendStatusSet"],
+        json!([]),
+        "a refusal already in the answer is not pulled again"
+    );
+
+    // The statistics actions read the same counters.
+    let china_hour = |offset_hours: i64| {
+        (chrono::Utc::now() + chrono::Duration::hours(offset_hours))
+            .with_timezone(&chrono_tz::Asia::Shanghai)
+            .format("%Y%m%d%H")
+            .to_string()
+    };
+    let period = json!({
+        "SmsSdkAppId": "1400000001", "BeginTime": china_hour(-1), "EndTime": china_hour(1),
+        "Limit": 0, "Offset": 0,
+    });
+    let sends = api.ok("SendStatusStatistics", &period).await;
+    assert_eq!(
+        sends["SendStatusStatistics"],
+        json!({"FeeCount": 2, "RequestCount": 3, "RequestSuccessCount": 2})
+    );
+    let callbacks = api.ok("CallbackStatusStatistics", &period).await;
+    let callbacks = &callbacks["CallbackStatusStatistics"];
+    assert_eq!(callbacks["CallbackSuccessCount"], 2, "{callbacks}");
+    assert_eq!(callbacks["CallbackFailCount"], 0, "{callbacks}");
+    assert_eq!(callbacks["FrequencyLimitCount"], 1, "{callbacks}");
+    let mut too_long = period.clone();
+    too_long["BeginTime"] = json!("2020010100");
+    assert_eq!(
+        api.error("SendStatusStatistics", &too_long, |_| {}).await,
+        "InvalidParameterValue"
+    );
+    let packages = api
+        .ok(
+            "SmsPackagesStatistics",
+            &json!({"SmsSdkAppId": "1400000001", "Limit": 10, "Offset": 0}),
+        )
+        .await;
+    assert_eq!(packages["SmsPackagesStatisticsSet"][0]["CurrentUsage"], 2);
+    assert_eq!(packages["SmsPackagesStatisticsSet"][0]["PackageType"], 1);
+    let info = api
+        .ok(
+            "DescribePhoneNumberInfo",
+            &json!({"PhoneNumberSet": ["0086 13800000001", "+16502530000", "123"]}),
+        )
+        .await;
+    let info = info["PhoneNumberInfoSet"].as_array().unwrap().clone();
+    assert_eq!(info[0]["PhoneNumber"], "+8613800000001");
+    assert_eq!(info[0]["NationCode"], "86");
+    assert_eq!(info[1]["IsoCode"], "US");
+    assert_eq!(info[1]["NationCode"], "1");
+    assert_eq!(
+        info[2]["Code"],
+        "InvalidParameterValue.IncorrectPhoneNumber"
+    );
+}
+
+#[sqlx::test(migrator = "herald::MIGRATOR")]
+async fn send_sms_refuses_bad_requests_as_a_whole_and_records_nothing(pool: PgPool) {
+    let api = api(pool).await;
+    let pool = api.app.pool.clone();
+    let pending: i64 = sqlx::query_scalar(
+        "INSERT INTO templates (name, sms_type, content, submitted_by)
+         SELECT 'Pending', 2, 'Your order {1} shipped.', id FROM users LIMIT 1 RETURNING id",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    sqlx::query("INSERT INTO sms_packages (units, package_type) VALUES (1, 1)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let base = send_body(&api, &["13800000001"]);
+    let with = |field: &str, value: Value| {
+        let mut body = base.clone();
+        body[field] = value;
+        body
+    };
+    let many: Vec<String> = (0..201).map(|i| format!("138{i:08}")).collect();
+    let cases: Vec<(Value, &str)> = vec![
+        (
+            with("SmsSdkAppId", json!("1400000002")),
+            "InvalidParameterValue.SdkAppIdNotExist",
+        ),
+        (
+            with("TemplateId", json!(pending.to_string())),
+            "FailedOperation.TemplateIncorrectOrUnapproved",
+        ),
+        (
+            with("TemplateId", json!("999999")),
+            "FailedOperation.TemplateIncorrectOrUnapproved",
+        ),
+        (
+            with("SignName", json!("Nobody")),
+            "FailedOperation.SignatureIncorrectOrUnapproved",
+        ),
+        (
+            with("SignName", json!("")),
+            "FailedOperation.SignatureIncorrectOrUnapproved",
+        ),
+        (
+            with("TemplateParamSet", json!(["Ann"])),
+            "FailedOperation.TemplateParamSetNotMatchApprovedTemplate",
+        ),
+        (
+            with("TemplateParamSet", json!(["Ann", "www.example.com"])),
+            "InvalidParameterValue.ProhibitedUseUrlInTemplateParameter",
+        ),
+        (
+            with("PhoneNumberSet", json!([])),
+            "MissingParameter.EmptyPhoneNumberSet",
+        ),
+        (
+            with("PhoneNumberSet", json!(many)),
+            "LimitExceeded.PhoneNumberCountLimit",
+        ),
+        (
+            with("PhoneNumberSet", json!(["13800000001", "+447911123456"])),
+            "UnsupportedOperation.ContainDomesticAndInternationalPhoneNumber",
+        ),
+        (
+            with("PhoneNumberSet", json!(["+447911123456"])),
+            "UnsupportedOperation.UnsuportedRegion",
+        ),
+        (
+            with("PhoneNumberSet", json!(["13800000001", "13800000002"])),
+            "FailedOperation.InsufficientBalanceInSmsPackage",
+        ),
+        (
+            with("SessionContext", json!("x".repeat(512))),
+            "InvalidParameterValue",
+        ),
+        (
+            with("PhoneNumberSet", json!("13800000001")),
+            "InvalidParameter",
+        ),
+    ];
+    for (body, code) in cases {
+        assert_eq!(api.error("SendSms", &body, |_| {}).await, code, "{body}");
+    }
+    let recorded: i64 = sqlx::query_scalar("SELECT count(*) FROM tasks")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(recorded, 0, "a refused request leaves nothing behind");
+    let reserved: i64 = sqlx::query_scalar("SELECT sum(reserved)::bigint FROM sms_packages")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(reserved, 0);
+
+    // Marketing SMS only inside the organisation's hours (China time).
+    let china_hour = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .format("%H")
+        .to_string()
+        .parse::<u32>()
+        .unwrap();
+    let closed = if china_hour < 12 {
+        ("13:00", "14:00")
+    } else {
+        ("01:00", "02:00")
+    };
+    sqlx::query(
+        "UPDATE organisation SET marketing_window_start = $1::time, marketing_window_end = $2::time",
+    )
+    .bind(closed.0)
+    .bind(closed.1)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let marketing: i64 = sqlx::query_scalar("SELECT id FROM templates WHERE sms_type = 1")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let mut body = with("TemplateId", json!(marketing.to_string()));
+    body["TemplateParamSet"] = json!(["Ann"]);
+    assert_eq!(
+        api.error("SendSms", &body, |_| {}).await,
+        "FailedOperation.MarketingSendTimeConstraint"
+    );
+}
+
+#[sqlx::test(migrator = "herald::MIGRATOR")]
+async fn templates_added_through_the_api_enter_the_review_queue(pool: PgPool) {
+    let api = api(pool).await;
+    let add = json!({
+        "TemplateName": "Shipping", "TemplateContent": "Your order {1} has shipped.",
+        "SmsType": 2, "International": 0, "Remark": "order updates",
+    });
+    let added = api.ok("AddSmsTemplate", &add).await;
+    let id: i64 = added["AddTemplateStatus"]["TemplateId"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let describe = json!({"TemplateIdSet": [id], "International": 0});
+    let listed = api.ok("DescribeSmsTemplateList", &describe).await;
+    assert_eq!(
+        listed["DescribeTemplateStatusSet"][0]["StatusCode"], 1,
+        "under review"
+    );
+    let (status, submitter): (String, i64) =
+        sqlx::query_as("SELECT status, submitted_by FROM templates WHERE id = $1")
+            .bind(id)
+            .fetch_one(&api.app.pool)
+            .await
+            .unwrap();
+    assert_eq!(status, "pending");
+    assert_eq!(submitter, api.app.user_id(common::ADMIN_EMAIL).await);
+
+    let mut modify = add.clone();
+    modify["TemplateId"] = json!(id);
+    modify["TemplateContent"] = json!("Order {1} left our warehouse.");
+    let modified = api.ok("ModifySmsTemplate", &modify).await;
+    assert_eq!(modified["ModifyTemplateStatus"]["TemplateId"], id);
+    let listed = api.ok("DescribeSmsTemplateList", &describe).await;
+    assert_eq!(
+        listed["DescribeTemplateStatusSet"][0]["TemplateContent"],
+        "Order {1} left our warehouse."
+    );
+
+    let mut bad = add.clone();
+    bad["TemplateContent"] = json!("Gap {1} then {3}");
+    let answer = api.call("AddSmsTemplate", &bad, |_| {}).await;
+    assert_eq!(answer["Response"]["Error"]["Code"], "InvalidParameterValue");
+    assert!(
+        answer["Response"]["Error"]["Message"]
+            .as_str()
+            .unwrap()
+            .starts_with("TemplateContent: "),
+        "{answer}"
+    );
+    bad["TemplateContent"] = add["TemplateContent"].clone();
+    bad["SmsType"] = json!(9);
+    assert_eq!(
+        api.error("AddSmsTemplate", &bad, |_| {}).await,
+        "InvalidParameterValue"
+    );
+
+    let mut approved = modify.clone();
+    approved["TemplateId"] = json!(api.template);
+    assert_eq!(
+        api.error("ModifySmsTemplate", &approved, |_| {}).await,
+        "FailedOperation.TemplateAlreadyPassedCheck"
+    );
+
+    let deleted = api
+        .ok("DeleteSmsTemplate", &json!({"TemplateId": id}))
+        .await;
+    assert_eq!(
+        deleted["DeleteTemplateStatus"]["DeleteStatus"],
+        "return successfully"
+    );
+    let listed = api.ok("DescribeSmsTemplateList", &describe).await;
+    assert_eq!(listed["DescribeTemplateStatusSet"], json!([]));
+    assert_eq!(
+        api.error("DeleteSmsTemplate", &json!({"TemplateId": id}), |_| {})
+            .await,
+        "InvalidParameterValue.TemplateIdNotExist"
+    );
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_log WHERE object_type = 'template' AND details ? 'api_key_id'",
+    )
+    .fetch_one(&api.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        audited, 3,
+        "add, modify and delete are audited with the key"
+    );
 }

@@ -98,6 +98,8 @@ pub struct Credential {
     pub secret_key: String,
     pub revoked: bool,
     pub application_enabled: bool,
+    /// Whom the key's actions are attributed to: its creator, else the application's.
+    pub acting_user: Option<i64>,
 }
 
 pub async fn credential(
@@ -105,27 +107,40 @@ pub async fn credential(
     secrets: &SecretBox,
     secret_id: &str,
 ) -> Result<Option<Credential>, AppError> {
-    let row: Option<(i64, i64, i64, String, bool, bool)> = sqlx::query_as(
-        "SELECT k.id, a.id, a.sdk_app_id, k.secret_key_sealed, k.revoked_at IS NOT NULL, a.enabled
+    let row: Option<CredentialRow> = sqlx::query_as(
+        "SELECT k.id AS key_id, a.id AS application_id, a.sdk_app_id,
+                k.secret_key_sealed AS sealed, k.revoked_at IS NOT NULL AS revoked,
+                a.enabled AS application_enabled,
+                coalesce(k.created_by, a.created_by) AS acting_user
            FROM api_keys k JOIN applications a ON a.id = k.application_id
           WHERE k.secret_id = $1",
     )
     .bind(secret_id)
     .fetch_optional(pool)
     .await?;
-    row.map(
-        |(key_id, application_id, sdk_app_id, sealed, revoked, application_enabled)| {
-            Ok(Credential {
-                key_id,
-                application_id,
-                sdk_app_id,
-                secret_key: secrets.open(&sealed)?,
-                revoked,
-                application_enabled,
-            })
-        },
-    )
+    row.map(|r| {
+        Ok(Credential {
+            key_id: r.key_id,
+            application_id: r.application_id,
+            sdk_app_id: r.sdk_app_id,
+            secret_key: secrets.open(&r.sealed)?,
+            revoked: r.revoked,
+            application_enabled: r.application_enabled,
+            acting_user: r.acting_user,
+        })
+    })
     .transpose()
+}
+
+#[derive(sqlx::FromRow)]
+struct CredentialRow {
+    key_id: i64,
+    application_id: i64,
+    sdk_app_id: i64,
+    sealed: String,
+    revoked: bool,
+    application_enabled: bool,
+    acting_user: Option<i64>,
 }
 
 /// Marks a key used (at most once a minute per key, so busy keys do not write on every call).

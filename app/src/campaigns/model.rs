@@ -218,6 +218,15 @@ pub struct MarketingWindow {
 }
 
 impl MarketingWindow {
+    /// Whether marketing SMS may go out now (China time; the end is exclusive).
+    #[cfg(feature = "ssr")]
+    pub fn contains_now(&self) -> bool {
+        let now = chrono::Utc::now()
+            .with_timezone(&chrono_tz::Asia::Shanghai)
+            .time();
+        self.start <= now && now < self.end
+    }
+
     /// Two `HH:MM` times, the start before the end (the window cannot span midnight).
     pub fn parse(start: &str, end: &str) -> Result<Self, AppError> {
         let time = |field: &str, raw: &str| {

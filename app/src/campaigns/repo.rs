@@ -410,7 +410,8 @@ pub async fn list_tasks(
 ) -> Result<Vec<TaskSummary>, AppError> {
     let rows: Vec<TaskRow> = sqlx::query_as(&format!(
         "{TASK_SELECT}
-          WHERE ($1::text IS NULL OR t.status = $1)
+          WHERE t.upload_id IS NOT NULL
+            AND ($1::text IS NULL OR t.status = $1)
             AND ($2::timestamptz IS NULL OR t.created_at >= $2)
             AND ($3::timestamptz IS NULL OR t.created_at < $3)
             AND ($4::timestamptz IS NULL OR (t.created_at, t.id) < ($4, $5))
@@ -429,11 +430,13 @@ pub async fn list_tasks(
 }
 
 pub async fn task(pool: &PgPool, task_id: i64) -> Result<TaskDetail, AppError> {
-    let row: TaskRow = sqlx::query_as(&format!("{TASK_SELECT} WHERE t.id = $1"))
-        .bind(task_id)
-        .fetch_optional(pool)
-        .await?
-        .ok_or_else(|| AppError::NotFound("Task".into()))?;
+    let row: TaskRow = sqlx::query_as(&format!(
+        "{TASK_SELECT} WHERE t.id = $1 AND t.upload_id IS NOT NULL"
+    ))
+    .bind(task_id)
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| AppError::NotFound("Task".into()))?;
     let (upload_id, template_text, file_name, total_rows, duplicates, opted_out): (
         i64,
         String,

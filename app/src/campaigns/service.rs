@@ -240,7 +240,11 @@ pub async fn start_task(
 }
 
 /// Holds `units` for a task, drawing on packages in spend order.
-async fn reserve(conn: &mut PgConnection, task_id: i64, units: i64) -> Result<(), AppError> {
+pub(crate) async fn reserve(
+    conn: &mut PgConnection,
+    task_id: i64,
+    units: i64,
+) -> Result<(), AppError> {
     let packages: Vec<(i64, i64)> = sqlx::query_as(
         "SELECT id, units - used - reserved FROM sms_packages
           WHERE effective_at <= now() AND (expires_at IS NULL OR expires_at > now())

@@ -435,19 +435,9 @@ impl Engine {
         task: &repo::TaskContext,
         groups: &[(Vec<String>, Vec<&Pending>)],
     ) -> Result<HashMap<i64, crate::limits::LimitHit>, AppError> {
-        use sha2::{Digest, Sha256};
         let mut attempts = Vec::new();
         for (params, members) in groups {
-            // The content as the carrier sees it: signature, template and variables.
-            let mut hash = Sha256::new();
-            hash.update(task.signature.as_bytes());
-            hash.update([0x1f]);
-            hash.update(task.template.as_bytes());
-            for p in params {
-                hash.update([0x1f]);
-                hash.update(p.as_bytes());
-            }
-            let content = crate::signing::hex(&hash.finalize()[..12]);
+            let content = crate::limits::content_key(&task.signature, &task.template, params);
             attempts.extend(members.iter().map(|m| crate::limits::store::Attempt {
                 message_id: m.id,
                 phone: m.phone.clone(),
@@ -596,11 +586,16 @@ impl Engine {
     }
 
     async fn pause_if_failing(&self, task_id: i64) -> Result<(), AppError> {
-        let (sent, failed): (i32, i32) =
-            sqlx::query_as("SELECT sent, failed FROM tasks WHERE id = $1")
+        // An API request's few messages say nothing about the carrier: its callers see each
+        // result and decide themselves.
+        let Some((sent, failed)): Option<(i32, i32)> =
+            sqlx::query_as("SELECT sent, failed FROM tasks WHERE id = $1 AND api_key_id IS NULL")
                 .bind(task_id)
-                .fetch_one(&self.pool)
-                .await?;
+                .fetch_optional(&self.pool)
+                .await?
+        else {
+            return Ok(());
+        };
         let total = i64::from(sent) + i64::from(failed);
         if total >= PAUSE_MIN_SAMPLE && f64::from(failed) / total as f64 > PAUSE_ERROR_RATE {
             let reason = format!(

@@ -11,6 +11,8 @@ pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod repo;
 #[cfg(feature = "ssr")]
+pub mod send_sms;
+#[cfg(feature = "ssr")]
 pub mod simulator;
 #[cfg(feature = "ssr")]
 pub mod tencent;

@@ -33,6 +33,17 @@ pub async fn enqueue(
             "The upload has no recipients to send to.".into(),
         ));
     };
+    open_chunks(conn, task_id, first, last).await
+}
+
+/// Hands a task's messages `first..=last` (already inserted) to the engine: the task's carrier
+/// is fixed, its recipients counted per operator, its chunks opened and every engine woken.
+pub async fn open_chunks(
+    conn: &mut PgConnection,
+    task_id: i64,
+    first: i64,
+    last: i64,
+) -> Result<(), AppError> {
     sqlx::query(
         "UPDATE tasks SET first_message_id = $2, last_message_id = $3,
                 carrier_id = coalesce(carrier_id,
@@ -119,7 +130,9 @@ pub struct Chunk {
     pub last_id: i64,
 }
 
-/// Leases the next open chunk of a sending task nobody holds (or whose holder died).
+/// Leases the next open chunk of a sending task nobody holds (or whose holder died). API
+/// requests go first: someone is waiting for each of those messages (a login code, say), while
+/// a bulk task hardly notices one chunk's delay.
 pub async fn claim(
     pool: &PgPool,
     owner: Uuid,
@@ -132,7 +145,7 @@ pub async fn claim(
                    FROM dispatch_chunks c2 JOIN tasks t ON t.id = c2.task_id
                   WHERE NOT c2.done AND t.status = 'sending'
                     AND (c2.lease_until IS NULL OR c2.lease_until < now())
-                  ORDER BY c2.task_id, c2.first_id
+                  ORDER BY t.api_key_id IS NULL, c2.task_id, c2.first_id
                   LIMIT 1
                   FOR UPDATE OF c2 SKIP LOCKED) pick
           WHERE c.task_id = pick.task_id AND c.first_id = pick.first_id
@@ -330,6 +343,7 @@ pub async fn record(
         .collect();
     record_carrier_side(&mut tx, results).await?;
     crate::stats::counters::sends(&mut tx, chunk.task_id, results).await?;
+    queue_refusals_for_pull(&mut tx, chunk.task_id, results).await?;
     let early: Vec<(i64, bool)> = sqlx::query_as(
         "WITH early AS (DELETE FROM pending_receipts WHERE message_id = ANY($1) RETURNING *)
          UPDATE messages m SET state = CASE WHEN early.delivered THEN 3 ELSE 4 END,
@@ -376,6 +390,34 @@ pub async fn record(
         .await?;
     }
     tx.commit().await?;
+    Ok(())
+}
+
+/// An API-sent message the carrier refused (or the engine withheld) has no receipt to come: its
+/// outcome waits for PullSmsSendStatus now. (Refusals in the SendSms answer itself are not
+/// queued; the caller has them already.)
+async fn queue_refusals_for_pull(
+    conn: &mut PgConnection,
+    task_id: i64,
+    results: &[SendResult],
+) -> Result<(), AppError> {
+    let refused: Vec<i64> = results
+        .iter()
+        .filter(|r| matches!(r.state, MessageState::Failed | MessageState::Rejected))
+        .map(|r| r.id)
+        .collect();
+    if refused.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO status_outbox (application_id, message_id)
+         SELECT t.application_id, v.id FROM tasks t, unnest($2::bigint[]) AS v(id)
+          WHERE t.id = $1 AND t.api_key_id IS NOT NULL",
+    )
+    .bind(task_id)
+    .bind(&refused)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

@@ -33,6 +33,22 @@ impl Default for FrequencyRules {
     }
 }
 
+/// Identifies a message's content as the carrier sees it (signature, template and variables),
+/// for the same-content limit: the engine and the API must name one content alike.
+#[cfg(feature = "ssr")]
+pub fn content_key(signature: &str, template: &str, params: &[String]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    hash.update(signature.as_bytes());
+    hash.update([0x1f]);
+    hash.update(template.as_bytes());
+    for p in params {
+        hash.update([0x1f]);
+        hash.update(p.as_bytes());
+    }
+    crate::signing::hex(&hash.finalize()[..12])
+}
+
 /// Which limit refused a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum LimitHit {

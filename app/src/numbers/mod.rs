@@ -1,6 +1,9 @@
 //! Mobile numbers: parsed once at the edge (uploads, the API, the verification service) into
 //! E.164, with the reason when a value is not a number we can send to.
 
+#[cfg(feature = "ssr")]
+pub mod tencent;
+
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -95,6 +98,29 @@ impl PhoneNumber {
     /// The number without its country code, as Tencent's `SubscriberNumber`.
     pub fn subscriber_number(&self) -> &str {
         self.0.strip_prefix("+86").unwrap_or(&self.0[1..])
+    }
+
+    /// The ISO 3166 country of the number, as Tencent's `IsoCode` (`DEF` when unknown).
+    #[cfg(feature = "ssr")]
+    pub fn iso_code(&self) -> String {
+        if self.is_mainland() {
+            return "CN".into();
+        }
+        phonenumber::parse(None, &self.0)
+            .ok()
+            .and_then(|n| n.country().id())
+            .map_or_else(|| "DEF".into(), |id| id.as_ref().to_owned())
+    }
+
+    /// The country calling code without `+`, as Tencent's `CountryCode` (`86` on the mainland).
+    #[cfg(feature = "ssr")]
+    pub fn country_code(&self) -> String {
+        if self.is_mainland() {
+            return "86".into();
+        }
+        phonenumber::parse(None, &self.0)
+            .map(|n| n.code().value().to_string())
+            .unwrap_or_default()
     }
 
     pub fn carrier(&self) -> MobileCarrier {

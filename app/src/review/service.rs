@@ -56,8 +56,21 @@ pub async fn delete(
             "Tick the box to confirm the deletion.",
         ));
     }
+    delete_as(caller.pool(), Some(user), &caller.ip, subject, id, None).await
+}
+
+/// Deletes a signature or template no unfinished task uses, audited as `actor` (`None` with
+/// the API key that asked, for the Tencent-compatible API).
+pub async fn delete_as(
+    pool: &sqlx::PgPool,
+    actor: Option<&CurrentUser>,
+    ip: &str,
+    subject: Subject,
+    id: i64,
+    api_key: Option<i64>,
+) -> Result<(), AppError> {
     let (table, title_column) = table(subject);
-    let mut tx = caller.pool().begin().await?;
+    let mut tx = pool.begin().await?;
     // A task that has not finished still sends with it; its history keeps the text either way.
     let busy: Option<String> = sqlx::query_scalar(&format!(
         "SELECT name FROM tasks WHERE {}_id = $1
@@ -81,10 +94,20 @@ pub async fn delete(
     .await?
     .ok_or_else(|| AppError::NotFound(subject.label().into()))?;
     let action = format!("{}.delete", subject.as_str());
-    let details = json!({ "title": title });
+    let mut details = json!({ "title": title });
+    if let Some(key) = api_key {
+        details["api_key_id"] = json!(key);
+    }
     record(
         &mut *tx,
-        AuditEvent::by(user, &caller.ip, &action, subject.as_str(), id, details),
+        AuditEvent {
+            actor,
+            ip,
+            action: &action,
+            object_type: subject.as_str(),
+            object_id: Some(id.to_string()),
+            details,
+        },
     )
     .await?;
     tx.commit().await?;

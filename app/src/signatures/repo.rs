@@ -84,6 +84,16 @@ pub async fn approved_names(pool: &PgPool) -> Result<Vec<String>, AppError> {
     .await?)
 }
 
+/// The approved signature with this content, if there is one.
+pub async fn approved_id(pool: &PgPool, content: &str) -> Result<Option<i64>, AppError> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM signatures WHERE status = 'approved' AND content = $1")
+            .bind(content)
+            .fetch_optional(pool)
+            .await?,
+    )
+}
+
 /// A signature's fields as submitted for review.
 pub struct SignatureDraft {
     pub content: SignatureName,

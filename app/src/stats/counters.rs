@@ -78,12 +78,13 @@ pub async fn sends(
 /// Counts the outcomes of messages that just became delivered or failed after the carrier took
 /// them (receipts, statuses, unconfirmed messages given up on): per minute, delivery latency,
 /// failures by code, per operator, and in the business statistics of the hour they were sent.
+/// The outcomes of API-sent messages also wait in `status_outbox` for PullSmsSendStatus.
 pub async fn outcomes(conn: &mut PgConnection, message_ids: &[i64]) -> Result<(), AppError> {
     if message_ids.is_empty() {
         return Ok(());
     }
     sqlx::query(
-        "WITH r AS (SELECT m.task_id, m.state = 3 AS ok, coalesce(m.code, '') AS code,
+        "WITH r AS (SELECT m.id, m.task_id, t.api_key_id IS NOT NULL AS by_api, m.state = 3 AS ok, coalesce(m.code, '') AS code,
                            mobile_operator(m.phone) AS operator,
                            extract(epoch FROM coalesce(m.done_at, now())
                                               - coalesce(m.submitted_at, now())) AS seconds,
@@ -92,6 +93,9 @@ pub async fn outcomes(conn: &mut PgConnection, message_ids: &[i64]) -> Result<()
                            coalesce(t.template_id, 0) AS template_id, t.sms_type
                       FROM messages m JOIN tasks t ON t.id = m.task_id
                      WHERE m.id = ANY($1) AND m.state IN (3, 4)),
+              pulls AS (
+                INSERT INTO status_outbox (application_id, message_id)
+                SELECT application_id, id FROM r WHERE by_api ORDER BY id),
               minutes AS (
                 INSERT INTO task_minutes (task_id, minute, delivered, failed)
                 SELECT task_id, date_trunc('minute', now()), count(*) FILTER (WHERE ok),

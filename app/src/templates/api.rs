@@ -12,7 +12,7 @@ use {
     crate::error::FieldErrors,
     crate::review::model::Subject,
     crate::review::service::lock_status,
-    crate::state::{serve, Caller},
+    crate::state::serve,
     serde_json::json,
 };
 
@@ -47,16 +47,18 @@ pub async fn template_editor_data() -> Result<(ContentPolicy, Vec<String>), AppE
     .await
 }
 
+/// A template as submitted, checked field by field (the console's form and the API's
+/// AddSmsTemplate / ModifySmsTemplate alike).
 #[cfg(feature = "ssr")]
-async fn parse_draft(
-    caller: &Caller,
+pub(crate) async fn parse_draft(
+    pool: &sqlx::PgPool,
     name: &str,
     sms_type: &str,
     content: &str,
     international: &Option<String>,
     remark: &str,
 ) -> Result<TemplateDraft, AppError> {
-    let policy = repo::policy(caller.pool()).await?;
+    let policy = repo::policy(pool).await?;
     let mut errors = FieldErrors::default();
     let name = errors.check(Label::parse("name", name, 60));
     let sms_type = errors.check(SmsType::parse("sms_type", sms_type));
@@ -75,7 +77,7 @@ async fn parse_draft(
 }
 
 #[cfg(feature = "ssr")]
-fn audit_details(draft: &TemplateDraft) -> serde_json::Value {
+pub(crate) fn audit_details(draft: &TemplateDraft) -> serde_json::Value {
     json!({
         "name": draft.name.as_str(),
         "sms_type": draft.sms_type.code(),
@@ -94,8 +96,15 @@ pub async fn create_template(
 ) -> Result<(), AppError> {
     serve(|caller| async move {
         let user = caller.require(Role::Operator).await?;
-        let draft =
-            parse_draft(&caller, &name, &sms_type, &content, &international, &remark).await?;
+        let draft = parse_draft(
+            caller.pool(),
+            &name,
+            &sms_type,
+            &content,
+            &international,
+            &remark,
+        )
+        .await?;
         let mut tx = caller.pool().begin().await?;
         let id = repo::insert(&mut tx, &draft, user.id).await?;
         record(
@@ -128,8 +137,15 @@ pub async fn update_template(
 ) -> Result<(), AppError> {
     serve(|caller| async move {
         let user = caller.require(Role::Operator).await?;
-        let draft =
-            parse_draft(&caller, &name, &sms_type, &content, &international, &remark).await?;
+        let draft = parse_draft(
+            caller.pool(),
+            &name,
+            &sms_type,
+            &content,
+            &international,
+            &remark,
+        )
+        .await?;
         let mut tx = caller.pool().begin().await?;
         lock_status(&mut tx, Subject::Template, id).await?.edit()?;
         repo::resubmit(&mut tx, id, &draft, user.id).await?;

@@ -7,6 +7,7 @@ use sqlx::PgPool;
 
 use super::tc3::Credential;
 use crate::apps::keys;
+use crate::limits::store::Limiter;
 use crate::secrets::SecretBox;
 
 pub const VERSION: &str = "2021-01-11";
@@ -32,7 +33,13 @@ impl ApiError {
 impl From<crate::error::AppError> for ApiError {
     fn from(err: crate::error::AppError) -> ApiError {
         // Internal details were logged by `AppError::internal`; the caller gets the error id.
-        ApiError::new("InternalError", err.to_string())
+        ApiError::new(err.code(), err.to_string())
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(err: sqlx::Error) -> ApiError {
+        crate::error::AppError::from(err).into()
     }
 }
 
@@ -56,6 +63,17 @@ pub struct ApiCaller {
     pub key_id: i64,
     pub application_id: i64,
     pub sdk_app_id: i64,
+    /// The user the key acts for (see `keys::Credential::acting_user`).
+    pub acting_user: Option<i64>,
+}
+
+/// What an action runs with: the database, the frequency limits and who is calling.
+pub struct ApiContext<'a> {
+    pub pool: &'a PgPool,
+    pub limiter: &'a Limiter,
+    pub caller: ApiCaller,
+    /// The client's address, for the audit log.
+    pub ip: &'a str,
 }
 
 /// Checks a request's headers and signature. `header` looks a header up by lower-case name.
@@ -126,15 +144,35 @@ pub async fn authenticate(
             key_id: key.key_id,
             application_id: key.application_id,
             sdk_app_id: key.sdk_app_id,
+            acting_user: key.acting_user,
         },
         action,
     ))
 }
 
 /// Runs one action (the caller is authenticated).
-pub async fn call(pool: &PgPool, action: &str, request: &Value) -> Result<Value, ApiError> {
+pub async fn call(
+    context: &ApiContext<'_>,
+    action: &str,
+    request: &Value,
+) -> Result<Value, ApiError> {
+    let pool = context.pool;
     match action {
+        "SendSms" => crate::dispatch::send_sms::send(context, request).await,
+        "PullSmsSendStatus" => crate::receipts::tencent::pull(context, request).await,
+        "PullSmsSendStatusByPhoneNumber" => {
+            crate::receipts::tencent::by_phone_number(context, request).await
+        }
         "DescribeSmsTemplateList" => crate::templates::tencent::describe(pool, request).await,
+        "AddSmsTemplate" => crate::templates::tencent::add(context, request).await,
+        "ModifySmsTemplate" => crate::templates::tencent::modify(context, request).await,
+        "DeleteSmsTemplate" => crate::templates::tencent::delete(context, request).await,
+        "SendStatusStatistics" => crate::stats::tencent::send_status(context, request).await,
+        "CallbackStatusStatistics" => {
+            crate::stats::tencent::callback_status(context, request).await
+        }
+        "SmsPackagesStatistics" => crate::balance::tencent::packages(context, request).await,
+        "DescribePhoneNumberInfo" => crate::numbers::tencent::describe(request),
         "DescribeSmsSignList" => crate::signatures::tencent::describe(pool, request).await,
         _ => Err(ApiError::new(
             "InvalidAction",
@@ -230,4 +268,141 @@ fn international(request: &Value) -> Result<bool, ApiError> {
             "International is required (0 or 1).",
         )),
     }
+}
+
+/// A request field Tencent defines as a string of digits (`SmsSdkAppId`, `TemplateId`); SDKs
+/// send a string, hand-written callers often a number. `None` when absent.
+pub fn id_field(request: &Value, field: &'static str) -> Result<Option<i64>, ApiError> {
+    let invalid = || {
+        ApiError::new(
+            "InvalidParameterValue",
+            format!("{field} must be a number written in digits."),
+        )
+    };
+    match request.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(invalid),
+        Some(Value::String(s)) => s.trim().parse().map(Some).map_err(|_| invalid()),
+        Some(_) => Err(invalid()),
+    }
+}
+
+/// A required id field (see `id_field`).
+pub fn required_id(request: &Value, field: &'static str) -> Result<i64, ApiError> {
+    id_field(request, field)?
+        .ok_or_else(|| ApiError::new("MissingParameter", format!("{field} is required.")))
+}
+
+/// A string field; `None` when absent or null.
+pub fn text_field<'a>(
+    request: &'a Value,
+    field: &'static str,
+) -> Result<Option<&'a str>, ApiError> {
+    match request.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(ApiError::new(
+            "InvalidParameter",
+            format!("{field} must be a string."),
+        )),
+    }
+}
+
+/// A list of strings; empty when absent.
+pub fn text_list(request: &Value, field: &'static str) -> Result<Vec<String>, ApiError> {
+    match request.get(field) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| v.as_str().map(str::to_owned))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| {
+                ApiError::new(
+                    "InvalidParameter",
+                    format!("{field} must be a list of strings."),
+                )
+            }),
+        Some(_) => Err(ApiError::new(
+            "InvalidParameter",
+            format!("{field} must be a list of strings."),
+        )),
+    }
+}
+
+/// Checks that `SmsSdkAppId` names the calling key's application: a key acts for its own
+/// application only.
+pub fn require_own_application(context: &ApiContext<'_>, request: &Value) -> Result<(), ApiError> {
+    if required_id(request, "SmsSdkAppId")? != context.caller.sdk_app_id {
+        return Err(ApiError::new(
+            "InvalidParameterValue.SdkAppIdNotExist",
+            "SmsSdkAppId does not name the application this SecretId belongs to.",
+        ));
+    }
+    Ok(())
+}
+
+/// An hour written `yyyymmddhh` in China time (the statistics actions' `BeginTime` /
+/// `EndTime`), as the instant it starts.
+pub fn china_hour(
+    request: &Value,
+    field: &'static str,
+) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
+    use chrono::TimeZone;
+    let invalid = || {
+        ApiError::new(
+            "InvalidParameterValue",
+            format!("{field} is an hour written yyyymmddhh (China time)."),
+        )
+    };
+    let raw = text_field(request, field)?
+        .ok_or_else(|| ApiError::new("MissingParameter", format!("{field} is required.")))?;
+    let hour = chrono::NaiveDateTime::parse_from_str(&format!("{raw}0000"), "%Y%m%d%H%M%S")
+        .map_err(|_| invalid())?;
+    chrono_tz::Asia::Shanghai
+        .from_local_datetime(&hour)
+        .single()
+        .map(|at| at.with_timezone(&chrono::Utc))
+        .ok_or_else(invalid)
+}
+
+/// `BeginTime` and `EndTime` (both hours included), at most `max_days` apart.
+pub fn hour_range(
+    request: &Value,
+    max_days: i64,
+) -> Result<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>), ApiError> {
+    let (begin, end) = (
+        china_hour(request, "BeginTime")?,
+        china_hour(request, "EndTime")?,
+    );
+    if end < begin || end - begin > chrono::Duration::days(max_days) {
+        return Err(ApiError::new(
+            "InvalidParameterValue",
+            format!("EndTime must not be before BeginTime, and at most {max_days} days after it."),
+        ));
+    }
+    Ok((begin, end))
+}
+
+/// Tencent's most numbers per request.
+pub const MAX_NUMBERS: usize = 200;
+
+/// `PhoneNumberSet` as written: 1 to `MAX_NUMBERS` strings.
+pub fn phone_number_set(request: &Value) -> Result<Vec<String>, ApiError> {
+    let numbers = text_list(request, "PhoneNumberSet")?;
+    if numbers.is_empty() {
+        return Err(ApiError::new(
+            "MissingParameter.EmptyPhoneNumberSet",
+            "PhoneNumberSet holds no number.",
+        ));
+    }
+    if numbers.len() > MAX_NUMBERS {
+        return Err(ApiError::new(
+            "LimitExceeded.PhoneNumberCountLimit",
+            format!(
+                "PhoneNumberSet holds {} numbers; at most {MAX_NUMBERS}.",
+                numbers.len()
+            ),
+        ));
+    }
+    Ok(numbers)
 }

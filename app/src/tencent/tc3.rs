@@ -170,12 +170,22 @@ impl Credential {
         let Some(values) = values else {
             return false;
         };
-        let pairs: Vec<(&str, &str)> = values
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect();
-        let expected = signature(secret_key, timestamp, &self.service, &pairs, payload);
-        crate::signing::same(&expected, &self.signature)
+        let signed_as = |host: &str| {
+            let pairs: Vec<(&str, &str)> = values
+                .iter()
+                .map(|(n, v)| (n.as_str(), if n == "host" { host } else { v.as_str() }))
+                .collect();
+            let expected = signature(secret_key, timestamp, &self.service, &pairs, payload);
+            crate::signing::same(&expected, &self.signature)
+        };
+        let host = header("host").unwrap_or_default();
+        // The Node.js SDK signs the host without its port (Tencent's endpoints have none) while
+        // its Host header carries one: that spelling of the same host is accepted too.
+        signed_as(&host)
+            || host
+                .rsplit_once(':')
+                .filter(|(_, port)| !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()))
+                .is_some_and(|(hostname, _)| signed_as(hostname))
     }
 }
 
@@ -298,6 +308,45 @@ mod tests {
                 "{name}: the scope's date must be the timestamp's"
             );
         }
+    }
+
+    #[test]
+    fn a_host_signed_without_its_port_verifies_as_the_node_sdk_sends_it() {
+        let timestamp = 1_764_000_000;
+        let body = b"{}";
+        let signed = |host: &str| {
+            let authorization = authorization(
+                "AKID1",
+                "key",
+                timestamp,
+                "127",
+                &[("content-type", "application/json"), ("host", host)],
+                body,
+            );
+            Credential::parse(&authorization).unwrap()
+        };
+        let sent_to = |host: &'static str| {
+            move |name: &str| match name {
+                "content-type" => Some("application/json".to_owned()),
+                "host" => Some(host.to_owned()),
+                _ => None,
+            }
+        };
+        assert!(signed("127.0.0.1").verifies("key", timestamp, sent_to("127.0.0.1:3000"), body));
+        assert!(signed("127.0.0.1:3000").verifies(
+            "key",
+            timestamp,
+            sent_to("127.0.0.1:3000"),
+            body
+        ));
+        assert!(!signed("127.0.0.1").verifies("key", timestamp, sent_to("127.0.0.2:3000"), body));
+        assert!(!signed("127.0.0.1:3001").verifies(
+            "key",
+            timestamp,
+            sent_to("127.0.0.1:3000"),
+            body
+        ));
+        assert!(!signed("127.0.0.1").verifies("other", timestamp, sent_to("127.0.0.1:3000"), body));
     }
 
     #[test]

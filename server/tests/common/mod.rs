@@ -6,6 +6,7 @@ pub mod catalogue;
 pub mod sending;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use app::state::AppState;
 use herald::config::{DatabaseConfig, ServeConfig};
@@ -39,6 +40,8 @@ pub async fn limiter() -> std::sync::Arc<app::limits::store::Limiter> {
 #[derive(Clone)]
 pub struct TestApp {
     pub base: String,
+    /// The app's frequency limits; engines a test starts share them, as one Redis is shared.
+    pub limiter: Arc<app::limits::store::Limiter>,
     pub pool: PgPool,
 }
 
@@ -80,10 +83,12 @@ pub async fn spawn(pool: PgPool) -> TestApp {
         tencent_api_path: "/".into(),
         redis_prefix: "herald:".into(),
     };
+    let limiter = limiter().await;
     let state = AppState {
         pool: pool.clone(),
         leptos_options: herald::leptos_options(&config),
         secrets: secrets(),
+        limiter: Arc::clone(&limiter),
     };
     let router = herald::router(state, &config);
     tokio::spawn(async move {
@@ -96,6 +101,7 @@ pub async fn spawn(pool: PgPool) -> TestApp {
     });
     TestApp {
         base: format!("http://{addr}"),
+        limiter,
         pool,
     }
 }

@@ -76,6 +76,7 @@ pub async fn world_with(pool: PgPool, settings: SimulatorSettings, receipts: boo
         .execute(&app.pool)
         .await
         .unwrap();
+    let limiter = Arc::clone(&app.limiter);
     World {
         marketer: CurrentUser {
             id: user,
@@ -87,7 +88,7 @@ pub async fn world_with(pool: PgPool, settings: SimulatorSettings, receipts: boo
         catalogue,
         simulator,
         carrier,
-        limiter: super::limiter().await,
+        limiter,
     }
 }
 

@@ -1,0 +1,461 @@
+//! `SendSms` of the Tencent-compatible API. A request becomes a task of its own: its messages,
+//! the units they hold and the numbers refused (with Tencent's code) are recorded in one
+//! transaction before the answer, then the engine sends it like any bulk task — same carrier
+//! choice, limits, balance, receipts and statistics.
+//!
+//! Refused per number (inside a successful response): an unreadable number, an opted-out
+//! number, a frequency limit. Refused as a whole: anything about the request itself (its
+//! application, signature, template, variables, size, region, balance, marketing hours).
+
+use serde_json::{json, Value};
+use sqlx::PgConnection;
+
+use super::model::{message_key, MessageState};
+use super::repo::SendResult;
+use crate::campaigns::model::RejectReason;
+use crate::campaigns::rules::RowRules;
+use crate::limits::store::Attempt;
+use crate::numbers::PhoneNumber;
+use crate::review::model::ReviewStatus;
+use crate::templates::model::{SmsType, Template, TemplateContent};
+use crate::tencent::api::{
+    phone_number_set, require_own_application, required_id, text_field, text_list, ApiContext,
+    ApiError,
+};
+
+/// `SessionContext` must be shorter than this, in bytes.
+const SESSION_CONTEXT_BYTES: usize = 512;
+
+/// One number of the request and what became of it.
+enum Outcome {
+    /// Recorded; `Ok` once the engine may send it, else refused with a code.
+    Recorded {
+        phone: PhoneNumber,
+        message_id: i64,
+        refused: Option<&'static str>,
+    },
+    /// Not a number Herald can send to: never recorded.
+    Unreadable { raw: String },
+}
+
+pub async fn send(context: &ApiContext<'_>, request: &Value) -> Result<Value, ApiError> {
+    require_own_application(context, request)?;
+    let pool = context.pool;
+    let numbers = phone_number_set(request)?;
+    let session_context = text_field(request, "SessionContext")?.unwrap_or_default();
+    if session_context.len() >= SESSION_CONTEXT_BYTES {
+        return Err(ApiError::new(
+            "InvalidParameterValue",
+            format!("SessionContext must be shorter than {SESSION_CONTEXT_BYTES} bytes."),
+        ));
+    }
+    let template = approved_template(context, request).await?;
+    let signature = signature_for(context, request, &template).await?;
+    let params = text_list(request, "TemplateParamSet")?;
+    let content = TemplateContent::from_stored(template.content.clone());
+    if params.len() != content.param_count() {
+        return Err(ApiError::new(
+            "FailedOperation.TemplateParamSetNotMatchApprovedTemplate",
+            format!(
+                "TemplateParamSet holds {} values; template {} has {} placeholders.",
+                params.len(),
+                template.id,
+                content.param_count()
+            ),
+        ));
+    }
+    let parsed: Vec<Result<PhoneNumber, String>> = numbers
+        .iter()
+        .map(|raw| PhoneNumber::parse(raw).map_err(|_| raw.clone()))
+        .collect();
+    let valid = || parsed.iter().filter_map(|p| p.as_ref().ok());
+    if valid().any(PhoneNumber::is_mainland) && valid().any(|p| !p.is_mainland()) {
+        return Err(ApiError::new(
+            "UnsupportedOperation.ContainDomesticAndInternationalPhoneNumber",
+            "Send mainland and international numbers in separate requests.",
+        ));
+    }
+    let units = match valid().next() {
+        Some(first) => units_per_message(&template, &signature.1, first, &params)?,
+        None => 0,
+    };
+    if template.sms_type == SmsType::Marketing {
+        let window = crate::campaigns::service::marketing_window(pool).await?;
+        if !window.contains_now() {
+            return Err(ApiError::new(
+                "FailedOperation.MarketingSendTimeConstraint",
+                format!(
+                    "Marketing SMS go out between {} and {} China time.",
+                    window.start.format("%H:%M"),
+                    window.end.format("%H:%M")
+                ),
+            ));
+        }
+    }
+
+    let phones: Vec<String> = valid().map(|p| p.as_str().to_owned()).collect();
+    if phones.is_empty() {
+        let set: Vec<Value> = parsed
+            .iter()
+            .filter_map(|p| p.as_ref().err())
+            .map(|raw| {
+                status_json(
+                    &Outcome::Unreadable { raw: raw.clone() },
+                    0,
+                    session_context,
+                )
+            })
+            .collect();
+        return Ok(json!({ "SendStatusSet": set }));
+    }
+    let opted_out = super::repo::opted_out(pool, &phones).await?;
+    // Checked before the frequency limits count anything (the reservation below is what
+    // holds the units).
+    let needed = units * phones.iter().filter(|p| !opted_out.contains(p)).count() as i64;
+    let available = crate::campaigns::repo::available_units(pool).await?;
+    if available < needed {
+        return Err(insufficient(needed, available));
+    }
+    let mut tx = pool.begin().await?;
+    let task_id = insert_task(
+        &mut tx,
+        context,
+        &template,
+        &signature,
+        session_context,
+        phones.len(),
+    )
+    .await?;
+    let ids = insert_messages(&mut tx, task_id, &phones, &params, units).await?;
+    let content_key = crate::limits::content_key(&signature.1, &template.content, &params);
+    let attempts: Vec<Attempt> = ids
+        .iter()
+        .zip(&phones)
+        .filter(|(_, phone)| !opted_out.contains(phone))
+        .map(|(id, phone)| Attempt {
+            message_id: *id,
+            phone: phone.clone(),
+            content: content_key.clone(),
+        })
+        .collect();
+    let rules = application_rules(&mut tx, context.caller.application_id).await?;
+    let hits = context
+        .limiter
+        .admit(context.caller.application_id, &rules, &attempts)
+        .await
+        .map_err(|err| {
+            tracing::warn!("SendSms: frequency limits unavailable: {err}");
+            ApiError::new(
+                "InternalError",
+                "Frequency limits cannot be checked just now; nothing was sent. Try again.",
+            )
+        })?;
+    let mut refused: std::collections::HashMap<i64, &'static str> = attempts
+        .iter()
+        .zip(hits)
+        .filter_map(|(a, hit)| Some((a.message_id, hit?.code())))
+        .collect();
+    for (id, phone) in ids.iter().zip(&phones) {
+        if opted_out.contains(phone) {
+            refused.insert(*id, "FailedOperation.PhoneNumberInBlacklist");
+        }
+    }
+    let to_send: Vec<i64> = ids
+        .iter()
+        .copied()
+        .filter(|id| !refused.contains_key(id))
+        .collect();
+    crate::campaigns::service::reserve(&mut tx, task_id, units * to_send.len() as i64)
+        .await
+        .map_err(|err| match err {
+            crate::error::AppError::InsufficientBalance { needed, available } => {
+                insufficient(needed, available)
+            }
+            other => other.into(),
+        })?;
+    record_refusals(&mut tx, task_id, &refused).await?;
+    match (to_send.first(), to_send.last()) {
+        (Some(&first), Some(&last)) => {
+            sqlx::query("UPDATE tasks SET units_reserved = $2 WHERE id = $1")
+                .bind(task_id)
+                .bind(units * to_send.len() as i64)
+                .execute(&mut *tx)
+                .await?;
+            super::repo::open_chunks(&mut tx, task_id, first, last).await?;
+        }
+        _ => {
+            // Nothing to send: the request is finished as it is recorded.
+            sqlx::query("UPDATE tasks SET status = 'completed', finished_at = now() WHERE id = $1")
+                .bind(task_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    tx.commit().await?;
+
+    let mut recorded = ids.iter().zip(valid());
+    let outcomes: Vec<Outcome> = parsed
+        .iter()
+        .map(|p| match p {
+            Ok(_) => {
+                let (id, phone) = recorded.next().expect("one id per valid number");
+                Outcome::Recorded {
+                    phone: phone.clone(),
+                    message_id: *id,
+                    refused: refused.get(id).copied(),
+                }
+            }
+            Err(raw) => Outcome::Unreadable { raw: raw.clone() },
+        })
+        .collect();
+    let set: Vec<Value> = outcomes
+        .iter()
+        .map(|o| status_json(o, units, session_context))
+        .collect();
+    Ok(json!({ "SendStatusSet": set }))
+}
+
+fn insufficient(needed: i64, available: i64) -> ApiError {
+    ApiError::new(
+        "FailedOperation.InsufficientBalanceInSmsPackage",
+        format!("The request needs {needed} units; the packages hold {available}."),
+    )
+}
+
+fn status_json(outcome: &Outcome, units: i64, session_context: &str) -> Value {
+    match outcome {
+        Outcome::Recorded {
+            phone,
+            message_id,
+            refused: None,
+        } => json!({
+            "SerialNo": message_key(*message_id),
+            "PhoneNumber": phone.as_str(),
+            "Fee": units,
+            "SessionContext": session_context,
+            "Code": "Ok",
+            "Message": "send success",
+            "IsoCode": phone.iso_code(),
+        }),
+        Outcome::Recorded {
+            phone,
+            refused: Some(code),
+            ..
+        } => json!({
+            "SerialNo": "",
+            "PhoneNumber": phone.as_str(),
+            "Fee": 0,
+            "SessionContext": session_context,
+            "Code": code,
+            "Message": crate::receipts::model::describe(code).0,
+            "IsoCode": phone.iso_code(),
+        }),
+        Outcome::Unreadable { raw } => json!({
+            "SerialNo": "",
+            "PhoneNumber": raw,
+            "Fee": 0,
+            "SessionContext": session_context,
+            "Code": "InvalidParameterValue.IncorrectPhoneNumber",
+            "Message": "This is not a mobile number Herald can send to.",
+            "IsoCode": "DEF",
+        }),
+    }
+}
+
+async fn approved_template(
+    context: &ApiContext<'_>,
+    request: &Value,
+) -> Result<Template, ApiError> {
+    let id = required_id(request, "TemplateId")?;
+    match crate::templates::repo::get(context.pool, id).await {
+        Ok(t) if t.status == ReviewStatus::Approved => Ok(t),
+        Ok(_) | Err(crate::error::AppError::NotFound(_)) => Err(ApiError::new(
+            "FailedOperation.TemplateIncorrectOrUnapproved",
+            format!("Template {id} does not exist or is not approved."),
+        )),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// The approved signature `SignName` names, as (id, content). Mainland templates need one;
+/// international messages go out without.
+async fn signature_for(
+    context: &ApiContext<'_>,
+    request: &Value,
+    template: &Template,
+) -> Result<(Option<i64>, String), ApiError> {
+    let name = text_field(request, "SignName")?
+        .map(str::trim)
+        .unwrap_or_default();
+    if name.is_empty() {
+        return if template.international {
+            Ok((None, String::new()))
+        } else {
+            Err(ApiError::new(
+                "FailedOperation.SignatureIncorrectOrUnapproved",
+                "SignName is required for mainland numbers.",
+            ))
+        };
+    }
+    let id = crate::signatures::repo::approved_id(context.pool, name)
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                "FailedOperation.SignatureIncorrectOrUnapproved",
+                format!("No approved signature is called “{name}”."),
+            )
+        })?;
+    Ok((Some(id), name.to_owned()))
+}
+
+/// The billable parts of the request's message (the same for every number), or why the
+/// variables cannot be sent with this template.
+fn units_per_message(
+    template: &Template,
+    signature: &str,
+    phone: &PhoneNumber,
+    params: &[String],
+) -> Result<i64, ApiError> {
+    let rules = RowRules::new(
+        signature,
+        &TemplateContent::from_stored(template.content.clone()),
+        template.sms_type,
+        template.international,
+    );
+    let mut cells: Vec<&str> = vec![phone.as_str()];
+    cells.extend(params.iter().map(String::as_str));
+    let error = |code, message: &str| Err(ApiError::new(code, message));
+    match rules.check(&cells, &mut String::new()) {
+        Ok(recipient) => Ok(i64::from(recipient.units)),
+        Err(RejectReason::WrongRegion) => error(
+            "UnsupportedOperation.UnsuportedRegion",
+            if template.international {
+                "This template is for international numbers."
+            } else {
+                "This template is for mainland numbers."
+            },
+        ),
+        Err(RejectReason::UrlInVariable) => error(
+            "InvalidParameterValue.ProhibitedUseUrlInTemplateParameter",
+            "A template variable may not hold a link; links belong in the reviewed template.",
+        ),
+        Err(RejectReason::TooLong) => error(
+            "InvalidParameterValue.ContentLengthLimit",
+            "The message is too long once the variables are filled in.",
+        ),
+        Err(reason) => error(
+            "InvalidParameterValue.TemplateParameterFormatError",
+            &format!("TemplateParamSet: {reason}."),
+        ),
+    }
+}
+
+async fn application_rules(
+    conn: &mut PgConnection,
+    application_id: i64,
+) -> Result<crate::limits::FrequencyRules, ApiError> {
+    let rules: sqlx::types::Json<crate::limits::FrequencyRules> =
+        sqlx::query_scalar("SELECT frequency_rules FROM applications WHERE id = $1")
+            .bind(application_id)
+            .fetch_one(conn)
+            .await?;
+    Ok(rules.0)
+}
+
+async fn insert_task(
+    conn: &mut PgConnection,
+    context: &ApiContext<'_>,
+    template: &Template,
+    signature: &(Option<i64>, String),
+    session_context: &str,
+    recipients: usize,
+) -> Result<i64, ApiError> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO tasks (name, application_id, signature_id, template_id, signature_text,
+                            template_name, template_text, sms_type, status, send_at, time_zone,
+                            recipients, units_reserved, created_by, api_key_id, session_context,
+                            started_at)
+         VALUES ('SendSms', $1, $2, $3, $4, $5, $6, $7, 'sending', now(), 'Asia/Shanghai', $11,
+                 0, $8, $9, $10, now())
+         RETURNING id",
+    )
+    .bind(context.caller.application_id)
+    .bind(signature.0)
+    .bind(template.id)
+    .bind(&signature.1)
+    .bind(&template.name)
+    .bind(&template.content)
+    .bind(template.sms_type.code())
+    .bind(context.caller.acting_user)
+    .bind(context.caller.key_id)
+    .bind(session_context)
+    .bind(recipients as i32)
+    .fetch_one(conn)
+    .await?)
+}
+
+/// One message per number, in request order; their ids, in the same order.
+async fn insert_messages(
+    conn: &mut PgConnection,
+    task_id: i64,
+    phones: &[String],
+    params: &[String],
+    units: i64,
+) -> Result<Vec<i64>, ApiError> {
+    // Ids come from one sequence in the order rows are inserted, so sorted ids follow the
+    // request's order.
+    let mut ids: Vec<i64> = sqlx::query_scalar(
+        "INSERT INTO messages (task_id, phone, params, units)
+         SELECT $1, phone, $3, $4 FROM unnest($2::text[]) WITH ORDINALITY AS v(phone, n)
+          ORDER BY n
+         RETURNING id",
+    )
+    .bind(task_id)
+    .bind(phones)
+    .bind(params)
+    .bind(units as i16)
+    .fetch_all(&mut *conn)
+    .await?;
+    ids.sort_unstable();
+    Ok(ids)
+}
+
+/// Numbers refused before sending end as rejected messages, counted in the task and in the
+/// statistics like any refusal.
+async fn record_refusals(
+    conn: &mut PgConnection,
+    task_id: i64,
+    refused: &std::collections::HashMap<i64, &'static str>,
+) -> Result<(), ApiError> {
+    if refused.is_empty() {
+        return Ok(());
+    }
+    let (ids, codes): (Vec<i64>, Vec<&str>) = refused.iter().map(|(id, code)| (*id, *code)).unzip();
+    sqlx::query(
+        "UPDATE messages m SET state = $3, code = v.code, done_at = now()
+           FROM unnest($1::bigint[], $2::text[]) AS v(id, code) WHERE m.id = v.id",
+    )
+    .bind(&ids)
+    .bind(&codes)
+    .bind(MessageState::Rejected.code())
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE tasks SET failed = failed + $2 WHERE id = $1")
+        .bind(task_id)
+        .bind(ids.len() as i32)
+        .execute(&mut *conn)
+        .await?;
+    let results: Vec<SendResult> = refused
+        .iter()
+        .map(|(id, code)| SendResult {
+            id: *id,
+            state: MessageState::Rejected,
+            serial: None,
+            code: Some((*code).to_owned()),
+            units: 0,
+            carrier: None,
+        })
+        .collect();
+    crate::stats::counters::sends(conn, task_id, &results).await?;
+    Ok(())
+}
