@@ -769,7 +769,7 @@ async fn templates_added_through_the_api_enter_the_review_queue(pool: PgPool) {
     assert_eq!(
         api.error("DeleteSmsTemplate", &json!({"TemplateId": id}), |_| {})
             .await,
-        "InvalidParameterValue.TemplateIdNotExist"
+        "FailedOperation.MissingTemplateToModify"
     );
     let audited: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM audit_log WHERE object_type = 'template' AND details ? 'api_key_id'",
@@ -780,5 +780,111 @@ async fn templates_added_through_the_api_enter_the_review_queue(pool: PgPool) {
     assert_eq!(
         audited, 3,
         "add, modify and delete are audited with the key"
+    );
+}
+
+#[sqlx::test(migrator = "herald::MIGRATOR")]
+async fn signatures_added_through_the_api_enter_the_review_queue(pool: PgPool) {
+    use base64::Engine as _;
+    let api = api(pool).await;
+    let png =
+        base64::engine::general_purpose::STANDARD.encode(b"\x89PNG\r\n\x1a\nproof of the business");
+    let add = json!({
+        "SignName": "艾克米商城", "SignType": 0, "DocumentType": 0, "International": 0,
+        "SignPurpose": 0, "ProofImage": png, "Remark": "our shop",
+    });
+    let documents_before: i64 = sqlx::query_scalar("SELECT count(*) FROM documents")
+        .fetch_one(&api.app.pool)
+        .await
+        .unwrap();
+    let added = api.ok("AddSmsSign", &add).await;
+    let id = added["AddSignStatus"]["SignId"].as_i64().unwrap();
+    let describe = json!({"SignIdSet": [id], "International": 0});
+    let listed = api.ok("DescribeSmsSignList", &describe).await;
+    assert_eq!(
+        listed["DescribeSignListStatusSet"][0]["StatusCode"], 1,
+        "under review"
+    );
+    assert_eq!(
+        listed["DescribeSignListStatusSet"][0]["SignName"],
+        "艾克米商城"
+    );
+    let documents: i64 = sqlx::query_scalar("SELECT count(*) FROM documents")
+        .fetch_one(&api.app.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        documents,
+        documents_before + 1,
+        "the proof is stored with it"
+    );
+
+    let refused = |field: &str, value: Value| {
+        let mut body = add.clone();
+        body[field] = value;
+        body
+    };
+    for (body, mentions) in [
+        (
+            refused(
+                "ProofImage",
+                json!(base64::engine::general_purpose::STANDARD.encode(b"plain text")),
+            ),
+            "ProofImage: ",
+        ),
+        (
+            refused("ProofImage", json!("%%% not base64")),
+            "ProofImage is not base64",
+        ),
+        (refused("SignPurpose", json!(1)), "CommissionImage: "),
+        (refused("SignName", json!("Herald")), "SignName: "),
+        (refused("SignName", json!("X")), "SignName: "),
+    ] {
+        let answer = api.call("AddSmsSign", &body, |_| {}).await;
+        assert_eq!(
+            answer["Response"]["Error"]["Code"], "InvalidParameterValue",
+            "{answer}"
+        );
+        let message = answer["Response"]["Error"]["Message"].as_str().unwrap();
+        assert!(message.contains(mentions), "{mentions}: {message}");
+    }
+    let documents_after: i64 = sqlx::query_scalar("SELECT count(*) FROM documents")
+        .fetch_one(&api.app.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        documents_after, documents,
+        "a refused request stores no document"
+    );
+
+    let mut modify = add.clone();
+    modify["SignId"] = json!(id);
+    modify["SignName"] = json!("艾克米商店");
+    api.ok("ModifySmsSign", &modify).await;
+    let listed = api.ok("DescribeSmsSignList", &describe).await;
+    assert_eq!(
+        listed["DescribeSignListStatusSet"][0]["SignName"],
+        "艾克米商店"
+    );
+    let approved: i64 = sqlx::query_scalar("SELECT id FROM signatures WHERE status = 'approved'")
+        .fetch_one(&api.app.pool)
+        .await
+        .unwrap();
+    modify["SignId"] = json!(approved);
+    modify["SignName"] = json!("Another");
+    assert_eq!(
+        api.error("ModifySmsSign", &modify, |_| {}).await,
+        "FailedOperation.SignAlreadyPassedCheck"
+    );
+
+    let deleted = api.ok("DeleteSmsSign", &json!({"SignId": id})).await;
+    assert_eq!(
+        deleted["DeleteSignStatus"]["DeleteStatus"],
+        "return successfully"
+    );
+    assert_eq!(
+        api.error("DeleteSmsSign", &json!({"SignId": id}), |_| {})
+            .await,
+        "FailedOperation.MissingSignatureToModify"
     );
 }

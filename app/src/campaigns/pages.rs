@@ -181,7 +181,11 @@ fn ReportStep(id: i64) -> impl IntoView {
                             poll_again(polling, set_tick, 500);
                             let p = report.percent_processed();
                             view! {
-                                <noscript><meta http-equiv="refresh" content="1"/></noscript>
+                                // Reloads while checking, for browsers without JavaScript. As markup
+                                // (not an element the client builds): with scripting on, a browser
+                                // reads a noscript's markup as text, so the refresh stays inert;
+                                // built as an element it would reload the page under a user typing.
+                                <noscript inner_html=r#"<meta http-equiv="refresh" content="1">"#></noscript>
                                 <p>{format!("Checking {}…", report.file_name)}</p>
                                 <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=p>
                                     <div class="progress-bar" style=format!("width: {p}%")></div>

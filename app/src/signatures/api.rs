@@ -50,6 +50,33 @@ async fn parse_draft(
     certificate_id: &str,
     authorisation_id: &str,
 ) -> Result<SignatureDraft, AppError> {
+    let certificate_id = document_id(caller, certificate_id).await?;
+    let authorisation_id = document_id(caller, authorisation_id).await?;
+    draft_from(
+        purpose,
+        sign_type,
+        document_type,
+        content,
+        international.is_some(),
+        remark,
+        certificate_id,
+        authorisation_id,
+    )
+}
+
+/// A signature as submitted, checked field by field, its documents already stored (the
+/// console's form and the API's AddSmsSign / ModifySmsSign alike).
+#[cfg(feature = "ssr")]
+pub(crate) fn draft_from(
+    purpose: &str,
+    sign_type: &str,
+    document_type: &str,
+    content: &str,
+    international: bool,
+    remark: &str,
+    certificate_id: Option<i64>,
+    authorisation_id: Option<i64>,
+) -> Result<SignatureDraft, AppError> {
     let mut errors = FieldErrors::default();
     let content = errors.check(SignatureName::parse(content));
     let purpose = errors.check(
@@ -62,11 +89,9 @@ async fn parse_draft(
     let kind = errors.check(SignKind::parse(sign_type, document_type));
     let remark = errors.check(optional_text("remark", remark, 500));
     let certificate_id = errors.check(
-        document_id(caller, certificate_id)
-            .await?
+        certificate_id
             .ok_or_else(|| AppError::field("certificate", "Upload the certificate first.")),
     );
-    let authorisation_id = document_id(caller, authorisation_id).await?;
     if purpose == Some(SignPurpose::ThirdParty) && authorisation_id.is_none() {
         errors.check::<()>(Err(AppError::field(
             "authorisation",
@@ -78,7 +103,7 @@ async fn parse_draft(
             content: content?,
             purpose: purpose?,
             kind: kind?,
-            international: international.is_some(),
+            international,
             remark: remark?,
             certificate_id: certificate_id?,
             authorisation_id: authorisation_id.filter(|_| purpose == Some(SignPurpose::ThirdParty)),
@@ -97,7 +122,7 @@ async fn document_id(caller: &Caller, raw: &str) -> Result<Option<i64>, AppError
 }
 
 #[cfg(feature = "ssr")]
-fn audit_details(draft: &SignatureDraft) -> serde_json::Value {
+pub(crate) fn audit_details(draft: &SignatureDraft) -> serde_json::Value {
     json!({
         "content": draft.content.as_str(),
         "purpose": draft.purpose.code(),

@@ -174,6 +174,9 @@ pub async fn call(
         "SmsPackagesStatistics" => crate::balance::tencent::packages(context, request).await,
         "DescribePhoneNumberInfo" => crate::numbers::tencent::describe(request),
         "DescribeSmsSignList" => crate::signatures::tencent::describe(pool, request).await,
+        "AddSmsSign" => crate::signatures::tencent::add(context, request).await,
+        "ModifySmsSign" => crate::signatures::tencent::modify(context, request).await,
+        "DeleteSmsSign" => crate::signatures::tencent::delete(context, request).await,
         _ => Err(ApiError::new(
             "InvalidAction",
             format!("The action `{action}` does not exist or is not available yet."),
@@ -254,8 +257,8 @@ fn page(request: &Value) -> Result<(i64, i64), ApiError> {
     }
 }
 
-/// `International`: 0 mainland, 1 international (required by the Describe actions).
-fn international(request: &Value) -> Result<bool, ApiError> {
+/// `International`: 0 mainland, 1 international (required by the Describe and Add actions).
+pub fn international(request: &Value) -> Result<bool, ApiError> {
     match request.get("International").and_then(Value::as_i64) {
         Some(0) => Ok(false),
         Some(1) => Ok(true),
@@ -405,4 +408,89 @@ pub fn phone_number_set(request: &Value) -> Result<Vec<String>, ApiError> {
         ));
     }
     Ok(numbers)
+}
+
+/// A form's field errors as one API error, each field named as the request names it
+/// (`names` maps the console's field names to Tencent's).
+pub fn field_errors(err: crate::error::AppError, names: &[(&str, &'static str)]) -> ApiError {
+    match err {
+        crate::error::AppError::Invalid(fields) => ApiError::new(
+            "InvalidParameterValue",
+            fields
+                .iter()
+                .map(|f| {
+                    let name = names
+                        .iter()
+                        .find(|(ours, _)| *ours == f.field)
+                        .map_or(f.field.as_str(), |(_, theirs)| theirs);
+                    format!("{name}: {}", f.message)
+                })
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+        other => other.into(),
+    }
+}
+
+/// The user an API change to a signature or template is submitted as (see
+/// `ApiCaller::acting_user`); review needs a submitter.
+pub fn submitter(context: &ApiContext<'_>) -> Result<i64, ApiError> {
+    context.caller.acting_user.ok_or_else(|| {
+        ApiError::new(
+            "UnauthorizedOperation.RequestPermissionDeny",
+            "This key's application was not created by a console user; create the key in the console to submit for review.",
+        )
+    })
+}
+
+/// An audit entry for a change made through the API: no signed-in actor, the key named.
+pub fn audit_event<'a>(
+    context: &'a ApiContext<'_>,
+    action: &'a str,
+    object_type: &'a str,
+    id: i64,
+    mut details: Value,
+) -> crate::audit::repo::AuditEvent<'a> {
+    details["api_key_id"] = json!(context.caller.key_id);
+    crate::audit::repo::AuditEvent {
+        actor: None,
+        ip: context.ip,
+        action,
+        object_type,
+        object_id: Some(id.to_string()),
+        details,
+    }
+}
+
+/// Tencent's answer when a Modify or Delete names nothing there is.
+pub fn missing(err: crate::error::AppError, code: &'static str, what: &str, id: i64) -> ApiError {
+    match err {
+        crate::error::AppError::NotFound(_) => {
+            ApiError::new(code, format!("{what} {id} does not exist."))
+        }
+        other => other.into(),
+    }
+}
+
+/// `DeleteSmsTemplate` / `DeleteSmsSign`: deletes what nothing unfinished still sends with.
+pub async fn delete_reviewed(
+    context: &ApiContext<'_>,
+    subject: crate::review::model::Subject,
+    id: i64,
+    missing_code: &'static str,
+) -> Result<Value, ApiError> {
+    crate::review::service::delete_as(
+        context.pool,
+        None,
+        context.ip,
+        subject,
+        id,
+        Some(context.caller.key_id),
+    )
+    .await
+    .map_err(|err| missing(err, missing_code, subject.label(), id))?;
+    Ok(json!({
+        "DeleteStatus": "return successfully",
+        "DeleteTime": chrono::Utc::now().timestamp(),
+    }))
 }
