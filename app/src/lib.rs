@@ -28,6 +28,7 @@ pub mod stats;
 pub mod templates;
 #[cfg(feature = "ssr")]
 pub mod tencent;
+pub mod verify;
 
 use leptos::prelude::*;
 use leptos::server::ServerActionError;

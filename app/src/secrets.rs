@@ -22,6 +22,8 @@ pub const MIN_KEY_CHARS: usize = 32;
 #[derive(Clone)]
 pub struct SecretBox {
     cipher: Arc<XChaCha20Poly1305>,
+    /// A second key from the same material, for digests of short-lived secrets.
+    digest_key: Arc<[u8; 32]>,
 }
 
 impl std::fmt::Debug for SecretBox {
@@ -40,13 +42,29 @@ impl SecretBox {
                 "HERALD_SECRET_KEY must be at least {MIN_KEY_CHARS} characters"
             ));
         }
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(material.as_bytes())
-            .expect("HMAC takes keys of any length");
-        mac.update(b"herald secret box v1");
-        let key = mac.finalize().into_bytes();
+        let derive = |purpose: &[u8]| {
+            let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(material.as_bytes())
+                .expect("HMAC takes keys of any length");
+            mac.update(purpose);
+            mac.finalize().into_bytes()
+        };
         Ok(SecretBox {
-            cipher: Arc::new(XChaCha20Poly1305::new(&key)),
+            cipher: Arc::new(XChaCha20Poly1305::new(&derive(b"herald secret box v1"))),
+            digest_key: Arc::new(derive(b"herald digest v1").into()),
         })
+    }
+
+    /// A keyed digest of `parts` (hex HMAC-SHA256): what is kept of a secret that only needs
+    /// checking, such as a verification code. The parts are separated, so ("ab","c") and
+    /// ("a","bc") differ.
+    pub fn digest(&self, parts: &[&str]) -> String {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.digest_key[..])
+            .expect("HMAC takes keys of any length");
+        for part in parts {
+            mac.update(&(part.len() as u64).to_be_bytes());
+            mac.update(part.as_bytes());
+        }
+        crate::signing::hex(&mac.finalize().into_bytes())
     }
 
     /// New key material for a server that has none: 64 hex digits from the OS's CSPRNG.

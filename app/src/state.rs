@@ -20,6 +20,8 @@ pub struct AppState {
     pub secrets: crate::secrets::SecretBox,
     /// Frequency limits, shared with the dispatch engine.
     pub limiter: std::sync::Arc<crate::limits::store::Limiter>,
+    /// Verification codes (Redis, or this process's memory).
+    pub codes: std::sync::Arc<crate::verify::store::CodeStore>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

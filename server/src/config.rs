@@ -59,9 +59,27 @@ pub struct ServeConfig {
     /// Prefix of Herald's Redis keys, for deployments sharing one Redis.
     #[arg(long, env = "HERALD_REDIS_PREFIX", default_value = "herald:")]
     pub redis_prefix: String,
+    /// Where the verification-code service (getSms / login) is served.
+    #[arg(long, env = "HERALD_VERIFY_PATH", default_value = "/verify")]
+    pub verify_path: String,
 }
 
 impl ServeConfig {
+    /// Where verification codes live: Redis when configured, else this process's memory.
+    pub async fn code_store(
+        &self,
+    ) -> Result<app::verify::store::CodeStore, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(match &self.redis_url {
+            Some(url) => app::verify::store::CodeStore::redis(url, &self.redis_prefix).await?,
+            None => {
+                tracing::info!(
+                    "REDIS_URL unset: verification codes kept in this process only (one server)"
+                );
+                app::verify::store::CodeStore::in_memory()
+            }
+        })
+    }
+
     pub async fn limiter(
         &self,
     ) -> Result<app::limits::store::Limiter, Box<dyn std::error::Error + Send + Sync>> {

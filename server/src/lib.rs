@@ -10,6 +10,7 @@ pub mod opt_out_import;
 pub mod receipts;
 pub mod simulator;
 pub mod tencent_api;
+pub mod verify;
 pub mod webhooks;
 
 use std::net::SocketAddr;
@@ -124,6 +125,20 @@ pub fn router(state: AppState, config: &ServeConfig) -> Router {
     let router = Router::new()
         .route("/healthz", get(http::healthz))
         .route("/readyz", get(http::readyz))
+        // Called by login pages on any site, without a session: outside the console's
+        // same-origin rule.
+        .route(
+            &config.verify_path,
+            post(verify::handle)
+                .options(verify::preflight)
+                .layer(DefaultBodyLimit::max(verify::BODY_LIMIT)),
+        )
+        .route(
+            &format!("{}/{{key}}", config.verify_path.trim_end_matches('/')),
+            post(verify::handle_with_path_key)
+                .options(verify::preflight)
+                .layer(DefaultBodyLimit::max(verify::BODY_LIMIT)),
+        )
         .merge(console)
         .layer(axum::middleware::from_fn(move |req, next| {
             http::client_ip(trust_proxy, req, next)
@@ -164,6 +179,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error 
         leptos_options: leptos_options(&config),
         secrets,
         limiter,
+        codes: std::sync::Arc::new(config.code_store().await?),
     };
     let listener = TcpListener::bind(config.addr).await?;
     tracing::info!("Herald console on http://{}", listener.local_addr()?);

@@ -129,6 +129,7 @@ pub fn ApplicationPage() -> impl IntoView {
                                     <button type="submit">"Save carrier"</button>
                                 </ActionForm>
                                 <ApiKeysSection application_id=a.id/>
+                                <crate::verify::pages::VerifySection application_id=a.id/>
                             })
                         })}
                     </ErrorBoundary>

@@ -46,12 +46,7 @@ pub async fn get_bulk_options() -> Result<BulkOptions, AppError> {
             .filter(|a| a.enabled)
             .map(|a| (a.id, format!("{} ({})", a.name, a.sdk_app_id)))
             .collect();
-        let signatures = crate::signatures::repo::list(pool)
-            .await?
-            .into_iter()
-            .filter(|s| s.status == ReviewStatus::Approved)
-            .map(|s| (s.id, s.content))
-            .collect();
+        let signatures = crate::signatures::repo::approved_choices(pool).await?;
         let templates = crate::templates::repo::list(pool)
             .await?
             .into_iter()

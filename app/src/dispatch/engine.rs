@@ -586,10 +586,10 @@ impl Engine {
     }
 
     async fn pause_if_failing(&self, task_id: i64) -> Result<(), AppError> {
-        // An API request's few messages say nothing about the carrier: its callers see each
-        // result and decide themselves.
+        // An API request's or a verification code's few messages say nothing about the
+        // carrier: their callers see each result and decide themselves.
         let Some((sent, failed)): Option<(i32, i32)> =
-            sqlx::query_as("SELECT sent, failed FROM tasks WHERE id = $1 AND api_key_id IS NULL")
+            sqlx::query_as("SELECT sent, failed FROM tasks WHERE id = $1 AND origin = 'console'")
                 .bind(task_id)
                 .fetch_optional(&self.pool)
                 .await?

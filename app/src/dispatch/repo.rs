@@ -145,7 +145,7 @@ pub async fn claim(
                    FROM dispatch_chunks c2 JOIN tasks t ON t.id = c2.task_id
                   WHERE NOT c2.done AND t.status = 'sending'
                     AND (c2.lease_until IS NULL OR c2.lease_until < now())
-                  ORDER BY t.api_key_id IS NULL, c2.task_id, c2.first_id
+                  ORDER BY t.origin = 'console', c2.task_id, c2.first_id
                   LIMIT 1
                   FOR UPDATE OF c2 SKIP LOCKED) pick
           WHERE c.task_id = pick.task_id AND c.first_id = pick.first_id
@@ -412,7 +412,7 @@ async fn queue_refusals_for_pull(
     sqlx::query(
         "INSERT INTO status_outbox (application_id, message_id)
          SELECT t.application_id, v.id FROM tasks t, unnest($2::bigint[]) AS v(id)
-          WHERE t.id = $1 AND t.api_key_id IS NOT NULL",
+          WHERE t.id = $1 AND t.origin = 'api'",
     )
     .bind(task_id)
     .bind(&refused)

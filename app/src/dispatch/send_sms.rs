@@ -108,7 +108,88 @@ pub async fn send(context: &ApiContext<'_>, request: &Value) -> Result<Value, Ap
             .collect();
         return Ok(json!({ "SendStatusSet": set }));
     }
-    let opted_out = super::repo::opted_out(pool, &phones).await?;
+    let recorded = record(
+        pool,
+        context.limiter,
+        &Request {
+            application_id: context.caller.application_id,
+            origin: Origin::Api(context.caller.key_id),
+            acting_user: context.caller.acting_user,
+            template: &template,
+            signature: &signature,
+            params: &params,
+            units,
+            session_context,
+            content_key: crate::limits::content_key(&signature.1, &template.content, &params),
+        },
+        &phones,
+    )
+    .await?;
+    let (ids, refused) = (recorded.ids, recorded.refused);
+    let mut recorded = ids.iter().zip(valid());
+    let outcomes: Vec<Outcome> = parsed
+        .iter()
+        .map(|p| match p {
+            Ok(_) => {
+                let (id, phone) = recorded.next().expect("one id per valid number");
+                Outcome::Recorded {
+                    phone: phone.clone(),
+                    message_id: *id,
+                    refused: refused.get(id).copied(),
+                }
+            }
+            Err(raw) => Outcome::Unreadable { raw: raw.clone() },
+        })
+        .collect();
+    let set: Vec<Value> = outcomes
+        .iter()
+        .map(|o| status_json(o, units, session_context))
+        .collect();
+    Ok(json!({ "SendStatusSet": set }))
+}
+
+/// Who asks for a send that is not a bulk task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// SendSms, signed with this API key.
+    Api(i64),
+    /// The verification-code service.
+    Verify,
+}
+
+/// A checked request to send one content to some numbers.
+pub struct Request<'a> {
+    pub application_id: i64,
+    pub origin: Origin,
+    pub acting_user: Option<i64>,
+    pub template: &'a Template,
+    /// The approved signature's id and content.
+    pub signature: &'a (Option<i64>, String),
+    pub params: &'a [String],
+    /// Billable parts of the message (the same for every number).
+    pub units: i64,
+    pub session_context: &'a str,
+    /// What the same-content frequency limit compares (see `limits::content_key`).
+    pub content_key: String,
+}
+
+/// What was recorded: one message per number, in order, and the numbers refused with their code.
+pub struct Recorded {
+    pub ids: Vec<i64>,
+    pub refused: std::collections::HashMap<i64, &'static str>,
+}
+
+/// Records a send as a task of its own, in one transaction: its messages, the frequency limits
+/// and opt-outs applied (refused numbers end rejected with their code), the units held, and
+/// the chunk the engine picks up. Fails as a whole (nothing recorded) on a shortage of units.
+pub async fn record(
+    pool: &sqlx::PgPool,
+    limiter: &crate::limits::store::Limiter,
+    request: &Request<'_>,
+    phones: &[String],
+) -> Result<Recorded, ApiError> {
+    let units = request.units;
+    let opted_out = super::repo::opted_out(pool, phones).await?;
     // Checked before the frequency limits count anything (the reservation below is what
     // holds the units).
     let needed = units * phones.iter().filter(|p| !opted_out.contains(p)).count() as i64;
@@ -117,34 +198,24 @@ pub async fn send(context: &ApiContext<'_>, request: &Value) -> Result<Value, Ap
         return Err(insufficient(needed, available));
     }
     let mut tx = pool.begin().await?;
-    let task_id = insert_task(
-        &mut tx,
-        context,
-        &template,
-        &signature,
-        session_context,
-        phones.len(),
-    )
-    .await?;
-    let ids = insert_messages(&mut tx, task_id, &phones, &params, units).await?;
-    let content_key = crate::limits::content_key(&signature.1, &template.content, &params);
+    let task_id = insert_task(&mut tx, request, phones.len()).await?;
+    let ids = insert_messages(&mut tx, task_id, phones, request.params, units).await?;
     let attempts: Vec<Attempt> = ids
         .iter()
-        .zip(&phones)
+        .zip(phones)
         .filter(|(_, phone)| !opted_out.contains(phone))
         .map(|(id, phone)| Attempt {
             message_id: *id,
             phone: phone.clone(),
-            content: content_key.clone(),
+            content: request.content_key.clone(),
         })
         .collect();
-    let rules = application_rules(&mut tx, context.caller.application_id).await?;
-    let hits = context
-        .limiter
-        .admit(context.caller.application_id, &rules, &attempts)
+    let rules = application_rules(&mut tx, request.application_id).await?;
+    let hits = limiter
+        .admit(request.application_id, &rules, &attempts)
         .await
         .map_err(|err| {
-            tracing::warn!("SendSms: frequency limits unavailable: {err}");
+            tracing::warn!("frequency limits unavailable: {err}");
             ApiError::new(
                 "InternalError",
                 "Frequency limits cannot be checked just now; nothing was sent. Try again.",
@@ -155,7 +226,7 @@ pub async fn send(context: &ApiContext<'_>, request: &Value) -> Result<Value, Ap
         .zip(hits)
         .filter_map(|(a, hit)| Some((a.message_id, hit?.code())))
         .collect();
-    for (id, phone) in ids.iter().zip(&phones) {
+    for (id, phone) in ids.iter().zip(phones) {
         if opted_out.contains(phone) {
             refused.insert(*id, "FailedOperation.PhoneNumberInBlacklist");
         }
@@ -192,27 +263,7 @@ pub async fn send(context: &ApiContext<'_>, request: &Value) -> Result<Value, Ap
         }
     }
     tx.commit().await?;
-
-    let mut recorded = ids.iter().zip(valid());
-    let outcomes: Vec<Outcome> = parsed
-        .iter()
-        .map(|p| match p {
-            Ok(_) => {
-                let (id, phone) = recorded.next().expect("one id per valid number");
-                Outcome::Recorded {
-                    phone: phone.clone(),
-                    message_id: *id,
-                    refused: refused.get(id).copied(),
-                }
-            }
-            Err(raw) => Outcome::Unreadable { raw: raw.clone() },
-        })
-        .collect();
-    let set: Vec<Value> = outcomes
-        .iter()
-        .map(|o| status_json(o, units, session_context))
-        .collect();
-    Ok(json!({ "SendStatusSet": set }))
+    Ok(Recorded { ids, refused })
 }
 
 fn insufficient(needed: i64, available: i64) -> ApiError {
@@ -310,7 +361,7 @@ async fn signature_for(
 
 /// The billable parts of the request's message (the same for every number), or why the
 /// variables cannot be sent with this template.
-fn units_per_message(
+pub(crate) fn units_per_message(
     template: &Template,
     signature: &str,
     phone: &PhoneNumber,
@@ -364,32 +415,35 @@ async fn application_rules(
 
 async fn insert_task(
     conn: &mut PgConnection,
-    context: &ApiContext<'_>,
-    template: &Template,
-    signature: &(Option<i64>, String),
-    session_context: &str,
+    request: &Request<'_>,
     recipients: usize,
 ) -> Result<i64, ApiError> {
+    let (origin, name, api_key) = match request.origin {
+        Origin::Api(key) => ("api", "SendSms", Some(key)),
+        Origin::Verify => ("verify", "Verification code", None),
+    };
     Ok(sqlx::query_scalar(
         "INSERT INTO tasks (name, application_id, signature_id, template_id, signature_text,
                             template_name, template_text, sms_type, status, send_at, time_zone,
                             recipients, units_reserved, created_by, api_key_id, session_context,
-                            started_at)
-         VALUES ('SendSms', $1, $2, $3, $4, $5, $6, $7, 'sending', now(), 'Asia/Shanghai', $11,
-                 0, $8, $9, $10, now())
+                            started_at, origin)
+         VALUES ($12, $1, $2, $3, $4, $5, $6, $7, 'sending', now(), 'Asia/Shanghai', $11,
+                 0, $8, $9, $10, now(), $13)
          RETURNING id",
     )
-    .bind(context.caller.application_id)
-    .bind(signature.0)
-    .bind(template.id)
-    .bind(&signature.1)
-    .bind(&template.name)
-    .bind(&template.content)
-    .bind(template.sms_type.code())
-    .bind(context.caller.acting_user)
-    .bind(context.caller.key_id)
-    .bind(session_context)
+    .bind(request.application_id)
+    .bind(request.signature.0)
+    .bind(request.template.id)
+    .bind(&request.signature.1)
+    .bind(&request.template.name)
+    .bind(&request.template.content)
+    .bind(request.template.sms_type.code())
+    .bind(request.acting_user)
+    .bind(api_key)
+    .bind(request.session_context)
     .bind(recipients as i32)
+    .bind(name)
+    .bind(origin)
     .fetch_one(conn)
     .await?)
 }

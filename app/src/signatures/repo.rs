@@ -84,6 +84,15 @@ pub async fn approved_names(pool: &PgPool) -> Result<Vec<String>, AppError> {
     .await?)
 }
 
+/// Approved signatures as (id, content), for a form's choice.
+pub async fn approved_choices(pool: &PgPool) -> Result<Vec<(i64, String)>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT id, content FROM signatures WHERE status = 'approved' ORDER BY id DESC",
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
 /// The approved signature with this content, if there is one.
 pub async fn approved_id(pool: &PgPool, content: &str) -> Result<Option<i64>, AppError> {
     Ok(

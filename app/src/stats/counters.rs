@@ -84,7 +84,7 @@ pub async fn outcomes(conn: &mut PgConnection, message_ids: &[i64]) -> Result<()
         return Ok(());
     }
     sqlx::query(
-        "WITH r AS (SELECT m.id, m.task_id, t.api_key_id IS NOT NULL AS by_api, m.state = 3 AS ok, coalesce(m.code, '') AS code,
+        "WITH r AS (SELECT m.id, m.task_id, t.origin = 'api' AS by_api, m.state = 3 AS ok, coalesce(m.code, '') AS code,
                            mobile_operator(m.phone) AS operator,
                            extract(epoch FROM coalesce(m.done_at, now())
                                               - coalesce(m.submitted_at, now())) AS seconds,

@@ -158,6 +158,8 @@ pub struct DashboardFigures {
     pub balance: i64,
     pub pending_reviews: Option<i64>,
     pub unmatched_receipts: i64,
+    /// getSms requests the anti-pumping limits refused today.
+    pub verify_abuse: crate::verify::model::AbuseToday,
     pub recent_tasks: Vec<crate::campaigns::model::TaskSummary>,
 }
 

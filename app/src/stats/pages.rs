@@ -289,6 +289,11 @@ pub fn DashboardFiguresSection() -> impl IntoView {
                                 {f.pending_reviews.map(|n| view! {
                                     <div><dt>"Pending reviews"</dt><dd data-figure="pending-reviews"><A href="/review">{n.to_string()}</A></dd></div>
                                 })}
+                                {(f.verify_abuse.by_ip + f.verify_abuse.by_prefix > 0).then(|| view! {
+                                    <div><dt>"getSms refused as SMS pumping today"</dt><dd data-figure="verify-abuse">
+                                        {format!("{} by address, {} by number prefix", f.verify_abuse.by_ip, f.verify_abuse.by_prefix)}
+                                    </dd></div>
+                                })}
                                 {(f.unmatched_receipts > 0).then(|| view! {
                                     <div><dt>"Receipts matching no message"</dt><dd data-figure="unmatched">{f.unmatched_receipts}</dd></div>
                                 })}

@@ -294,6 +294,7 @@ pub async fn dashboard(
         balance: crate::campaigns::repo::available_units(pool).await?,
         pending_reviews,
         unmatched_receipts: unmatched,
+        verify_abuse: crate::verify::repo::abuse_today(pool).await?,
         recent_tasks: recent,
     })
 }

@@ -81,6 +81,7 @@ pub async fn spawn(pool: PgPool) -> TestApp {
         },
         redis_url: None,
         tencent_api_path: "/".into(),
+        verify_path: "/verify".into(),
         redis_prefix: "herald:".into(),
     };
     let limiter = limiter().await;
@@ -89,6 +90,14 @@ pub async fn spawn(pool: PgPool) -> TestApp {
         leptos_options: herald::leptos_options(&config),
         secrets: secrets(),
         limiter: Arc::clone(&limiter),
+        codes: Arc::new(
+            app::verify::store::CodeStore::redis(
+                &std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into()),
+                &format!("herald-test:{}:", uuid::Uuid::new_v4()),
+            )
+            .await
+            .expect("the tests need Redis (make test starts it)"),
+        ),
     };
     let router = herald::router(state, &config);
     tokio::spawn(async move {

@@ -1,0 +1,157 @@
+use sqlx::PgPool;
+
+use super::model::{AbuseToday, VerifySettings, DEFAULT_VALIDITY_MINUTES};
+use crate::error::AppError;
+
+const SELECT: &str = "SELECT application_id, public_key, template_id, signature_id,
+                             validity_minutes, per_ip_hourly, per_prefix_hourly
+                        FROM verify_settings";
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    application_id: i64,
+    public_key: String,
+    template_id: Option<i64>,
+    signature_id: Option<i64>,
+    validity_minutes: i32,
+    per_ip_hourly: i32,
+    per_prefix_hourly: i32,
+}
+
+impl From<Row> for VerifySettings {
+    fn from(r: Row) -> Self {
+        VerifySettings {
+            application_id: r.application_id,
+            public_key: r.public_key,
+            template_id: r.template_id,
+            signature_id: r.signature_id,
+            validity_minutes: r.validity_minutes,
+            per_ip_hourly: r.per_ip_hourly,
+            per_prefix_hourly: r.per_prefix_hourly,
+        }
+    }
+}
+
+/// The settings a public key opens, if any (of an enabled application).
+pub async fn by_public_key(pool: &PgPool, key: &str) -> Result<Option<VerifySettings>, AppError> {
+    let row: Option<Row> = sqlx::query_as(&format!(
+        "{SELECT} WHERE public_key = $1
+            AND EXISTS (SELECT 1 FROM applications a WHERE a.id = application_id AND a.enabled)"
+    ))
+    .bind(key)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(Into::into))
+}
+
+fn new_public_key() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    format!("pk_{}", crate::signing::hex(&bytes))
+}
+
+/// An application's settings, created with defaults (and a public key) on first use.
+pub async fn for_application(
+    pool: &PgPool,
+    application_id: i64,
+) -> Result<VerifySettings, AppError> {
+    sqlx::query(
+        "INSERT INTO verify_settings (application_id, public_key, validity_minutes)
+         SELECT id, $2, $3 FROM applications WHERE id = $1
+         ON CONFLICT (application_id) DO NOTHING",
+    )
+    .bind(application_id)
+    .bind(new_public_key())
+    .bind(DEFAULT_VALIDITY_MINUTES)
+    .execute(pool)
+    .await?;
+    let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE application_id = $1"))
+        .bind(application_id)
+        .fetch_optional(pool)
+        .await?;
+    row.map(Into::into)
+        .ok_or_else(|| AppError::NotFound("Application".into()))
+}
+
+pub async fn save(pool: &PgPool, settings: &VerifySettings) -> Result<(), AppError> {
+    sqlx::query(
+        "UPDATE verify_settings
+            SET template_id = $2, signature_id = $3, validity_minutes = $4, per_ip_hourly = $5,
+                per_prefix_hourly = $6, updated_at = now()
+          WHERE application_id = $1",
+    )
+    .bind(settings.application_id)
+    .bind(settings.template_id)
+    .bind(settings.signature_id)
+    .bind(settings.validity_minutes)
+    .bind(settings.per_ip_hourly)
+    .bind(settings.per_prefix_hourly)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Replaces the public key (the old one stops working at once).
+pub async fn new_key(pool: &PgPool, application_id: i64) -> Result<(), AppError> {
+    sqlx::query(
+        "UPDATE verify_settings SET public_key = $2, updated_at = now() WHERE application_id = $1",
+    )
+    .bind(application_id)
+    .bind(new_public_key())
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Counts a getSms the anti-pumping limits refused (`kind`: `ip` or `prefix`).
+pub async fn count_abuse(pool: &PgPool, application_id: i64, kind: &str) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO verify_abuse (application_id, day, limit_kind, hits)
+         VALUES ($1, (now() AT TIME ZONE 'Asia/Shanghai')::date, $2, 1)
+         ON CONFLICT (application_id, day, limit_kind) DO UPDATE
+            SET hits = verify_abuse.hits + 1, last_at = now()",
+    )
+    .bind(application_id)
+    .bind(kind)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Refusals today (China time), over every application.
+pub async fn abuse_today(pool: &PgPool) -> Result<AbuseToday, AppError> {
+    let (by_ip, by_prefix): (i64, i64) = sqlx::query_as(
+        "SELECT coalesce(sum(hits) FILTER (WHERE limit_kind = 'ip'), 0)::bigint,
+                coalesce(sum(hits) FILTER (WHERE limit_kind = 'prefix'), 0)::bigint
+           FROM verify_abuse WHERE day = (now() AT TIME ZONE 'Asia/Shanghai')::date",
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(AbuseToday { by_ip, by_prefix })
+}
+
+/// A verification message as recorded: what the demo's log shows.
+#[derive(sqlx::FromRow)]
+pub struct CodeRow {
+    pub phone: String,
+    pub signature: String,
+    pub template: String,
+    pub params: Vec<String>,
+    pub state: i16,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The application's last ten verification messages, newest first.
+pub async fn recent_codes(pool: &PgPool, application_id: i64) -> Result<Vec<CodeRow>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT m.phone, t.signature_text AS signature, t.template_text AS template, m.params,
+                m.state, t.created_at AS at
+           FROM tasks t JOIN messages m ON m.task_id = t.id
+          WHERE t.application_id = $1 AND t.origin = 'verify'
+          ORDER BY t.id DESC LIMIT 10",
+    )
+    .bind(application_id)
+    .fetch_all(pool)
+    .await?)
+}

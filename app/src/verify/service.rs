@@ -1,0 +1,244 @@
+//! getSms and login. Codes are 6 digits from the OS's CSPRNG; only a digest is kept (see
+//! `store`). A code goes out through the same recording as SendSms (frequency limits, balance,
+//! engine, receipts, statistics); it is kept only once its message is recorded, so a refused
+//! getSms never replaces a code the user already has.
+
+use serde_json::Value;
+use sqlx::PgPool;
+
+use super::model::{VerifyReply, VerifySettings};
+use super::store::{CodeStore, Verdict};
+use crate::dispatch::send_sms::{self, Origin};
+use crate::limits::store::Limiter;
+use crate::numbers::PhoneNumber;
+use crate::review::model::ReviewStatus;
+use crate::secrets::SecretBox;
+use crate::templates::model::{SmsType, TemplateContent};
+
+/// Everything a verification request runs with.
+pub struct Verifier<'a> {
+    pub pool: &'a PgPool,
+    pub limiter: &'a Limiter,
+    pub codes: &'a CodeStore,
+    pub secrets: &'a SecretBox,
+    /// The client's address, for the per-address limit.
+    pub ip: &'a str,
+    /// Unix seconds (tests move the clock).
+    pub now: i64,
+}
+
+/// Why a request was not served at all (an unknown key); everything else is a reply.
+#[derive(Debug, PartialEq, Eq)]
+pub struct UnknownKey;
+
+/// Serves one request body for the application whose public key came with it.
+pub async fn handle(
+    verifier: &Verifier<'_>,
+    public_key: &str,
+    body: &[u8],
+) -> Result<VerifyReply, UnknownKey> {
+    let settings = match super::repo::by_public_key(verifier.pool, public_key).await {
+        Ok(Some(settings)) => settings,
+        Ok(None) => return Err(UnknownKey),
+        Err(err) => return Ok(internal(err)),
+    };
+    let Ok(request) = serde_json::from_slice::<Value>(body) else {
+        return Ok(VerifyReply::new(
+            "InValidParam",
+            "The body must be a JSON object.",
+        ));
+    };
+    let field = |name: &str| {
+        request
+            .get(name)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    };
+    let method = field("method");
+    let Some(phone) = field("phone") else {
+        return Ok(VerifyReply::new("InValidParam", "phone is required."));
+    };
+    let Ok(phone) = PhoneNumber::parse(phone) else {
+        return Ok(VerifyReply::new(
+            "InValidParam",
+            "phone is not a mobile number (country code and number, such as 8613800000000).",
+        ));
+    };
+    Ok(match method {
+        Some("getSms") => get_sms(verifier, &settings, &phone)
+            .await
+            .unwrap_or_else(internal),
+        Some("login") => match field("code") {
+            None => VerifyReply::new("MissingCode", "code is required."),
+            Some(code) => login(verifier, &settings, &phone, code)
+                .await
+                .unwrap_or_else(internal),
+        },
+        _ => VerifyReply::new("InValidParam", "method is getSms or login."),
+    })
+}
+
+fn internal(err: crate::error::AppError) -> VerifyReply {
+    VerifyReply::new("InternalError", err.to_string())
+}
+
+fn digest(
+    verifier: &Verifier<'_>,
+    settings: &VerifySettings,
+    phone: &PhoneNumber,
+    code: &str,
+) -> String {
+    verifier.secrets.digest(&[
+        "verification code",
+        &settings.application_id.to_string(),
+        phone.as_str(),
+        code,
+    ])
+}
+
+/// The first 7 digits of the number: its operator segment and area, where pumping concentrates.
+fn prefix(phone: &PhoneNumber) -> String {
+    phone.as_str().chars().skip(1).take(9).collect()
+}
+
+async fn get_sms(
+    verifier: &Verifier<'_>,
+    settings: &VerifySettings,
+    phone: &PhoneNumber,
+) -> Result<VerifyReply, crate::error::AppError> {
+    let application = settings.application_id;
+    for (kind, subject, limit) in [
+        ("ip", format!("ip:{}", verifier.ip), settings.per_ip_hourly),
+        (
+            "prefix",
+            format!("prefix:{}", prefix(phone)),
+            settings.per_prefix_hourly,
+        ),
+    ] {
+        if verifier
+            .codes
+            .over_hourly(application, &subject, limit.max(0) as u32, verifier.now)
+            .await?
+        {
+            tracing::warn!(application, %subject, "getSms refused by the anti-pumping limit");
+            super::repo::count_abuse(verifier.pool, application, kind).await?;
+            return Ok(match kind {
+                "ip" => VerifyReply::new(
+                    "LimitExceeded.ClientIpHourlyLimit",
+                    "Too many codes requested from this address; try again later.",
+                ),
+                _ => VerifyReply::new(
+                    "LimitExceeded.PhonePrefixHourlyLimit",
+                    "Too many codes requested for numbers like this one; try again later.",
+                ),
+            });
+        }
+    }
+    let not_configured = || {
+        Ok(VerifyReply::new(
+            "FailedOperation.VerifyNotConfigured",
+            "This application has no approved verification template and signature set up.",
+        ))
+    };
+    let (Some(template_id), Some(signature_id)) = (settings.template_id, settings.signature_id)
+    else {
+        return not_configured();
+    };
+    let template = crate::templates::repo::get(verifier.pool, template_id).await?;
+    let signature = crate::signatures::repo::get(verifier.pool, signature_id).await?;
+    let placeholders = TemplateContent::from_stored(template.content.clone()).param_count();
+    if template.status != ReviewStatus::Approved
+        || signature.status != ReviewStatus::Approved
+        || template.sms_type != SmsType::Verification
+        || !(1..=2).contains(&placeholders)
+    {
+        return not_configured();
+    }
+    let code = format!("{:06}", {
+        use rand::Rng;
+        rand::rngs::OsRng.gen_range(0..1_000_000u32)
+    });
+    let params: Vec<String> = [code.clone(), settings.validity_minutes.to_string()]
+        .into_iter()
+        .take(placeholders)
+        .collect();
+    let sign = (Some(signature.id), signature.content.clone());
+    let units = match send_sms::units_per_message(&template, &sign.1, phone, &params) {
+        Ok(units) => units,
+        Err(err) => return Ok(VerifyReply::new(err.code, err.message)),
+    };
+    let request = send_sms::Request {
+        application_id: application,
+        origin: Origin::Verify,
+        acting_user: None,
+        template: &template,
+        signature: &sign,
+        params: &params,
+        units,
+        session_context: "",
+        // The code changes every time; the same-content limit compares the rest, so a number
+        // gets at most one code per its window.
+        content_key: crate::limits::content_key(&sign.1, &template.content, &[]),
+    };
+    let recorded = match send_sms::record(
+        verifier.pool,
+        verifier.limiter,
+        &request,
+        &[phone.as_str().to_owned()],
+    )
+    .await
+    {
+        Ok(recorded) => recorded,
+        Err(err) => return Ok(VerifyReply::new(err.code, err.message)),
+    };
+    if let Some(code) = recorded.refused.values().next() {
+        return Ok(VerifyReply::new(
+            *code,
+            crate::receipts::model::describe(code).0,
+        ));
+    }
+    verifier
+        .codes
+        .issue(
+            application,
+            phone.as_str(),
+            &digest(verifier, settings, phone, &code),
+            verifier.now,
+            i64::from(settings.validity_minutes) * 60,
+        )
+        .await?;
+    Ok(VerifyReply::new(
+        "Ok",
+        format!(
+            "A code was sent; it is valid for {} minutes.",
+            settings.validity_minutes
+        ),
+    ))
+}
+
+async fn login(
+    verifier: &Verifier<'_>,
+    settings: &VerifySettings,
+    phone: &PhoneNumber,
+    code: &str,
+) -> Result<VerifyReply, crate::error::AppError> {
+    let verdict = verifier
+        .codes
+        .check(
+            settings.application_id,
+            phone.as_str(),
+            &digest(verifier, settings, phone, code),
+            verifier.now,
+        )
+        .await?;
+    Ok(match verdict {
+        Verdict::Accepted => VerifyReply::new("Ok", "Logged in."),
+        Verdict::Wrong => VerifyReply::new("CodeIsError", "Wrong phone number or code."),
+        Verdict::Expired => VerifyReply::new("CodeHasExpired", "The code has expired; ask for a new one."),
+        Verdict::NoLongerValid => VerifyReply::new(
+            "CodeHasValid",
+            "The code is no longer valid (used, replaced, or too many wrong tries); ask for a new one.",
+        ),
+    })
+}

@@ -1,0 +1,299 @@
+//! The verification-code service: the seed's login flow over HTTP (codes through the engine to
+//! the simulator), its error codes, expiry with a moved clock on both code stores, wrong
+//! attempts, concurrent getSms and the anti-pumping limits.
+
+mod common;
+
+use app::verify::model::VerifySettings;
+use app::verify::service::{handle, Verifier};
+use app::verify::store::CodeStore;
+use common::sending::{engine, wait_for, world, World};
+use serde_json::{json, Value};
+use sqlx::PgPool;
+
+/// A world with an approved verification template and the application's settings using it.
+async fn verify_world(pool: PgPool) -> (World, VerifySettings) {
+    let w = world(
+        pool,
+        app::dispatch::simulator::SimulatorSettings {
+            delivery_rate: 1.0,
+            ..Default::default()
+        },
+    )
+    .await;
+    let template: i64 = sqlx::query_scalar(
+        "INSERT INTO templates (name, sms_type, content, status, submitted_by)
+         VALUES ('Login code', 3, 'Your login code is {1}, valid for {2} minutes.', 'approved', $1)
+         RETURNING id",
+    )
+    .bind(w.marketer.id)
+    .fetch_one(&w.app.pool)
+    .await
+    .unwrap();
+    let mut settings = app::verify::repo::for_application(&w.app.pool, w.catalogue.application)
+        .await
+        .unwrap();
+    settings.template_id = Some(template);
+    settings.signature_id = Some(w.catalogue.signature);
+    app::verify::repo::save(&w.app.pool, &settings)
+        .await
+        .unwrap();
+    (w, settings)
+}
+
+async fn post(w: &World, path: &str, key: Option<&str>, body: Value) -> (u16, Value) {
+    let mut request = reqwest::Client::new()
+        .post(format!("{}{path}", w.app.base))
+        .json(&body);
+    if let Some(key) = key {
+        request = request.header("X-Herald-Key", key);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+async fn verify(w: &World, key: &str, body: Value) -> String {
+    let (status, reply) = post(w, "/verify", Some(key), body).await;
+    assert_eq!(status, 200, "{reply}");
+    reply["code"].as_str().unwrap().to_owned()
+}
+
+/// The code the last SMS to `phone` carried, read as the console's message log shows it.
+async fn code_sent_to(pool: &PgPool, phone: &str) -> String {
+    sqlx::query_scalar(
+        "SELECT m.params[1] FROM messages m JOIN tasks t ON t.id = m.task_id
+          WHERE t.origin = 'verify' AND m.phone = $1 ORDER BY m.id DESC LIMIT 1",
+    )
+    .bind(phone)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+#[sqlx::test(migrator = "herald::MIGRATOR")]
+async fn the_seeds_login_flow_works_with_its_error_codes(pool: PgPool) {
+    let (w, settings) = verify_world(pool).await;
+    let key = settings.public_key.as_str();
+    let _engine = engine(&w, 1);
+
+    let get = json!({"method": "getSms", "phone": "8613800000001"});
+    assert_eq!(verify(&w, key, get.clone()).await, "Ok");
+    let code = code_sent_to(&w.app.pool, "+8613800000001").await;
+    assert_eq!(code.len(), 6);
+    assert!(code.bytes().all(|b| b.is_ascii_digit()));
+    let text: String = sqlx::query_scalar(
+        "SELECT t.template_text FROM tasks t WHERE t.origin = 'verify' ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_one(&w.app.pool)
+    .await
+    .unwrap();
+    assert!(text.contains("{2} minutes"));
+    let params: Vec<String> = sqlx::query_scalar(
+        "SELECT params FROM messages WHERE phone = '+8613800000001' ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_one(&w.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(params[1], "5", "{{2}} is the validity in minutes");
+    wait_for("the code to be delivered", async || {
+        w.simulator.ledger().accepted == 1
+    })
+    .await;
+
+    let wrong = if code == "000000" { "000001" } else { "000000" };
+    let login = |code: &str| json!({"method": "login", "phone": "8613800000001", "code": code});
+    assert_eq!(verify(&w, key, login(wrong)).await, "CodeIsError");
+    assert_eq!(verify(&w, key, login(&code)).await, "Ok");
+    assert_eq!(
+        verify(&w, key, login(&code)).await,
+        "CodeHasValid",
+        "single use"
+    );
+
+    // A second code within 30 s is refused and the number's pending code stays valid.
+    let other = json!({"method": "getSms", "phone": "8613800000002"});
+    assert_eq!(verify(&w, key, other.clone()).await, "Ok");
+    let first = code_sent_to(&w.app.pool, "+8613800000002").await;
+    assert_eq!(
+        verify(&w, key, other).await,
+        "LimitExceeded.PhoneNumberThirtySecondLimit"
+    );
+    let (status, reply) = post(
+        &w,
+        &format!("/verify/{key}"),
+        None,
+        json!({"method": "login", "phone": "+86 138 0000 0002", "code": first}),
+    )
+    .await;
+    assert_eq!(
+        (status, reply["code"].as_str()),
+        (200, Some("Ok")),
+        "key in the path"
+    );
+
+    for (body, code) in [
+        (
+            json!({"method": "login", "phone": "8613800000003"}),
+            "MissingCode",
+        ),
+        (json!({"method": "login", "code": "123456"}), "InValidParam"),
+        (
+            json!({"method": "getSms", "phone": "12345"}),
+            "InValidParam",
+        ),
+        (
+            json!({"method": "sing", "phone": "8613800000001"}),
+            "InValidParam",
+        ),
+        (
+            json!({"method": "login", "phone": "8613800000009", "code": "123456"}),
+            "CodeIsError",
+        ),
+    ] {
+        assert_eq!(verify(&w, key, body.clone()).await, code, "{body}");
+    }
+    let (status, reply) = post(&w, "/verify", Some("pk_unknown"), get).await;
+    assert_eq!(status, 401);
+    assert_eq!(reply["code"], "AuthFailure.InvalidPublicKey");
+}
+
+#[sqlx::test(migrator = "herald::MIGRATOR")]
+async fn five_wrong_codes_void_the_code(pool: PgPool) {
+    let (w, settings) = verify_world(pool).await;
+    let key = settings.public_key.as_str();
+    assert_eq!(
+        verify(
+            &w,
+            key,
+            json!({"method": "getSms", "phone": "8613800000001"})
+        )
+        .await,
+        "Ok"
+    );
+    let code = code_sent_to(&w.app.pool, "+8613800000001").await;
+    let wrong = if code == "999999" { "999998" } else { "999999" };
+    let login = |code: &str| json!({"method": "login", "phone": "8613800000001", "code": code});
+    for _ in 0..5 {
+        assert_eq!(verify(&w, key, login(wrong)).await, "CodeIsError");
+    }
+    assert_eq!(verify(&w, key, login(&code)).await, "CodeHasValid");
+}
+
+/// The same story on both stores: a code is valid until its last second, then expired.
+#[sqlx::test(migrator = "herald::MIGRATOR")]
+async fn codes_expire_at_their_second_on_both_stores(pool: PgPool) {
+    let (w, settings) = verify_world(pool).await;
+    let redis = CodeStore::redis(
+        &std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into()),
+        &format!("herald-test:{}:", uuid::Uuid::new_v4()),
+    )
+    .await
+    .unwrap();
+    for (store, phone) in [
+        (redis, "8613800000001"),
+        (CodeStore::in_memory(), "8613800000002"),
+    ] {
+        let secrets = common::secrets();
+        let at = |now: i64| Verifier {
+            pool: &w.app.pool,
+            limiter: &w.app.limiter,
+            codes: &store,
+            secrets: &secrets,
+            ip: "192.0.2.1",
+            now,
+        };
+        let t0 = 1_800_000_000;
+        let body = |v: Value| v.to_string().into_bytes();
+        let reply = handle(
+            &at(t0),
+            &settings.public_key,
+            &body(json!({"method": "getSms", "phone": phone})),
+        )
+        .await
+        .unwrap();
+        assert_eq!(reply.code, "Ok", "{store:?}");
+        let code = code_sent_to(&w.app.pool, &format!("+{phone}")).await;
+        let login = body(json!({"method": "login", "phone": phone, "code": code}));
+        let validity = i64::from(settings.validity_minutes) * 60;
+        let late = handle(&at(t0 + validity), &settings.public_key, &login)
+            .await
+            .unwrap();
+        assert_eq!(late.code, "CodeHasExpired", "{store:?}");
+        let in_time = handle(&at(t0 + validity - 1), &settings.public_key, &login)
+            .await
+            .unwrap();
+        assert_eq!(
+            in_time.code, "Ok",
+            "{store:?}: the last second still counts"
+        );
+    }
+}
+
+#[sqlx::test(migrator = "herald::MIGRATOR")]
+async fn concurrent_get_sms_and_the_anti_pumping_limits(pool: PgPool) {
+    let (w, mut settings) = verify_world(pool).await;
+    settings.per_ip_hourly = 20;
+    settings.per_prefix_hourly = 0;
+    app::verify::repo::save(&w.app.pool, &settings)
+        .await
+        .unwrap();
+    let key = settings.public_key.clone();
+
+    let requests = (0..20).map(|i| {
+        let (w, key) = (&w, key.clone());
+        async move {
+            verify(
+                w,
+                &key,
+                json!({"method": "getSms", "phone": format!("86139{i:08}")}),
+            )
+            .await
+        }
+    });
+    let codes = futures_util::future::join_all(requests).await;
+    assert!(codes.iter().all(|c| c == "Ok"), "{codes:?}");
+    let recorded: i64 = sqlx::query_scalar("SELECT count(*) FROM tasks WHERE origin = 'verify'")
+        .fetch_one(&w.app.pool)
+        .await
+        .unwrap();
+    assert_eq!(recorded, 20);
+    for i in [0, 19] {
+        let phone = format!("86139{i:08}");
+        let code = code_sent_to(&w.app.pool, &format!("+{phone}")).await;
+        let login = json!({"method": "login", "phone": phone, "code": code});
+        assert_eq!(
+            verify(&w, &key, login).await,
+            "Ok",
+            "each number has its own code"
+        );
+    }
+
+    // The 21st request from one address this hour is refused, counted for the dashboard.
+    assert_eq!(
+        verify(
+            &w,
+            &key,
+            json!({"method": "getSms", "phone": "8613700000000"})
+        )
+        .await,
+        "LimitExceeded.ClientIpHourlyLimit"
+    );
+    // Numbers in one prefix: two an hour here.
+    settings.per_ip_hourly = 0;
+    settings.per_prefix_hourly = 2;
+    app::verify::repo::save(&w.app.pool, &settings)
+        .await
+        .unwrap();
+    for (phone, code) in [
+        ("8615000000001", "Ok"),
+        ("8615000000002", "Ok"),
+        ("8615000000003", "LimitExceeded.PhonePrefixHourlyLimit"),
+        ("8615100000001", "Ok"),
+    ] {
+        let body = json!({"method": "getSms", "phone": phone});
+        assert_eq!(verify(&w, &key, body).await, code, "{phone}");
+    }
+    let abuse = app::verify::repo::abuse_today(&w.app.pool).await.unwrap();
+    assert_eq!((abuse.by_ip, abuse.by_prefix), (1, 1));
+}
