@@ -25,7 +25,7 @@ $(shell rm -f $(RELEASE_STAMP))
 endif
 SOURCES := Cargo.toml Cargo.lock $(shell find app frontend server style public migrations -type f 2>/dev/null)
 
-.PHONY: run test fmt-check clippy unit-and-integration e2e bench bench-import bench-dispatch bench-analytics chaos
+.PHONY: run test fmt-check clippy unit-and-integration e2e bench bench-import bench-dispatch bench-analytics bench-verify chaos
 
 run: $(RELEASE_STAMP)
 	@DATABASE_URL=$$(scripts/database.sh herald)
@@ -71,7 +71,7 @@ e2e:
 	DATABASE_URL=$$(scripts/database.sh postgres) scripts/e2e.sh 2>&1 | tee $(TEST_LOGS)/e2e.log
 
 # Speed goals are measured here, beside a raw baseline taken in the same run; never in tests.
-bench: bench-import bench-dispatch bench-analytics
+bench: bench-import bench-dispatch bench-analytics bench-verify
 
 bench-import:
 	@DATABASE_URL=$$(scripts/database.sh herald_bench)
@@ -83,6 +83,13 @@ bench-dispatch:
 	REDIS_URL=$$(scripts/redis.sh)
 	export DATABASE_URL REDIS_URL
 	$(CARGO_FLAGS) cargo bench --locked -p herald --bench dispatch
+
+bench-verify:
+	@scripts/tools.sh bench
+	DATABASE_URL=$$(scripts/database.sh herald_bench)
+	REDIS_URL=$$(scripts/redis.sh)
+	export DATABASE_URL REDIS_URL
+	$(CARGO_FLAGS) cargo bench --locked -p herald --bench verify
 
 bench-analytics:
 	@DATABASE_URL=$$(scripts/database.sh herald_bench)

@@ -3,6 +3,7 @@
 #   scripts/tools.sh build    wasm32 target, cargo-leptos, wasm-bindgen-cli
 #   scripts/tools.sh release  + binaryen's wasm-opt (npm), for optimised front-end builds
 #   scripts/tools.sh test     + Chromium (apt) and the end-to-end suite's npm packages
+#   scripts/tools.sh bench    + wrk (apt), the load generator of make bench-verify
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-build}"
@@ -41,6 +42,10 @@ if [ "$what" = release ]; then
     mkdir -p "$tools_dir"
     npm install --silent --no-audit --no-fund --prefix "$tools_dir" binaryen@132.0.0 >/dev/null
   fi
+fi
+
+if [ "$what" = bench ]; then
+  command -v wrk >/dev/null || apt_install wrk
 fi
 
 if [ "$what" = test ]; then

@@ -121,6 +121,8 @@ fn Console() -> impl IntoView {
                 <Route path=path!("users") view=accounts::pages::UsersPage/>
                 <Route path=path!("settings") view=accounts::pages::SettingsPage/>
                 <Route path=path!("settings/opt-outs") view=optouts::pages::OptOutsPage/>
+                <Route path=path!("settings/limits") view=limits::pages::FrequencyLimitsPage/>
+                <Route path=path!("settings/limits/:id") view=limits::pages::ApplicationLimitsPage/>
                 <Route path=path!("audit") view=audit::pages::AuditPage/>
                 <Route path=path!("notifications") view=notifications::NotificationsPage/>
                 <Route path=path!("signatures") view=signatures::pages::SignaturesPage/>

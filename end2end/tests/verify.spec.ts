@@ -86,3 +86,27 @@ test('a login page outside the console uses the public key', async ({ browser })
   await expect(page.locator('#reply')).toHaveAttribute('data-code', 'Ok');
   await expect(page.locator('#reply')).toContainText('Logged in.');
 });
+
+test('an admin of the organisation account changes the shop’s frequency limits', async ({ browser }) => {
+  const page = await signIn(browser, admin);
+  await page.goto('/settings');
+  await page.getByRole('link', { name: 'Frequency limits →' }).click();
+  const row = page.locator('tr[data-application="Acme Shop"]');
+  await expect(row).toContainText('10');
+  await row.getByRole('link', { name: 'Change' }).click();
+  await waitForHydration(page);
+  await page.getByLabel('Messages per number per hour').fill('30');
+  await page.getByRole('button', { name: 'Save limits' }).click();
+  await expect(page.getByText('An hourly cap above the daily one would never apply; lower it.')).toBeVisible();
+  await page.getByLabel('Messages per number per hour').fill('5');
+  await page.getByLabel('Messages per number per day').fill('20');
+  await page.getByRole('button', { name: 'Save limits' }).click();
+  await expect(page.getByText('Limits saved; they apply to the next message.')).toBeVisible();
+
+  const operatorPage = await signIn(browser, operator);
+  await operatorPage.goto('/applications');
+  await operatorPage.getByRole('link', { name: 'Acme Shop' }).click();
+  const limits = operatorPage.locator('dl[aria-label="Frequency limits"]');
+  await expect(limits).toContainText('20');
+  await expect(limits).toContainText('once per 30 s');
+});

@@ -297,3 +297,76 @@ async fn concurrent_get_sms_and_the_anti_pumping_limits(pool: PgPool) {
     let abuse = app::verify::repo::abuse_today(&w.app.pool).await.unwrap();
     assert_eq!((abuse.by_ip, abuse.by_prefix), (1, 1));
 }
+
+/// Organisation admins change an application's limits in the console; the next code follows.
+#[sqlx::test(migrator = "herald::MIGRATOR")]
+async fn an_admin_changes_the_limits_and_the_next_code_follows_them(pool: PgPool) {
+    let (w, settings) = verify_world(pool).await;
+    let (admin, _, _) = w
+        .app
+        .log_in(common::ADMIN_EMAIL, common::ADMIN_PASSWORD)
+        .await;
+    let application = w.catalogue.application.to_string();
+    let save = |same: &'static str, hour: &'static str, day: &'static str| {
+        let application = application.clone();
+        let (app, admin) = (w.app.clone(), admin.clone());
+        async move {
+            app.call(
+                &admin,
+                "save_frequency_rules",
+                &[
+                    ("application_id", application.as_str()),
+                    ("same_content_seconds", same),
+                    ("per_hour", hour),
+                    ("per_day", day),
+                    ("app_per_day", "0"),
+                ],
+            )
+            .await
+        }
+    };
+    let (status, body) = save("30", "5", "2").await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.to_string().contains("per_hour"), "{body}");
+    let (status, body) = save("0", "0", "1").await;
+    assert!(status.is_success(), "{status} {body}");
+
+    let (marketer, _, _) = w
+        .app
+        .log_in("mia@example.com", "marketing password 1")
+        .await;
+    let (status, _) = w
+        .app
+        .call(
+            &marketer,
+            "save_frequency_rules",
+            &[
+                ("application_id", application.as_str()),
+                ("same_content_seconds", "0"),
+                ("per_hour", "0"),
+                ("per_day", "0"),
+                ("app_per_day", "0"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 403, "only admins change limits");
+
+    let key = settings.public_key.as_str();
+    let get = json!({"method": "getSms", "phone": "8613800000001"});
+    assert_eq!(verify(&w, key, get.clone()).await, "Ok");
+    assert_eq!(
+        verify(&w, key, get).await,
+        "LimitExceeded.PhoneNumberDailyLimit",
+        "one a day now; the 30-second rule is off"
+    );
+
+    sqlx::query("UPDATE organisation SET account_type = 'individual'")
+        .execute(&w.app.pool)
+        .await
+        .unwrap();
+    let (status, body) = save("30", "0", "10").await;
+    assert_eq!(
+        status, 409,
+        "individual accounts keep Tencent's defaults: {body}"
+    );
+}

@@ -371,7 +371,7 @@ pub fn SettingsPage() -> impl IntoView {
         <Guard area=Area::Settings>
             <section class="page">
                 <h1>"Settings"</h1>
-                <p><A href="/settings/opt-outs">"Opt-out list →"</A></p>
+                <p><A href="/settings/opt-outs">"Opt-out list →"</A>" · "<A href="/settings/limits">"Frequency limits →"</A></p>
                 <h2>"Organisation"</h2>
                 <Transition fallback=|| ()>
                     <ErrorBoundary fallback=error_view>

@@ -129,6 +129,7 @@ pub fn ApplicationPage() -> impl IntoView {
                                     <button type="submit">"Save carrier"</button>
                                 </ActionForm>
                                 <ApiKeysSection application_id=a.id/>
+                                <crate::limits::pages::FrequencyLimitsSection application_id=a.id can_change=false/>
                                 <crate::verify::pages::VerifySection application_id=a.id/>
                             })
                         })}

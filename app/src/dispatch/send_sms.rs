@@ -236,6 +236,9 @@ pub async fn record(
         .copied()
         .filter(|id| !refused.contains_key(id))
         .collect();
+    // The statistics rows before the packages: the order the engine's recording locks them
+    // in, so the two never wait on each other in a circle.
+    record_refusals(&mut tx, task_id, &refused).await?;
     crate::campaigns::service::reserve(&mut tx, task_id, units * to_send.len() as i64)
         .await
         .map_err(|err| match err {
@@ -244,7 +247,6 @@ pub async fn record(
             }
             other => other.into(),
         })?;
-    record_refusals(&mut tx, task_id, &refused).await?;
     match (to_send.first(), to_send.last()) {
         (Some(&first), Some(&last)) => {
             sqlx::query("UPDATE tasks SET units_reserved = $2 WHERE id = $1")

@@ -2,6 +2,8 @@
 //! number's messages per hour and per day, an application's messages per day), enforced for
 //! bulk tasks, API sends and verification codes alike.
 
+pub mod api;
+pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod store;
 
@@ -47,6 +49,49 @@ pub fn content_key(signature: &str, template: &str, params: &[String]) -> String
         hash.update(p.as_bytes());
     }
     crate::signing::hex(&hash.finalize()[..12])
+}
+
+impl FrequencyRules {
+    /// Reads the console's form: whole numbers, 0 switching a limit off, an hourly cap no
+    /// higher than the daily one.
+    pub fn parse(
+        same_content_seconds: &str,
+        per_hour: &str,
+        per_day: &str,
+        app_per_day: &str,
+    ) -> Result<FrequencyRules, crate::error::AppError> {
+        use crate::error::{AppError, FieldErrors};
+        fn number(field: &str, raw: &str, max: u64) -> Result<u64, AppError> {
+            raw.trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|n| *n <= max)
+                .ok_or_else(|| {
+                    AppError::field(field, format!("Enter a whole number from 0 to {max}."))
+                })
+        }
+        let mut errors = FieldErrors::default();
+        let same = errors.check(number("same_content_seconds", same_content_seconds, 86_400));
+        let hour = errors.check(number("per_hour", per_hour, 1_000));
+        let day = errors.check(number("per_day", per_day, 1_000));
+        let app_day = errors.check(number("app_per_day", app_per_day, 1_000_000_000));
+        if let (Some(hour), Some(day)) = (hour, day) {
+            if hour > 0 && day > 0 && hour > day {
+                errors.check::<()>(Err(AppError::field(
+                    "per_hour",
+                    "An hourly cap above the daily one would never apply; lower it.",
+                )));
+            }
+        }
+        let (same, hour, day, app_day) =
+            errors.finish((|| Some((same?, hour?, day?, app_day?)))())?;
+        Ok(FrequencyRules {
+            same_content_seconds: same as u32,
+            per_hour: hour as u32,
+            per_day: day as u32,
+            app_per_day: app_day,
+        })
+    }
 }
 
 /// Which limit refused a message.
@@ -102,5 +147,30 @@ mod tests {
             assert!(LimitHit::from_wire(n).is_some());
         }
         assert_eq!(LimitHit::from_wire(0), None);
+    }
+
+    #[test]
+    fn the_form_is_read_with_field_errors() {
+        assert_eq!(
+            FrequencyRules::parse("60", "3", "8", "0").unwrap(),
+            FrequencyRules {
+                same_content_seconds: 60,
+                per_hour: 3,
+                per_day: 8,
+                app_per_day: 0,
+            }
+        );
+        let err = FrequencyRules::parse("-1", "20", "10", "x").unwrap_err();
+        assert!(err.field_message("same_content_seconds").is_some());
+        assert!(err.field_message("app_per_day").is_some());
+        let err = FrequencyRules::parse("30", "20", "10", "0").unwrap_err();
+        assert!(
+            err.field_message("per_hour").is_some(),
+            "hourly above daily"
+        );
+        assert!(
+            FrequencyRules::parse("30", "20", "0", "0").is_ok(),
+            "no daily cap"
+        );
     }
 }

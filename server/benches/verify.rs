@@ -1,0 +1,311 @@
+//! `make bench-verify`: the verification-code endpoint under load from wrk, on loopback, with
+//! the in-process simulator (no latency, no receipts) as the carrier, codes and limits in Redis
+//! and every code's message durable in Postgres: getSms to distinct numbers, then login with
+//! codes for those numbers; beside `redis-benchmark` GET against the same Redis in the same run.
+//! Goal: getSms >= 3,000 req/s with p99 < 20 ms; login >= 20 % of the raw Redis GET rate. The
+//! last line is JSON for scripts.
+
+use std::net::SocketAddr;
+use std::process::Command;
+use std::sync::Arc;
+
+use app::state::AppState;
+use herald::config::{DatabaseConfig, SecretConfig, ServeConfig};
+use sqlx::PgPool;
+
+const SECONDS: u32 = 10;
+const CONNECTIONS: u32 = 32;
+const PUBLIC_KEY: &str = "pk_bench0000000000000000000000000000";
+
+#[tokio::main]
+async fn main() {
+    let url = std::env::var("DATABASE_URL").expect("DATABASE_URL (make bench-verify sets it)");
+    let redis = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(40)
+        .connect(&url)
+        .await
+        .expect("connect");
+    herald::migrate(&pool).await.expect("migrate");
+    prepare(&pool).await;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let secret_key = app::secrets::SecretBox::generate_key_material();
+    let config = ServeConfig {
+        database: DatabaseConfig {
+            database_url: url.clone(),
+            db_max_connections: 40,
+        },
+        addr,
+        site_root: "target/site".into(),
+        cookie_secure: false,
+        session_hours: 12,
+        trust_proxy: false,
+        dispatch_workers: 4,
+        dispatch_lease_seconds: 30,
+        public_url: Some(format!("http://{addr}")),
+        secrets: SecretConfig {
+            secret_key: Some(secret_key.clone()),
+            data_dir: std::env::temp_dir(),
+        },
+        redis_url: Some(redis.clone()),
+        tencent_api_path: "/".into(),
+        verify_path: "/verify".into(),
+        redis_prefix: format!("herald-bench:{}:", uuid::Uuid::new_v4()),
+    };
+    let secrets = config.secrets.secret_box().expect("secret box");
+    let limiter = Arc::new(config.limiter().await.expect("Redis"));
+    app::dispatch::engine::Engine::spawn(
+        pool.clone(),
+        app::dispatch::engine::EngineConfig {
+            workers: config.dispatch_workers,
+            public_url: config.public_url(),
+            lease_seconds: 30,
+            secrets: secrets.clone(),
+            limiter: Arc::clone(&limiter),
+        },
+    );
+    let state = AppState {
+        pool: pool.clone(),
+        leptos_options: herald::leptos_options(&config),
+        secrets,
+        limiter,
+        codes: Arc::new(config.code_store().await.expect("Redis")),
+    };
+    let router = herald::router(state, &config);
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+    });
+
+    let target = format!("http://{addr}/verify");
+    let script_dir =
+        std::env::temp_dir().join(format!("herald-bench-verify-{}", std::process::id()));
+    std::fs::create_dir_all(&script_dir).expect("script dir");
+    let get_sms = script_dir.join("getsms.lua");
+    std::fs::write(&get_sms, lua_script("getSms", "")).expect("script");
+    let (get_rps, get_p99, get_total) = tokio::task::spawn_blocking({
+        let (target, get_sms) = (target.clone(), get_sms.clone());
+        move || wrk(&target, &get_sms)
+    })
+    .await
+    .expect("wrk");
+    let recorded: i64 = sqlx::query_scalar("SELECT count(*) FROM tasks WHERE origin = 'verify'")
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+
+    // Logins for the numbers that were sent codes (a wrong code each: every login reads the
+    // code and writes its outcome).
+    let login = script_dir.join("login.lua");
+    std::fs::write(&login, lua_script("login", r#","code":"000000""#)).expect("script");
+    let (login_rps, login_p99, _) = tokio::task::spawn_blocking({
+        let target = target.clone();
+        move || wrk(&target, &login)
+    })
+    .await
+    .expect("wrk");
+    let redis_get_rps = redis_benchmark_get(&redis);
+    let _ = std::fs::remove_dir_all(&script_dir);
+
+    println!(
+        "getSms: {get_rps:.0} req/s, p99 {get_p99:.1} ms ({get_total} requests, {recorded} codes recorded; goal >= 3,000 req/s, p99 < 20 ms)"
+    );
+    println!(
+        "login: {login_rps:.0} req/s, p99 {login_p99:.1} ms; raw Redis GET: {redis_get_rps:.0} req/s ({:.0} %; goal >= 20 %)",
+        login_rps * 100.0 / redis_get_rps
+    );
+    println!(
+        "{}",
+        serde_json::json!({
+            "bench": "verify",
+            "getsms_rps": get_rps.round(),
+            "getsms_p99_ms": (get_p99 * 10.0).round() / 10.0,
+            "login_rps": login_rps.round(),
+            "login_p99_ms": (login_p99 * 10.0).round() / 10.0,
+            "redis_get_rps": redis_get_rps.round(),
+        })
+    );
+    std::process::exit(0);
+}
+
+/// A wrk script posting `method` for distinct numbers: thread `t`'s n-th request uses
+/// 86139 followed by t·10⁷ + n in 8 digits, so getSms and login walk the same numbers.
+fn lua_script(method: &str, extra: &str) -> String {
+    format!(
+        r#"local threads = 0
+function setup(thread)
+  thread:set("tid", threads)
+  threads = threads + 1
+end
+function init(args)
+  counter = 0
+end
+function request()
+  counter = counter + 1
+  local phone = string.format("86139%08d", tid * 10000000 + counter)
+  local body = '{{"method":"{method}","phone":"' .. phone .. '"{extra}}}'
+  return wrk.format("POST", nil, {{["Content-Type"] = "application/json", ["X-Herald-Key"] = "{PUBLIC_KEY}"}}, body)
+end
+"#
+    )
+}
+
+/// Runs wrk against `target` with `script`: (requests per second, p99 in ms, requests).
+fn wrk(target: &str, script: &std::path::Path) -> (f64, f64, u64) {
+    let output = Command::new("wrk")
+        .args([
+            "-t2",
+            &format!("-c{CONNECTIONS}"),
+            &format!("-d{SECONDS}s"),
+            "--latency",
+            "-s",
+        ])
+        .arg(script)
+        .arg(target)
+        .output()
+        .expect("wrk (make bench-verify installs it)");
+    let text = String::from_utf8_lossy(&output.stdout).to_string();
+    let rps = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Requests/sec:"))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .unwrap_or_else(|| panic!("wrk printed no rate:\n{text}"));
+    let p99 = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("99%"))
+        .map(|v| milliseconds(v.trim()))
+        .unwrap_or_else(|| panic!("wrk printed no p99:\n{text}"));
+    let total = text
+        .lines()
+        .find(|l| l.contains("requests in"))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    if let Some(errors) = text
+        .lines()
+        .find(|l| l.contains("Non-2xx") || l.contains("Socket errors"))
+    {
+        eprintln!("wrk: {errors}");
+    }
+    (rps, p99, total)
+}
+
+/// wrk's latency text (`850.00us`, `12.34ms`, `1.20s`) in milliseconds.
+fn milliseconds(text: &str) -> f64 {
+    let split = text
+        .find(|c: char| c.is_ascii_alphabetic())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number.parse().unwrap_or(f64::NAN);
+    match unit {
+        "us" => value / 1000.0,
+        "s" => value * 1000.0,
+        _ => value,
+    }
+}
+
+/// redis-benchmark's GET rate against the Redis at `url` (same connections as wrk).
+fn redis_benchmark_get(url: &str) -> f64 {
+    let address = url.trim_start_matches("redis://");
+    let address = address.split('/').next().unwrap_or(address);
+    let (host, port) = address.rsplit_once(':').unwrap_or((address, "6379"));
+    let output = Command::new("redis-benchmark")
+        .args(["-h", host, "-p", port, "-t", "get", "-n", "200000"])
+        .args(["-c", &CONNECTIONS.to_string(), "-q"])
+        .output()
+        .expect("redis-benchmark");
+    let text = String::from_utf8_lossy(&output.stdout).to_string();
+    // "GET: 123456.79 requests per second, p50=0.135 msec"; progress lines end in '\r'.
+    text.rsplit(['\r', '\n'])
+        .find_map(|part| part.trim().strip_prefix("GET:"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("redis-benchmark printed no GET rate:\n{text}"))
+}
+
+/// A fresh database: an application with an approved verification template and signature,
+/// plenty of units, verification settings without anti-pumping limits (every request comes
+/// from one address), frequency limits off, and a zero-latency simulator without receipts.
+async fn prepare(pool: &PgPool) {
+    sqlx::query(
+        "TRUNCATE messages, dispatch_chunks, pending_receipts, task_reservations, tasks, recipients,
+                  recipient_uploads, templates, signatures, documents, applications, sms_packages,
+                  verify_settings, verify_abuse, status_outbox, audit_log, users CASCADE",
+    )
+    .execute(pool)
+    .await
+    .expect("reset");
+    sqlx::query(
+        "UPDATE carriers SET settings = '{\"latency_ms\": 0, \"send_receipts\": false}',
+                rate_limit = 100000000, concurrency = 64, updated_at = now()
+          WHERE is_default",
+    )
+    .execute(pool)
+    .await
+    .expect("carrier");
+    let user: i64 = sqlx::query_scalar(
+        "INSERT INTO users (email, display_name, password_hash, roles)
+         VALUES ('bench@example.com', 'Bench', 'x', ARRAY['operator']) RETURNING id",
+    )
+    .fetch_one(pool)
+    .await
+    .expect("user");
+    let application: i64 = sqlx::query_scalar(
+        "INSERT INTO applications (sdk_app_id, name, created_by, frequency_rules)
+         VALUES (1400000001, 'Bench', $1,
+                 '{\"same_content_seconds\": 0, \"per_day\": 0, \"per_hour\": 0, \"app_per_day\": 0}')
+         RETURNING id",
+    )
+    .bind(user)
+    .fetch_one(pool)
+    .await
+    .expect("application");
+    let document: i64 = sqlx::query_scalar(
+        "INSERT INTO documents (media_type, bytes, uploaded_by) VALUES ('image/png', '\\x89504e47', $1) RETURNING id",
+    )
+    .bind(user)
+    .fetch_one(pool)
+    .await
+    .expect("document");
+    let signature: i64 = sqlx::query_scalar(
+        "INSERT INTO signatures (content, purpose, sign_type, document_type, certificate_id, status, submitted_by)
+         VALUES ('Herald', 0, 0, 0, $1, 'approved', $2) RETURNING id",
+    )
+    .bind(document)
+    .bind(user)
+    .fetch_one(pool)
+    .await
+    .expect("signature");
+    let template: i64 = sqlx::query_scalar(
+        "INSERT INTO templates (name, sms_type, content, status, submitted_by)
+         VALUES ('Login', 3, 'Your login code is {1}, valid for {2} minutes.', 'approved', $1)
+         RETURNING id",
+    )
+    .bind(user)
+    .fetch_one(pool)
+    .await
+    .expect("template");
+    sqlx::query("INSERT INTO sms_packages (units, package_type) VALUES (100000000, 1)")
+        .execute(pool)
+        .await
+        .expect("package");
+    sqlx::query(
+        "INSERT INTO verify_settings (application_id, public_key, template_id, signature_id,
+                                      per_ip_hourly, per_prefix_hourly)
+         VALUES ($1, $2, $3, $4, 0, 0)",
+    )
+    .bind(application)
+    .bind(PUBLIC_KEY)
+    .bind(template)
+    .bind(signature)
+    .execute(pool)
+    .await
+    .expect("verify settings");
+}
