@@ -22,6 +22,8 @@ pub struct AppState {
     pub limiter: std::sync::Arc<crate::limits::store::Limiter>,
     /// Verification codes (Redis, or this process's memory).
     pub codes: std::sync::Arc<crate::verify::store::CodeStore>,
+    /// What the verification endpoint's public keys open, briefly cached.
+    pub verify_keys: std::sync::Arc<crate::verify::repo::KeyCache>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -180,6 +180,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error 
         secrets,
         limiter,
         codes: std::sync::Arc::new(config.code_store().await?),
+        verify_keys: Default::default(),
     };
     let listener = TcpListener::bind(config.addr).await?;
     tracing::info!("Herald console on http://{}", listener.local_addr()?);

@@ -42,6 +42,7 @@ async fn answer(state: &AppState, ip: &str, key: &str, body: &[u8]) -> Response 
         pool: &state.pool,
         limiter: &state.limiter,
         codes: &state.codes,
+        keys: &state.verify_keys,
         secrets: &state.secrets,
         ip,
         now: chrono::Utc::now().timestamp(),

@@ -21,29 +21,46 @@ async fn verify_world(pool: PgPool) -> (World, VerifySettings) {
         },
     )
     .await;
+    let settings = set_up_verification(&w.app.pool, &w.catalogue, w.marketer.id).await;
+    (w, settings)
+}
+
+/// An approved verification template, and the application's settings using it.
+async fn set_up_verification(
+    pool: &PgPool,
+    catalogue: &common::catalogue::Catalogue,
+    user: i64,
+) -> VerifySettings {
     let template: i64 = sqlx::query_scalar(
         "INSERT INTO templates (name, sms_type, content, status, submitted_by)
          VALUES ('Login code', 3, 'Your login code is {1}, valid for {2} minutes.', 'approved', $1)
          RETURNING id",
     )
-    .bind(w.marketer.id)
-    .fetch_one(&w.app.pool)
+    .bind(user)
+    .fetch_one(pool)
     .await
     .unwrap();
-    let mut settings = app::verify::repo::for_application(&w.app.pool, w.catalogue.application)
+    let mut settings = app::verify::repo::for_application(pool, catalogue.application)
         .await
         .unwrap();
     settings.template_id = Some(template);
-    settings.signature_id = Some(w.catalogue.signature);
-    app::verify::repo::save(&w.app.pool, &settings)
-        .await
-        .unwrap();
-    (w, settings)
+    settings.signature_id = Some(catalogue.signature);
+    app::verify::repo::save(pool, &settings).await.unwrap();
+    settings
 }
 
 async fn post(w: &World, path: &str, key: Option<&str>, body: Value) -> (u16, Value) {
+    post_to(&w.app, path, key, body).await
+}
+
+async fn post_to(
+    app: &common::TestApp,
+    path: &str,
+    key: Option<&str>,
+    body: Value,
+) -> (u16, Value) {
     let mut request = reqwest::Client::new()
-        .post(format!("{}{path}", w.app.base))
+        .post(format!("{}{path}", app.base))
         .json(&body);
     if let Some(key) = key {
         request = request.header("X-Herald-Key", key);
@@ -185,7 +202,7 @@ async fn five_wrong_codes_void_the_code(pool: PgPool) {
 async fn codes_expire_at_their_second_on_both_stores(pool: PgPool) {
     let (w, settings) = verify_world(pool).await;
     let redis = CodeStore::redis(
-        &std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into()),
+        &common::redis_url(),
         &format!("herald-test:{}:", uuid::Uuid::new_v4()),
     )
     .await
@@ -195,10 +212,12 @@ async fn codes_expire_at_their_second_on_both_stores(pool: PgPool) {
         (CodeStore::in_memory(), "8613800000002"),
     ] {
         let secrets = common::secrets();
+        let keys = app::verify::repo::KeyCache::default();
         let at = |now: i64| Verifier {
             pool: &w.app.pool,
             limiter: &w.app.limiter,
             codes: &store,
+            keys: &keys,
             secrets: &secrets,
             ip: "192.0.2.1",
             now,
@@ -238,6 +257,7 @@ async fn concurrent_get_sms_and_the_anti_pumping_limits(pool: PgPool) {
     app::verify::repo::save(&w.app.pool, &settings)
         .await
         .unwrap();
+    w.app.verify_keys.forget_all();
     let key = settings.public_key.clone();
 
     let requests = (0..20).map(|i| {
@@ -285,6 +305,7 @@ async fn concurrent_get_sms_and_the_anti_pumping_limits(pool: PgPool) {
     app::verify::repo::save(&w.app.pool, &settings)
         .await
         .unwrap();
+    w.app.verify_keys.forget_all();
     for (phone, code) in [
         ("8615000000001", "Ok"),
         ("8615000000002", "Ok"),
@@ -369,4 +390,158 @@ async fn an_admin_changes_the_limits_and_the_next_code_follows_them(pool: PgPool
         status, 409,
         "individual accounts keep Tencent's defaults: {body}"
     );
+}
+
+#[sqlx::test(migrator = "herald::MIGRATOR")]
+async fn twenty_concurrent_get_sms_for_one_number_send_one_code(pool: PgPool) {
+    let (w, settings) = verify_world(pool).await;
+    let key = settings.public_key.clone();
+    let requests = (0..20).map(|_| {
+        let (w, key) = (&w, key.clone());
+        async move {
+            verify(
+                w,
+                &key,
+                json!({"method": "getSms", "phone": "8613800000001"}),
+            )
+            .await
+        }
+    });
+    let codes = futures_util::future::join_all(requests).await;
+    assert_eq!(codes.iter().filter(|c| *c == "Ok").count(), 1, "{codes:?}");
+    assert!(
+        codes
+            .iter()
+            .filter(|c| *c != "Ok")
+            .all(|c| c == "LimitExceeded.PhoneNumberThirtySecondLimit"),
+        "{codes:?}"
+    );
+    let sendable: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM messages m JOIN tasks t ON t.id = m.task_id
+          WHERE t.origin = 'verify' AND m.state <> 5",
+    )
+    .fetch_one(&w.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(sendable, 1, "exactly one code goes to the carrier");
+    let code = sqlx::query_scalar::<_, String>(
+        "SELECT m.params[1] FROM messages m WHERE m.state <> 5 AND m.phone = '+8613800000001'",
+    )
+    .fetch_one(&w.app.pool)
+    .await
+    .unwrap();
+    let login = json!({"method": "login", "phone": "8613800000001", "code": code});
+    assert_eq!(
+        verify(&w, &key, login).await,
+        "Ok",
+        "the code sent is the code kept"
+    );
+}
+
+/// A Redis of the test's own, on a free port, that the test can stop and start.
+struct OwnRedis {
+    port: u16,
+    process: std::process::Child,
+}
+
+impl OwnRedis {
+    fn start(port: u16) -> OwnRedis {
+        let redis = OwnRedis {
+            port,
+            process: std::process::Command::new("redis-server")
+                .args([
+                    "--port",
+                    &port.to_string(),
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                ])
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .expect("redis-server (make test installs Redis)"),
+        };
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return redis;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("redis-server did not start on port {port}");
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    fn stop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+#[sqlx::test(migrator = "herald::MIGRATOR")]
+async fn a_redis_restart_gives_clear_errors_then_recovers(pool: PgPool) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut redis = OwnRedis::start(port);
+    let app = common::spawn_with_redis(pool, &redis.url()).await;
+    app.set_up().await;
+    let user = app.user_id(common::ADMIN_EMAIL).await;
+    let catalogue = common::catalogue::catalogue(&app.pool, user).await;
+    sqlx::query("INSERT INTO sms_packages (units, package_type) VALUES (100, 1)")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let settings = set_up_verification(&app.pool, &catalogue, user).await;
+    let key = settings.public_key.as_str();
+    let get = |phone: &str| json!({"method": "getSms", "phone": phone});
+    let reply = |body: Value| {
+        let app = app.clone();
+        async move { post_to(&app, "/verify", Some(key), body).await.1 }
+    };
+    assert_eq!(reply(get("8613800000001")).await["code"], "Ok");
+    let recorded = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM tasks WHERE origin = 'verify'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap()
+    };
+    assert_eq!(recorded().await, 1);
+
+    redis.stop();
+    let down = reply(get("8613800000002")).await;
+    assert_eq!(down["code"], "InternalError", "{down}");
+    assert!(
+        down["message"]
+            .as_str()
+            .unwrap()
+            .contains("nothing was sent"),
+        "a clear error: {down}"
+    );
+    let login = json!({"method": "login", "phone": "8613800000001", "code": "123456"});
+    assert_eq!(reply(login.clone()).await["code"], "InternalError");
+    assert_eq!(recorded().await, 1, "no code went out while Redis was away");
+
+    let _redis = OwnRedis::start(port);
+    let mut recovered = false;
+    for _ in 0..100 {
+        if reply(get("8613800000002")).await["code"] == "Ok" {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(recovered, "getSms works again once Redis is back");
+    // This Redis keeps nothing on disk: the code sent before the restart is gone.
+    assert_eq!(reply(login).await["code"], "CodeIsError");
 }

@@ -151,10 +151,21 @@ impl Limiter {
         rules: &FrequencyRules,
         attempts: &[Attempt],
     ) -> Result<Vec<Option<LimitHit>>, AppError> {
+        self.admit_at(app, rules, attempts, Utc::now()).await
+    }
+
+    /// `admit` as if it were `now` (tests walk the clock over the limits' boundaries).
+    pub async fn admit_at(
+        &self,
+        app: i64,
+        rules: &FrequencyRules,
+        attempts: &[Attempt],
+        now: chrono::DateTime<Utc>,
+    ) -> Result<Vec<Option<LimitHit>>, AppError> {
         if attempts.is_empty() {
             return Ok(Vec::new());
         }
-        let now = Utc::now().with_timezone(&Shanghai);
+        let now = now.with_timezone(&Shanghai);
         let day = now.format("%Y%m%d").to_string();
         let hour = now.format("%Y%m%d%H").to_string();
         match &self.backend {
@@ -346,9 +357,54 @@ mod tests {
         assert_eq!(hits, [None, Some(LimitHit::Hour)]);
     }
 
+    /// Tencent's defaults at their edges, on a moved clock: the 30th second, the 10th and 11th
+    /// message of a day, and the next China-time day.
+    async fn boundaries_hold(limiter: &Limiter) {
+        use chrono::TimeZone;
+        let rules = FrequencyRules::default();
+        let a = "+8613800000009";
+        let t0 = Shanghai
+            .with_ymd_and_hms(2026, 11, 25, 23, 59, 0)
+            .unwrap()
+            .to_utc();
+        let at = |seconds: i64| t0 + chrono::Duration::seconds(seconds);
+        let one = |id: i64, content: &str| vec![attempt(id, a, content)];
+        let admit = |attempts: Vec<Attempt>, now| async move {
+            limiter.admit_at(5, &rules, &attempts, now).await.unwrap()
+        };
+        assert_eq!(admit(one(1, "x"), at(0)).await, [None]);
+        assert_eq!(
+            admit(one(2, "x"), at(29)).await,
+            [Some(LimitHit::SameContent)],
+            "29 s later: still the same 30 s"
+        );
+        assert_eq!(
+            admit(one(3, "x"), at(30)).await,
+            [None],
+            "the 30th second is free"
+        );
+        let eight: Vec<Attempt> = (4..12).map(|i| attempt(i, a, &format!("c{i}"))).collect();
+        assert_eq!(
+            admit(eight, at(31)).await,
+            vec![None; 8],
+            "messages 3 to 10"
+        );
+        assert_eq!(
+            admit(one(12, "c12"), at(59)).await,
+            [Some(LimitHit::Day)],
+            "the 11th of the day"
+        );
+        assert_eq!(
+            admit(one(13, "c13"), at(60)).await,
+            [None],
+            "00:00:00 China time starts a new day"
+        );
+    }
+
     #[tokio::test]
     async fn in_memory_counters_enforce_every_limit() {
         limits_hold(&Limiter::in_memory()).await;
+        boundaries_hold(&Limiter::in_memory()).await;
     }
 
     #[tokio::test]
@@ -360,5 +416,6 @@ mod tests {
             .expect("the tests need Redis (make test starts it)");
         assert!(limiter.is_shared());
         limits_hold(&limiter).await;
+        boundaries_hold(&limiter).await;
     }
 }

@@ -142,6 +142,7 @@ pub async fn save_verify_settings(
         settings.per_ip_hourly = per_ip;
         settings.per_prefix_hourly = per_prefix;
         repo::save(pool, &settings).await?;
+        caller.state.verify_keys.forget_all();
         record(
             pool,
             AuditEvent::by(
@@ -169,6 +170,7 @@ pub async fn new_verify_key(application_id: i64) -> Result<(), AppError> {
     serve(|caller| async move {
         let user = caller.require(Role::Operator).await?;
         repo::new_key(caller.pool(), application_id).await?;
+        caller.state.verify_keys.forget_all();
         record(
             caller.pool(),
             AuditEvent::by(
@@ -198,6 +200,7 @@ async fn demo(
         pool: caller.pool(),
         limiter: &caller.state.limiter,
         codes: &caller.state.codes,
+        keys: &caller.state.verify_keys,
         secrets: &caller.state.secrets,
         ip: &caller.ip,
         now: chrono::Utc::now().timestamp(),

@@ -32,6 +32,46 @@ impl From<Row> for VerifySettings {
     }
 }
 
+/// Public keys recently looked up, with what they open (or that they open nothing), so the
+/// endpoint does not ask the database on every request. A change in the console (or in another
+/// server process) is seen within `KEY_CACHE_SECONDS`.
+#[derive(Default)]
+pub struct KeyCache {
+    entries: std::sync::Mutex<
+        std::collections::HashMap<String, (std::time::Instant, Option<VerifySettings>)>,
+    >,
+}
+
+pub const KEY_CACHE_SECONDS: u64 = 5;
+/// Past this many keys (random keys from a scanner, say) the cache starts afresh.
+const KEY_CACHE_ENTRIES: usize = 10_000;
+
+impl KeyCache {
+    /// After a change made in this process: seen at once here, elsewhere within seconds.
+    pub fn forget_all(&self) {
+        self.entries.lock().expect("key cache").clear();
+    }
+
+    pub async fn get(&self, pool: &PgPool, key: &str) -> Result<Option<VerifySettings>, AppError> {
+        let fresh = std::time::Duration::from_secs(KEY_CACHE_SECONDS);
+        if let Some((at, settings)) = self.entries.lock().expect("key cache").get(key) {
+            if at.elapsed() < fresh {
+                return Ok(settings.clone());
+            }
+        }
+        let settings = by_public_key(pool, key).await?;
+        let mut entries = self.entries.lock().expect("key cache");
+        if entries.len() >= KEY_CACHE_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(
+            key.to_owned(),
+            (std::time::Instant::now(), settings.clone()),
+        );
+        Ok(settings)
+    }
+}
+
 /// The settings a public key opens, if any (of an enabled application).
 pub async fn by_public_key(pool: &PgPool, key: &str) -> Result<Option<VerifySettings>, AppError> {
     let row: Option<Row> = sqlx::query_as(&format!(

@@ -20,6 +20,7 @@ pub struct Verifier<'a> {
     pub pool: &'a PgPool,
     pub limiter: &'a Limiter,
     pub codes: &'a CodeStore,
+    pub keys: &'a super::repo::KeyCache,
     pub secrets: &'a SecretBox,
     /// The client's address, for the per-address limit.
     pub ip: &'a str,
@@ -37,7 +38,7 @@ pub async fn handle(
     public_key: &str,
     body: &[u8],
 ) -> Result<VerifyReply, UnknownKey> {
-    let settings = match super::repo::by_public_key(verifier.pool, public_key).await {
+    let settings = match verifier.keys.get(verifier.pool, public_key).await {
         Ok(Some(settings)) => settings,
         Ok(None) => return Err(UnknownKey),
         Err(err) => return Ok(internal(err)),
@@ -79,8 +80,31 @@ pub async fn handle(
     })
 }
 
+/// The code store (Redis) cannot be reached; the cause is logged by `AppError::internal`.
+fn unavailable(consequence: &str) -> VerifyReply {
+    VerifyReply::new(
+        "InternalError",
+        format!("Verification codes are unavailable just now; {consequence}. Try again shortly."),
+    )
+}
+
 fn internal(err: crate::error::AppError) -> VerifyReply {
     VerifyReply::new("InternalError", err.to_string())
+}
+
+/// What is kept of a code: bound to its application and number, keyed by the server's secret.
+pub fn code_digest(
+    secrets: &SecretBox,
+    application_id: i64,
+    phone: &PhoneNumber,
+    code: &str,
+) -> String {
+    secrets.digest(&[
+        "verification code",
+        &application_id.to_string(),
+        phone.as_str(),
+        code,
+    ])
 }
 
 fn digest(
@@ -89,12 +113,7 @@ fn digest(
     phone: &PhoneNumber,
     code: &str,
 ) -> String {
-    verifier.secrets.digest(&[
-        "verification code",
-        &settings.application_id.to_string(),
-        phone.as_str(),
-        code,
-    ])
+    code_digest(verifier.secrets, settings.application_id, phone, code)
 }
 
 /// The first 7 digits of the number: its operator segment and area, where pumping concentrates.
@@ -116,11 +135,14 @@ async fn get_sms(
             settings.per_prefix_hourly,
         ),
     ] {
-        if verifier
+        let over = verifier
             .codes
             .over_hourly(application, &subject, limit.max(0) as u32, verifier.now)
-            .await?
-        {
+            .await;
+        let Ok(over) = over else {
+            return Ok(unavailable("nothing was sent"));
+        };
+        if over {
             tracing::warn!(application, %subject, "getSms refused by the anti-pumping limit");
             super::repo::count_abuse(verifier.pool, application, kind).await?;
             return Ok(match kind {
@@ -198,7 +220,7 @@ async fn get_sms(
             crate::receipts::model::describe(code).0,
         ));
     }
-    verifier
+    let kept = verifier
         .codes
         .issue(
             application,
@@ -207,7 +229,11 @@ async fn get_sms(
             verifier.now,
             i64::from(settings.validity_minutes) * 60,
         )
-        .await?;
+        .await;
+    if kept.is_err() {
+        // The message is recorded and goes out, but its code could not be kept.
+        return Ok(unavailable("ask for a new code in a moment"));
+    }
     Ok(VerifyReply::new(
         "Ok",
         format!(
@@ -231,7 +257,10 @@ async fn login(
             &digest(verifier, settings, phone, code),
             verifier.now,
         )
-        .await?;
+        .await;
+    let Ok(verdict) = verdict else {
+        return Ok(unavailable("the code was not checked"));
+    };
     Ok(match verdict {
         Verdict::Accepted => VerifyReply::new("Ok", "Logged in."),
         Verdict::Wrong => VerifyReply::new("CodeIsError", "Wrong phone number or code."),

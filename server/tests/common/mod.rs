@@ -25,13 +25,25 @@ pub fn secrets() -> app::secrets::SecretBox {
     app::secrets::SecretBox::from_key_material(TEST_SECRET_KEY).expect("test key")
 }
 
-/// Frequency-limit counters in the test Redis, under a prefix of their own so parallel tests
-/// (whose databases reuse ids) never share counters.
+/// The test Redis (make test starts it).
+pub fn redis_url() -> String {
+    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// A key prefix of a test's own, so parallel tests (whose databases reuse ids) never share
+/// counters or codes.
+fn redis_prefix() -> String {
+    format!("herald-test:{}:", uuid::Uuid::new_v4())
+}
+
+/// Frequency-limit counters in the test Redis, under a prefix of their own.
 pub async fn limiter() -> std::sync::Arc<app::limits::store::Limiter> {
-    let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
-    let prefix = format!("herald-test:{}:", uuid::Uuid::new_v4());
+    limiter_at(&redis_url()).await
+}
+
+async fn limiter_at(url: &str) -> std::sync::Arc<app::limits::store::Limiter> {
     std::sync::Arc::new(
-        app::limits::store::Limiter::redis(&url, &prefix)
+        app::limits::store::Limiter::redis(url, &redis_prefix())
             .await
             .expect("the tests need Redis (make test starts it)"),
     )
@@ -42,6 +54,8 @@ pub struct TestApp {
     pub base: String,
     /// The app's frequency limits; engines a test starts share them, as one Redis is shared.
     pub limiter: Arc<app::limits::store::Limiter>,
+    /// What the app's verification endpoint has cached of its settings.
+    pub verify_keys: Arc<app::verify::repo::KeyCache>,
     pub pool: PgPool,
 }
 
@@ -59,6 +73,11 @@ pub async fn database_url(pool: &PgPool) -> String {
 }
 
 pub async fn spawn(pool: PgPool) -> TestApp {
+    spawn_with_redis(pool, &redis_url()).await
+}
+
+/// The app with its frequency limits and verification codes in the Redis at `redis`.
+pub async fn spawn_with_redis(pool: PgPool, redis: &str) -> TestApp {
     herald::migrate(&pool).await.expect("migrate");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
@@ -84,20 +103,19 @@ pub async fn spawn(pool: PgPool) -> TestApp {
         verify_path: "/verify".into(),
         redis_prefix: "herald:".into(),
     };
-    let limiter = limiter().await;
+    let limiter = limiter_at(redis).await;
+    let verify_keys = Arc::new(app::verify::repo::KeyCache::default());
     let state = AppState {
         pool: pool.clone(),
         leptos_options: herald::leptos_options(&config),
         secrets: secrets(),
         limiter: Arc::clone(&limiter),
         codes: Arc::new(
-            app::verify::store::CodeStore::redis(
-                &std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into()),
-                &format!("herald-test:{}:", uuid::Uuid::new_v4()),
-            )
-            .await
-            .expect("the tests need Redis (make test starts it)"),
+            app::verify::store::CodeStore::redis(redis, &redis_prefix())
+                .await
+                .expect("the tests need Redis (make test starts it)"),
         ),
+        verify_keys: Arc::clone(&verify_keys),
     };
     let router = herald::router(state, &config);
     tokio::spawn(async move {
@@ -111,6 +129,7 @@ pub async fn spawn(pool: PgPool) -> TestApp {
     TestApp {
         base: format!("http://{addr}"),
         limiter,
+        verify_keys,
         pool,
     }
 }
