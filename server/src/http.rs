@@ -14,13 +14,15 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 
-/// Records who is calling, for audit records and sign-in throttling.
+/// Records who is calling, for audit records, sign-in throttling and getSms limits. Behind a
+/// trusted proxy that is the last X-Forwarded-For entry, the one the proxy appended: the ones
+/// before it are whatever the client wrote.
 pub async fn client_ip(trust_proxy: bool, mut request: Request, next: Next) -> Response {
     let forwarded = trust_proxy
         .then(|| request.headers().get("x-forwarded-for"))
         .flatten()
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
+        .and_then(|v| v.rsplit(',').next())
         .map(|v| v.trim().to_owned())
         .filter(|v| !v.is_empty());
     let peer = request

@@ -561,6 +561,7 @@ async fn send_sms_goes_through_the_engine_and_each_status_is_pulled_once(pool: P
     assert_eq!(info[0]["NationCode"], "86");
     assert_eq!(info[1]["IsoCode"], "US");
     assert_eq!(info[1]["NationCode"], "1");
+    assert_eq!(info[1]["SubscriberNumber"], "6502530000");
     assert_eq!(
         info[2]["Code"],
         "InvalidParameterValue.IncorrectPhoneNumber"

@@ -246,7 +246,15 @@ impl Engine {
         let body = TemplateContent::from_stored(task.template.clone()).compile();
         // A carrier that cannot deduplicate never gets a message a dead worker may have sent.
         let resendable = slot.carrier.deduplicates();
-        let messages = repo::take_messages(&self.pool, chunk, !resendable).await?;
+        let mut messages = repo::take_messages(&self.pool, chunk, !resendable).await?;
+        if task.origin == "verify" {
+            // The code is kept sealed; only the carrier gets it in clear.
+            for m in &mut messages {
+                if let Some(code) = m.params.first_mut() {
+                    *code = self.config.secrets.open(code)?;
+                }
+            }
+        }
 
         let phones: Vec<String> = messages.iter().map(|m| m.phone.clone()).collect();
         let opted_out: std::collections::HashSet<String> = repo::opted_out(&self.pool, &phones)
@@ -291,7 +299,15 @@ impl Engine {
                 }
             }
         }
-        let hits = match self.check_limits(&task, &groups).await {
+        // API and verification sends were counted when they were requested (their answer said
+        // so); counting them again here would count them twice.
+        let admitted_already = task.origin != "console";
+        let checked = if admitted_already {
+            Ok(HashMap::new())
+        } else {
+            self.check_limits(&task, &groups).await
+        };
+        let hits = match checked {
             Ok(hits) => hits,
             Err(err) => {
                 // Nothing goes out unchecked: the chunk waits for the counters to come back.

@@ -252,13 +252,16 @@ pub struct TaskContext {
     pub template: String,
     pub carrier_id: Option<i64>,
     pub rules: sqlx::types::Json<crate::limits::FrequencyRules>,
+    /// `console` (bulk), `api` or `verify`: the last two were admitted by the frequency limits
+    /// when requested; a verification code's first variable is sealed.
+    pub origin: String,
 }
 
 pub async fn task_context(pool: &PgPool, task_id: i64) -> Result<TaskContext, AppError> {
     Ok(sqlx::query_as(
         "SELECT t.status, t.application_id, t.signature_text AS signature,
                 coalesce(t.template_id, 0) AS template_id, t.template_text AS template,
-                t.carrier_id, a.frequency_rules AS rules
+                t.carrier_id, a.frequency_rules AS rules, t.origin
            FROM tasks t JOIN applications a ON a.id = t.application_id WHERE t.id = $1",
     )
     .bind(task_id)
@@ -311,20 +314,23 @@ pub async fn record(
     let states: Vec<i16> = results.iter().map(|r| r.state.code()).collect();
     let serials: Vec<Option<String>> = results.iter().map(|r| r.serial.clone()).collect();
     let codes: Vec<Option<String>> = results.iter().map(|r| r.code.clone()).collect();
-    sqlx::query(
+    let changed: std::collections::HashSet<i64> = sqlx::query_scalar(
         "UPDATE messages m
             SET state = v.state, serial_no = v.serial, code = v.code,
                 submitted_at = CASE WHEN v.state = 2 THEN now() END,
                 done_at = CASE WHEN v.state IN (4, 5) THEN now() END
            FROM unnest($1::bigint[], $2::smallint[], $3::text[], $4::text[]) AS v(id, state, serial, code)
-          WHERE m.id = v.id AND m.state = 1",
+          WHERE m.id = v.id AND m.state = 1
+         RETURNING m.id",
     )
     .bind(&ids)
     .bind(&states)
     .bind(&serials)
     .bind(&codes)
-    .execute(&mut *tx)
-    .await?;
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .collect();
     if !unsent.is_empty() {
         sqlx::query("UPDATE messages SET state = $2 WHERE id = ANY($1) AND state = 1")
             .bind(unsent)
@@ -343,7 +349,7 @@ pub async fn record(
         .collect();
     record_carrier_side(&mut tx, results).await?;
     crate::stats::counters::sends(&mut tx, chunk.task_id, results).await?;
-    queue_refusals_for_pull(&mut tx, chunk.task_id, results).await?;
+    queue_refusals_for_pull(&mut tx, chunk.task_id, results, &changed).await?;
     let early: Vec<(i64, bool)> = sqlx::query_as(
         "WITH early AS (DELETE FROM pending_receipts WHERE message_id = ANY($1) RETURNING *)
          UPDATE messages m SET state = CASE WHEN early.delivered THEN 3 ELSE 4 END,
@@ -394,17 +400,19 @@ pub async fn record(
 }
 
 /// An API-sent message the carrier refused (or the engine withheld) has no receipt to come: its
-/// outcome waits for PullSmsSendStatus now. (Refusals in the SendSms answer itself are not
-/// queued; the caller has them already.)
+/// outcome waits for PullSmsSendStatus now — once, so only messages this recording `changed`.
+/// (Refusals in the SendSms answer itself are not queued; the caller has them already.)
 async fn queue_refusals_for_pull(
     conn: &mut PgConnection,
     task_id: i64,
     results: &[SendResult],
+    changed: &std::collections::HashSet<i64>,
 ) -> Result<(), AppError> {
     let refused: Vec<i64> = results
         .iter()
         .filter(|r| matches!(r.state, MessageState::Failed | MessageState::Rejected))
         .map(|r| r.id)
+        .filter(|id| changed.contains(id))
         .collect();
     if refused.is_empty() {
         return Ok(());

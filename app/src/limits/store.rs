@@ -86,6 +86,18 @@ end
 return out
 "#;
 
+/// A Redis URL fit for a log line: `redis://user:secret@host` becomes `redis://user:…@host`.
+pub fn without_password(url: &str) -> String {
+    match (url.split_once("://"), url.rfind('@')) {
+        (Some((scheme, rest)), Some(at)) if at > scheme.len() => {
+            let credentials = &rest[..at - scheme.len() - 3];
+            let user = credentials.split(':').next().unwrap_or("");
+            format!("{scheme}://{user}:…@{}", &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
 pub struct Limiter {
     prefix: String,
     backend: Backend,
@@ -118,11 +130,12 @@ struct Memory {
 impl Limiter {
     /// Counters in Redis at `url`, under keys starting with `prefix`.
     pub async fn redis(url: &str, prefix: &str) -> Result<Limiter, String> {
-        let client = redis::Client::open(url).map_err(|e| format!("REDIS_URL {url}: {e}"))?;
+        let shown = without_password(url);
+        let client = redis::Client::open(url).map_err(|e| format!("REDIS_URL {shown}: {e}"))?;
         let connection = client
             .get_connection_manager()
             .await
-            .map_err(|e| format!("connecting to Redis at {url}: {e}"))?;
+            .map_err(|e| format!("connecting to Redis at {shown}: {e}"))?;
         Ok(Limiter {
             prefix: prefix.to_owned(),
             backend: Backend::Redis {
@@ -398,6 +411,22 @@ mod tests {
             admit(one(13, "c13"), at(60)).await,
             [None],
             "00:00:00 China time starts a new day"
+        );
+    }
+
+    #[test]
+    fn passwords_stay_out_of_redis_urls_in_messages() {
+        assert_eq!(
+            without_password("redis://:s3cret@cache:6379/0"),
+            "redis://:…@cache:6379/0"
+        );
+        assert_eq!(
+            without_password("rediss://herald:s3cret@cache:6380"),
+            "rediss://herald:…@cache:6380"
+        );
+        assert_eq!(
+            without_password("redis://127.0.0.1:6379"),
+            "redis://127.0.0.1:6379"
         );
     }
 

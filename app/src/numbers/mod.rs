@@ -95,9 +95,20 @@ impl PhoneNumber {
         self.0.starts_with("+86")
     }
 
-    /// The number without its country code, as Tencent's `SubscriberNumber`.
+    /// The number without its country code, as Tencent's `SubscriberNumber` (for numbers
+    /// abroad, known on the server only: the browser sees the digits after `+`).
     pub fn subscriber_number(&self) -> &str {
-        self.0.strip_prefix("+86").unwrap_or(&self.0[1..])
+        if let Some(national) = self.0.strip_prefix("+86") {
+            return national;
+        }
+        #[cfg(feature = "ssr")]
+        if let Ok(number) = phonenumber::parse(None, &self.0) {
+            let country = number.code().value().to_string();
+            if let Some(national) = self.0[1..].strip_prefix(country.as_str()) {
+                return national;
+            }
+        }
+        &self.0[1..]
     }
 
     /// The ISO 3166 country of the number, as Tencent's `IsoCode` (`DEF` when unknown).

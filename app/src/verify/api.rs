@@ -248,18 +248,29 @@ pub async fn recent_codes(application_id: i64) -> Result<Vec<SentCode>, AppError
     serve(|caller| async move {
         caller.require(Role::Operator).await?;
         let rows = repo::recent_codes(caller.pool(), application_id).await?;
+        let secrets = &caller.state.secrets;
         Ok(rows
             .into_iter()
-            .map(|r| SentCode {
-                text: crate::templates::segments::with_signature(
-                    &r.signature,
-                    &TemplateContent::from_stored(r.template).render(&r.params),
-                ),
-                phone: r.phone,
-                state: crate::dispatch::model::MessageState::from_code(r.state)
-                    .map_or("unknown", |s| s.label())
-                    .to_owned(),
-                at: r.at,
+            .map(|r| {
+                // A code that reached a handset stays hidden; the simulator's are for trying.
+                let mut params = r.params;
+                if let Some(code) = params.first_mut() {
+                    *code = match secrets.open(code) {
+                        Ok(plain) if r.simulated => plain,
+                        _ => "••••••".to_owned(),
+                    };
+                }
+                SentCode {
+                    text: crate::templates::segments::with_signature(
+                        &r.signature,
+                        &TemplateContent::from_stored(r.template).render(&params),
+                    ),
+                    phone: r.phone,
+                    state: crate::dispatch::model::MessageState::from_code(r.state)
+                        .map_or("unknown", |s| s.label())
+                        .to_owned(),
+                    at: r.at,
+                }
             })
             .collect())
     })

@@ -171,7 +171,8 @@ pub async fn abuse_today(pool: &PgPool) -> Result<AbuseToday, AppError> {
     Ok(AbuseToday { by_ip, by_prefix })
 }
 
-/// A verification message as recorded: what the demo's log shows.
+/// A verification message as recorded: what the demo's log shows. `params[0]` is the sealed
+/// code.
 #[derive(sqlx::FromRow)]
 pub struct CodeRow {
     pub phone: String,
@@ -180,14 +181,20 @@ pub struct CodeRow {
     pub params: Vec<String>,
     pub state: i16,
     pub at: chrono::DateTime<chrono::Utc>,
+    /// Sent to the built-in simulator (no handset receives it), so the demo may show the code.
+    pub simulated: bool,
 }
 
-/// The application's last ten verification messages, newest first.
+/// The application's last ten verification messages that went to a carrier, newest first.
 pub async fn recent_codes(pool: &PgPool, application_id: i64) -> Result<Vec<CodeRow>, AppError> {
+    // Messages are read by their task's id range: the table has no task index by design.
     Ok(sqlx::query_as(
         "SELECT m.phone, t.signature_text AS signature, t.template_text AS template, m.params,
-                m.state, t.created_at AS at
-           FROM tasks t JOIN messages m ON m.task_id = t.id
+                m.state, t.created_at AS at, coalesce(c.kind = 'simulator', false) AS simulated
+           FROM tasks t
+           JOIN messages m ON m.id BETWEEN t.first_message_id AND t.last_message_id
+                          AND m.task_id = t.id
+           LEFT JOIN carriers c ON c.id = t.carrier_id
           WHERE t.application_id = $1 AND t.origin = 'verify'
           ORDER BY t.id DESC LIMIT 10",
     )

@@ -124,6 +124,19 @@ enum Backend {
 struct Memory {
     codes: HashMap<String, (Code, Instant)>,
     counts: HashMap<String, (u64, Instant)>,
+    writes: u64,
+}
+
+impl Memory {
+    /// Drops what has outlived its time, every thousandth write (a full pass each time would
+    /// cost every request the whole map).
+    fn sweep(&mut self, now: Instant) {
+        self.writes += 1;
+        if self.writes.is_multiple_of(1000) {
+            self.codes.retain(|_, (_, until)| *until > now);
+            self.counts.retain(|_, (_, until)| *until > now);
+        }
+    }
 }
 
 impl std::fmt::Debug for CodeStore {
@@ -143,11 +156,12 @@ fn redis_error(err: redis::RedisError) -> AppError {
 impl CodeStore {
     /// Codes in Redis at `url`, under keys starting with `prefix`.
     pub async fn redis(url: &str, prefix: &str) -> Result<CodeStore, String> {
-        let client = redis::Client::open(url).map_err(|e| format!("REDIS_URL {url}: {e}"))?;
+        let shown = crate::limits::store::without_password(url);
+        let client = redis::Client::open(url).map_err(|e| format!("REDIS_URL {shown}: {e}"))?;
         let connection = client
             .get_connection_manager()
             .await
-            .map_err(|e| format!("connecting to Redis at {url}: {e}"))?;
+            .map_err(|e| format!("connecting to Redis at {shown}: {e}"))?;
         Ok(CodeStore {
             prefix: prefix.to_owned(),
             backend: Backend::Redis {
@@ -208,12 +222,12 @@ impl CodeStore {
                     .map_err(redis_error)
             }
             Backend::Memory(memory) => {
-                let until = Instant::now() + Duration::from_secs(keep as u64);
+                let now = Instant::now();
+                let mut memory = memory.lock().expect("code store lock");
+                memory.sweep(now);
                 memory
-                    .lock()
-                    .expect("code store lock")
                     .codes
-                    .insert(key, (code, until));
+                    .insert(key, (code, now + Duration::from_secs(keep as u64)));
                 Ok(())
             }
         }
@@ -319,7 +333,7 @@ impl CodeStore {
             Backend::Memory(memory) => {
                 let mut memory = memory.lock().expect("code store lock");
                 let now_instant = Instant::now();
-                memory.counts.retain(|_, (_, until)| *until > now_instant);
+                memory.sweep(now_instant);
                 let entry = memory
                     .counts
                     .entry(key)
