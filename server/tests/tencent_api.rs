@@ -692,6 +692,23 @@ async fn send_sms_refuses_bad_requests_as_a_whole_and_records_nothing(pool: PgPo
         api.error("SendSms", &body, |_| {}).await,
         "FailedOperation.MarketingSendTimeConstraint"
     );
+    // Marketing SMS, and marketing templates, are for verified organisation accounts only.
+    sqlx::query("UPDATE organisation SET verified = false")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        api.error("SendSms", &body, |_| {}).await,
+        "UnauthorizedOperation.IndividualUserMarketingSmsPermissionDeny"
+    );
+    let template = json!({
+        "TemplateName": "Sale", "TemplateContent": "Sale today! Reply R to unsubscribe",
+        "SmsType": 1, "International": 0, "Remark": "",
+    });
+    assert_eq!(
+        api.error("AddSmsTemplate", &template, |_| {}).await,
+        "UnauthorizedOperation.IndividualUserMarketingSmsPermissionDeny"
+    );
 }
 
 #[sqlx::test(migrator = "herald::MIGRATOR")]

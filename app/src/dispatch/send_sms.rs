@@ -80,6 +80,15 @@ pub async fn send(context: &ApiContext<'_>, request: &Value) -> Result<Value, Ap
         None => 0,
     };
     if template.sms_type == SmsType::Marketing {
+        if !crate::templates::repo::policy(pool)
+            .await?
+            .organisation_verified
+        {
+            return Err(ApiError::new(
+                "UnauthorizedOperation.IndividualUserMarketingSmsPermissionDeny",
+                "Only verified organisation accounts may send marketing SMS.",
+            ));
+        }
         let window = crate::campaigns::service::marketing_window(pool).await?;
         if !window.contains_now() {
             return Err(ApiError::new(

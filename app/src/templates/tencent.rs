@@ -62,6 +62,14 @@ async fn draft(context: &ApiContext<'_>, request: &Value) -> Result<TemplateDraf
         Some(code) => code.to_string(),
         None => return Err(ApiError::new("MissingParameter", "SmsType is required.")),
     };
+    if sms_type == SmsType::Marketing.code().to_string()
+        && !repo::policy(context.pool).await?.organisation_verified
+    {
+        return Err(ApiError::new(
+            "UnauthorizedOperation.IndividualUserMarketingSmsPermissionDeny",
+            "Only verified organisation accounts may submit marketing templates.",
+        ));
+    }
     let international = international(request)?.then(|| "on".to_owned());
     let remark = text_field(request, "Remark")?.unwrap_or_default();
     super::api::parse_draft(
