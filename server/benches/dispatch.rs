@@ -5,6 +5,8 @@
 //! (REDIS_URL, default the local one), as a production server with Redis does. The last line is
 //! JSON for scripts.
 
+mod fixtures;
+
 use std::time::{Duration, Instant};
 
 use app::dispatch::engine::{Engine, EngineConfig};
@@ -118,14 +120,7 @@ async fn prepare(pool: &PgPool) -> i64 {
     .execute(pool)
     .await
     .expect("reset");
-    sqlx::query(
-        "UPDATE carriers SET settings = '{\"latency_ms\": 0, \"send_receipts\": false}',
-                rate_limit = 100000000, concurrency = 64, updated_at = now()
-          WHERE is_default",
-    )
-    .execute(pool)
-    .await
-    .expect("carrier");
+    fixtures::instant_simulator(pool).await;
     let user: i64 = sqlx::query_scalar(
         "INSERT INTO users (email, display_name, password_hash, roles)
          VALUES ('bench@example.com', 'Bench', 'x', ARRAY['marketer']) RETURNING id",

@@ -3,6 +3,8 @@
 //! into an unindexed table: the floor any import is measured against. Medians of three runs.
 //! The last line is JSON for scripts.
 
+mod fixtures;
+
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -114,22 +116,7 @@ async fn catalogue(pool: &PgPool) -> Source {
     .fetch_one(pool)
     .await
     .expect("application");
-    let document: i64 = sqlx::query_scalar(
-        "INSERT INTO documents (media_type, bytes, uploaded_by) VALUES ('image/png', '\\x89', $1) RETURNING id",
-    )
-    .bind(user)
-    .fetch_one(pool)
-    .await
-    .expect("document");
-    let signature: i64 = sqlx::query_scalar(
-        "INSERT INTO signatures (content, purpose, sign_type, document_type, certificate_id, status, submitted_by)
-         VALUES ('Herald', 0, 0, 0, $1, 'approved', $2) RETURNING id",
-    )
-    .bind(document)
-    .bind(user)
-    .fetch_one(pool)
-    .await
-    .expect("signature");
+    let signature = fixtures::approved_signature(pool, user).await;
     let template: i64 = sqlx::query_scalar(
         "INSERT INTO templates (name, sms_type, content, status, submitted_by)
          VALUES ('Shipped', 2, 'Your order {1} has shipped.', 'approved', $1) RETURNING id",

@@ -6,6 +6,8 @@
 //! Goal: getSms >= 3,000 req/s with p99 < 20 ms; login >= 20 % of the raw Redis GET rate. The
 //! last line is JSON for scripts.
 
+mod fixtures;
+
 use std::net::SocketAddr;
 use std::process::Command;
 use std::sync::Arc;
@@ -290,14 +292,7 @@ async fn prepare(pool: &PgPool) -> i64 {
     .execute(pool)
     .await
     .expect("reset");
-    sqlx::query(
-        "UPDATE carriers SET settings = '{\"latency_ms\": 0, \"send_receipts\": false}',
-                rate_limit = 100000000, concurrency = 64, updated_at = now()
-          WHERE is_default",
-    )
-    .execute(pool)
-    .await
-    .expect("carrier");
+    fixtures::instant_simulator(pool).await;
     let user: i64 = sqlx::query_scalar(
         "INSERT INTO users (email, display_name, password_hash, roles)
          VALUES ('bench@example.com', 'Bench', 'x', ARRAY['operator']) RETURNING id",
@@ -315,22 +310,7 @@ async fn prepare(pool: &PgPool) -> i64 {
     .fetch_one(pool)
     .await
     .expect("application");
-    let document: i64 = sqlx::query_scalar(
-        "INSERT INTO documents (media_type, bytes, uploaded_by) VALUES ('image/png', '\\x89504e47', $1) RETURNING id",
-    )
-    .bind(user)
-    .fetch_one(pool)
-    .await
-    .expect("document");
-    let signature: i64 = sqlx::query_scalar(
-        "INSERT INTO signatures (content, purpose, sign_type, document_type, certificate_id, status, submitted_by)
-         VALUES ('Herald', 0, 0, 0, $1, 'approved', $2) RETURNING id",
-    )
-    .bind(document)
-    .bind(user)
-    .fetch_one(pool)
-    .await
-    .expect("signature");
+    let signature = fixtures::approved_signature(pool, user).await;
     let template: i64 = sqlx::query_scalar(
         "INSERT INTO templates (name, sms_type, content, status, submitted_by)
          VALUES ('Login', 3, 'Your login code is {1}, valid for {2} minutes.', 'approved', $1)

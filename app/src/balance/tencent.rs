@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use super::model::SmsPackage;
-use crate::tencent::api::{require_own_application, ApiContext, ApiError};
+use crate::tencent::api::{require_own_application, required_limit, ApiContext, ApiError};
 
 const MAX_LIMIT: i64 = 500;
 
@@ -38,16 +38,7 @@ fn package_json(p: &SmsPackage) -> Value {
 /// `SmsPackagesStatistics`: packages newest first, paged by `Limit` / `Offset`.
 pub async fn packages(context: &ApiContext<'_>, request: &Value) -> Result<Value, ApiError> {
     require_own_application(context, request)?;
-    let limit = match request.get("Limit").and_then(Value::as_i64) {
-        Some(n) if (1..=MAX_LIMIT).contains(&n) => n,
-        Some(_) => {
-            return Err(ApiError::new(
-                "InvalidParameterValue",
-                format!("Limit is 1 to {MAX_LIMIT}."),
-            ))
-        }
-        None => return Err(ApiError::new("MissingParameter", "Limit is required.")),
-    };
+    let limit = required_limit(request, MAX_LIMIT)?;
     let offset = request
         .get("Offset")
         .and_then(Value::as_i64)

@@ -8,7 +8,9 @@ use sqlx::PgPool;
 
 use crate::dispatch::model::message_key;
 use crate::numbers::PhoneNumber;
-use crate::tencent::api::{require_own_application, text_field, ApiContext, ApiError};
+use crate::tencent::api::{
+    require_own_application, required_limit, text_field, ApiContext, ApiError,
+};
 
 /// Tencent's most statuses per call.
 const MAX_LIMIT: i64 = 100;
@@ -45,21 +47,10 @@ impl StatusRow {
     }
 }
 
-fn limit(request: &Value) -> Result<i64, ApiError> {
-    match request.get("Limit").and_then(Value::as_i64) {
-        Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-        Some(_) => Err(ApiError::new(
-            "InvalidParameterValue",
-            format!("Limit is 1 to {MAX_LIMIT}."),
-        )),
-        None => Err(ApiError::new("MissingParameter", "Limit is required.")),
-    }
-}
-
 /// `PullSmsSendStatus`: the oldest outcomes not yet pulled, each handed out once.
 pub async fn pull(context: &ApiContext<'_>, request: &Value) -> Result<Value, ApiError> {
     require_own_application(context, request)?;
-    let limit = limit(request)?;
+    let limit = required_limit(request, MAX_LIMIT)?;
     // Two callers pulling at once each get their own outcomes (SKIP LOCKED), never the same.
     let rows: Vec<StatusRow> = sqlx::query_as(
         "WITH taken AS (
@@ -121,7 +112,7 @@ pub async fn by_phone_number(context: &ApiContext<'_>, request: &Value) -> Resul
         phone.as_str(),
         begin,
         end,
-        limit(request)?,
+        required_limit(request, MAX_LIMIT)?,
         offset,
     )
     .await?;

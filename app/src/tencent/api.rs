@@ -296,6 +296,18 @@ pub fn required_id(request: &Value, field: &'static str) -> Result<i64, ApiError
         .ok_or_else(|| ApiError::new("MissingParameter", format!("{field} is required.")))
 }
 
+/// `Limit`, required, 1 to `max`.
+pub fn required_limit(request: &Value, max: i64) -> Result<i64, ApiError> {
+    match request.get("Limit").and_then(Value::as_i64) {
+        Some(n) if (1..=max).contains(&n) => Ok(n),
+        Some(_) => Err(ApiError::new(
+            "InvalidParameterValue",
+            format!("Limit is 1 to {max}."),
+        )),
+        None => Err(ApiError::new("MissingParameter", "Limit is required.")),
+    }
+}
+
 /// A string field; `None` when absent or null.
 pub fn text_field<'a>(
     request: &'a Value,

@@ -107,15 +107,6 @@ pub fn code_digest(
     ])
 }
 
-fn digest(
-    verifier: &Verifier<'_>,
-    settings: &VerifySettings,
-    phone: &PhoneNumber,
-    code: &str,
-) -> String {
-    code_digest(verifier.secrets, settings.application_id, phone, code)
-}
-
 /// The first 7 digits of the number: its operator segment and area, where pumping concentrates.
 fn prefix(phone: &PhoneNumber) -> String {
     phone.as_str().chars().skip(1).take(9).collect()
@@ -229,7 +220,7 @@ async fn get_sms(
         .issue(
             application,
             phone.as_str(),
-            &digest(verifier, settings, phone, &code),
+            &code_digest(verifier.secrets, application, phone, &code),
             verifier.now,
             i64::from(settings.validity_minutes) * 60,
         )
@@ -258,7 +249,7 @@ async fn login(
         .check(
             settings.application_id,
             phone.as_str(),
-            &digest(verifier, settings, phone, code),
+            &code_digest(verifier.secrets, settings.application_id, phone, code),
             verifier.now,
         )
         .await;
