@@ -24,6 +24,8 @@ pub struct AppState {
     pub codes: std::sync::Arc<crate::verify::store::CodeStore>,
     /// What the verification endpoint's public keys open, briefly cached.
     pub verify_keys: std::sync::Arc<crate::verify::repo::KeyCache>,
+    /// Records verification codes' messages, those arriving together in one write.
+    pub code_writer: std::sync::Arc<crate::verify::stream::CodeWriter>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

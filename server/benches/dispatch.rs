@@ -21,11 +21,13 @@ async fn main() {
         .ok()
         .and_then(|w| w.parse().ok())
         .unwrap_or(4);
-    let pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(workers as u32 + 6)
-        .connect(&url)
-        .await
-        .expect("connect");
+    // The server's own pool, as `herald serve` opens it.
+    let pool = herald::connect(&herald::config::DatabaseConfig {
+        database_url: url.clone(),
+        db_max_connections: workers as u32 + 6,
+    })
+    .await
+    .expect("connect");
     herald::migrate(&pool).await.expect("migrate");
     let task = prepare(&pool).await;
     let redis = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());

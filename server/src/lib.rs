@@ -34,10 +34,27 @@ use config::{DatabaseConfig, ServeConfig};
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
+/// A connection idle longer than this is checked (a round trip) before it is handed out.
+const CHECK_IDLE_AFTER: Duration = Duration::from_secs(5);
+
+/// The pool every part of the server shares. By default sqlx checks every connection it hands
+/// out with a round trip: for the one-statement queries of the request paths (getSms, SendSms)
+/// and the engine, that doubles what Postgres does per statement. Only connections that sat
+/// idle (where a restarted database or a dropped link hides) are checked; a connection that
+/// breaks in use fails its statement and is closed when returned (sqlx checks it then).
 pub async fn connect(config: &DatabaseConfig) -> Result<PgPool, sqlx::Error> {
     PgPoolOptions::new()
         .max_connections(config.db_max_connections)
         .acquire_timeout(Duration::from_secs(5))
+        .test_before_acquire(false)
+        .before_acquire(|connection, meta| {
+            Box::pin(async move {
+                if meta.idle_for > CHECK_IDLE_AFTER {
+                    sqlx::Connection::ping(connection).await?;
+                }
+                Ok(true)
+            })
+        })
         .connect(&config.database_url)
         .await
 }
@@ -175,6 +192,10 @@ pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error 
     );
     webhooks::spawn_worker(pool.clone());
     let state = AppState {
+        code_writer: std::sync::Arc::new(app::verify::stream::CodeWriter::spawn(
+            pool.clone(),
+            limiter.clone(),
+        )),
         pool,
         leptos_options: leptos_options(&config),
         secrets,

@@ -40,9 +40,9 @@ pub async fn handle_with_path_key(
 async fn answer(state: &AppState, ip: &str, key: &str, body: &[u8]) -> Response {
     let verifier = Verifier {
         pool: &state.pool,
-        limiter: &state.limiter,
         codes: &state.codes,
         keys: &state.verify_keys,
+        writer: &state.code_writer,
         secrets: &state.secrets,
         ip,
         now: chrono::Utc::now().timestamp(),

@@ -153,11 +153,11 @@ async fn a_dead_workers_chunk_is_taken_over_and_resent_under_the_same_keys(pool:
         .unwrap();
     // A worker claims the chunk, hands its messages to the carrier, and dies before recording.
     let dead = uuid::Uuid::new_v4();
-    let chunk = app::dispatch::repo::claim(&w.app.pool, dead, 30)
+    let chunk = app::dispatch::repo::claim(&w.app.pool, dead, 30, &[])
         .await
         .unwrap()
         .expect("a chunk");
-    let taken = app::dispatch::repo::take_messages(&w.app.pool, chunk, true)
+    let taken = app::dispatch::repo::take_messages(&w.app.pool, &chunk, true)
         .await
         .unwrap();
     let batch = app::dispatch::carrier::Batch {

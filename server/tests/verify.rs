@@ -177,6 +177,126 @@ async fn the_seeds_login_flow_works_with_its_error_codes(pool: PgPool) {
     assert_eq!(reply["code"], "AuthFailure.InvalidPublicKey");
 }
 
+/// Codes requested one by one while the engine is busy (here: not yet running) go out together:
+/// one claim takes every waiting code of the application's stream, and the stream counts each
+/// code once (recipients, sends, units, statistics). It takes codes all day and completes once
+/// its day is over.
+#[sqlx::test(migrator = "herald::MIGRATOR")]
+async fn waiting_codes_go_out_in_one_batch_and_count_once(pool: PgPool) {
+    let (w, settings) = verify_world(pool).await;
+    let key = settings.public_key.as_str();
+    let pool = &w.app.pool;
+    // The numbers share a prefix and one address: the anti-pumping limits are off.
+    sqlx::query("UPDATE verify_settings SET per_ip_hourly = 0, per_prefix_hourly = 0")
+        .execute(pool)
+        .await
+        .unwrap();
+    w.app.verify_keys.forget_all();
+    sqlx::query("INSERT INTO opt_outs (phone, source) VALUES ('+8613900000029', 'console')")
+        .execute(pool)
+        .await
+        .unwrap();
+    let used_before: i64 = sqlx::query_scalar("SELECT sum(used)::bigint FROM sms_packages")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    for i in 0..30 {
+        let expected = if i == 29 {
+            "FailedOperation.PhoneNumberInBlacklist"
+        } else {
+            "Ok"
+        };
+        let get = json!({"method": "getSms", "phone": format!("86139000000{i:02}")});
+        assert_eq!(verify(&w, key, get).await, expected);
+    }
+    let streams: Vec<i64> = sqlx::query_scalar("SELECT id FROM tasks WHERE stream_day IS NOT NULL")
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    let [stream] = streams[..] else {
+        panic!("one stream for the application's day: {streams:?}")
+    };
+
+    let chunk = app::dispatch::repo::claim(pool, uuid::Uuid::new_v4(), 30, &[])
+        .await
+        .unwrap()
+        .expect("the waiting codes");
+    assert_eq!((chunk.task_id, chunk.stream), (stream, true));
+    assert_eq!(chunk.ranges.len(), 29, "every sendable code in one claim");
+    // Let go as a worker that stopped before taking them would (its lease run out).
+    sqlx::query("UPDATE dispatch_chunks SET lease_until = now() - interval '1 second'")
+        .execute(pool)
+        .await
+        .unwrap();
+    let _engine = engine(&w, 2);
+    wait_for("the codes to reach the carrier", async || {
+        common::sending::counters(pool, stream).await.sent == 29
+    })
+    .await;
+    assert_eq!(w.simulator.ledger().accepted, 29);
+    let c = common::sending::counters(pool, stream).await;
+    assert_eq!(
+        (
+            c.status.as_str(),
+            c.recipients,
+            c.sent,
+            c.failed,
+            c.units_used
+        ),
+        ("sending", 30, 29, 1, 29),
+        "counted once each; the stream stays open for the day's next codes"
+    );
+    let used_after: i64 = sqlx::query_scalar("SELECT sum(used)::bigint FROM sms_packages")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        used_after - used_before,
+        29,
+        "units charged as the codes went out"
+    );
+    let (requests, submitted): (i64, i64) =
+        sqlx::query_as("SELECT sum(requests)::bigint, sum(submitted)::bigint FROM stats_hourly")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert_eq!((requests, submitted), (30, 29));
+    let by_operator: i64 =
+        sqlx::query_scalar("SELECT sum(recipients)::bigint FROM task_operators WHERE task_id = $1")
+            .bind(stream)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert_eq!(by_operator, 30);
+    assert!(!app::dispatch::repo::complete_if_done(pool, stream)
+        .await
+        .unwrap());
+
+    // Its day over, the stream completes and the next code opens today's.
+    sqlx::query("UPDATE tasks SET stream_day = stream_day - 2 WHERE id = $1")
+        .bind(stream)
+        .execute(pool)
+        .await
+        .unwrap();
+    assert!(app::dispatch::repo::sending_without_work(pool)
+        .await
+        .unwrap()
+        .contains(&stream));
+    assert!(app::dispatch::repo::complete_if_done(pool, stream)
+        .await
+        .unwrap());
+    w.app.verify_keys.forget_all();
+    let get = json!({"method": "getSms", "phone": "8613900000100"});
+    assert_eq!(verify(&w, key, get).await, "Ok");
+    let today: i64 = sqlx::query_scalar(
+        "SELECT id FROM tasks WHERE stream_day IS NOT NULL AND status = 'sending'",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_ne!(today, stream);
+}
+
 #[sqlx::test(migrator = "herald::MIGRATOR")]
 async fn five_wrong_codes_void_the_code(pool: PgPool) {
     let (w, settings) = verify_world(pool).await;
@@ -215,11 +335,15 @@ async fn codes_expire_at_their_second_on_both_stores(pool: PgPool) {
     ] {
         let secrets = common::secrets();
         let keys = app::verify::repo::KeyCache::default();
+        let writer = app::verify::stream::CodeWriter::spawn(
+            w.app.pool.clone(),
+            std::sync::Arc::clone(&w.app.limiter),
+        );
         let at = |now: i64| Verifier {
             pool: &w.app.pool,
-            limiter: &w.app.limiter,
             codes: &store,
             keys: &keys,
+            writer: &writer,
             secrets: &secrets,
             ip: "192.0.2.1",
             now,
@@ -275,7 +399,7 @@ async fn concurrent_get_sms_and_the_anti_pumping_limits(pool: PgPool) {
     });
     let codes = futures_util::future::join_all(requests).await;
     assert!(codes.iter().all(|c| c == "Ok"), "{codes:?}");
-    let recorded: i64 = sqlx::query_scalar("SELECT count(*) FROM tasks WHERE origin = 'verify'")
+    let recorded: i64 = sqlx::query_scalar("SELECT count(*) FROM messages m JOIN tasks t ON t.id = m.task_id WHERE t.origin = 'verify'")
         .fetch_one(&w.app.pool)
         .await
         .unwrap();
@@ -526,7 +650,7 @@ async fn a_redis_restart_gives_clear_errors_then_recovers(pool: PgPool) {
     };
     assert_eq!(reply(get("8613800000001")).await["code"], "Ok");
     let recorded = || async {
-        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM tasks WHERE origin = 'verify'")
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM messages m JOIN tasks t ON t.id = m.task_id WHERE t.origin = 'verify'")
             .fetch_one(&app.pool)
             .await
             .unwrap()

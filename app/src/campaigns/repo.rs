@@ -33,7 +33,7 @@ pub async fn create_upload(
 }
 
 /// Units free to reserve now, over every package in force.
-const AVAILABLE_UNITS: &str = "SELECT coalesce(sum(units - used - reserved), 0)::bigint
+pub(crate) const AVAILABLE_UNITS: &str = "SELECT coalesce(sum(units - used - reserved), 0)::bigint
     FROM sms_packages WHERE effective_at <= now() AND (expires_at IS NULL OR expires_at > now())";
 
 pub async fn available_units(pool: &PgPool) -> Result<i64, AppError> {

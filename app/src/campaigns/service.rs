@@ -239,21 +239,29 @@ pub async fn start_task(
     Ok(task_id)
 }
 
-/// Holds `units` for a task, drawing on packages in spend order.
-pub(crate) async fn reserve(
+/// The packages in force with free units, as (id, free units) in spend order (the soonest to
+/// expire first), locked until the transaction ends.
+pub(crate) async fn locked_free_units(
     conn: &mut PgConnection,
-    task_id: i64,
-    units: i64,
-) -> Result<(), AppError> {
-    let packages: Vec<(i64, i64)> = sqlx::query_as(
+) -> Result<Vec<(i64, i64)>, AppError> {
+    Ok(sqlx::query_as(
         "SELECT id, units - used - reserved FROM sms_packages
           WHERE effective_at <= now() AND (expires_at IS NULL OR expires_at > now())
             AND units - used - reserved > 0
           ORDER BY expires_at NULLS LAST, id
           FOR UPDATE",
     )
-    .fetch_all(&mut *conn)
-    .await?;
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Holds `units` for a task, drawing on packages in spend order.
+pub(crate) async fn reserve(
+    conn: &mut PgConnection,
+    task_id: i64,
+    units: i64,
+) -> Result<(), AppError> {
+    let packages = locked_free_units(conn).await?;
     let available: i64 = packages.iter().map(|(_, free)| free).sum();
     if available < units {
         return Err(AppError::InsufficientBalance {

@@ -32,6 +32,15 @@ const STATUS_EVERY: Duration = Duration::from_millis(250);
 const RETRY_PRIMARY_AFTER: Duration = Duration::from_secs(30);
 const RECONCILE_EVERY: Duration = Duration::from_secs(2);
 
+/// Work recorded by this process outside a task start (a verification code): wakes this
+/// process's workers at once. Not a NOTIFY per code: a NOTIFY serialises the commits that send
+/// it, and other processes' idle workers look for work every half second anyway.
+static LOCAL_WORK: Notify = Notify::const_new();
+
+pub fn work_recorded() {
+    LOCAL_WORK.notify_waiters();
+}
+
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
     /// Workers in this process, each holding at most one chunk.
@@ -97,6 +106,8 @@ pub struct Engine {
     owner: Uuid,
     wake: Notify,
     carriers: tokio::sync::Mutex<HashMap<i64, Arc<CarrierSlot>>>,
+    /// Verification streams a worker of this process is sending (see `repo::claim`).
+    streams_in_hand: tokio::sync::Mutex<std::collections::HashSet<i64>>,
 }
 
 impl Engine {
@@ -108,6 +119,7 @@ impl Engine {
             owner: Uuid::new_v4(),
             wake: Notify::new(),
             carriers: tokio::sync::Mutex::new(HashMap::new()),
+            streams_in_hand: Default::default(),
         });
         tokio::spawn(Arc::clone(&engine).listen());
         tokio::spawn(Arc::clone(&engine).schedule());
@@ -172,18 +184,26 @@ impl Engine {
 
     async fn work(self: Arc<Self>) {
         loop {
-            match repo::claim(&self.pool, self.owner, self.config.lease_seconds).await {
+            match self.claim().await {
                 Ok(Some(chunk)) => {
-                    if let Err(err) = self.send_chunk(chunk).await {
+                    let sent = self.send_chunk(&chunk).await;
+                    if chunk.stream {
+                        self.streams_in_hand.lock().await.remove(&chunk.task_id);
+                    }
+                    if let Err(err) = sent {
                         // The lease runs out and the chunk is taken up again.
                         tracing::warn!(task_id = chunk.task_id, "chunk failed: {err}");
                         tokio::time::sleep(Duration::from_millis(500)).await;
                     }
                 }
                 Ok(None) => {
+                    // While a worker here sends a stream, it takes the codes that arrive next;
+                    // waking the idle ones for each would only have them look in vain.
+                    let streaming = !self.streams_in_hand.lock().await.is_empty();
                     tokio::select! {
                         _ = tokio::time::sleep(Duration::from_millis(500)) => {}
                         _ = self.wake.notified() => {}
+                        _ = LOCAL_WORK.notified(), if !streaming => {}
                     }
                 }
                 Err(err) => {
@@ -192,6 +212,18 @@ impl Engine {
                 }
             }
         }
+    }
+
+    /// Claims work, leaving the streams this process's other workers are sending to them (one
+    /// claim at a time here, so two workers never both take a stream).
+    async fn claim(&self) -> Result<Option<Chunk>, AppError> {
+        let mut in_hand = self.streams_in_hand.lock().await;
+        let skip: Vec<i64> = in_hand.iter().copied().collect();
+        let chunk = repo::claim(&self.pool, self.owner, self.config.lease_seconds, &skip).await?;
+        if let Some(chunk) = chunk.as_ref().filter(|c| c.stream) {
+            in_hand.insert(chunk.task_id);
+        }
+        Ok(chunk)
     }
 
     async fn carrier(&self, id: Option<i64>) -> Result<Arc<CarrierSlot>, AppError> {
@@ -240,7 +272,7 @@ impl Engine {
         Ok(slot)
     }
 
-    async fn send_chunk(&self, chunk: Chunk) -> Result<(), AppError> {
+    async fn send_chunk(&self, chunk: &Chunk) -> Result<(), AppError> {
         let task = repo::task_context(&self.pool, chunk.task_id).await?;
         let slot = self.carrier(task.carrier_id).await?;
         let body = TemplateContent::from_stored(task.template.clone()).compile();
@@ -407,7 +439,7 @@ impl Engine {
                         })
                         .collect(),
                 };
-                match self.call(&slot, &batch, chunk).await {
+                match self.call(&slot, &batch, chunk.task_id).await {
                     Call::Answered(outcomes, carrier) => {
                         results.extend(outcome_results(part, outcomes, carrier))
                     }
@@ -439,7 +471,7 @@ impl Engine {
             ChunkEnd::Finish,
         )
         .await?;
-        if unsent.is_empty() {
+        if unsent.is_empty() && !chunk.stream {
             repo::complete_if_done(&self.pool, chunk.task_id).await?;
         }
         self.pause_if_failing(chunk.task_id).await
@@ -476,7 +508,7 @@ impl Engine {
     /// by the primary the batch goes to its failover carrier — only after refusals, never after
     /// an unknown outcome, so no batch reaches two carriers. A carrier that cannot deduplicate
     /// is never called twice for an unknown outcome.
-    async fn call(&self, primary: &Arc<CarrierSlot>, batch: &Batch, chunk: Chunk) -> Call {
+    async fn call(&self, primary: &Arc<CarrierSlot>, batch: &Batch, task_id: i64) -> Call {
         // Once a carrier may have the batch, every retry goes to that carrier.
         let mut pinned: Option<Arc<CarrierSlot>> = None;
         for attempt in 0..MAX_ATTEMPTS {
@@ -514,7 +546,7 @@ impl Engine {
                 }
                 Err(err @ CarrierError::Transient(_)) if !slot.carrier.deduplicates() => {
                     tracing::warn!(
-                        task_id = chunk.task_id,
+                        task_id,
                         carrier = slot.id,
                         "outcome unknown, awaiting delivery statuses: {err}"
                     );
@@ -529,12 +561,7 @@ impl Engine {
                     }
                     let backoff = 100u64 << attempt.min(6);
                     let jitter = rand::random::<u64>() % (backoff / 2 + 1);
-                    tracing::debug!(
-                        task_id = chunk.task_id,
-                        carrier = slot.id,
-                        attempt,
-                        "carrier: {err}"
-                    );
+                    tracing::debug!(task_id, carrier = slot.id, attempt, "carrier: {err}");
                     tokio::time::sleep(Duration::from_millis(backoff + jitter)).await;
                 }
             }
@@ -661,7 +688,7 @@ fn outcome_results(
 
 async fn record_with_retry(
     pool: &PgPool,
-    chunk: Chunk,
+    chunk: &Chunk,
     results: &[SendResult],
     unsent: &[i64],
     cancelled: bool,

@@ -56,7 +56,8 @@ pub async fn open_chunks(
     .bind(last)
     .execute(&mut *conn)
     .await?;
-    crate::stats::counters::recipients(&mut *conn, task_id, first, last).await?;
+    crate::stats::counters::recipients(&mut *conn, task_id, &MessageSet::Range(first, last))
+        .await?;
     sqlx::query(
         "INSERT INTO dispatch_chunks (task_id, first_id, last_id)
          SELECT $1, g, least(g + $4 - 1, $3) FROM generate_series($2::bigint, $3::bigint, $4::bigint) g",
@@ -123,64 +124,144 @@ pub async fn cancel_unsent(conn: &mut PgConnection, task_id: i64) -> Result<(), 
     Ok(())
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a worker holds: chunks of one task, as message id ranges. A bulk task's worker holds
+/// one chunk of up to `CHUNK_SIZE` messages; a verification stream's holds up to
+/// `STREAM_CLAIM` chunks of one message each (one per code), claimed together so that codes
+/// requested one by one are sent and recorded in batches.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Chunk {
     pub task_id: i64,
-    pub first_id: i64,
-    pub last_id: i64,
+    pub ranges: Vec<(i64, i64)>,
+    /// Of a verification stream: its messages are counted as recipients when recorded.
+    pub stream: bool,
 }
 
-/// Leases the next open chunk of a sending task nobody holds (or whose holder died). API
-/// requests go first: someone is waiting for each of those messages (a login code, say), while
-/// a bulk task hardly notices one chunk's delay.
+impl Chunk {
+    fn firsts(&self) -> Vec<i64> {
+        self.ranges.iter().map(|(first, _)| *first).collect()
+    }
+
+    /// Its messages, for SQL.
+    pub fn messages(&self) -> MessageSet {
+        match self.ranges.as_slice() {
+            [(first, last)] => MessageSet::Range(*first, *last),
+            ranges => MessageSet::Ids(ranges.iter().flat_map(|(f, l)| *f..=*l).collect()),
+        }
+    }
+}
+
+/// Messages a statement reads or changes: a range scans the primary key, a list probes it. (A
+/// join against a list of ranges can be planned as a scan of the whole table.)
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MessageSet {
+    Range(i64, i64),
+    Ids(Vec<i64>),
+}
+
+impl MessageSet {
+    /// The condition on `m.id`, over parameters `$2`, `$3` and `$4` bound from `params`.
+    pub fn condition(&self) -> &'static str {
+        match self {
+            MessageSet::Range(..) => "m.id BETWEEN $2 AND $3",
+            MessageSet::Ids(_) => "m.id = ANY($4)",
+        }
+    }
+
+    /// `$2`, `$3`, `$4`: the bounds and the list (each variant's condition uses its own).
+    pub fn params(&self) -> (i64, i64, Vec<i64>) {
+        match self {
+            MessageSet::Range(first, last) => (*first, *last, Vec::new()),
+            MessageSet::Ids(ids) => (0, 0, ids.clone()),
+        }
+    }
+}
+
+/// Chunks of a verification stream claimed at once (each is one code's message).
+pub const STREAM_CLAIM: i64 = 500;
+
+/// Leases the next open chunk of a sending task nobody holds (or whose holder died) — and, for
+/// a verification stream, its other open chunks nobody holds, up to `STREAM_CLAIM`. Tasks in
+/// `skip` are not taken (the streams this process is sending: the codes that arrive meanwhile
+/// make their next batch, as fewer, larger batches cost less than several workers racing for a
+/// stream's rows). API requests go first: someone is waiting for each of those messages (a
+/// login code, say), while a bulk task hardly notices one chunk's delay.
 pub async fn claim(
     pool: &PgPool,
     owner: Uuid,
     lease_seconds: i64,
+    skip: &[i64],
 ) -> Result<Option<Chunk>, AppError> {
-    let row: Option<(i64, i64, i64)> = sqlx::query_as(
+    let row: Option<(i64, i64, i64, bool)> = sqlx::query_as(
         "UPDATE dispatch_chunks c
             SET lease_owner = $1, lease_until = now() + make_interval(secs => $2)
-           FROM (SELECT c2.task_id, c2.first_id
+           FROM (SELECT c2.task_id, c2.first_id, t.stream_day IS NOT NULL AS stream
                    FROM dispatch_chunks c2 JOIN tasks t ON t.id = c2.task_id
                   WHERE NOT c2.done AND t.status = 'sending'
                     AND (c2.lease_until IS NULL OR c2.lease_until < now())
+                    AND c2.task_id <> ALL($3)
                   ORDER BY t.origin = 'console', c2.task_id, c2.first_id
                   LIMIT 1
                   FOR UPDATE OF c2 SKIP LOCKED) pick
           WHERE c.task_id = pick.task_id AND c.first_id = pick.first_id
-         RETURNING c.task_id, c.first_id, c.last_id",
+         RETURNING c.task_id, c.first_id, c.last_id, pick.stream",
     )
     .bind(owner)
     .bind(lease_seconds as f64)
+    .bind(skip)
     .fetch_optional(pool)
     .await?;
-    Ok(row.map(|(task_id, first_id, last_id)| Chunk {
+    let Some((task_id, first_id, last_id, stream)) = row else {
+        return Ok(None);
+    };
+    let mut ranges = vec![(first_id, last_id)];
+    if stream {
+        let more: Vec<(i64, i64)> = sqlx::query_as(
+            "UPDATE dispatch_chunks c
+                SET lease_owner = $1, lease_until = now() + make_interval(secs => $2)
+               FROM (SELECT first_id FROM dispatch_chunks
+                      WHERE task_id = $3 AND NOT done AND first_id <> $4
+                        AND (lease_until IS NULL OR lease_until < now())
+                      ORDER BY first_id LIMIT $5
+                      FOR UPDATE SKIP LOCKED) more
+              WHERE c.task_id = $3 AND c.first_id = more.first_id
+             RETURNING c.first_id, c.last_id",
+        )
+        .bind(owner)
+        .bind(lease_seconds as f64)
+        .bind(task_id)
+        .bind(first_id)
+        .bind(STREAM_CLAIM - 1)
+        .fetch_all(pool)
+        .await?;
+        ranges.extend(more);
+        ranges.sort_unstable();
+    }
+    Ok(Some(Chunk {
         task_id,
-        first_id,
-        last_id,
+        ranges,
+        stream,
     }))
 }
 
-/// Keeps a chunk while a slow carrier call runs.
+/// Keeps a chunk while a slow carrier call runs; false once any of it was taken over.
 pub async fn renew(
     pool: &PgPool,
-    chunk: Chunk,
+    chunk: &Chunk,
     owner: Uuid,
     lease_seconds: i64,
 ) -> Result<bool, AppError> {
     Ok(sqlx::query(
         "UPDATE dispatch_chunks SET lease_until = now() + make_interval(secs => $4)
-          WHERE task_id = $1 AND first_id = $2 AND lease_owner = $3 AND NOT done",
+          WHERE task_id = $1 AND first_id = ANY($2) AND lease_owner = $3 AND NOT done",
     )
     .bind(chunk.task_id)
-    .bind(chunk.first_id)
+    .bind(chunk.firsts())
     .bind(owner)
     .bind(lease_seconds as f64)
     .execute(pool)
     .await?
     .rows_affected()
-        == 1)
+        == chunk.ranges.len() as u64)
 }
 
 pub struct Pending {
@@ -197,25 +278,34 @@ pub struct Pending {
 /// were (`taken_over`); finding out costs a second pass over the rows, so others skip it.
 pub async fn take_messages(
     pool: &PgPool,
-    chunk: Chunk,
+    chunk: &Chunk,
     mark_taken_over: bool,
 ) -> Result<Vec<Pending>, AppError> {
+    let set = chunk.messages();
     let sql = if mark_taken_over {
-        "UPDATE messages m SET state = 1, attempts = m.attempts + 1
-           FROM (SELECT id, state FROM messages
-                  WHERE id BETWEEN $2 AND $3 AND task_id = $1 AND state IN (0, 1)
-                  FOR UPDATE) before
-          WHERE m.id = before.id
-         RETURNING m.id, m.phone, m.params, m.units, before.state = 1"
+        format!(
+            "UPDATE messages m SET state = 1, attempts = m.attempts + 1
+               FROM (SELECT id, state FROM messages m
+                      WHERE {} AND task_id = $1 AND state IN (0, 1)
+                      FOR UPDATE) before
+              WHERE m.id = before.id
+             RETURNING m.id, m.phone, m.params, m.units, before.state = 1",
+            set.condition()
+        )
     } else {
-        "UPDATE messages SET state = 1, attempts = attempts + 1
-          WHERE id BETWEEN $2 AND $3 AND task_id = $1 AND state IN (0, 1)
-         RETURNING id, phone, params, units, false"
+        format!(
+            "UPDATE messages m SET state = 1, attempts = attempts + 1
+              WHERE {} AND task_id = $1 AND state IN (0, 1)
+             RETURNING id, phone, params, units, false",
+            set.condition()
+        )
     };
-    let rows: Vec<(i64, String, Vec<String>, i16, bool)> = sqlx::query_as(sql)
+    let (first, last, ids) = set.params();
+    let rows: Vec<(i64, String, Vec<String>, i16, bool)> = sqlx::query_as(&sql)
         .bind(chunk.task_id)
-        .bind(chunk.first_id)
-        .bind(chunk.last_id)
+        .bind(first)
+        .bind(last)
+        .bind(ids)
         .fetch_all(pool)
         .await?;
     let mut messages: Vec<Pending> = rows
@@ -303,7 +393,7 @@ pub enum ChunkEnd {
 /// released with `unsent` back in the queue).
 pub async fn record(
     pool: &PgPool,
-    chunk: Chunk,
+    chunk: &Chunk,
     results: &[SendResult],
     unsent: &[i64],
     task_cancelled: bool,
@@ -370,6 +460,10 @@ pub async fn record(
     let early_delivered = early.iter().filter(|(_, d)| *d).count() as i64;
     let early_failed = early.len() as i64 - early_delivered;
     let units: i64 = results.iter().map(|r| r.units).sum();
+    // A stream's recipients first: its counts may not pass them.
+    if chunk.stream && !changed.is_empty() {
+        count_stream_recipients(&mut tx, chunk.task_id, &changed).await?;
+    }
     sqlx::query(
         "UPDATE tasks SET sent = sent + $2, failed = failed + $3, delivered = delivered + $4,
                           units_used = units_used + $5,
@@ -387,15 +481,40 @@ pub async fn record(
     if end == ChunkEnd::Finish {
         sqlx::query(
             "UPDATE dispatch_chunks SET done = $3, lease_owner = NULL, lease_until = NULL
-              WHERE task_id = $1 AND first_id = $2",
+              WHERE task_id = $1 AND first_id = ANY($2)",
         )
         .bind(chunk.task_id)
-        .bind(chunk.first_id)
+        .bind(chunk.firsts())
         .bind(unsent.is_empty() || task_cancelled)
         .execute(&mut *tx)
         .await?;
     }
     tx.commit().await?;
+    Ok(())
+}
+
+/// A verification stream's messages become its recipients as they are recorded (its task
+/// grows all day; its id range covers what was recorded so far).
+pub(crate) async fn count_stream_recipients(
+    conn: &mut PgConnection,
+    task_id: i64,
+    ids: &std::collections::HashSet<i64>,
+) -> Result<(), AppError> {
+    let set = MessageSet::Ids(ids.iter().copied().collect());
+    crate::stats::counters::recipients(&mut *conn, task_id, &set).await?;
+    let (first, last) = (ids.iter().min(), ids.iter().max());
+    sqlx::query(
+        "UPDATE tasks SET recipients = recipients + $2,
+                          first_message_id = least(coalesce(first_message_id, $3), $3),
+                          last_message_id = greatest(coalesce(last_message_id, $4), $4)
+          WHERE id = $1",
+    )
+    .bind(task_id)
+    .bind(ids.len() as i32)
+    .bind(first)
+    .bind(last)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -513,9 +632,8 @@ async fn record_carrier_side(
     Ok(())
 }
 
-/// Moves `units` from the task's reservation to `used`, package by package in spend order.
-/// Anything beyond the reservation (a task cancelled while a batch was in flight) is charged to
-/// the packages' free units.
+/// Moves `units` from the task's reservation to `used`, package by package in spend order;
+/// anything beyond the reservation is charged to free units.
 async fn consume_units(conn: &mut PgConnection, task_id: i64, units: i64) -> Result<(), AppError> {
     if units == 0 {
         return Ok(());
@@ -553,38 +671,59 @@ async fn consume_units(conn: &mut PgConnection, task_id: i64, units: i64) -> Res
         left -= take;
     }
     if left > 0 {
-        let charged = sqlx::query(
-            "UPDATE sms_packages SET used = used + $1
-              WHERE id = (SELECT id FROM sms_packages
-                           WHERE units - used - reserved >= $1
-                             AND (expires_at IS NULL OR expires_at > now())
-                           ORDER BY expires_at NULLS LAST, id LIMIT 1)",
-        )
-        .bind(left)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-        if charged == 0 {
-            tracing::warn!(
-                task_id,
-                units = left,
-                "sent units could not be charged to any package"
-            );
-        }
+        charge_free_units(conn, task_id, left).await?;
     }
     Ok(())
 }
+
+/// Charges units no reservation held (a verification stream's, or a batch in flight when its
+/// task was cancelled) to the packages' free units in spend order. Stream requests checked the
+/// balance without holding units, so near zero a few in-flight codes can find it spent: they
+/// went out, and are logged rather than lost.
+async fn charge_free_units(
+    conn: &mut PgConnection,
+    task_id: i64,
+    units: i64,
+) -> Result<(), AppError> {
+    let packages = crate::campaigns::service::locked_free_units(conn).await?;
+    let mut left = units;
+    for (package, free) in packages {
+        if left == 0 {
+            break;
+        }
+        let take = free.min(left);
+        sqlx::query("UPDATE sms_packages SET used = used + $2 WHERE id = $1")
+            .bind(package)
+            .bind(take)
+            .execute(&mut *conn)
+            .await?;
+        left -= take;
+    }
+    if left > 0 {
+        tracing::warn!(
+            task_id,
+            units = left,
+            "sent units could not be charged to any package"
+        );
+    }
+    Ok(())
+}
+
+/// A verification stream takes codes all its China day; it can complete once the day is over
+/// (with a few minutes' grace for a request recorded at midnight).
+const STREAM_OVER: &str = "(stream_day IS NULL
+     OR stream_day < ((now() - interval '10 minutes') AT TIME ZONE 'Asia/Shanghai')::date)";
 
 /// Marks a task completed once every chunk is done, and gives back what it still holds
 /// (units of messages the carrier refused).
 pub async fn complete_if_done(pool: &PgPool, task_id: i64) -> Result<bool, AppError> {
     let mut tx = pool.begin().await?;
-    let completed = sqlx::query(
+    let completed = sqlx::query(&format!(
         "UPDATE tasks SET status = 'completed', finished_at = now(), updated_at = now(),
                           status_reason = NULL
-          WHERE id = $1 AND status = 'sending'
-            AND NOT EXISTS (SELECT 1 FROM dispatch_chunks WHERE task_id = $1 AND NOT done)",
-    )
+          WHERE id = $1 AND status = 'sending' AND {STREAM_OVER}
+            AND NOT EXISTS (SELECT 1 FROM dispatch_chunks WHERE task_id = $1 AND NOT done)"
+    ))
     .bind(task_id)
     .execute(&mut *tx)
     .await?
@@ -603,10 +742,10 @@ pub async fn complete_if_done(pool: &PgPool, task_id: i64) -> Result<bool, AppEr
 
 /// Sending tasks with no open chunk left.
 pub async fn sending_without_work(pool: &PgPool) -> Result<Vec<i64>, AppError> {
-    Ok(sqlx::query_scalar(
-        "SELECT id FROM tasks t WHERE status = 'sending'
-            AND NOT EXISTS (SELECT 1 FROM dispatch_chunks c WHERE c.task_id = t.id AND NOT c.done)",
-    )
+    Ok(sqlx::query_scalar(&format!(
+        "SELECT id FROM tasks t WHERE status = 'sending' AND {STREAM_OVER}
+            AND NOT EXISTS (SELECT 1 FROM dispatch_chunks c WHERE c.task_id = t.id AND NOT c.done)"
+    ))
     .fetch_all(pool)
     .await?)
 }

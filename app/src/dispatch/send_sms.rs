@@ -122,7 +122,7 @@ pub async fn send(context: &ApiContext<'_>, request: &Value) -> Result<Value, Ap
         context.limiter,
         &Request {
             application_id: context.caller.application_id,
-            origin: Origin::Api(context.caller.key_id),
+            api_key_id: context.caller.key_id,
             acting_user: context.caller.acting_user,
             template: &template,
             signature: &signature,
@@ -157,41 +157,32 @@ pub async fn send(context: &ApiContext<'_>, request: &Value) -> Result<Value, Ap
     Ok(json!({ "SendStatusSet": set }))
 }
 
-/// Who asks for a send that is not a bulk task.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Origin {
-    /// SendSms, signed with this API key.
-    Api(i64),
-    /// The verification-code service.
-    Verify,
-}
-
 /// A checked request to send one content to some numbers.
-pub struct Request<'a> {
-    pub application_id: i64,
-    pub origin: Origin,
-    pub acting_user: Option<i64>,
-    pub template: &'a Template,
+struct Request<'a> {
+    application_id: i64,
+    api_key_id: i64,
+    acting_user: Option<i64>,
+    template: &'a Template,
     /// The approved signature's id and content.
-    pub signature: &'a (Option<i64>, String),
-    pub params: &'a [String],
+    signature: &'a (Option<i64>, String),
+    params: &'a [String],
     /// Billable parts of the message (the same for every number).
-    pub units: i64,
-    pub session_context: &'a str,
+    units: i64,
+    session_context: &'a str,
     /// What the same-content frequency limit compares (see `limits::content_key`).
-    pub content_key: String,
+    content_key: String,
 }
 
 /// What was recorded: one message per number, in order, and the numbers refused with their code.
-pub struct Recorded {
-    pub ids: Vec<i64>,
-    pub refused: std::collections::HashMap<i64, &'static str>,
+struct Recorded {
+    ids: Vec<i64>,
+    refused: std::collections::HashMap<i64, &'static str>,
 }
 
 /// Records a send as a task of its own, in one transaction: its messages, the frequency limits
 /// and opt-outs applied (refused numbers end rejected with their code), the units held, and
 /// the chunk the engine picks up. Fails as a whole (nothing recorded) on a shortage of units.
-pub async fn record(
+async fn record(
     pool: &sqlx::PgPool,
     limiter: &crate::limits::store::Limiter,
     request: &Request<'_>,
@@ -219,17 +210,11 @@ pub async fn record(
             content: request.content_key.clone(),
         })
         .collect();
-    let rules = application_rules(&mut tx, request.application_id).await?;
+    let rules = application_rules(&mut *tx, request.application_id).await?;
     let hits = limiter
         .admit(request.application_id, &rules, &attempts)
         .await
-        .map_err(|err| {
-            tracing::warn!("frequency limits unavailable: {err}");
-            ApiError::new(
-                "InternalError",
-                "Frequency limits cannot be checked just now; nothing was sent. Try again.",
-            )
-        })?;
+        .map_err(limits_unavailable)?;
     let mut refused: std::collections::HashMap<i64, &'static str> = attempts
         .iter()
         .zip(hits)
@@ -277,7 +262,7 @@ pub async fn record(
     Ok(Recorded { ids, refused })
 }
 
-fn insufficient(needed: i64, available: i64) -> ApiError {
+pub(crate) fn insufficient(needed: i64, available: i64) -> ApiError {
     ApiError::new(
         "FailedOperation.InsufficientBalanceInSmsPackage",
         format!("The request needs {needed} units; the packages hold {available}."),
@@ -412,16 +397,25 @@ pub(crate) fn units_per_message(
     }
 }
 
-async fn application_rules(
-    conn: &mut PgConnection,
+pub(crate) async fn application_rules<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
     application_id: i64,
-) -> Result<crate::limits::FrequencyRules, ApiError> {
+) -> Result<crate::limits::FrequencyRules, crate::error::AppError> {
     let rules: sqlx::types::Json<crate::limits::FrequencyRules> =
         sqlx::query_scalar("SELECT frequency_rules FROM applications WHERE id = $1")
             .bind(application_id)
-            .fetch_one(conn)
+            .fetch_one(executor)
             .await?;
     Ok(rules.0)
+}
+
+/// Nothing goes out unchecked while the limits' counters cannot be reached.
+pub(crate) fn limits_unavailable(err: impl std::fmt::Display) -> ApiError {
+    tracing::warn!("frequency limits unavailable: {err}");
+    ApiError::new(
+        "InternalError",
+        "Frequency limits cannot be checked just now; nothing was sent. Try again.",
+    )
 }
 
 async fn insert_task(
@@ -429,17 +423,13 @@ async fn insert_task(
     request: &Request<'_>,
     recipients: usize,
 ) -> Result<i64, ApiError> {
-    let (origin, name, api_key) = match request.origin {
-        Origin::Api(key) => ("api", "SendSms", Some(key)),
-        Origin::Verify => ("verify", "Verification code", None),
-    };
     Ok(sqlx::query_scalar(
         "INSERT INTO tasks (name, application_id, signature_id, template_id, signature_text,
                             template_name, template_text, sms_type, status, send_at, time_zone,
                             recipients, units_reserved, created_by, api_key_id, session_context,
                             started_at, origin)
-         VALUES ($12, $1, $2, $3, $4, $5, $6, $7, 'sending', now(), 'Asia/Shanghai', $11,
-                 0, $8, $9, $10, now(), $13)
+         VALUES ('SendSms', $1, $2, $3, $4, $5, $6, $7, 'sending', now(), 'Asia/Shanghai', $11,
+                 0, $8, $9, $10, now(), 'api')
          RETURNING id",
     )
     .bind(request.application_id)
@@ -450,11 +440,9 @@ async fn insert_task(
     .bind(&request.template.content)
     .bind(request.template.sms_type.code())
     .bind(request.acting_user)
-    .bind(api_key)
+    .bind(request.api_key_id)
     .bind(request.session_context)
     .bind(recipients as i32)
-    .bind(name)
-    .bind(origin)
     .fetch_one(conn)
     .await?)
 }

@@ -1,5 +1,6 @@
-//! A task's per-recipient records: read by id range (the task's messages are contiguous), so a
-//! page costs an index range scan however large the task.
+//! A task's per-recipient records: read by id range (a task's messages are contiguous; only a
+//! day's verification stream shares its range with others), so a page costs an index range
+//! scan however large the task.
 
 use bytes::Bytes;
 use futures_util::stream::BoxStream;

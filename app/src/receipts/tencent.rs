@@ -129,7 +129,7 @@ async fn number_statuses(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<StatusRow>, ApiError> {
-    // Messages are found through their tasks (a task's messages are one id range), so the
+    // Messages are found through their tasks (each task's messages lie in one id range), so the
     // lookup reads the application's tasks of the period, not the whole message table. A
     // receipt can come a day after its task started.
     Ok(sqlx::query_as(

@@ -4,7 +4,7 @@
 use sqlx::PgConnection;
 
 use crate::dispatch::model::MessageState;
-use crate::dispatch::repo::SendResult;
+use crate::dispatch::repo::{MessageSet, SendResult};
 use crate::error::AppError;
 
 /// Counts a recording's results for `task_id`: per minute, failures by code, submissions per
@@ -138,23 +138,26 @@ pub async fn outcomes(conn: &mut PgConnection, message_ids: &[i64]) -> Result<()
     Ok(())
 }
 
-/// Recipients per operator, when a task's messages are created.
+/// Recipients per operator, when a task's messages are created (or, in a verification stream,
+/// recorded).
 pub async fn recipients(
     conn: &mut PgConnection,
     task_id: i64,
-    first: i64,
-    last: i64,
+    messages: &MessageSet,
 ) -> Result<(), AppError> {
-    sqlx::query(
+    let (first, last, ids) = messages.params();
+    sqlx::query(&format!(
         "INSERT INTO task_operators (task_id, operator, recipients)
-         SELECT $1, mobile_operator(phone), count(*) FROM messages
-          WHERE id BETWEEN $2 AND $3 AND task_id = $1 GROUP BY 2
+         SELECT $1, mobile_operator(phone), count(*) FROM messages m
+          WHERE {} AND task_id = $1 GROUP BY 2
          ON CONFLICT (task_id, operator) DO UPDATE
             SET recipients = task_operators.recipients + EXCLUDED.recipients",
-    )
+        messages.condition()
+    ))
     .bind(task_id)
     .bind(first)
     .bind(last)
+    .bind(ids)
     .execute(&mut *conn)
     .await?;
     Ok(())

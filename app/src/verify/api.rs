@@ -198,9 +198,9 @@ async fn demo(
     let settings = repo::for_application(caller.pool(), application_id).await?;
     let verifier = super::service::Verifier {
         pool: caller.pool(),
-        limiter: &caller.state.limiter,
         codes: &caller.state.codes,
         keys: &caller.state.verify_keys,
+        writer: &caller.state.code_writer,
         secrets: &caller.state.secrets,
         ip: &caller.ip,
         now: chrono::Utc::now().timestamp(),

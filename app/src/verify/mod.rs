@@ -11,3 +11,5 @@ pub mod repo;
 pub mod service;
 #[cfg(feature = "ssr")]
 pub mod store;
+#[cfg(feature = "ssr")]
+pub mod stream;

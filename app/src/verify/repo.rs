@@ -32,43 +32,87 @@ impl From<Row> for VerifySettings {
     }
 }
 
-/// Public keys recently looked up, with what they open (or that they open nothing), so the
-/// endpoint does not ask the database on every request. A change in the console (or in another
-/// server process) is seen within `KEY_CACHE_SECONDS`.
+/// Public keys recently looked up, with what they open (or that they open nothing), and what
+/// each application's codes go out with, so the endpoint does not ask the database for either
+/// on every request. A change in the console (or in another server process) is seen within
+/// `KEY_CACHE_SECONDS`.
 #[derive(Default)]
 pub struct KeyCache {
-    entries: std::sync::Mutex<
-        std::collections::HashMap<String, (std::time::Instant, Option<VerifySettings>)>,
-    >,
+    keys: Fresh<String, Option<VerifySettings>>,
+    sending: Fresh<i64, Option<super::stream::Sending>>,
 }
 
 pub const KEY_CACHE_SECONDS: u64 = 5;
-/// Past this many keys (random keys from a scanner, say) the cache starts afresh.
+/// Past this many entries (random keys from a scanner, say) a cache starts afresh.
 const KEY_CACHE_ENTRIES: usize = 10_000;
+
+/// Values looked up less than `KEY_CACHE_SECONDS` ago.
+struct Fresh<K, V> {
+    entries: std::sync::Mutex<std::collections::HashMap<K, (std::time::Instant, V)>>,
+}
+
+impl<K, V> Default for Fresh<K, V> {
+    fn default() -> Self {
+        Fresh {
+            entries: Default::default(),
+        }
+    }
+}
+
+impl<K: std::hash::Hash + Eq, V: Clone> Fresh<K, V> {
+    fn get(&self, key: &K) -> Option<V> {
+        let fresh = std::time::Duration::from_secs(KEY_CACHE_SECONDS);
+        let entries = self.entries.lock().expect("verify cache");
+        entries
+            .get(key)
+            .filter(|(at, _)| at.elapsed() < fresh)
+            .map(|(_, value)| value.clone())
+    }
+
+    fn put(&self, key: K, value: V) {
+        let mut entries = self.entries.lock().expect("verify cache");
+        if entries.len() >= KEY_CACHE_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(key, (std::time::Instant::now(), value));
+    }
+
+    fn clear(&self) {
+        self.entries.lock().expect("verify cache").clear();
+    }
+}
 
 impl KeyCache {
     /// After a change made in this process: seen at once here, elsewhere within seconds.
     pub fn forget_all(&self) {
-        self.entries.lock().expect("key cache").clear();
+        self.keys.clear();
+        self.sending.clear();
     }
 
     pub async fn get(&self, pool: &PgPool, key: &str) -> Result<Option<VerifySettings>, AppError> {
-        let fresh = std::time::Duration::from_secs(KEY_CACHE_SECONDS);
-        if let Some((at, settings)) = self.entries.lock().expect("key cache").get(key) {
-            if at.elapsed() < fresh {
-                return Ok(settings.clone());
-            }
+        let key = key.to_owned();
+        if let Some(settings) = self.keys.get(&key) {
+            return Ok(settings);
         }
-        let settings = by_public_key(pool, key).await?;
-        let mut entries = self.entries.lock().expect("key cache");
-        if entries.len() >= KEY_CACHE_ENTRIES {
-            entries.clear();
-        }
-        entries.insert(
-            key.to_owned(),
-            (std::time::Instant::now(), settings.clone()),
-        );
+        let settings = by_public_key(pool, &key).await?;
+        self.keys.put(key, settings.clone());
         Ok(settings)
+    }
+
+    /// What the application's codes go out with today (`None`: not set up to send).
+    pub async fn sending(
+        &self,
+        pool: &PgPool,
+        settings: &VerifySettings,
+    ) -> Result<Option<super::stream::Sending>, AppError> {
+        let today = super::stream::china_today();
+        let cached = self.sending.get(&settings.application_id);
+        if let Some(sending) = cached.filter(|s| s.as_ref().is_none_or(|s| s.day == today)) {
+            return Ok(sending);
+        }
+        let sending = super::stream::resolve(pool, settings, today).await?;
+        self.sending.put(settings.application_id, sending.clone());
+        Ok(sending)
     }
 }
 
@@ -185,18 +229,24 @@ pub struct CodeRow {
     pub simulated: bool,
 }
 
-/// The application's last ten verification messages that went to a carrier, newest first.
+/// The application's last ten verification messages, newest first.
 pub async fn recent_codes(pool: &PgPool, application_id: i64) -> Result<Vec<CodeRow>, AppError> {
-    // Messages are read by their task's id range: the table has no task index by design.
+    // Messages are read through their task's id range, newest first: the table has no task
+    // index by design. A stream keeps one carrier (a change of carrier opens another), so its
+    // carrier says where each of its codes went.
     Ok(sqlx::query_as(
         "SELECT m.phone, t.signature_text AS signature, t.template_text AS template, m.params,
-                m.state, t.created_at AS at, coalesce(c.kind = 'simulator', false) AS simulated
-           FROM tasks t
-           JOIN messages m ON m.id BETWEEN t.first_message_id AND t.last_message_id
-                          AND m.task_id = t.id
+                m.state, coalesce(m.submitted_at, m.done_at, t.created_at) AS at,
+                coalesce(c.kind = 'simulator', false) AS simulated
+           FROM (SELECT * FROM tasks
+                  WHERE application_id = $1 AND origin = 'verify'
+                  ORDER BY created_at DESC LIMIT 10) t
+          CROSS JOIN LATERAL (
+                SELECT * FROM messages m
+                 WHERE m.id BETWEEN t.first_message_id AND t.last_message_id AND m.task_id = t.id
+                 ORDER BY m.id DESC LIMIT 10) m
            LEFT JOIN carriers c ON c.id = t.carrier_id
-          WHERE t.application_id = $1 AND t.origin = 'verify'
-          ORDER BY t.id DESC LIMIT 10",
+          ORDER BY m.id DESC LIMIT 10",
     )
     .bind(application_id)
     .fetch_all(pool)

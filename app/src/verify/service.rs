@@ -1,26 +1,24 @@
 //! getSms and login. Codes are 6 digits from the OS's CSPRNG; only a digest is kept (see
-//! `store`). A code goes out through the same recording as SendSms (frequency limits, balance,
-//! engine, receipts, statistics); it is kept only once its message is recorded, so a refused
-//! getSms never replaces a code the user already has.
+//! `store`). A code goes out through the application's verification stream (`stream`: the same
+//! frequency limits, balance, engine, receipts and statistics as any send); it is kept only once
+//! its message is recorded, so a refused getSms never replaces a code the user already has.
 
 use serde_json::Value;
 use sqlx::PgPool;
 
 use super::model::{VerifyReply, VerifySettings};
 use super::store::{CodeStore, Verdict};
-use crate::dispatch::send_sms::{self, Origin};
-use crate::limits::store::Limiter;
+use super::stream::Recorded;
+use crate::dispatch::send_sms;
 use crate::numbers::PhoneNumber;
-use crate::review::model::ReviewStatus;
 use crate::secrets::SecretBox;
-use crate::templates::model::{SmsType, TemplateContent};
 
 /// Everything a verification request runs with.
 pub struct Verifier<'a> {
     pub pool: &'a PgPool,
-    pub limiter: &'a Limiter,
     pub codes: &'a CodeStore,
     pub keys: &'a super::repo::KeyCache,
+    pub writer: &'a super::stream::CodeWriter,
     pub secrets: &'a SecretBox,
     /// The client's address, for the per-address limit.
     pub ip: &'a str,
@@ -148,72 +146,46 @@ async fn get_sms(
             });
         }
     }
-    let not_configured = || {
-        Ok(VerifyReply::new(
+    let Some(sending) = verifier.keys.sending(verifier.pool, settings).await? else {
+        return Ok(VerifyReply::new(
             "FailedOperation.VerifyNotConfigured",
             "This application has no approved verification template and signature set up.",
-        ))
+        ));
     };
-    let (Some(template_id), Some(signature_id)) = (settings.template_id, settings.signature_id)
-    else {
-        return not_configured();
-    };
-    let template = crate::templates::repo::get(verifier.pool, template_id).await?;
-    let signature = crate::signatures::repo::get(verifier.pool, signature_id).await?;
-    let placeholders = TemplateContent::from_stored(template.content.clone()).param_count();
-    if template.status != ReviewStatus::Approved
-        || signature.status != ReviewStatus::Approved
-        || template.sms_type != SmsType::Verification
-        || !(1..=2).contains(&placeholders)
-    {
-        return not_configured();
-    }
     let code = format!("{:06}", {
         use rand::Rng;
         rand::rngs::OsRng.gen_range(0..1_000_000u32)
     });
     let params: Vec<String> = [code.clone(), settings.validity_minutes.to_string()]
         .into_iter()
-        .take(placeholders)
+        .take(sending.placeholders)
         .collect();
+    let units = match send_sms::units_per_message(
+        &sending.template,
+        &sending.signature.1,
+        phone,
+        &params,
+    ) {
+        Ok(units) => units,
+        Err(err) => return Ok(VerifyReply::new(err.code, err.message)),
+    };
     // Stored sealed: whoever reads the database (or the console) cannot log in as the user.
     let stored_params: Vec<String> = std::iter::once(verifier.secrets.seal(&code))
         .chain(params.iter().skip(1).cloned())
         .collect();
-    let sign = (Some(signature.id), signature.content.clone());
-    let units = match send_sms::units_per_message(&template, &sign.1, phone, &params) {
-        Ok(units) => units,
+    let recorded = verifier
+        .writer
+        .record(application, &sending, phone, stored_params, units)
+        .await;
+    match recorded {
+        Ok(Recorded::Queued) => {}
+        Ok(Recorded::Refused(code)) => {
+            return Ok(VerifyReply::new(
+                code,
+                crate::receipts::model::describe(code).0,
+            ))
+        }
         Err(err) => return Ok(VerifyReply::new(err.code, err.message)),
-    };
-    let request = send_sms::Request {
-        application_id: application,
-        origin: Origin::Verify,
-        acting_user: None,
-        template: &template,
-        signature: &sign,
-        params: &stored_params,
-        units,
-        session_context: "",
-        // The code changes every time; the same-content limit compares the rest, so a number
-        // gets at most one code per its window.
-        content_key: crate::limits::content_key(&sign.1, &template.content, &[]),
-    };
-    let recorded = match send_sms::record(
-        verifier.pool,
-        verifier.limiter,
-        &request,
-        &[phone.as_str().to_owned()],
-    )
-    .await
-    {
-        Ok(recorded) => recorded,
-        Err(err) => return Ok(VerifyReply::new(err.code, err.message)),
-    };
-    if let Some(code) = recorded.refused.values().next() {
-        return Ok(VerifyReply::new(
-            *code,
-            crate::receipts::model::describe(code).0,
-        ));
     }
     let kept = verifier
         .codes

@@ -116,6 +116,10 @@ pub async fn spawn_with_redis(pool: PgPool, redis: &str) -> TestApp {
                 .expect("the tests need Redis (make test starts it)"),
         ),
         verify_keys: Arc::clone(&verify_keys),
+        code_writer: Arc::new(app::verify::stream::CodeWriter::spawn(
+            pool.clone(),
+            Arc::clone(&limiter),
+        )),
     };
     let router = herald::router(state, &config);
     tokio::spawn(async move {

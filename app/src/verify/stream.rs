@@ -1,0 +1,439 @@
+//! How a code goes out. Each is one message of its application's verification stream: a task
+//! per application, template, signature, carrier and China day, which the engine sends in
+//! batches of whatever codes have arrived (`dispatch::repo::claim`). A getSms adds its message
+//! and a one-message chunk (`CodeWriter`, with the requests that arrived alongside) and nothing
+//! any other request waits on: no task per code, no units held (the balance is checked; units
+//! are charged as the engine sends), and the counters (requests, recipients, statistics) are
+//! kept per engine batch, not per request. Only a refused code (a frequency limit, an opted-out
+//! number) is counted here, as it never reaches the engine.
+
+use sqlx::{PgConnection, PgPool};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::dispatch::model::MessageState;
+use crate::dispatch::repo::SendResult;
+use crate::error::AppError;
+use crate::limits::store::{Attempt, Limiter};
+use crate::limits::FrequencyRules;
+use crate::numbers::PhoneNumber;
+use crate::review::model::ReviewStatus;
+use crate::templates::model::{SmsType, Template, TemplateContent};
+use crate::tencent::api::ApiError;
+
+/// What an application's codes go out with, and the stream they join today.
+#[derive(Debug, Clone)]
+pub struct Sending {
+    pub template: Template,
+    /// The approved signature's id and content.
+    pub signature: (Option<i64>, String),
+    /// Placeholders of the template: the code, and the validity minutes if there is a second.
+    pub placeholders: usize,
+    pub rules: FrequencyRules,
+    pub stream_task: i64,
+    /// The China day of `stream_task`: a cached `Sending` is good only on its day.
+    pub day: chrono::NaiveDate,
+}
+
+/// Today's China date.
+pub fn china_today() -> chrono::NaiveDate {
+    chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .date_naive()
+}
+
+/// The application's sending set-up for `day`, or `None` while its template or signature is
+/// missing, unapproved or not a verification template with one or two placeholders.
+pub async fn resolve(
+    pool: &PgPool,
+    settings: &super::model::VerifySettings,
+    day: chrono::NaiveDate,
+) -> Result<Option<Sending>, AppError> {
+    let (Some(template_id), Some(signature_id)) = (settings.template_id, settings.signature_id)
+    else {
+        return Ok(None);
+    };
+    let template = crate::templates::repo::get(pool, template_id).await?;
+    let signature = crate::signatures::repo::get(pool, signature_id).await?;
+    let placeholders = TemplateContent::from_stored(template.content.clone()).param_count();
+    if template.status != ReviewStatus::Approved
+        || signature.status != ReviewStatus::Approved
+        || template.sms_type != SmsType::Verification
+        || !(1..=2).contains(&placeholders)
+    {
+        return Ok(None);
+    }
+    let rules = crate::dispatch::send_sms::application_rules(pool, settings.application_id).await?;
+    let signature = (Some(signature.id), signature.content);
+    let stream_task =
+        stream_task(pool, settings.application_id, &template, &signature, day).await?;
+    Ok(Some(Sending {
+        template,
+        signature,
+        placeholders,
+        rules,
+        stream_task,
+        day,
+    }))
+}
+
+/// Finds or opens the day's stream for the carrier the application uses now: a change of
+/// carrier opens another stream, so a stream's carrier says where each of its codes went.
+async fn stream_task(
+    pool: &PgPool,
+    application_id: i64,
+    template: &Template,
+    signature: &(Option<i64>, String),
+    day: chrono::NaiveDate,
+) -> Result<i64, AppError> {
+    let carrier: i64 = sqlx::query_scalar(
+        "SELECT coalesce((SELECT carrier_id FROM applications WHERE id = $1),
+                         (SELECT id FROM carriers WHERE is_default))",
+    )
+    .bind(application_id)
+    .fetch_one(pool)
+    .await?;
+    let find = || {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT id FROM tasks
+              WHERE application_id = $1 AND template_id = $2 AND signature_id = $3
+                AND carrier_id = $4 AND stream_day = $5",
+        )
+        .bind(application_id)
+        .bind(template.id)
+        .bind(signature.0)
+        .bind(carrier)
+        .bind(day)
+    };
+    // Looked up first: opening one when it exists would wait for the engine's recording of it.
+    if let Some(id) = find().fetch_optional(pool).await? {
+        return Ok(id);
+    }
+    let opened: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO tasks (name, application_id, signature_id, template_id, signature_text,
+                            template_name, template_text, sms_type, status, send_at, time_zone,
+                            recipients, units_reserved, started_at, origin, stream_day, carrier_id)
+         VALUES ('Verification codes', $1, $2, $3, $4, $5, $6, $7, 'sending', now(),
+                 'Asia/Shanghai', 0, 0, now(), 'verify', $8, $9)
+         ON CONFLICT (application_id, template_id, signature_id, carrier_id, stream_day)
+            WHERE stream_day IS NOT NULL DO NOTHING
+         RETURNING id",
+    )
+    .bind(application_id)
+    .bind(signature.0)
+    .bind(template.id)
+    .bind(&signature.1)
+    .bind(&template.name)
+    .bind(&template.content)
+    .bind(template.sms_type.code())
+    .bind(day)
+    .bind(carrier)
+    .fetch_optional(pool)
+    .await?;
+    match opened {
+        Some(id) => Ok(id),
+        // Another request opened it meanwhile.
+        None => Ok(find().fetch_one(pool).await?),
+    }
+}
+
+/// What became of a code's message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recorded {
+    /// Durably queued: the engine sends it.
+    Queued,
+    /// Refused with this code (recorded as a rejected message).
+    Refused(&'static str),
+}
+
+/// Codes on their way to the database: getSms requests arriving together are checked (opt-outs,
+/// balance, frequency limits) and recorded together — a few statements and one commit for all
+/// of them rather than for each — and each request is answered once its code's message is
+/// durable. A request alone is written at once; under load, whatever arrived while the last
+/// write ran goes in the next.
+pub struct CodeWriter {
+    queue: mpsc::Sender<Pending>,
+}
+
+/// Writes in flight at once (each takes whatever is waiting, up to `BATCH`).
+const WRITERS: usize = 2;
+const BATCH: usize = 256;
+
+struct Pending {
+    application_id: i64,
+    stream_task: i64,
+    rules: FrequencyRules,
+    /// What the same-content limit compares: the code changes every time, so it compares the
+    /// rest, and a number gets at most one code per its window.
+    content_key: String,
+    phone: String,
+    /// The sealed code, and the validity minutes if the template shows them.
+    params: Vec<String>,
+    units: i64,
+    answer: oneshot::Sender<Result<Recorded, ApiError>>,
+}
+
+impl CodeWriter {
+    pub fn spawn(pool: PgPool, limiter: std::sync::Arc<Limiter>) -> CodeWriter {
+        let (queue, arrivals) = mpsc::channel::<Pending>(BATCH * 16);
+        let arrivals = std::sync::Arc::new(tokio::sync::Mutex::new(arrivals));
+        for _ in 0..WRITERS {
+            let (pool, limiter, arrivals) = (pool.clone(), limiter.clone(), arrivals.clone());
+            tokio::spawn(async move {
+                let mut batch = Vec::with_capacity(BATCH);
+                loop {
+                    if arrivals.lock().await.recv_many(&mut batch, BATCH).await == 0 {
+                        return;
+                    }
+                    write(&pool, &limiter, std::mem::take(&mut batch)).await;
+                }
+            });
+        }
+        CodeWriter { queue }
+    }
+
+    /// A code's message, checked and recorded. `params` hold the code sealed. Fails with nothing
+    /// recorded when the balance cannot pay for it or the limits cannot be checked.
+    pub async fn record(
+        &self,
+        application_id: i64,
+        sending: &Sending,
+        phone: &PhoneNumber,
+        params: Vec<String>,
+        units: i64,
+    ) -> Result<Recorded, ApiError> {
+        let (answer, answered) = oneshot::channel();
+        let pending = Pending {
+            application_id,
+            stream_task: sending.stream_task,
+            rules: sending.rules,
+            content_key: crate::limits::content_key(
+                &sending.signature.1,
+                &sending.template.content,
+                &[],
+            ),
+            phone: phone.as_str().to_owned(),
+            params,
+            units,
+            answer,
+        };
+        let gone = || ApiError::new("InternalError", "The server is shutting down; try again.");
+        self.queue.send(pending).await.map_err(|_| gone())?;
+        answered.await.map_err(|_| gone())?
+    }
+}
+
+/// Checks and records a batch, then answers each request.
+async fn write(pool: &PgPool, limiter: &Limiter, batch: Vec<Pending>) {
+    let outcomes = match check_and_record(pool, limiter, &batch).await {
+        Ok(outcomes) => outcomes,
+        Err(err) => vec![Err(err); batch.len()],
+    };
+    for (pending, outcome) in batch.into_iter().zip(outcomes) {
+        // A request that gave up waiting has nobody to answer.
+        let _ = pending.answer.send(outcome);
+    }
+}
+
+async fn check_and_record(
+    pool: &PgPool,
+    limiter: &Limiter,
+    batch: &[Pending],
+) -> Result<Vec<Result<Recorded, ApiError>>, ApiError> {
+    let mut conn = pool.acquire().await?;
+    let phones: Vec<&str> = batch.iter().map(|p| p.phone.as_str()).collect();
+    let (opted_out, mut available): (Vec<String>, i64) = sqlx::query_as(&format!(
+        "SELECT ARRAY(SELECT phone FROM opt_outs WHERE phone = ANY($1)), ({})",
+        crate::campaigns::repo::AVAILABLE_UNITS
+    ))
+    .bind(&phones)
+    .fetch_one(&mut *conn)
+    .await?;
+    // Refusals first (they are recorded), then the balance in arrival order.
+    let mut outcomes: Vec<Option<Result<Recorded, ApiError>>> = batch
+        .iter()
+        .map(|p| {
+            if opted_out.contains(&p.phone) {
+                Some(Ok(Recorded::Refused(
+                    "FailedOperation.PhoneNumberInBlacklist",
+                )))
+            } else if p.units > available {
+                Some(Err(crate::dispatch::send_sms::insufficient(
+                    p.units, available,
+                )))
+            } else {
+                available -= p.units;
+                None
+            }
+        })
+        .collect();
+    admit(limiter, batch, &mut outcomes).await;
+    let outcomes: Vec<Result<Recorded, ApiError>> = outcomes
+        .into_iter()
+        .map(|o| o.unwrap_or(Ok(Recorded::Queued)))
+        .collect();
+    let rows = |wanted: &dyn Fn(&Result<Recorded, ApiError>) -> bool| {
+        batch
+            .iter()
+            .zip(&outcomes)
+            .filter(|(_, outcome)| wanted(outcome))
+            .map(|(pending, outcome)| (pending, outcome.clone()))
+            .collect::<Vec<_>>()
+    };
+    let queued = rows(&|o| o == &Ok(Recorded::Queued));
+    let refused = rows(&|o| matches!(o, Ok(Recorded::Refused(_))));
+    if refused.is_empty() {
+        insert_queued(&mut conn, &queued).await?;
+    } else {
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        insert_queued(&mut tx, &queued).await?;
+        record_refusals(&mut tx, &refused).await?;
+        tx.commit().await?;
+    }
+    if !queued.is_empty() {
+        crate::dispatch::engine::work_recorded();
+    }
+    Ok(outcomes)
+}
+
+/// Counts the requests still undecided against their application's frequency limits.
+async fn admit(
+    limiter: &Limiter,
+    batch: &[Pending],
+    outcomes: &mut [Option<Result<Recorded, ApiError>>],
+) {
+    let mut applications: Vec<i64> = batch.iter().map(|p| p.application_id).collect();
+    applications.sort_unstable();
+    applications.dedup();
+    for application in applications {
+        let undecided: Vec<usize> = (0..batch.len())
+            .filter(|&i| batch[i].application_id == application && outcomes[i].is_none())
+            .collect();
+        let Some(&first) = undecided.first() else {
+            continue;
+        };
+        let attempts: Vec<Attempt> = undecided
+            .iter()
+            .map(|&i| Attempt {
+                // The limits recognise a message asking again by its id; a code's message is
+                // inserted only once admitted, so it asks under an id no message has.
+                message_id: -{
+                    use rand::Rng;
+                    rand::thread_rng().gen_range(1..i64::MAX)
+                },
+                phone: batch[i].phone.clone(),
+                content: batch[i].content_key.clone(),
+            })
+            .collect();
+        match limiter
+            .admit(application, &batch[first].rules, &attempts)
+            .await
+        {
+            Ok(hits) => {
+                for (&i, hit) in undecided.iter().zip(hits) {
+                    outcomes[i] = hit.map(|hit| Ok(Recorded::Refused(hit.code())));
+                }
+            }
+            Err(err) => {
+                let refusal = crate::dispatch::send_sms::limits_unavailable(err);
+                for &i in &undecided {
+                    outcomes[i] = Some(Err(refusal.clone()));
+                }
+            }
+        }
+    }
+}
+
+/// Splits params into the code and the optional second value, for `unnest`.
+fn params_columns(
+    rows: &[(&Pending, Result<Recorded, ApiError>)],
+) -> (Vec<String>, Vec<Option<String>>) {
+    rows.iter()
+        .map(|(p, _)| (p.params[0].clone(), p.params.get(1).cloned()))
+        .unzip()
+}
+
+async fn insert_queued(
+    conn: &mut PgConnection,
+    queued: &[(&Pending, Result<Recorded, ApiError>)],
+) -> Result<(), AppError> {
+    if queued.is_empty() {
+        return Ok(());
+    }
+    let (codes, seconds) = params_columns(queued);
+    sqlx::query(
+        "WITH m AS (
+             INSERT INTO messages (task_id, phone, params, units)
+             SELECT task, phone, CASE WHEN second IS NULL THEN ARRAY[sealed] ELSE ARRAY[sealed, second] END, units
+               FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::smallint[])
+                    AS v(task, phone, sealed, second, units)
+             RETURNING id, task_id)
+         INSERT INTO dispatch_chunks (task_id, first_id, last_id) SELECT task_id, id, id FROM m",
+    )
+    .bind(queued.iter().map(|(p, _)| p.stream_task).collect::<Vec<_>>())
+    .bind(queued.iter().map(|(p, _)| p.phone.as_str()).collect::<Vec<_>>())
+    .bind(codes)
+    .bind(seconds)
+    .bind(queued.iter().map(|(p, _)| p.units as i16).collect::<Vec<_>>())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Refused codes become rejected messages of their streams, counted like any refusal.
+async fn record_refusals(
+    conn: &mut PgConnection,
+    refused: &[(&Pending, Result<Recorded, ApiError>)],
+) -> Result<(), AppError> {
+    let (codes, seconds) = params_columns(refused);
+    let reasons: Vec<&str> = refused
+        .iter()
+        .map(|(_, outcome)| match outcome {
+            Ok(Recorded::Refused(code)) => *code,
+            _ => unreachable!("only refusals are recorded as refused"),
+        })
+        .collect();
+    let inserted: Vec<(i64, i64, String)> = sqlx::query_as(
+        "INSERT INTO messages (task_id, phone, params, units, state, code, done_at)
+         SELECT task, phone, CASE WHEN second IS NULL THEN ARRAY[sealed] ELSE ARRAY[sealed, second] END,
+                units, $7, reason, now()
+           FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::smallint[], $6::text[])
+                AS v(task, phone, sealed, second, units, reason)
+         RETURNING id, task_id, code",
+    )
+    .bind(refused.iter().map(|(p, _)| p.stream_task).collect::<Vec<_>>())
+    .bind(refused.iter().map(|(p, _)| p.phone.as_str()).collect::<Vec<_>>())
+    .bind(codes)
+    .bind(seconds)
+    .bind(refused.iter().map(|(p, _)| p.units as i16).collect::<Vec<_>>())
+    .bind(reasons)
+    .bind(MessageState::Rejected.code())
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut streams: Vec<i64> = inserted.iter().map(|(_, task, _)| *task).collect();
+    streams.sort_unstable();
+    streams.dedup();
+    for stream in streams {
+        let results: Vec<SendResult> = inserted
+            .iter()
+            .filter(|(_, task, _)| *task == stream)
+            .map(|(id, _, code)| SendResult {
+                id: *id,
+                state: MessageState::Rejected,
+                serial: None,
+                code: Some(code.clone()),
+                units: 0,
+                carrier: None,
+            })
+            .collect();
+        // The statistics rows before the task's: the order the engine's recording locks them.
+        crate::stats::counters::sends(&mut *conn, stream, &results).await?;
+        let ids: std::collections::HashSet<i64> = results.iter().map(|r| r.id).collect();
+        crate::dispatch::repo::count_stream_recipients(&mut *conn, stream, &ids).await?;
+        sqlx::query("UPDATE tasks SET failed = failed + $2 WHERE id = $1")
+            .bind(stream)
+            .bind(ids.len() as i32)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
