@@ -229,11 +229,13 @@ pub struct CodeRow {
     pub simulated: bool,
 }
 
-/// The application's last ten verification messages, newest first.
+/// The application's last ten verification messages that went (or are going) to a carrier,
+/// newest first.
 pub async fn recent_codes(pool: &PgPool, application_id: i64) -> Result<Vec<CodeRow>, AppError> {
-    // Messages are read through their task's id range, newest first: the table has no task
-    // index by design. A stream keeps one carrier (a change of carrier opens another), so its
-    // carrier says where each of its codes went.
+    // Found through their chunks (one per code, keyed by the message's id): a stream's messages
+    // share their id range with other tasks', and its range grows only as the engine records
+    // them. A stream keeps one carrier (a change of carrier opens another), so its carrier says
+    // where each of its codes went.
     Ok(sqlx::query_as(
         "SELECT m.phone, t.signature_text AS signature, t.template_text AS template, m.params,
                 m.state, coalesce(m.submitted_at, m.done_at, t.created_at) AS at,
@@ -242,9 +244,9 @@ pub async fn recent_codes(pool: &PgPool, application_id: i64) -> Result<Vec<Code
                   WHERE application_id = $1 AND origin = 'verify'
                   ORDER BY created_at DESC LIMIT 10) t
           CROSS JOIN LATERAL (
-                SELECT * FROM messages m
-                 WHERE m.id BETWEEN t.first_message_id AND t.last_message_id AND m.task_id = t.id
-                 ORDER BY m.id DESC LIMIT 10) m
+                SELECT first_id FROM dispatch_chunks d
+                 WHERE d.task_id = t.id ORDER BY first_id DESC LIMIT 10) d
+           JOIN messages m ON m.id = d.first_id
            LEFT JOIN carriers c ON c.id = t.carrier_id
           ORDER BY m.id DESC LIMIT 10",
     )
