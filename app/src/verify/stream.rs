@@ -271,16 +271,15 @@ async fn check_and_record(
         .into_iter()
         .map(|o| o.unwrap_or(Ok(Recorded::Queued)))
         .collect();
-    let rows = |wanted: &dyn Fn(&Result<Recorded, ApiError>) -> bool| {
-        batch
-            .iter()
-            .zip(&outcomes)
-            .filter(|(_, outcome)| wanted(outcome))
-            .map(|(pending, outcome)| (pending, outcome.clone()))
-            .collect::<Vec<_>>()
-    };
-    let queued = rows(&|o| o == &Ok(Recorded::Queued));
-    let refused = rows(&|o| matches!(o, Ok(Recorded::Refused(_))));
+    let mut queued: Vec<&Pending> = Vec::new();
+    let mut refused: Vec<(&Pending, &'static str)> = Vec::new();
+    for (pending, outcome) in batch.iter().zip(&outcomes) {
+        match outcome {
+            Ok(Recorded::Queued) => queued.push(pending),
+            Ok(Recorded::Refused(code)) => refused.push((pending, code)),
+            Err(_) => {}
+        }
+    }
     if refused.is_empty() {
         insert_queued(&mut conn, &queued).await?;
     } else {
@@ -344,22 +343,18 @@ async fn admit(
 }
 
 /// Splits params into the code and the optional second value, for `unnest`.
-fn params_columns(
-    rows: &[(&Pending, Result<Recorded, ApiError>)],
+fn params_columns<'a>(
+    rows: impl Iterator<Item = &'a Pending>,
 ) -> (Vec<String>, Vec<Option<String>>) {
-    rows.iter()
-        .map(|(p, _)| (p.params[0].clone(), p.params.get(1).cloned()))
+    rows.map(|p| (p.params[0].clone(), p.params.get(1).cloned()))
         .unzip()
 }
 
-async fn insert_queued(
-    conn: &mut PgConnection,
-    queued: &[(&Pending, Result<Recorded, ApiError>)],
-) -> Result<(), AppError> {
+async fn insert_queued(conn: &mut PgConnection, queued: &[&Pending]) -> Result<(), AppError> {
     if queued.is_empty() {
         return Ok(());
     }
-    let (codes, seconds) = params_columns(queued);
+    let (codes, seconds) = params_columns(queued.iter().copied());
     sqlx::query(
         "WITH m AS (
              INSERT INTO messages (task_id, phone, params, units)
@@ -369,11 +364,11 @@ async fn insert_queued(
              RETURNING id, task_id)
          INSERT INTO dispatch_chunks (task_id, first_id, last_id) SELECT task_id, id, id FROM m",
     )
-    .bind(queued.iter().map(|(p, _)| p.stream_task).collect::<Vec<_>>())
-    .bind(queued.iter().map(|(p, _)| p.phone.as_str()).collect::<Vec<_>>())
+    .bind(queued.iter().map(|p| p.stream_task).collect::<Vec<_>>())
+    .bind(queued.iter().map(|p| p.phone.as_str()).collect::<Vec<_>>())
     .bind(codes)
     .bind(seconds)
-    .bind(queued.iter().map(|(p, _)| p.units as i16).collect::<Vec<_>>())
+    .bind(queued.iter().map(|p| p.units as i16).collect::<Vec<_>>())
     .execute(conn)
     .await?;
     Ok(())
@@ -382,16 +377,10 @@ async fn insert_queued(
 /// Refused codes become rejected messages of their streams, counted like any refusal.
 async fn record_refusals(
     conn: &mut PgConnection,
-    refused: &[(&Pending, Result<Recorded, ApiError>)],
+    refused: &[(&Pending, &'static str)],
 ) -> Result<(), AppError> {
-    let (codes, seconds) = params_columns(refused);
-    let reasons: Vec<&str> = refused
-        .iter()
-        .map(|(_, outcome)| match outcome {
-            Ok(Recorded::Refused(code)) => *code,
-            _ => unreachable!("only refusals are recorded as refused"),
-        })
-        .collect();
+    let (codes, seconds) = params_columns(refused.iter().map(|(p, _)| *p));
+    let reasons: Vec<&str> = refused.iter().map(|(_, code)| *code).collect();
     let inserted: Vec<(i64, i64, String)> = sqlx::query_as(
         "INSERT INTO messages (task_id, phone, params, units, state, code, done_at)
          SELECT task, phone, CASE WHEN second IS NULL THEN ARRAY[sealed] ELSE ARRAY[sealed, second] END,
