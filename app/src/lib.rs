@@ -11,6 +11,8 @@ pub mod dispatch;
 pub mod error;
 pub mod forms;
 pub mod limits;
+#[cfg(feature = "ssr")]
+pub mod metrics;
 pub mod notifications;
 pub mod numbers;
 pub mod optouts;
@@ -26,7 +28,6 @@ pub mod signing;
 pub mod state;
 pub mod stats;
 pub mod templates;
-#[cfg(feature = "ssr")]
 pub mod tencent;
 pub mod verify;
 
@@ -139,6 +140,7 @@ fn Console() -> impl IntoView {
                 <Route path=path!("statistics") view=stats::pages::StatisticsPage/>
                 <Route path=path!("applications") view=apps::pages::ApplicationsPage/>
                 <Route path=path!("applications/:id") view=apps::pages::ApplicationPage/>
+                <Route path=path!("api-reference") view=tencent::pages::ApiReferencePage/>
             </ParentRoute>
         </Routes>
     }

@@ -18,13 +18,14 @@ pub enum Area {
     DeliveryRecords,
     Statistics,
     Applications,
+    ApiReference,
     Settings,
     Users,
     AuditLog,
 }
 
 impl Area {
-    pub const ALL: [Area; 11] = [
+    pub const ALL: [Area; 12] = [
         Area::Dashboard,
         Area::Signatures,
         Area::Templates,
@@ -33,6 +34,7 @@ impl Area {
         Area::DeliveryRecords,
         Area::Statistics,
         Area::Applications,
+        Area::ApiReference,
         Area::Settings,
         Area::Users,
         Area::AuditLog,
@@ -48,6 +50,7 @@ impl Area {
             Area::DeliveryRecords => "/records",
             Area::Statistics => "/statistics",
             Area::Applications => "/applications",
+            Area::ApiReference => "/api-reference",
             Area::Settings => "/settings",
             Area::Users => "/users",
             Area::AuditLog => "/audit",
@@ -64,6 +67,7 @@ impl Area {
             Area::DeliveryRecords => "Delivery Records",
             Area::Statistics => "Statistics",
             Area::Applications => "Applications",
+            Area::ApiReference => "API reference",
             Area::Settings => "Settings",
             Area::Users => "Users",
             Area::AuditLog => "Audit log",
@@ -74,7 +78,9 @@ impl Area {
     pub fn roles(self) -> &'static [Role] {
         match self {
             Area::Dashboard => &[],
-            Area::Signatures | Area::Templates | Area::Applications => &[Role::Operator],
+            Area::Signatures | Area::Templates | Area::Applications | Area::ApiReference => {
+                &[Role::Operator]
+            }
             Area::Statistics => &[Role::Operator, Role::Marketer],
             Area::BulkSms | Area::DeliveryRecords => &[Role::Marketer],
             Area::Review | Area::Settings | Area::Users | Area::AuditLog => &[Role::Admin],
@@ -220,7 +226,8 @@ mod tests {
                 Area::Signatures,
                 Area::Templates,
                 Area::Statistics,
-                Area::Applications
+                Area::Applications,
+                Area::ApiReference
             ]
         );
         assert_eq!(

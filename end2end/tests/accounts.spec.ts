@@ -9,7 +9,7 @@ import { signIn, waitForHydration } from './session';
 
 const everyArea = [
   'Dashboard', 'Signatures', 'Templates', 'Review', 'Bulk SMS', 'Delivery Records',
-  'Statistics', 'Applications', 'Settings', 'Users', 'Audit log',
+  'Statistics', 'Applications', 'API reference', 'Settings', 'Users', 'Audit log',
 ];
 
 async function navigation(page: Page) {
@@ -63,7 +63,7 @@ test('the admin creates an operator and a marketer', async ({ browser }) => {
 
 test('an operator sees only the operator areas and is refused admin pages', async ({ browser }) => {
   const page = await signIn(browser, operator);
-  expect(await navigation(page)).toEqual(['Dashboard', 'Signatures', 'Templates', 'Statistics', 'Applications']);
+  expect(await navigation(page)).toEqual(['Dashboard', 'Signatures', 'Templates', 'Statistics', 'Applications', 'API reference']);
   const response = await page.goto('/users');
   expect(response?.status()).toBe(403);
   await expect(page.getByRole('heading', { name: 'No access' })).toBeVisible();

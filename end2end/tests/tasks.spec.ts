@@ -48,6 +48,18 @@ test('the operator makes an API key for the application and sees its SecretKey o
   await expect(page.locator('[data-secret-key]')).toHaveCount(0);
 });
 
+test('the operator reads the API reference and jumps to SendSms', async ({ browser }) => {
+  const page = await signIn(browser, operator);
+  await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'API reference' }).click();
+  await expect(page.getByRole('heading', { name: 'Herald API reference' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'SDK examples' })).toBeVisible();
+  await page.getByRole('link', { name: 'SendSms', exact: true }).first().click();
+  await expect(page).toHaveURL(/#sendsms$/);
+  await expect(page.locator('#sendsms')).toBeInViewport();
+  // The fields of the action, as a table.
+  await expect(page.locator('table').filter({ hasText: 'PhoneNumberSet' }).first()).toBeVisible();
+});
+
 test('a marketer uploads the member list, confirms the fee and schedules the task', async ({ browser }) => {
   const page = await signIn(browser, marketer);
   await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Bulk SMS' }).click();

@@ -59,6 +59,8 @@ async fn main() {
         tencent_api_path: "/".into(),
         verify_path: "/verify".into(),
         redis_prefix: format!("herald-bench:{}:", uuid::Uuid::new_v4()),
+        // As production runs it: every request counted for /metrics.
+        metrics_token: Some("bench".into()),
     };
     let secrets = config.secrets.secret_box().expect("secret box");
     let codes = Arc::new(config.code_store().await.expect("Redis"));

@@ -62,6 +62,9 @@ pub struct ServeConfig {
     /// Where the verification-code service (getSms / login) is served.
     #[arg(long, env = "HERALD_VERIFY_PATH", default_value = "/verify")]
     pub verify_path: String,
+    /// The bearer token Prometheus presents at `/metrics`. Unset: no `/metrics`.
+    #[arg(long, env = "HERALD_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
 }
 
 impl ServeConfig {

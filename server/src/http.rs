@@ -1,13 +1,16 @@
-//! Cross-cutting HTTP concerns: client address, cross-site refusal, panics, health probes.
+//! Cross-cutting HTTP concerns: client address, cross-site refusal, panics, health probes,
+//! request metrics and their exposition.
 
 use std::any::Any;
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use app::error::AppError;
+use app::metrics::{HttpLabels, RouteLabels};
 use app::state::{AppState, ClientIp};
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::HeaderMap;
 use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -80,6 +83,63 @@ pub fn catch_panics<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Rout
             response
         },
     ))
+}
+
+/// Counts each request by its route pattern (never the raw path, so the series stay few),
+/// method and status, and times it.
+pub async fn track_requests(request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str)
+        .to_owned();
+    let method = request.method().as_str().to_owned();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let metrics = app::metrics::metrics();
+    metrics
+        .http_seconds
+        .get_or_create(&RouteLabels {
+            route: route.clone(),
+        })
+        .observe(started.elapsed().as_secs_f64());
+    metrics
+        .http_requests
+        .get_or_create(&HttpLabels {
+            route,
+            method,
+            status: response.status().as_u16(),
+        })
+        .inc();
+    response
+}
+
+/// `/metrics` for a scraper holding the token (`Authorization: Bearer …`).
+pub async fn metrics(state: AppState, token: &str, headers: HeaderMap) -> Response {
+    let offered = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if !app::signing::same(offered, token) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer")],
+            "a valid metrics token is required",
+        )
+            .into_response();
+    }
+    match app::metrics::metrics().render(&state.pool).await {
+        Ok(text) => (
+            [(
+                header::CONTENT_TYPE,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            )],
+            text,
+        )
+            .into_response(),
+        Err(err) => err.into_response(),
+    }
 }
 
 pub async fn healthz() -> &'static str {

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use app::state::AppState;
 use app::{shell, App};
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::routing::{get, post};
 use axum::Router;
 use leptos::prelude::*;
@@ -139,7 +139,18 @@ pub fn router(state: AppState, config: &ServeConfig) -> Router {
         .layer(sessions);
 
     let trust_proxy = config.trust_proxy;
-    let router = Router::new()
+    let mut router = Router::new();
+    if let Some(token) = config.metrics_token.clone().filter(|t| !t.is_empty()) {
+        let token: std::sync::Arc<str> = token.into();
+        router = router.route(
+            "/metrics",
+            get(move |State(state): State<AppState>, headers| {
+                let token = std::sync::Arc::clone(&token);
+                async move { http::metrics(state, &token, headers).await }
+            }),
+        );
+    }
+    let router = router
         .route("/healthz", get(http::healthz))
         .route("/readyz", get(http::readyz))
         // Called by login pages on any site, without a session: outside the console's
@@ -160,6 +171,7 @@ pub fn router(state: AppState, config: &ServeConfig) -> Router {
         .layer(axum::middleware::from_fn(move |req, next| {
             http::client_ip(trust_proxy, req, next)
         }))
+        .layer(axum::middleware::from_fn(http::track_requests))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state);
     http::catch_panics(router)

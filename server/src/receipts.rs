@@ -13,6 +13,7 @@ use app::dispatch::model::id_from_serial;
 use app::dispatch::repo::{self, CarrierReceipt, ReceiptSource, ReceiptTally};
 use app::dispatch::simulator::Receipt;
 use app::error::AppError;
+use app::metrics::Metrics;
 use app::signing::same;
 use app::state::AppState;
 use axum::extract::{Path, State};
@@ -113,6 +114,15 @@ async fn apply(
     let mut tally = repo::apply_receipts(&state.pool, &ours, application).await?;
     if !theirs.is_empty() {
         tally += repo::apply_carrier_receipts(&state.pool, source, &theirs).await?;
+    }
+    let metrics = app::metrics::metrics();
+    for (outcome, n) in [
+        ("applied", tally.applied),
+        ("kept", tally.kept),
+        ("repeated", tally.repeated),
+        ("unknown", tally.unknown),
+    ] {
+        Metrics::outcome(&metrics.receipts, outcome, n);
     }
     if tally.unknown > 0 {
         let label = match source {

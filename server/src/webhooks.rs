@@ -61,10 +61,20 @@ pub async fn deliver_due(pool: &PgPool, client: &reqwest::Client) -> Result<usiz
     Ok(due.len())
 }
 
+/// How often the balance is compared with the alert threshold.
+const BALANCE_CHECK_EVERY: Duration = Duration::from_secs(10);
+
 pub fn spawn_worker(pool: PgPool) {
     tokio::spawn(async move {
         let client = client();
+        let mut balance_checked: Option<std::time::Instant> = None;
         loop {
+            if balance_checked.is_none_or(|at| at.elapsed() >= BALANCE_CHECK_EVERY) {
+                balance_checked = Some(std::time::Instant::now());
+                if let Err(err) = app::alerts::repo::check_balance(&pool).await {
+                    tracing::error!("balance alert check: {err}");
+                }
+            }
             match deliver_due(&pool, &client).await {
                 Ok(0) => tokio::time::sleep(Duration::from_secs(1)).await,
                 Ok(_) => {}

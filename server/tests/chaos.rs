@@ -18,14 +18,17 @@ use app::campaigns::repo::create_upload;
 use app::campaigns::schedule::SendTime;
 use app::campaigns::service::{self, NewTask};
 use app::dispatch::simulator::LedgerSummary;
-use common::catalogue::catalogue;
+use common::catalogue::{catalogue, Catalogue};
 use common::database_url;
+use common::verification::{code_sent_to, set_up_verification};
 use rand::Rng;
 use sqlx::PgPool;
 
 const HERALD: &str = env!("CARGO_BIN_EXE_herald");
 const SECRET: &str = "chaos carrier secret";
 const TOKEN: &str = "chaos-receipt-token";
+/// This run of the test binary, shared by the servers each test starts.
+static RUN: std::sync::LazyLock<uuid::Uuid> = std::sync::LazyLock::new(uuid::Uuid::new_v4);
 
 fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -90,10 +93,11 @@ fn server(database_url: &str, port: u16) -> Process {
                 "REDIS_URL",
                 std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into()),
             )
-            // Per test database, so parallel tests never share counters.
+            // Per test database and run: parallel tests never share counters, and a test run
+            // again (its database name is the same each time) starts from none.
             .env(
                 "HERALD_REDIS_PREFIX",
-                format!("herald-test:{database_url}:"),
+                format!("herald-test:{}:{database_url}:", *RUN),
             )
             .env("HERALD_DB_MAX_CONNECTIONS", "10")
             .env("HERALD_LOG", "warn")
@@ -129,9 +133,17 @@ async fn wait_until_up(port: u16) {
     panic!("nothing answers on port {port}");
 }
 
+/// What `task` made: the task, its carrier, and the shop behind it.
+struct Shop {
+    task: i64,
+    carrier: i64,
+    catalogue: Catalogue,
+    marketer: i64,
+}
+
 /// A marketer's task of `messages` distinct recipients, sending at once, its carrier the
 /// simulator process on `simulator_port`.
-async fn task(pool: &PgPool, messages: u64, simulator_port: u16) -> (i64, i64) {
+async fn task(pool: &PgPool, messages: u64, simulator_port: u16) -> Shop {
     herald::migrate(pool).await.unwrap();
     let user: i64 = sqlx::query_scalar(
         "INSERT INTO users (email, display_name, password_hash, roles)
@@ -211,7 +223,12 @@ async fn task(pool: &PgPool, messages: u64, simulator_port: u16) -> (i64, i64) {
     )
     .await
     .unwrap();
-    (task, carrier)
+    Shop {
+        task,
+        carrier,
+        catalogue: c,
+        marketer: user,
+    }
 }
 
 /// (status, sent, delivered, failed) of the task.
@@ -279,7 +296,7 @@ async fn killing_the_server_mid_task_loses_and_duplicates_nothing(pool: PgPool) 
     let messages = env_number("HERALD_CHAOS_MESSAGES", 3000);
     let kills = env_number("HERALD_CHAOS_KILLS", 2);
     let (app_port, sim_port) = (free_port(), free_port());
-    let (task, carrier) = task(&pool, messages, sim_port).await;
+    let Shop { task, carrier, .. } = task(&pool, messages, sim_port).await;
     let _simulator = simulator(sim_port, app_port, carrier);
     wait_until_up(sim_port).await;
     let url = database_url(&pool).await;
@@ -314,7 +331,7 @@ async fn killing_the_server_mid_task_loses_and_duplicates_nothing(pool: PgPool) 
 async fn three_server_processes_share_a_task_without_duplicates(pool: PgPool) {
     let messages = env_number("HERALD_CHAOS_MESSAGES", 3000);
     let (app_port, sim_port) = (free_port(), free_port());
-    let (task, carrier) = task(&pool, messages, sim_port).await;
+    let Shop { task, carrier, .. } = task(&pool, messages, sim_port).await;
     let _simulator = simulator(sim_port, app_port, carrier);
     wait_until_up(sim_port).await;
     let url = database_url(&pool).await;
@@ -333,6 +350,99 @@ async fn three_server_processes_share_a_task_without_duplicates(pool: PgPool) {
     check(&pool, task, messages, sim_port, 0, "three-processes").await;
     let resubmitted = ledger(sim_port).await.resubmitted;
     assert_eq!(resubmitted, 0, "no process took over another's live chunk");
+}
+
+/// Two servers behind one (imagined) balancer: both engines send one campaign, and users ask
+/// for and check verification codes at either server, the number's limits (a code per 2 s and
+/// two a day, here) counted once across both through Redis.
+#[sqlx::test(migrator = "herald::MIGRATOR")]
+async fn two_server_processes_share_a_campaign_and_verification_codes(pool: PgPool) {
+    let messages = 1000;
+    let (first, second, sim_port) = (free_port(), free_port(), free_port());
+    let shop = task(&pool, messages, sim_port).await;
+    let settings = set_up_verification(&pool, &shop.catalogue, shop.marketer).await;
+    sqlx::query(
+        "UPDATE applications SET frequency_rules = '{\"same_content_seconds\": 2, \"per_day\": 2}'
+          WHERE id = $1",
+    )
+    .bind(shop.catalogue.application)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let _simulator = simulator(sim_port, first, shop.carrier);
+    wait_until_up(sim_port).await;
+    let url = database_url(&pool).await;
+    let _servers = [server(&url, first), server(&url, second)];
+    wait_until_up(first).await;
+    wait_until_up(second).await;
+
+    let client = reqwest::Client::new();
+    let verify = async |port: u16, body: serde_json::Value| -> String {
+        let reply: serde_json::Value = client
+            .post(format!("http://127.0.0.1:{port}/verify"))
+            .header("X-Herald-Key", &settings.public_key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        reply["code"].as_str().unwrap().to_owned()
+    };
+    let past_the_resend_limit = || tokio::time::sleep(Duration::from_millis(2100));
+    let users = 3;
+    for user in 0..users {
+        let phone = format!("+86137{user:08}");
+        let get_sms = serde_json::json!({"method": "getSms", "phone": phone});
+        assert_eq!(verify(first, get_sms.clone()).await, "Ok");
+        assert_eq!(
+            verify(second, get_sms.clone()).await,
+            "LimitExceeded.PhoneNumberThirtySecondLimit",
+            "the other server knows a code just went out"
+        );
+        let code = code_sent_to(&pool, &phone).await;
+        let login = serde_json::json!({"method": "login", "phone": phone, "code": code});
+        assert_eq!(
+            verify(second, login.clone()).await,
+            "Ok",
+            "a code from the other server"
+        );
+        assert_eq!(
+            verify(first, login).await,
+            "CodeHasValid",
+            "used once, at either"
+        );
+        past_the_resend_limit().await;
+        assert_eq!(verify(second, get_sms.clone()).await, "Ok");
+        let code = code_sent_to(&pool, &phone).await;
+        let login = serde_json::json!({"method": "login", "phone": phone, "code": code});
+        assert_eq!(verify(first, login).await, "Ok");
+        past_the_resend_limit().await;
+        assert_eq!(
+            verify(first, get_sms.clone()).await,
+            "LimitExceeded.PhoneNumberDailyLimit",
+            "two codes a day, counted across both servers"
+        );
+    }
+
+    wait_settled(&pool, shop.task, messages as i64, Duration::from_secs(60)).await;
+    let codes = 2 * users;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while ledger(sim_port).await.accepted < messages + codes && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let ledger = ledger(sim_port).await;
+    assert_eq!(
+        ledger.accepted,
+        messages + codes,
+        "every message and code sent"
+    );
+    assert_eq!(ledger.duplicates, 0, "none twice");
+    assert_eq!(
+        ledger.resubmitted, 0,
+        "no server took over the other's live work"
+    );
 }
 
 /// A PostgreSQL server of this test's own (a fresh cluster in a temporary directory, on a free
@@ -446,7 +556,7 @@ async fn postgres_crashing_mid_task_is_survived_and_the_task_finishes() {
         .await
         .unwrap();
     let (app_port, sim_port) = (free_port(), free_port());
-    let (task, carrier) = task(&pool, messages, sim_port).await;
+    let Shop { task, carrier, .. } = task(&pool, messages, sim_port).await;
     let _simulator = simulator(sim_port, app_port, carrier);
     wait_until_up(sim_port).await;
     let mut running = server(&pg.url("herald"), app_port);

@@ -493,63 +493,11 @@ async fn signatures_follow_their_rules(pool: PgPool) {
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
 }
 
-/// A receiver that checks each event's signature, as a customer's endpoint would.
-async fn webhook_receiver(
-    secret_slot: std::sync::Arc<std::sync::Mutex<String>>,
-    answer: StatusCode,
-) -> (String, tokio::sync::mpsc::UnboundedReceiver<(bool, Value)>) {
-    use axum::http::HeaderMap;
-    let (sender, events) = tokio::sync::mpsc::unbounded_channel();
-    let router = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
-            let sender = sender.clone();
-            let secret = secret_slot.lock().unwrap().clone();
-            async move {
-                let timestamp: i64 = headers["x-herald-timestamp"]
-                    .to_str()
-                    .unwrap()
-                    .parse()
-                    .unwrap();
-                let verified = headers["x-herald-signature"].to_str().unwrap()
-                    == herald::webhooks::signature(&secret, timestamp, &body);
-                sender
-                    .send((verified, serde_json::from_slice(&body).unwrap()))
-                    .unwrap();
-                answer
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    (url, events)
-}
-
 #[sqlx::test(migrator = "herald::MIGRATOR")]
 async fn a_decision_notifies_the_submitter_and_signs_a_webhook_event(pool: PgPool) {
     let team = team(pool).await;
     let app = &team.app;
-    let secret = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-    let (url, mut events) = webhook_receiver(secret.clone(), StatusCode::OK).await;
-    let (status, _) = app
-        .call(
-            &team.admin,
-            "add_alarm_contact",
-            &[
-                ("name", "Ops"),
-                ("email", ""),
-                ("phone", "+8613800000000"),
-                ("webhook_url", &url),
-            ],
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
-    let (_, settings) = app.call(&team.admin, "list_alarm_contacts", &[]).await;
-    *secret.lock().unwrap() = settings[0][0]["webhook_secret"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let mut receiver = app.webhook_receiver(&team.admin, StatusCode::OK).await;
 
     create_template(&team, "Notice", "2", "订单{1}已发货").await;
     let id = template_id(&team, "Notice").await;
@@ -572,12 +520,9 @@ async fn a_decision_notifies_the_submitter_and_signs_a_webhook_event(pool: PgPoo
     assert_eq!(notes[0]["title"], "Template “Notice” was rejected");
     assert_eq!(notes[0]["body"], "Name the shop");
 
-    let delivered = herald::webhooks::deliver_due(&app.pool, &herald::webhooks::client())
-        .await
-        .unwrap();
+    let delivered = app.deliver_webhooks().await;
     assert_eq!(delivered, 1);
-    let (verified, event) = events.recv().await.unwrap();
-    assert!(verified, "the receiver can verify the signature");
+    let event = receiver.next().await;
     assert_eq!(event["type"], "review.decided");
     assert_eq!(event["data"]["status_code"], -1);
     assert_eq!(event["data"]["review_reply"], "Name the shop");
@@ -587,32 +532,16 @@ async fn a_decision_notifies_the_submitter_and_signs_a_webhook_event(pool: PgPoo
             .await,
         1
     );
-    assert_eq!(
-        herald::webhooks::deliver_due(&app.pool, &herald::webhooks::client())
-            .await
-            .unwrap(),
-        0,
-        "sent once"
-    );
+    assert_eq!(app.deliver_webhooks().await, 0, "sent once");
 }
 
 #[sqlx::test(migrator = "herald::MIGRATOR")]
 async fn failed_webhook_deliveries_are_retried_later_and_shown(pool: PgPool) {
     let team = team(pool).await;
     let app = &team.app;
-    let secret = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-    let (url, mut events) = webhook_receiver(secret, StatusCode::SERVICE_UNAVAILABLE).await;
-    app.call(
-        &team.admin,
-        "add_alarm_contact",
-        &[
-            ("name", "Ops"),
-            ("email", "ops@example.com"),
-            ("phone", ""),
-            ("webhook_url", &url),
-        ],
-    )
-    .await;
+    let mut receiver = app
+        .webhook_receiver(&team.admin, StatusCode::SERVICE_UNAVAILABLE)
+        .await;
     create_template(&team, "Notice", "2", "订单{1}已发货").await;
     let id = template_id(&team, "Notice").await;
     app.call(
@@ -622,24 +551,32 @@ async fn failed_webhook_deliveries_are_retried_later_and_shown(pool: PgPool) {
     )
     .await;
 
-    assert_eq!(
-        herald::webhooks::deliver_due(&app.pool, &herald::webhooks::client())
-            .await
-            .unwrap(),
-        1
-    );
-    events.recv().await.unwrap();
+    assert_eq!(app.deliver_webhooks().await, 1);
+    let first = receiver.next().await;
     // Not due again until its backoff has passed.
-    assert_eq!(
-        herald::webhooks::deliver_due(&app.pool, &herald::webhooks::client())
-            .await
-            .unwrap(),
-        0
-    );
+    assert_eq!(app.deliver_webhooks().await, 0);
     let (_, settings) = app.call(&team.admin, "list_alarm_contacts", &[]).await;
-    let delivery = &settings[1][0];
+    let delivery = &settings["deliveries"][0];
     assert_eq!(delivery["state"]["Retrying"]["attempts"], 1);
     assert_eq!(delivery["last_error"], "receiver answered HTTP 503");
+
+    // Redelivery sends the same event again at once, from a fresh count of attempts.
+    let id = delivery["id"].to_string();
+    let (status, _) = app
+        .call(&team.admin, "redeliver_webhook", &[("id", &id)])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = app
+        .call(&team.operator, "redeliver_webhook", &[("id", &id)])
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "admins only");
+    assert_eq!(app.deliver_webhooks().await, 1);
+    assert_eq!(receiver.next().await["id"], first["id"]);
+    let (_, settings) = app.call(&team.admin, "list_alarm_contacts", &[]).await;
+    assert_eq!(
+        settings["deliveries"][0]["state"]["Retrying"]["attempts"],
+        1
+    );
 }
 
 #[sqlx::test(migrator = "herald::MIGRATOR")]

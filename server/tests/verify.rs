@@ -8,6 +8,7 @@ use app::verify::model::VerifySettings;
 use app::verify::service::{handle, Verifier};
 use app::verify::store::CodeStore;
 use common::sending::{engine, wait_for, world, World};
+use common::verification::{code_sent_to, set_up_verification};
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
@@ -23,30 +24,6 @@ async fn verify_world(pool: PgPool) -> (World, VerifySettings) {
     .await;
     let settings = set_up_verification(&w.app.pool, &w.catalogue, w.marketer.id).await;
     (w, settings)
-}
-
-/// An approved verification template, and the application's settings using it.
-async fn set_up_verification(
-    pool: &PgPool,
-    catalogue: &common::catalogue::Catalogue,
-    user: i64,
-) -> VerifySettings {
-    let template: i64 = sqlx::query_scalar(
-        "INSERT INTO templates (name, sms_type, content, status, submitted_by)
-         VALUES ('Login code', 3, 'Your login code is {1}, valid for {2} minutes.', 'approved', $1)
-         RETURNING id",
-    )
-    .bind(user)
-    .fetch_one(pool)
-    .await
-    .unwrap();
-    let mut settings = app::verify::repo::for_application(pool, catalogue.application)
-        .await
-        .unwrap();
-    settings.template_id = Some(template);
-    settings.signature_id = Some(catalogue.signature);
-    app::verify::repo::save(pool, &settings).await.unwrap();
-    settings
 }
 
 async fn post(w: &World, path: &str, key: Option<&str>, body: Value) -> (u16, Value) {
@@ -74,20 +51,6 @@ async fn verify(w: &World, key: &str, body: Value) -> String {
     let (status, reply) = post(w, "/verify", Some(key), body).await;
     assert_eq!(status, 200, "{reply}");
     reply["code"].as_str().unwrap().to_owned()
-}
-
-/// The code the last SMS to `phone` carried (stored sealed; the carrier got it in clear).
-async fn code_sent_to(pool: &PgPool, phone: &str) -> String {
-    let sealed: String = sqlx::query_scalar(
-        "SELECT m.params[1] FROM messages m JOIN tasks t ON t.id = m.task_id
-          WHERE t.origin = 'verify' AND m.phone = $1 ORDER BY m.id DESC LIMIT 1",
-    )
-    .bind(phone)
-    .fetch_one(pool)
-    .await
-    .unwrap();
-    assert!(sealed.starts_with("v1:"), "codes are never stored in clear");
-    common::secrets().open(&sealed).unwrap()
 }
 
 #[sqlx::test(migrator = "herald::MIGRATOR")]

@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use super::model::{AlarmContact, Delivery};
+use super::model::AlertsOverview;
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use {
@@ -9,19 +9,21 @@ use {
     crate::accounts::model::{EmailAddress, Label, Role},
     crate::apps::model::CallbackUrl,
     crate::audit::repo::{record, AuditEvent},
+    crate::balance::model::parse_units,
     crate::error::FieldErrors,
     crate::state::serve,
     serde_json::json,
 };
 
 #[server(endpoint = "list_alarm_contacts")]
-pub async fn list_alarm_contacts() -> Result<(Vec<AlarmContact>, Vec<Delivery>), AppError> {
+pub async fn list_alarm_contacts() -> Result<AlertsOverview, AppError> {
     serve(|caller| async move {
         caller.require(Role::Admin).await?;
-        Ok((
-            repo::contacts(caller.pool()).await?,
-            repo::recent_deliveries(caller.pool()).await?,
-        ))
+        Ok(AlertsOverview {
+            contacts: repo::contacts(caller.pool()).await?,
+            deliveries: repo::recent_deliveries(caller.pool()).await?,
+            balance_low_units: repo::balance_alert(caller.pool()).await?,
+        })
     })
     .await
 }
@@ -90,6 +92,59 @@ pub async fn delete_alarm_contact(id: i64) -> Result<(), AppError> {
                 "alarm_contact",
                 id,
                 json!({ "name": name }),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    })
+    .await
+}
+
+#[server(endpoint = "redeliver_webhook")]
+pub async fn redeliver_webhook(id: i64) -> Result<(), AppError> {
+    serve(|caller| async move {
+        let admin = caller.require(Role::Admin).await?;
+        let mut tx = caller.pool().begin().await?;
+        let event_type = repo::redeliver(&mut tx, id).await?;
+        record(
+            &mut *tx,
+            AuditEvent::by(
+                &admin,
+                &caller.ip,
+                "webhook_delivery.redeliver",
+                "webhook_delivery",
+                id,
+                json!({ "event_type": event_type }),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    })
+    .await
+}
+
+/// Sets the balance below which `balance.low` is reported; blank turns the alert off.
+#[server(endpoint = "set_balance_alert")]
+pub async fn set_balance_alert(balance_low_units: String) -> Result<(), AppError> {
+    serve(|caller| async move {
+        let admin = caller.require(Role::Admin).await?;
+        let units = match balance_low_units.trim() {
+            "" => None,
+            raw => Some(parse_units("balance_low_units", raw)?),
+        };
+        let mut tx = caller.pool().begin().await?;
+        repo::set_balance_alert(&mut tx, units).await?;
+        record(
+            &mut *tx,
+            AuditEvent::by(
+                &admin,
+                &caller.ip,
+                "alerts.balance_threshold",
+                "alert_settings",
+                1,
+                json!({ "balance_low_units": units }),
             ),
         )
         .await?;

@@ -34,6 +34,15 @@ pub struct Delivery {
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
+/// The settings page's view of alerting: who is alerted, how recent deliveries went, and the
+/// balance threshold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertsOverview {
+    pub contacts: Vec<AlarmContact>,
+    pub deliveries: Vec<Delivery>,
+    pub balance_low_units: Option<i64>,
+}
+
 /// Attempts before a delivery is given up (about three hours of backoff in all).
 pub const MAX_ATTEMPTS: i32 = 10;
 

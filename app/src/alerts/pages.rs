@@ -1,6 +1,8 @@
 use leptos::prelude::*;
 
-use super::api::{list_alarm_contacts, AddAlarmContact, DeleteAlarmContact};
+use super::api::{
+    list_alarm_contacts, AddAlarmContact, DeleteAlarmContact, RedeliverWebhook, SetBalanceAlert,
+};
 use super::model::DeliveryState;
 use crate::forms::{action_error, error_view, Field, FormAlert};
 
@@ -9,23 +11,38 @@ use crate::forms::{action_error, error_view, Field, FormAlert};
 pub fn AlarmContactsSection() -> impl IntoView {
     let add = ServerAction::<AddAlarmContact>::new();
     let delete = ServerAction::<DeleteAlarmContact>::new();
+    let redeliver = ServerAction::<RedeliverWebhook>::new();
+    let threshold = ServerAction::<SetBalanceAlert>::new();
     let data = Resource::new(
-        move || (add.version().get(), delete.version().get()),
+        move || {
+            (
+                add.version().get(),
+                delete.version().get(),
+                redeliver.version().get(),
+                threshold.version().get(),
+            )
+        },
         |_| list_alarm_contacts(),
     );
     let error = action_error(add);
+    let threshold_error = action_error(threshold);
     view! {
         <h2>"Alarm contacts"</h2>
         <p class="muted">
-            "Review decisions are POSTed as JSON to each contact's webhook, signed with HMAC-SHA256 of "
+            "Events are POSTed as JSON (with an event " <code>"id"</code> ") to each contact's webhook: "
+            <code>"review.decided"</code> ", " <code>"task.started"</code> ", " <code>"task.paused"</code> ", "
+            <code>"task.resumed"</code> ", " <code>"task.completed"</code> ", " <code>"task.cancelled"</code> ", "
+            <code>"message.delivered"</code> " and " <code>"message.failed"</code> " (a batch of messages each), "
+            <code>"balance.low"</code> ". Each is signed with HMAC-SHA256 of "
             <code>"timestamp.body"</code> " under the contact's secret (headers "
-            <code>"X-Herald-Timestamp"</code> ", " <code>"X-Herald-Signature: sha256=…"</code> ")."
+            <code>"X-Herald-Timestamp"</code> ", " <code>"X-Herald-Signature: sha256=…"</code> ") and retried with backoff."
         </p>
         <Transition fallback=|| ()>
             <ErrorBoundary fallback=error_view>
                 {move || Suspend::new(async move {
-                    data.await.map(|(contacts, deliveries)| {
-                        let contact_rows = contacts
+                    data.await.map(|overview| {
+                        let contact_rows = overview
+                            .contacts
                             .into_iter()
                             .map(|c| view! {
                                 <tr data-contact=c.name.clone()>
@@ -43,7 +60,8 @@ pub fn AlarmContactsSection() -> impl IntoView {
                                 </tr>
                             })
                             .collect_view();
-                        let delivery_rows = deliveries
+                        let delivery_rows = overview
+                            .deliveries
                             .into_iter()
                             .map(|d| {
                                 let (state, class) = match &d.state {
@@ -61,6 +79,12 @@ pub fn AlarmContactsSection() -> impl IntoView {
                                         <td><code>{d.event_type.clone()}</code></td>
                                         <td>{state}</td>
                                         <td>{d.last_error.clone().unwrap_or_default()}</td>
+                                        <td>
+                                            <ActionForm action=redeliver attr:class="inline">
+                                                <input type="hidden" name="id" value=d.id/>
+                                                <button type="submit">"Redeliver"</button>
+                                            </ActionForm>
+                                        </td>
                                     </tr>
                                 }
                             })
@@ -72,10 +96,25 @@ pub fn AlarmContactsSection() -> impl IntoView {
                                     <tbody>{contact_rows}</tbody>
                                 </table>
                             </div>
+                            <section class="panel">
+                                <h3>"Balance alert"</h3>
+                                <ActionForm action=threshold attr:class="form narrow">
+                                    <FormAlert error=threshold_error/>
+                                    <Field
+                                        label="Alert when available units fall below"
+                                        name="balance_low_units"
+                                        value=overview.balance_low_units.map(|u| u.to_string()).unwrap_or_default()
+                                        required=false
+                                        hint="Reported once each time the balance falls below it (balance.low). Blank: no alert."
+                                        error=threshold_error
+                                    />
+                                    <button type="submit">"Save threshold"</button>
+                                </ActionForm>
+                            </section>
                             <h3>"Webhook deliveries"</h3>
                             <div class="table-wrap">
                                 <table class="data deliveries">
-                                    <thead><tr><th>"Queued"</th><th>"Contact"</th><th>"Event"</th><th>"State"</th><th>"Last error"</th></tr></thead>
+                                    <thead><tr><th>"Queued"</th><th>"Contact"</th><th>"Event"</th><th>"State"</th><th>"Last error"</th><th></th></tr></thead>
                                     <tbody>{delivery_rows}</tbody>
                                 </table>
                             </div>

@@ -50,29 +50,125 @@ pub async fn delete_contact(conn: &mut PgConnection, id: i64) -> Result<String, 
 }
 
 /// Queues one event for every contact with a webhook, inside the caller's transaction, so the
-/// event exists exactly when the change it reports does.
+/// event exists exactly when the change it reports does (the SQL function triggers use too).
 pub async fn enqueue_event(
     conn: &mut PgConnection,
     event_type: &str,
     data: Value,
 ) -> Result<(), AppError> {
-    let event_id = uuid::Uuid::new_v4();
-    let payload = json!({
-        "id": event_id,
-        "type": event_type,
-        "created_at": chrono::Utc::now().to_rfc3339(),
-        "data": data,
-    });
+    sqlx::query("SELECT enqueue_webhook_event($1, $2)")
+        .bind(event_type)
+        .bind(data)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Reports messages that just became delivered, failed or were refused before sending: one
+/// `message.delivered` and one `message.failed` event per batch, listing the messages. Nothing is built when no contact has
+/// a webhook (the receipt path runs this for every batch).
+pub async fn enqueue_outcomes(
+    conn: &mut PgConnection,
+    message_ids: &[i64],
+) -> Result<(), AppError> {
+    if message_ids.is_empty() {
+        return Ok(());
+    }
     sqlx::query(
-        "INSERT INTO webhook_deliveries (event_id, contact_id, event_type, payload)
-         SELECT $1, id, $2, $3 FROM alarm_contacts WHERE webhook_url IS NOT NULL",
+        "SELECT enqueue_webhook_event(
+                    CASE WHEN m.state = 3 THEN 'message.delivered' ELSE 'message.failed' END,
+                    jsonb_build_object('messages', jsonb_agg(jsonb_build_object(
+                        'message_id', m.id, 'task_id', m.task_id, 'sdk_app_id', a.sdk_app_id,
+                        'phone', m.phone, 'serial_no', m.serial_no, 'code', m.code,
+                        'submitted_at', m.submitted_at, 'done_at', m.done_at) ORDER BY m.id)))
+           FROM messages m JOIN tasks t ON t.id = m.task_id
+           JOIN applications a ON a.id = t.application_id
+          WHERE m.id = ANY($1) AND m.state IN (3, 4, 5)
+            AND EXISTS (SELECT 1 FROM alarm_contacts WHERE webhook_url IS NOT NULL)
+          GROUP BY m.state",
     )
-    .bind(event_id)
-    .bind(event_type)
-    .bind(payload)
+    .bind(message_ids)
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// Queues a delivery again from its first attempt (an admin's redelivery).
+pub async fn redeliver(conn: &mut PgConnection, id: i64) -> Result<String, AppError> {
+    sqlx::query_scalar(
+        "UPDATE webhook_deliveries
+            SET attempts = 0, next_attempt_at = now(), delivered_at = NULL, failed_at = NULL,
+                last_error = NULL
+          WHERE id = $1
+      RETURNING event_type",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    .ok_or_else(|| AppError::NotFound("Webhook delivery".into()))
+}
+
+/// The balance alert's threshold in units, if one is set.
+pub async fn balance_alert(pool: &PgPool) -> Result<Option<i64>, AppError> {
+    Ok(
+        sqlx::query_scalar("SELECT balance_low_units FROM alert_settings")
+            .fetch_one(pool)
+            .await?,
+    )
+}
+
+pub async fn set_balance_alert(
+    conn: &mut PgConnection,
+    units: Option<i64>,
+) -> Result<(), AppError> {
+    // A new threshold is judged afresh: a balance already below it is reported.
+    sqlx::query("UPDATE alert_settings SET balance_low_units = $1, balance_low_since = NULL")
+        .bind(units)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Reports `balance.low` once each time the available units fall below the threshold (checked
+/// by the webhook worker; sends charge units in batches, so the check stays off their path).
+/// Returns whether an event was queued.
+pub async fn check_balance(pool: &PgPool) -> Result<bool, AppError> {
+    let mut tx = pool.begin().await?;
+    let (threshold, low_since): (Option<i64>, Option<chrono::DateTime<chrono::Utc>>) =
+        sqlx::query_as(
+            "SELECT balance_low_units, balance_low_since FROM alert_settings FOR UPDATE",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+    let Some(threshold) = threshold else {
+        return Ok(false);
+    };
+    let available: i64 = sqlx::query_scalar(crate::campaigns::repo::AVAILABLE_UNITS)
+        .fetch_one(&mut *tx)
+        .await?;
+    let reported = match (available < threshold, low_since.is_some()) {
+        (true, false) => {
+            enqueue_event(
+                &mut tx,
+                "balance.low",
+                json!({ "available_units": available, "threshold_units": threshold }),
+            )
+            .await?;
+            sqlx::query("UPDATE alert_settings SET balance_low_since = now()")
+                .execute(&mut *tx)
+                .await?;
+            true
+        }
+        (false, true) => {
+            sqlx::query("UPDATE alert_settings SET balance_low_since = NULL")
+                .execute(&mut *tx)
+                .await?;
+            false
+        }
+        _ => false,
+    };
+    tx.commit().await?;
+    Ok(reported)
 }
 
 pub async fn recent_deliveries(pool: &PgPool) -> Result<Vec<Delivery>, AppError> {

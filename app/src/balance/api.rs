@@ -52,7 +52,7 @@ pub async fn add_sms_package(
         let admin = caller.require(Role::Admin).await?;
         let today = chrono::Utc::now().with_timezone(&shanghai()).date_naive();
         let mut errors = FieldErrors::default();
-        let units = errors.check(parse_units(&units));
+        let units = errors.check(parse_units("units", &units));
         let package_type = errors.check(
             package_type
                 .parse()

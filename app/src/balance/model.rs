@@ -73,11 +73,11 @@ pub struct BalanceOverview {
 }
 
 /// Units an admin adds: a whole positive number, at most a hundred million at a time.
-pub fn parse_units(raw: &str) -> Result<i64, AppError> {
+pub fn parse_units(field: &str, raw: &str) -> Result<i64, AppError> {
     match raw.trim().replace([',', '_', ' '], "").parse::<i64>() {
         Ok(units) if (1..=100_000_000).contains(&units) => Ok(units),
         _ => Err(AppError::field(
-            "units",
+            field,
             "Enter a whole number of units from 1 to 100,000,000.",
         )),
     }
@@ -110,9 +110,9 @@ mod tests {
 
     #[test]
     fn units_are_whole_positive_and_bounded() {
-        assert_eq!(parse_units(" 10,000 ").unwrap(), 10_000);
+        assert_eq!(parse_units("units", " 10,000 ").unwrap(), 10_000);
         for bad in ["0", "-5", "1.5", "lots", "100000001"] {
-            assert!(parse_units(bad).is_err(), "{bad}");
+            assert!(parse_units("units", bad).is_err(), "{bad}");
         }
     }
 

@@ -528,7 +528,22 @@ impl Engine {
                 let Ok(_permit) = slot.in_flight.acquire().await else {
                     return Call::NotTaken;
                 };
-                slot.carrier.send(batch).await
+                let started = Instant::now();
+                let outcome = slot.carrier.send(batch).await;
+                let labels = crate::metrics::CarrierCallLabels {
+                    carrier: slot.id.to_string(),
+                    outcome: match &outcome {
+                        Ok(_) => "answered",
+                        Err(CarrierError::Permanent { .. }) => "refused",
+                        Err(CarrierError::Transient(_)) => "transient",
+                        Err(CarrierError::Busy(_)) => "busy",
+                    },
+                };
+                crate::metrics::metrics()
+                    .carrier_call_seconds
+                    .get_or_create(&labels)
+                    .observe(started.elapsed().as_secs_f64());
+                outcome
             };
             match outcome {
                 Ok(outcomes) => {

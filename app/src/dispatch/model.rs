@@ -72,6 +72,19 @@ impl MessageState {
         MessageState::ALL.get(usize::try_from(code).ok()?).copied()
     }
 
+    /// Its name in metrics and logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            MessageState::Queued => "queued",
+            MessageState::Submitting => "submitting",
+            MessageState::Submitted => "submitted",
+            MessageState::Delivered => "delivered",
+            MessageState::Failed => "failed",
+            MessageState::Rejected => "rejected",
+            MessageState::Cancelled => "cancelled",
+        }
+    }
+
     /// As the per-recipient records show it.
     pub fn label(self) -> &'static str {
         match self {

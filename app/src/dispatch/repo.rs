@@ -439,7 +439,15 @@ pub async fn record(
         .collect();
     record_carrier_side(&mut tx, results).await?;
     crate::stats::counters::sends(&mut tx, chunk.task_id, results).await?;
-    queue_refusals_for_pull(&mut tx, chunk.task_id, results, &changed).await?;
+    // Refusals this recording made (not ones an earlier, interrupted recording made already).
+    let refused_now: Vec<i64> = results
+        .iter()
+        .filter(|r| matches!(r.state, MessageState::Failed | MessageState::Rejected))
+        .map(|r| r.id)
+        .filter(|id| changed.contains(id))
+        .collect();
+    queue_refusals_for_pull(&mut tx, chunk.task_id, &refused_now).await?;
+    crate::alerts::repo::enqueue_outcomes(&mut tx, &refused_now).await?;
     let early: Vec<(i64, bool)> = sqlx::query_as(
         "WITH early AS (DELETE FROM pending_receipts WHERE message_id = ANY($1) RETURNING *)
          UPDATE messages m SET state = CASE WHEN early.delivered THEN 3 ELSE 4 END,
@@ -451,7 +459,7 @@ pub async fn record(
     .fetch_all(&mut *tx)
     .await?;
     let early_ids: Vec<i64> = early.iter().map(|(id, _)| *id).collect();
-    crate::stats::counters::outcomes(&mut tx, &early_ids).await?;
+    settled(&mut tx, &early_ids).await?;
     let accepted = accepted_ids.len() as i64;
     let refused = results
         .iter()
@@ -490,7 +498,15 @@ pub async fn record(
         .await?;
     }
     tx.commit().await?;
+    // Unsent messages went back to the queue (or were cancelled); only results are counted.
+    crate::metrics::metrics().count_messages(results.iter().map(|r| (r.state.name(), r.carrier)));
     Ok(())
+}
+
+/// Messages that just became delivered or failed: counted, and reported to event webhooks.
+async fn settled(conn: &mut PgConnection, message_ids: &[i64]) -> Result<(), AppError> {
+    crate::stats::counters::outcomes(&mut *conn, message_ids).await?;
+    crate::alerts::repo::enqueue_outcomes(conn, message_ids).await
 }
 
 /// A verification stream's messages become its recipients as they are recorded (its task
@@ -519,20 +535,13 @@ pub(crate) async fn count_stream_recipients(
 }
 
 /// An API-sent message the carrier refused (or the engine withheld) has no receipt to come: its
-/// outcome waits for PullSmsSendStatus now — once, so only messages this recording `changed`.
+/// outcome waits for PullSmsSendStatus now — once, so only messages this recording refused.
 /// (Refusals in the SendSms answer itself are not queued; the caller has them already.)
 async fn queue_refusals_for_pull(
     conn: &mut PgConnection,
     task_id: i64,
-    results: &[SendResult],
-    changed: &std::collections::HashSet<i64>,
+    refused: &[i64],
 ) -> Result<(), AppError> {
-    let refused: Vec<i64> = results
-        .iter()
-        .filter(|r| matches!(r.state, MessageState::Failed | MessageState::Rejected))
-        .map(|r| r.id)
-        .filter(|id| changed.contains(id))
-        .collect();
     if refused.is_empty() {
         return Ok(());
     }
@@ -542,7 +551,7 @@ async fn queue_refusals_for_pull(
           WHERE t.id = $1 AND t.origin = 'api'",
     )
     .bind(task_id)
-    .bind(&refused)
+    .bind(refused)
     .execute(conn)
     .await?;
     Ok(())
@@ -935,7 +944,7 @@ pub async fn apply_receipts(
     .fetch_all(&mut *tx)
     .await?;
     let done_ids: Vec<i64> = done.iter().map(|(id, _, _)| *id).collect();
-    crate::stats::counters::outcomes(&mut tx, &done_ids).await?;
+    settled(&mut tx, &done_ids).await?;
     let mut counts: std::collections::BTreeMap<i64, (i64, i64)> = Default::default();
     for (_, task_id, delivered) in &done {
         let count = counts.entry(*task_id).or_default();
@@ -1134,7 +1143,7 @@ pub async fn expire_unconfirmed(
     .bind(minutes as i32)
     .fetch_all(&mut *tx)
     .await?;
-    crate::stats::counters::outcomes(&mut tx, &failed_ids).await?;
+    settled(&mut tx, &failed_ids).await?;
     let failed: Vec<(i64, i64)> = sqlx::query_as(
         "SELECT task_id, count(*) FROM messages WHERE id = ANY($1) GROUP BY task_id",
     )

@@ -164,7 +164,11 @@ impl Limiter {
         rules: &FrequencyRules,
         attempts: &[Attempt],
     ) -> Result<Vec<Option<LimitHit>>, AppError> {
-        self.admit_at(app, rules, attempts, Utc::now()).await
+        let hits = self.admit_at(app, rules, attempts, Utc::now()).await?;
+        for hit in hits.iter().flatten() {
+            crate::metrics::metrics().limit_hit(hit.code());
+        }
+        Ok(hits)
     }
 
     /// `admit` as if it were `now` (tests walk the clock over the limits' boundaries).

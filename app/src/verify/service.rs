@@ -10,6 +10,7 @@ use super::model::{VerifyReply, VerifySettings};
 use super::store::{CodeStore, Verdict};
 use super::stream::Recorded;
 use crate::dispatch::send_sms;
+use crate::metrics::Metrics;
 use crate::numbers::PhoneNumber;
 use crate::secrets::SecretBox;
 
@@ -133,8 +134,10 @@ async fn get_sms(
         };
         if over {
             tracing::warn!(application, %subject, "getSms refused by the anti-pumping limit");
+            let metrics = crate::metrics::metrics();
+            Metrics::outcome(&metrics.verification_sends, "refused", 1);
             super::repo::count_abuse(verifier.pool, application, kind).await?;
-            return Ok(match kind {
+            let reply = match kind {
                 "ip" => VerifyReply::new(
                     "LimitExceeded.ClientIpHourlyLimit",
                     "Too many codes requested from this address; try again later.",
@@ -143,7 +146,9 @@ async fn get_sms(
                     "LimitExceeded.PhonePrefixHourlyLimit",
                     "Too many codes requested for numbers like this one; try again later.",
                 ),
-            });
+            };
+            metrics.limit_hit(&reply.code);
+            return Ok(reply);
         }
     }
     let Some(sending) = verifier.keys.sending(verifier.pool, settings).await? else {
@@ -177,13 +182,15 @@ async fn get_sms(
         .writer
         .record(application, &sending, phone, stored_params, units)
         .await;
+    let metrics = crate::metrics::metrics();
     match recorded {
-        Ok(Recorded::Queued) => {}
+        Ok(Recorded::Queued) => Metrics::outcome(&metrics.verification_sends, "queued", 1),
         Ok(Recorded::Refused(code)) => {
+            Metrics::outcome(&metrics.verification_sends, "refused", 1);
             return Ok(VerifyReply::new(
                 code,
                 crate::receipts::model::describe(code).0,
-            ))
+            ));
         }
         Err(err) => return Ok(VerifyReply::new(err.code, err.message)),
     }

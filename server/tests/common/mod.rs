@@ -4,6 +4,7 @@
 
 pub mod catalogue;
 pub mod sending;
+pub mod verification;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -17,6 +18,9 @@ use tokio::net::TcpListener;
 
 pub const ADMIN_EMAIL: &str = "admin@example.com";
 pub const ADMIN_PASSWORD: &str = "correct horse battery";
+
+/// The token test servers expect at `/metrics`.
+pub const METRICS_TOKEN: &str = "test metrics token";
 
 /// The key test servers seal stored secrets with.
 pub const TEST_SECRET_KEY: &str = "test-only secret key, never used in production";
@@ -102,6 +106,7 @@ pub async fn spawn_with_redis(pool: PgPool, redis: &str) -> TestApp {
         tencent_api_path: "/".into(),
         verify_path: "/verify".into(),
         redis_prefix: "herald:".into(),
+        metrics_token: Some(METRICS_TOKEN.into()),
     };
     let limiter = limiter_at(redis).await;
     let verify_keys = Arc::new(app::verify::repo::KeyCache::default());
@@ -147,6 +152,35 @@ pub fn browser() -> reqwest::Client {
         .timeout(std::time::Duration::from_secs(30))
         .build()
         .expect("client")
+}
+
+/// A customer's webhook endpoint: it answers every POST with one status and hands over the
+/// events whose signature it could verify with the contact's secret.
+pub struct WebhookReceiver {
+    events: tokio::sync::mpsc::UnboundedReceiver<(bool, Value)>,
+}
+
+impl WebhookReceiver {
+    /// The next event it received; fails the test on a bad signature or after 10 s.
+    pub async fn next(&mut self) -> Value {
+        let (verified, event) =
+            tokio::time::timeout(std::time::Duration::from_secs(10), self.events.recv())
+                .await
+                .expect("an event within 10 s")
+                .expect("receiver running");
+        assert!(verified, "the receiver can verify the signature: {event}");
+        event
+    }
+
+    /// What arrived so far, without waiting.
+    pub fn received(&mut self) -> Vec<Value> {
+        std::iter::from_fn(|| self.events.try_recv().ok())
+            .map(|(verified, event)| {
+                assert!(verified, "the receiver can verify the signature: {event}");
+                event
+            })
+            .collect()
+    }
 }
 
 impl TestApp {
@@ -226,6 +260,69 @@ impl TestApp {
             )
             .await;
         (client, status, body)
+    }
+
+    /// Starts a webhook receiver answering `answer` and adds it as an alarm contact through the
+    /// console (the admin's client), keeping the signing secret the console shows.
+    pub async fn webhook_receiver(
+        &self,
+        admin: &reqwest::Client,
+        answer: StatusCode,
+    ) -> WebhookReceiver {
+        use axum::http::HeaderMap;
+        let secret = Arc::new(std::sync::Mutex::new(String::new()));
+        let (sender, events) = tokio::sync::mpsc::unbounded_channel();
+        let slot = Arc::clone(&secret);
+        let router = axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
+                let sender = sender.clone();
+                let secret = slot.lock().unwrap().clone();
+                async move {
+                    let timestamp: i64 = headers["x-herald-timestamp"]
+                        .to_str()
+                        .unwrap()
+                        .parse()
+                        .unwrap();
+                    let verified = headers["x-herald-signature"].to_str().unwrap()
+                        == herald::webhooks::signature(&secret, timestamp, &body);
+                    let _ = sender.send((verified, serde_json::from_slice(&body).unwrap()));
+                    answer
+                }
+            }),
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        let (status, body) = self
+            .call(
+                admin,
+                "add_alarm_contact",
+                &[
+                    ("name", "Ops"),
+                    ("email", ""),
+                    ("phone", "+8613800000000"),
+                    ("webhook_url", &url),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (_, alerts) = self.call(admin, "list_alarm_contacts", &[]).await;
+        let contact = alerts["contacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["webhook_url"] == url.as_str())
+            .expect("the contact just added");
+        *secret.lock().unwrap() = contact["webhook_secret"].as_str().unwrap().to_owned();
+        WebhookReceiver { events }
+    }
+
+    /// Delivers every webhook event that is due, as the server's worker does.
+    pub async fn deliver_webhooks(&self) -> usize {
+        herald::webhooks::deliver_due(&self.pool, &herald::webhooks::client())
+            .await
+            .expect("webhook delivery")
     }
 
     /// A single count from the test database, to check what was (or was not) stored.

@@ -67,6 +67,26 @@ pub async fn import(
     path: PathBuf,
     rules: RowRules,
 ) -> Result<ImportTotals, ImportError> {
+    let started = Instant::now();
+    let imported = import_rows(pool, upload_id, path, rules).await;
+    let outcome = if imported.is_ok() {
+        "imported"
+    } else {
+        "failed"
+    };
+    crate::metrics::metrics()
+        .import_seconds
+        .get_or_create(&crate::metrics::OutcomeLabels { outcome })
+        .observe(started.elapsed().as_secs_f64());
+    imported
+}
+
+async fn import_rows(
+    pool: &PgPool,
+    upload_id: i64,
+    path: PathBuf,
+    rules: RowRules,
+) -> Result<ImportTotals, ImportError> {
     let opted_out = opted_out_numbers(pool).await?;
     let progress = Arc::new(AtomicU64::new(0));
     let (sender, mut chunks) = mpsc::channel::<Vec<u8>>(8);
