@@ -26,12 +26,14 @@ where
 /// A labelled input with its own error message underneath.
 #[component]
 pub fn Field(
-    label: &'static str,
+    /// Plain text, or a closure for text that follows the console's language.
+    #[prop(into)]
+    label: TextProp,
     name: &'static str,
     #[prop(default = "text")] kind: &'static str,
     #[prop(optional)] autocomplete: Option<&'static str>,
     #[prop(optional, into)] value: Option<String>,
-    #[prop(optional)] hint: Option<&'static str>,
+    #[prop(optional, into)] hint: Option<TextProp>,
     #[prop(default = true)] required: bool,
     error: Signal<Option<AppError>>,
 ) -> impl IntoView {
@@ -39,7 +41,7 @@ pub fn Field(
     let id = format!("field-{name}");
     view! {
         <div class="field" class:has-error=move || message().is_some()>
-            <label for=id.clone()>{label}</label>
+            <label for=id.clone()>{move || label.get()}</label>
             <input
                 id=id
                 name=name
@@ -49,7 +51,7 @@ pub fn Field(
                 required=required
                 aria-invalid=move || message().is_some().then_some("true")
             />
-            {hint.map(|h| view! { <p class="hint">{h}</p> })}
+            {hint.map(|h| view! { <p class="hint">{move || h.get()}</p> })}
             <FieldMessage error name/>
         </div>
     }

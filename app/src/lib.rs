@@ -11,6 +11,8 @@ pub mod dispatch;
 pub mod error;
 pub mod forms;
 pub mod limits;
+// The console's strings in every language (generated from locales/*.json by build.rs).
+include!(concat!(env!("OUT_DIR"), "/i18n/mod.rs"));
 #[cfg(feature = "ssr")]
 pub mod metrics;
 pub mod notifications;
@@ -55,7 +57,7 @@ pub struct Auth {
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
@@ -76,9 +78,12 @@ pub fn App() -> impl IntoView {
     view! {
         <Stylesheet id="leptos" href="/pkg/herald.css"/>
         <Title formatter=|page: String| if page.is_empty() { "Herald".to_owned() } else { format!("{page} · Herald") }/>
-        <Router>
-            <Console/>
-        </Router>
+        // The language: the one chosen (remembered in a cookie), else the browser's.
+        <i18n::I18nContextProvider>
+            <Router>
+                <Console/>
+            </Router>
+        </i18n::I18nContextProvider>
     }
 }
 

@@ -5,7 +5,9 @@ use leptos_router::components::{Outlet, Redirect, A};
 
 use crate::accounts::model::{CurrentUser, Organisation, Role, SessionState};
 use crate::forms::error_view;
+use crate::i18n::{t, td_string, use_i18n, Locale};
 use crate::Auth;
+use leptos_i18n::Locale as _;
 
 /// Every area of the console, in navigation order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,20 +59,21 @@ impl Area {
         }
     }
 
-    pub fn label(self) -> &'static str {
+    /// The area's name in the navigation, in `locale`.
+    pub fn label(self, locale: Locale) -> &'static str {
         match self {
-            Area::Dashboard => "Dashboard",
-            Area::Signatures => "Signatures",
-            Area::Templates => "Templates",
-            Area::Review => "Review",
-            Area::BulkSms => "Bulk SMS",
-            Area::DeliveryRecords => "Delivery Records",
-            Area::Statistics => "Statistics",
-            Area::Applications => "Applications",
-            Area::ApiReference => "API reference",
-            Area::Settings => "Settings",
-            Area::Users => "Users",
-            Area::AuditLog => "Audit log",
+            Area::Dashboard => td_string!(locale, nav.dashboard),
+            Area::Signatures => td_string!(locale, nav.signatures),
+            Area::Templates => td_string!(locale, nav.templates),
+            Area::Review => td_string!(locale, nav.review),
+            Area::BulkSms => td_string!(locale, nav.bulk_sms),
+            Area::DeliveryRecords => td_string!(locale, nav.delivery_records),
+            Area::Statistics => td_string!(locale, nav.statistics),
+            Area::Applications => td_string!(locale, nav.applications),
+            Area::ApiReference => td_string!(locale, nav.api_reference),
+            Area::Settings => td_string!(locale, nav.settings),
+            Area::Users => td_string!(locale, nav.users),
+            Area::AuditLog => td_string!(locale, nav.audit_log),
         }
     }
 
@@ -116,6 +119,7 @@ pub fn ConsoleLayout() -> impl IntoView {
 #[component]
 fn Frame(user: CurrentUser, organisation: Organisation) -> impl IntoView {
     let auth = expect_context::<Auth>();
+    let i18n = use_i18n();
     let nav_items = Area::ALL
         .into_iter()
         .filter(|area| area.open_to(&user))
@@ -123,7 +127,7 @@ fn Frame(user: CurrentUser, organisation: Organisation) -> impl IntoView {
             view! {
                 <li>
                     <A href=area.path() exact=true>
-                        {area.label()}
+                        {move || area.label(i18n.get_locale())}
                     </A>
                 </li>
             }
@@ -140,6 +144,7 @@ fn Frame(user: CurrentUser, organisation: Organisation) -> impl IntoView {
             <header class="topbar">
                 <a class="brand" href="/">"Herald"</a>
                 <span class="org">{organisation.name}</span>
+                <LanguageSwitch/>
                 <crate::notifications::Bell/>
                 <details class="user-menu">
                     <summary>
@@ -148,14 +153,14 @@ fn Frame(user: CurrentUser, organisation: Organisation) -> impl IntoView {
                     </summary>
                     <div class="user-menu-body">
                         <p class="muted">{user.email.clone()}</p>
-                        <A href="/account">"Change password"</A>
+                        <A href="/account">{t!(i18n, shell.change_password)}</A>
                         <ActionForm action=auth.log_out>
-                            <button type="submit" class="link">"Sign out"</button>
+                            <button type="submit" class="link">{t!(i18n, shell.sign_out)}</button>
                         </ActionForm>
                     </div>
                 </details>
             </header>
-            <nav class="sidenav" aria-label="Console">
+            <nav class="sidenav" aria-label=move || td_string!(i18n.get_locale(), nav.console)>
                 <ul>{nav_items}</ul>
             </nav>
             <main class="content">
@@ -190,11 +195,37 @@ fn Forbidden() -> impl IntoView {
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.set_status(axum::http::StatusCode::FORBIDDEN);
     }
+    let i18n = use_i18n();
     view! {
         <section class="page">
-            <h1>"No access"</h1>
-            <p>"Your roles do not include this area. Ask an admin if you need it."</p>
+            <h1>{t!(i18n, shell.no_access)}</h1>
+            <p>{t!(i18n, shell.no_access_body)}</p>
         </section>
+    }
+}
+
+/// Switches the console's language; the choice is remembered in a cookie.
+#[component]
+pub fn LanguageSwitch() -> impl IntoView {
+    let i18n = use_i18n();
+    let choice = move |locale: Locale, name: &'static str| {
+        view! {
+            <button
+                type="button"
+                class="link"
+                lang=locale.as_str()
+                aria-pressed=move || (i18n.get_locale() == locale).to_string()
+                on:click=move |_| i18n.set_locale(locale)
+            >
+                {name}
+            </button>
+        }
+    };
+    view! {
+        <div class="language" role="group" aria-label=move || td_string!(i18n.get_locale(), language.label)>
+            {choice(Locale::en, td_string!(Locale::en, language.en))}
+            {choice(Locale::zh_CN, td_string!(Locale::zh_CN, language.zh_cn))}
+        </div>
     }
 }
 

@@ -10,6 +10,7 @@ use super::api::{
 };
 use super::model::{AccountType, Organisation, Role, SessionState, UserRow};
 use crate::forms::{action_error, action_succeeded, error_view, Field, FieldMessage, FormAlert};
+use crate::i18n::{t, td_string, use_i18n};
 use crate::shell::{Area, Guard};
 use crate::Auth;
 
@@ -105,17 +106,19 @@ pub fn SetupPage() -> impl IntoView {
 pub fn LoginPage() -> impl IntoView {
     let auth = expect_context::<Auth>();
     let error = action_error(auth.log_in);
+    let i18n = use_i18n();
     view! {
-        <Title text="Sign in"/>
+        <Title text=move || td_string!(i18n.get_locale(), login.title)/>
         <OnlyWhen state=|s| matches!(s, SessionState::SignedOut)>
             <main class="card-page">
                 <section class="card narrow">
-                    <h1>"Sign in to Herald"</h1>
+                    <crate::shell::LanguageSwitch/>
+                    <h1>{t!(i18n, login.heading)}</h1>
                     <ActionForm action=auth.log_in>
                         <FormAlert error/>
-                        <Field label="E-mail" name="email" kind="email" autocomplete="username" error/>
-                        <Field label="Password" name="password" kind="password" autocomplete="current-password" error/>
-                        <button type="submit" class="primary">"Sign in"</button>
+                        <Field label=move || td_string!(i18n.get_locale(), login.email) name="email" kind="email" autocomplete="username" error/>
+                        <Field label=move || td_string!(i18n.get_locale(), login.password) name="password" kind="password" autocomplete="current-password" error/>
+                        <button type="submit" class="primary">{t!(i18n, login.submit)}</button>
                     </ActionForm>
                 </section>
             </main>
@@ -126,6 +129,7 @@ pub fn LoginPage() -> impl IntoView {
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let auth = expect_context::<Auth>();
+    let i18n = use_i18n();
     view! {
         <Title text="Dashboard"/>
         <section class="page">
@@ -141,7 +145,7 @@ pub fn DashboardPage() -> impl IntoView {
                                 .map(|a| {
                                     view! {
                                         <li>
-                                            <A href=a.path()>{a.label()}</A>
+                                            <A href=a.path()>{move || a.label(i18n.get_locale())}</A>
                                         </li>
                                     }
                                 })

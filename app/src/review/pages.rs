@@ -9,12 +9,14 @@ use serde::{Deserialize, Serialize};
 use super::model::{ReviewStatus, Subject};
 use crate::error::AppError;
 use crate::forms::{action_error, error_view, use_id_param, FieldMessage, FormAlert};
+use crate::i18n::{t, td_string, use_i18n, Locale};
 use crate::shell::{Area, Guard};
 use crate::signatures::api::get_signature;
 use crate::signatures::model::Signature;
 use crate::signatures::pages::SignatureFacts;
 use crate::templates::api::get_template;
 use crate::templates::model::Template;
+use crate::templates::pages::sms_type_name;
 use crate::templates::segments::{segments, with_signature};
 
 /// A review status in words, with Tencent's StatusCode beside it.
@@ -25,27 +27,43 @@ pub fn StatusBadge(status: ReviewStatus) -> impl IntoView {
         ReviewStatus::Approved => "status status-approved",
         ReviewStatus::Rejected { .. } => "status status-rejected",
     };
+    let i18n = use_i18n();
+    let code = status.status_code();
+    let words = move || match status {
+        ReviewStatus::Pending => td_string!(i18n.get_locale(), review_status.pending),
+        ReviewStatus::Approved => td_string!(i18n.get_locale(), review_status.approved),
+        ReviewStatus::Rejected { .. } => td_string!(i18n.get_locale(), review_status.rejected),
+    };
     view! {
-        <span class=class data-status-code=status.status_code()>
-            {status.label()} " " <small>{format!("({})", status.status_code())}</small>
+        <span class=class data-status-code=code>
+            {words} " " <small>{format!("({code})")}</small>
         </span>
+    }
+}
+
+/// A kind of submission in the console's language.
+pub fn subject_name(locale: Locale, subject: Subject) -> &'static str {
+    match subject {
+        Subject::Signature => td_string!(locale, review.signature),
+        Subject::Template => td_string!(locale, review.template),
     }
 }
 
 #[component]
 pub fn ReviewQueuePage() -> impl IntoView {
     let queue = Resource::new(|| (), |_| review_queue());
+    let i18n = use_i18n();
     view! {
-        <Title text="Review"/>
+        <Title text=move || td_string!(i18n.get_locale(), review.title)/>
         <Guard area=Area::Review>
             <section class="page">
-                <h1>"Review"</h1>
-                <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                <h1>{t!(i18n, review.title)}</h1>
+                <Transition fallback=move || view! { <p class="loading">{t!(i18n, shell.loading)}</p> }>
                     <ErrorBoundary fallback=error_view>
                         {move || Suspend::new(async move {
                             queue.await.map(|items| {
                                 if items.is_empty() {
-                                    return view! { <p class="empty">"Nothing is waiting for review."</p> }.into_any();
+                                    return view! { <p class="empty">{t!(i18n, review.empty)}</p> }.into_any();
                                 }
                                 let rows = items
                                     .into_iter()
@@ -53,7 +71,7 @@ pub fn ReviewQueuePage() -> impl IntoView {
                                         let title = i.title.clone();
                                         view! {
                                         <tr data-title=title>
-                                            <td>{i.subject.label()}</td>
+                                            <td>{move || subject_name(i18n.get_locale(), i.subject)}</td>
                                             <td><A href=format!("/review/{}/{}", i.subject.as_str(), i.id)>{i.title.clone()}</A></td>
                                             <td>{i.submitted_by.clone()}</td>
                                             <td><time datetime=i.submitted_at.to_rfc3339()>{i.age.clone()}</time></td>
@@ -64,7 +82,12 @@ pub fn ReviewQueuePage() -> impl IntoView {
                                 view! {
                                     <div class="table-wrap">
                                         <table class="data">
-                                            <thead><tr><th>"Kind"</th><th>"Submission"</th><th>"Submitted by"</th><th>"Waiting"</th></tr></thead>
+                                            <thead><tr>
+                                                <th>{t!(i18n, review.kind)}</th>
+                                                <th>{t!(i18n, review.submission)}</th>
+                                                <th>{t!(i18n, review.submitted_by)}</th>
+                                                <th>{t!(i18n, review.waiting)}</th>
+                                            </tr></thead>
                                             <tbody>{rows}</tbody>
                                         </table>
                                     </div>
@@ -89,18 +112,26 @@ fn submission_view(submission: Submission) -> AnyView {
     match submission {
         Submission::Signature(s) => view! { <SignatureFacts signature=s/> }.into_any(),
         Submission::Template(t) => {
+            let i18n = use_i18n();
             let parts = segments(&with_signature("签名", &t.content)).parts;
+            let sms_type = t.sms_type;
+            let international = t.international;
             view! {
                 <dl class="facts">
-                    <dt>"Template ID"</dt><dd><code>{t.id}</code></dd>
-                    <dt>"Status"</dt><dd><StatusBadge status=t.status.clone()/></dd>
-                    <dt>"Name"</dt><dd>{t.name.clone()}</dd>
-                    <dt>"Type"</dt><dd>{t.sms_type.label()}</dd>
-                    <dt>"Content"</dt><dd class="content-text">{t.content.clone()}</dd>
-                    <dt>"Segments"</dt><dd>{format!("{parts} (with a 2-character signature, before values)")}</dd>
-                    <dt>"Region"</dt><dd>{if t.international { "International" } else { "Mainland China" }}</dd>
-                    <dt>"Remark"</dt><dd>{t.remark.clone()}</dd>
-                    <dt>"Submitted by"</dt><dd>{t.submitted_by.clone()}</dd>
+                    <dt>{t!(i18n, template.template_id)}</dt><dd><code>{t.id}</code></dd>
+                    <dt>{t!(i18n, template.status)}</dt><dd><StatusBadge status=t.status.clone()/></dd>
+                    <dt>{t!(i18n, template.name)}</dt><dd>{t.name.clone()}</dd>
+                    <dt>{t!(i18n, template.sms_kind)}</dt><dd>{move || sms_type_name(i18n.get_locale(), sms_type)}</dd>
+                    <dt>{t!(i18n, template.content)}</dt><dd class="content-text">{t.content.clone()}</dd>
+                    <dt>{t!(i18n, template.segments)}</dt><dd>{t!(i18n, template.segments_value, parts)}</dd>
+                    <dt>{t!(i18n, template.region)}</dt>
+                    <dd>{move || if international {
+                        td_string!(i18n.get_locale(), template.international)
+                    } else {
+                        td_string!(i18n.get_locale(), template.mainland)
+                    }}</dd>
+                    <dt>{t!(i18n, template.remark)}</dt><dd>{t.remark.clone()}</dd>
+                    <dt>{t!(i18n, template.submitted_by)}</dt><dd>{t.submitted_by.clone()}</dd>
                 </dl>
             }
             .into_any()
@@ -127,13 +158,20 @@ pub fn ReviewItemPage() -> impl IntoView {
             }
         },
     );
+    let i18n = use_i18n();
+    let heading = move || {
+        subject().map(|s| match s {
+            Subject::Template => td_string!(i18n.get_locale(), review.heading_template),
+            Subject::Signature => td_string!(i18n.get_locale(), review.heading_signature),
+        })
+    };
     view! {
-        <Title text="Review"/>
+        <Title text=move || td_string!(i18n.get_locale(), review.title)/>
         <Guard area=Area::Review>
             <section class="page">
-                <p><A href="/review">"← Review queue"</A></p>
-                <h1>{move || subject().map(|s| format!("Review {}", s.label().to_lowercase()))}</h1>
-                <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                <p><A href="/review">{t!(i18n, review.back)}</A></p>
+                <h1>{heading}</h1>
+                <Transition fallback=move || view! { <p class="loading">{t!(i18n, shell.loading)}</p> }>
                     <ErrorBoundary fallback=error_view>
                         {move || Suspend::new(async move { details.await.map(submission_view) })}
                     </ErrorBoundary>
@@ -143,18 +181,18 @@ pub fn ReviewItemPage() -> impl IntoView {
                         <FormAlert error=approve_error/>
                         <input type="hidden" name="subject" value=move || subject().map(|s| s.as_str())/>
                         <input type="hidden" name="id" value=id/>
-                        <button type="submit" class="primary">"Approve"</button>
+                        <button type="submit" class="primary">{t!(i18n, review.approve)}</button>
                     </ActionForm>
                     <ActionForm action=reject attr:class="form">
                         <FormAlert error=reject_error/>
                         <input type="hidden" name="subject" value=move || subject().map(|s| s.as_str())/>
                         <input type="hidden" name="id" value=id/>
                         <div class="field">
-                            <label for="field-reason">"Reason for rejection"</label>
+                            <label for="field-reason">{t!(i18n, review.reason)}</label>
                             <textarea id="field-reason" name="reason" rows="3"></textarea>
                             <FieldMessage error=reject_error name="reason"/>
                         </div>
-                        <button type="submit" class="danger">"Reject"</button>
+                        <button type="submit" class="danger">{t!(i18n, review.reject)}</button>
                     </ActionForm>
                 </div>
             </section>

@@ -14,37 +14,49 @@ use crate::error::AppError;
 use crate::forms::{
     action_error, action_succeeded, error_view, use_id_param, Field, FieldMessage, FormAlert,
 };
+use crate::i18n::{t, td_string, use_i18n, Locale};
 use crate::review::model::ReviewStatus;
 use crate::review::pages::StatusBadge;
 use crate::shell::{Area, Guard};
 
+/// An SMS type in the console's language.
+pub fn sms_type_name(locale: Locale, sms_type: SmsType) -> &'static str {
+    match sms_type {
+        SmsType::Marketing => td_string!(locale, sms_type.marketing),
+        SmsType::Notification => td_string!(locale, sms_type.notification),
+        SmsType::Verification => td_string!(locale, sms_type.verification),
+    }
+}
+
 #[component]
 pub fn TemplatesPage() -> impl IntoView {
     let templates = Resource::new(|| (), |_| list_templates());
+    let i18n = use_i18n();
     view! {
-        <Title text="Templates"/>
+        <Title text=move || td_string!(i18n.get_locale(), template.list_title)/>
         <Guard area=Area::Templates>
             <section class="page">
                 <div class="page-head">
-                    <h1>"Templates"</h1>
-                    <A href="/templates/new" attr:class="button primary">"New template"</A>
+                    <h1>{t!(i18n, template.list_title)}</h1>
+                    <A href="/templates/new" attr:class="button primary">{t!(i18n, template.create)}</A>
                 </div>
-                <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                <Transition fallback=move || view! { <p class="loading">{t!(i18n, shell.loading)}</p> }>
                     <ErrorBoundary fallback=error_view>
                         {move || Suspend::new(async move {
                             templates.await.map(|list| {
                                 if list.is_empty() {
-                                    return view! { <p class="empty">"No templates yet."</p> }.into_any();
+                                    return view! { <p class="empty">{t!(i18n, template.empty)}</p> }.into_any();
                                 }
                                 let rows = list
                                     .into_iter()
                                     .map(|t| {
                                         let name = t.name.clone();
+                                        let sms_type = t.sms_type;
                                         view! {
                                         <tr data-template=name>
                                             <td><code>{t.id}</code></td>
                                             <td><A href=format!("/templates/{}", t.id)>{t.name.clone()}</A></td>
-                                            <td>{t.sms_type.label()}</td>
+                                            <td>{move || sms_type_name(i18n.get_locale(), sms_type)}</td>
                                             <td class="clip">{t.content.clone()}</td>
                                             <td><StatusBadge status=t.status.clone()/></td>
                                             <td>{t.submitted_by.clone()}</td>
@@ -55,7 +67,14 @@ pub fn TemplatesPage() -> impl IntoView {
                                 view! {
                                     <div class="table-wrap">
                                         <table class="data">
-                                            <thead><tr><th>"ID"</th><th>"Name"</th><th>"Type"</th><th>"Content"</th><th>"Status"</th><th>"Submitted by"</th></tr></thead>
+                                            <thead><tr>
+                                                <th>{t!(i18n, template.id)}</th>
+                                                <th>{t!(i18n, template.name)}</th>
+                                                <th>{t!(i18n, template.sms_kind)}</th>
+                                                <th>{t!(i18n, template.content)}</th>
+                                                <th>{t!(i18n, template.status)}</th>
+                                                <th>{t!(i18n, template.submitted_by)}</th>
+                                            </tr></thead>
                                             <tbody>{rows}</tbody>
                                         </table>
                                     </div>
@@ -119,11 +138,12 @@ fn TemplateFields(
         .unwrap_or_default();
     let international = initial.as_ref().is_some_and(|t| t.international);
     let initial_content = content.get_untracked();
+    let i18n = use_i18n();
     let type_options = SmsType::ALL
         .into_iter()
         .map(|t| {
             let selected = t == sms_type.get_untracked();
-            view! { <option value=t.code() selected=selected>{t.label()}</option> }
+            view! { <option value=t.code() selected=selected>{move || sms_type_name(i18n.get_locale(), t)}</option> }
         })
         .collect_view();
     let signature_options = signature_names
@@ -134,9 +154,9 @@ fn TemplateFields(
     view! {
         <div class="editor">
             <div class="editor-fields">
-                <Field label="Name" name="name" value=name error/>
+                <Field label=move || td_string!(i18n.get_locale(), template.name) name="name" value=name error/>
                 <div class="field">
-                    <label for="field-sms_type">"SMS type"</label>
+                    <label for="field-sms_type">{t!(i18n, template.sms_type)}</label>
                     <select id="field-sms_type" name="sms_type"
                         on:change=move |ev| {
                             if let Some(t) = event_target_value(&ev).parse().ok().and_then(SmsType::from_code) {
@@ -148,23 +168,23 @@ fn TemplateFields(
                     <FieldMessage error name="sms_type"/>
                 </div>
                 <div class="field">
-                    <label for="field-content">"Content"</label>
+                    <label for="field-content">{t!(i18n, template.content)}</label>
                     <textarea id="field-content" name="content" rows="5" required
                         on:input=move |ev| content.set(event_target_value(&ev))>
                         {initial_content}
                     </textarea>
-                    <p class="hint">"Placeholders are {1}, {2}, … Marketing templates end with an unsubscribe phrase."</p>
+                    <p class="hint">{t!(i18n, template.content_hint)}</p>
                     <FieldMessage error name="content"/>
                 </div>
                 <label class="choice">
                     <input type="checkbox" name="international" checked=international/>
-                    "International (outside mainland China)"
+                    {t!(i18n, template.international_choice)}
                 </label>
-                <Field label="Remark for the reviewer" name="remark" required=false value=remark error/>
+                <Field label=move || td_string!(i18n.get_locale(), template.remark_for_reviewer) name="remark" required=false value=remark error/>
             </div>
-            <aside class="preview" aria-label="Preview">
-                <h2>"Preview"</h2>
-                <label class="inline-label">"Signature "
+            <aside class="preview" aria-label=move || td_string!(i18n.get_locale(), template.preview)>
+                <h2>{t!(i18n, template.preview)}</h2>
+                <label class="inline-label">{t!(i18n, template.signature)}
                     <select on:change=move |ev| signature.set(event_target_value(&ev))>{signature_options}</select>
                 </label>
                 <div class="samples">
@@ -172,7 +192,7 @@ fn TemplateFields(
                         (1..=fields(&content.get()))
                             .map(|n| view! {
                                 <label class="inline-label">{format!("{{{n}}} ")}
-                                    <input type="text" class="sample" placeholder=format!("value {n}")
+                                    <input type="text" class="sample" placeholder=move || td_string!(i18n.get_locale(), template.value_n, n)
                                         prop:value=move || samples.with(|s| s.get(n - 1).cloned().unwrap_or_default())
                                         on:input=move |ev| samples.update(|s| {
                                             if s.len() < n { s.resize(n, String::new()); }
@@ -185,21 +205,21 @@ fn TemplateFields(
                 </div>
                 <div class="sms-bubble">{move || message.get()}</div>
                 <p class="counts">
-                    <span class="chars">{move || format!("{} characters", counted.get().billed_chars)}</span>
+                    <span class="chars">{t!(i18n, template.characters, n = move || counted.get().billed_chars)}</span>
                     " · "
                     <span class="segments" data-segments=move || counted.get().parts>
-                        {move || format!("{} billable segment(s)", counted.get().parts)}
+                        {t!(i18n, template.billable, n = move || counted.get().parts)}
                     </span>
                     " · "
                     <span class="muted">{move || match counted.get().encoding {
-                        Encoding::Ucs2 => "UCS-2: 70 per message, 67 per part",
-                        Encoding::Gsm7 => "GSM-7: 160 per message, 153 per part",
+                        Encoding::Ucs2 => td_string!(i18n.get_locale(), template.ucs2),
+                        Encoding::Gsm7 => td_string!(i18n.get_locale(), template.gsm7),
                     }}</span>
                 </p>
                 {move || {
                     let found = problems.get();
                     if found.is_empty() {
-                        view! { <p class="rules-ok">"Meets every rule."</p> }.into_any()
+                        view! { <p class="rules-ok">{t!(i18n, template.meets_rules)}</p> }.into_any()
                     } else {
                         view! {
                             <ul class="problems">
@@ -219,20 +239,21 @@ pub fn NewTemplatePage() -> impl IntoView {
     let create = ServerAction::<CreateTemplate>::new();
     let data = Resource::new(|| (), |_| template_editor_data());
     let error = action_error(create);
+    let i18n = use_i18n();
     view! {
-        <Title text="New template"/>
+        <Title text=move || td_string!(i18n.get_locale(), template.create)/>
         <Guard area=Area::Templates>
             <section class="page">
-                <p><A href="/templates">"← Templates"</A></p>
-                <h1>"New template"</h1>
-                <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                <p><A href="/templates">{t!(i18n, template.back)}</A></p>
+                <h1>{t!(i18n, template.create)}</h1>
+                <Transition fallback=move || view! { <p class="loading">{t!(i18n, shell.loading)}</p> }>
                     <ErrorBoundary fallback=error_view>
                         {move || Suspend::new(async move {
                             data.await.map(|(policy, signatures)| view! {
                                 <ActionForm action=create attr:class="form">
                                     <FormAlert error/>
                                     <TemplateFields initial=None policy signatures error/>
-                                    <button type="submit" class="primary">"Submit for review"</button>
+                                    <button type="submit" class="primary">{t!(i18n, template.submit)}</button>
                                 </ActionForm>
                             })
                         })}

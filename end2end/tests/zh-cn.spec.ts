@@ -1,0 +1,62 @@
+import { test, expect } from '@playwright/test';
+import { admin, operator } from './people';
+import { signIn, waitForHydration } from './session';
+
+// The console in Chinese: the operator switches language and writes a template (the choice is
+// remembered); an admin whose browser asks for Chinese reviews it in Chinese.
+test.describe.configure({ mode: 'serial' });
+
+test('the operator switches to Chinese and writes a template', async ({ browser }) => {
+  const page = await signIn(browser, operator);
+  await waitForHydration(page);
+  await page.getByRole('button', { name: '中文' }).click();
+  const nav = page.getByRole('navigation', { name: '控制台' });
+  await nav.getByRole('link', { name: '正文模板' }).click();
+  await expect(page.getByRole('heading', { name: '正文模板' })).toBeVisible();
+
+  // Remembered: the next page load is in Chinese from the server on.
+  await page.reload();
+  await expect(page.getByRole('heading', { name: '正文模板' })).toBeVisible();
+  await expect(page.locator('html')).toHaveAttribute('lang', 'zh-CN');
+
+  await page.getByRole('link', { name: '创建正文模板' }).click();
+  await waitForHydration(page);
+  await page.getByLabel('模板名称').fill('发货通知');
+  await page.getByLabel('短信类型').selectOption({ label: '通知短信' });
+  await page.getByLabel('模板内容').fill('您的订单{1}已发货，请注意查收。');
+  await expect(page.locator('.preview .rules-ok')).toHaveText('符合全部规则。');
+  await expect(page.locator('.preview .segments')).toHaveText('1 条计费短信');
+  await page.getByRole('button', { name: '提交审核' }).click();
+  await expect(page.getByRole('heading', { name: '发货通知' })).toBeVisible();
+});
+
+test('an admin whose browser asks for Chinese reviews it in Chinese', async ({ browser }) => {
+  const context = await browser.newContext({ locale: 'zh-CN' });
+  const page = await context.newPage();
+  await page.goto('/login');
+  await expect(page.getByRole('heading', { name: '登录 Herald' })).toBeVisible();
+  await waitForHydration(page);
+  await page.getByLabel('邮箱').fill(admin.email);
+  await page.getByLabel('密码').fill(admin.password);
+  await page.getByRole('button', { name: '登录' }).click();
+  await page.getByRole('navigation', { name: '控制台' }).getByRole('link', { name: '审核' }).click();
+  await expect(page.getByRole('heading', { name: '审核' })).toBeVisible();
+  const row = page.locator('tr[data-title="发货通知"]');
+  await expect(row).toContainText('正文模板');
+  await row.getByRole('link').click();
+
+  await expect(page.getByRole('heading', { name: '审核正文模板' })).toBeVisible();
+  const facts = page.locator('dl.facts');
+  await expect(facts).toContainText('模板名称');
+  await expect(facts).toContainText('通知短信');
+  await expect(facts.locator('.status')).toHaveText(/待审核/);
+  await expect(page.getByLabel('驳回原因')).toBeVisible();
+  await waitForHydration(page);
+  await page.getByRole('button', { name: '通过' }).click();
+  await expect(page).toHaveURL(/\/review$/);
+  await expect(page.getByText('暂无待审核的申请。')).toBeVisible();
+
+  // Back to English with one click; nothing else changes.
+  await page.getByRole('button', { name: 'English' }).click();
+  await expect(page.getByRole('heading', { name: 'Review' })).toBeVisible();
+});
