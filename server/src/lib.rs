@@ -202,7 +202,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error 
             limiter: limiter.clone(),
         },
     );
-    webhooks::spawn_worker(pool.clone());
+    webhooks::spawn_worker(pool.clone(), limiter.clone());
     let state = AppState {
         code_writer: std::sync::Arc::new(app::verify::stream::CodeWriter::spawn(
             pool.clone(),

@@ -1,9 +1,11 @@
 //! Delivers queued webhook events: signed POSTs, retried with backoff (see `alerts::repo`).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use app::alerts::repo::{claim_due, mark_delivered, mark_failed_attempt, DueDelivery};
 use app::error::AppError;
+use app::limits::store::Limiter;
 use sqlx::PgPool;
 
 /// How long a claimed delivery stays with one worker before another may retry it.
@@ -64,15 +66,27 @@ pub async fn deliver_due(pool: &PgPool, client: &reqwest::Client) -> Result<usiz
 /// How often the balance is compared with the alert threshold.
 const BALANCE_CHECK_EVERY: Duration = Duration::from_secs(10);
 
-pub fn spawn_worker(pool: PgPool) {
+/// Reports a fall of the balance (the event, and an SMS to the alarm contacts' phones).
+pub async fn check_balance(pool: &PgPool, limiter: &Limiter) -> Result<(), AppError> {
+    if let Some(low) = app::alerts::repo::check_balance(pool).await? {
+        let text = format!(
+            "短信余额剩余{}条，低于告警阈值{}条",
+            low.available, low.threshold
+        );
+        app::alerts::sms::send_alert(pool, limiter, &text).await?;
+    }
+    Ok(())
+}
+
+pub fn spawn_worker(pool: PgPool, limiter: Arc<Limiter>) {
     tokio::spawn(async move {
         let client = client();
         let mut balance_checked: Option<std::time::Instant> = None;
         loop {
             if balance_checked.is_none_or(|at| at.elapsed() >= BALANCE_CHECK_EVERY) {
                 balance_checked = Some(std::time::Instant::now());
-                if let Err(err) = app::alerts::repo::check_balance(&pool).await {
-                    tracing::error!("balance alert check: {err}");
+                if let Err(err) = check_balance(&pool, &limiter).await {
+                    tracing::error!("balance alert: {err}");
                 }
             }
             match deliver_due(&pool, &client).await {

@@ -389,6 +389,7 @@ async fn a_task_the_carrier_mostly_refuses_pauses_itself_and_says_why(pool: PgPo
         },
     )
     .await;
+    set_up_sms_alerts(&w).await;
     let _engine = engine(&w, 1);
     let task = task(&w, 3000, 1, now()).await;
     wait_for("the task to pause", async || {
@@ -402,6 +403,14 @@ async fn a_task_the_carrier_mostly_refuses_pauses_itself_and_says_why(pool: PgPo
         .unwrap();
     assert!(reason.starts_with("Paused automatically"), "{reason}");
     assert!(w.simulator.ledger().accepted + w.simulator.ledger().refused < 3000);
+    // The alarm contact's phone is told, once.
+    assert_eq!(
+        sms_alerts(&w.app.pool).await,
+        vec![(
+            "+8613912345678".to_owned(),
+            "群发任务“Greetings”失败过多，已自动暂停".to_owned()
+        )]
+    );
 }
 
 #[sqlx::test(migrator = "herald::MIGRATOR")]

@@ -6,7 +6,9 @@ mod common;
 use std::collections::HashSet;
 
 use app::dispatch::simulator::SimulatorSettings;
-use common::sending::{counters, engine, now, settled, task, wait_for, world};
+use common::sending::{
+    counters, engine, now, set_up_sms_alerts, settled, sms_alerts, task, wait_for, world,
+};
 use common::{spawn, ADMIN_EMAIL, ADMIN_PASSWORD};
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -122,14 +124,23 @@ async fn a_low_balance_is_reported_once_each_time_it_falls_below_the_threshold(p
     assert_eq!(status, StatusCode::OK);
     let (_, alerts) = app.call(&admin, "list_alarm_contacts", &[]).await;
     assert_eq!(alerts["balance_low_units"], 500);
-    assert!(!check().await.unwrap(), "1,000 units left");
+    assert!(check().await.unwrap().is_none(), "1,000 units left");
 
     sqlx::query("UPDATE sms_packages SET used = 600")
         .execute(&app.pool)
         .await
         .unwrap();
-    assert!(check().await.unwrap());
-    assert!(!check().await.unwrap(), "reported once while it stays low");
+    assert_eq!(
+        check().await.unwrap(),
+        Some(app::alerts::repo::LowBalance {
+            available: 400,
+            threshold: 500
+        })
+    );
+    assert!(
+        check().await.unwrap().is_none(),
+        "reported once while it stays low"
+    );
     assert_eq!(app.deliver_webhooks().await, 1);
     let event = receiver.next().await;
     assert_eq!(event["type"], "balance.low");
@@ -141,21 +152,74 @@ async fn a_low_balance_is_reported_once_each_time_it_falls_below_the_threshold(p
         .execute(&app.pool)
         .await
         .unwrap();
-    assert!(!check().await.unwrap());
+    assert!(check().await.unwrap().is_none());
     sqlx::query("UPDATE sms_packages SET used = units")
         .execute(&app.pool)
         .await
         .unwrap();
-    assert!(check().await.unwrap());
+    assert!(check().await.unwrap().is_some());
 
     let (status, _) = app
         .call(&admin, "set_balance_alert", &[("balance_low_units", "")])
         .await;
     assert_eq!(status, StatusCode::OK);
-    assert!(!check().await.unwrap(), "no threshold, no alert");
+    assert!(check().await.unwrap().is_none(), "no threshold, no alert");
     assert_eq!(
         app.count("SELECT count(*) FROM audit_log WHERE action = 'alerts.balance_threshold'")
             .await,
         2
     );
+}
+
+#[sqlx::test(migrator = "herald::MIGRATOR")]
+async fn a_low_balance_is_sent_by_sms_to_the_alarm_contacts_phone(pool: PgPool) {
+    let w = world(pool, SimulatorSettings::default()).await;
+    let (admin, _, _) = w.app.log_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    // Only templates that can carry the alert's text are offered, and only those are taken.
+    let (status, body) = w
+        .app
+        .call(
+            &admin,
+            "set_alert_sms",
+            &[
+                ("sms_application_id", &w.catalogue.application.to_string()),
+                ("sms_template_id", &w.catalogue.notification.to_string()),
+                ("sms_signature_id", &w.catalogue.signature.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["Invalid"][0]["field"], "sms_template_id");
+    let template = set_up_sms_alerts(&w).await;
+    let (_, alerts) = w.app.call(&admin, "list_alarm_contacts", &[]).await;
+    assert_eq!(alerts["sms"]["template_id"], template);
+
+    let (status, _) = w
+        .app
+        .call(
+            &admin,
+            "set_balance_alert",
+            &[("balance_low_units", "2000000")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    herald::webhooks::check_balance(&w.app.pool, &w.limiter)
+        .await
+        .unwrap();
+    herald::webhooks::check_balance(&w.app.pool, &w.limiter)
+        .await
+        .unwrap();
+    assert_eq!(
+        sms_alerts(&w.app.pool).await,
+        vec![(
+            "+8613912345678".to_owned(),
+            "短信余额剩余1000000条，低于告警阈值2000000条".to_owned()
+        )],
+        "one SMS per fall"
+    );
+    let _engine = engine(&w, 1);
+    wait_for("the alert to reach the carrier", async || {
+        w.simulator.ledger().accepted == 1
+    })
+    .await;
 }

@@ -23,6 +23,8 @@ pub async fn list_alarm_contacts() -> Result<AlertsOverview, AppError> {
             contacts: repo::contacts(caller.pool()).await?,
             deliveries: repo::recent_deliveries(caller.pool()).await?,
             balance_low_units: repo::balance_alert(caller.pool()).await?,
+            sms: repo::alert_sms(caller.pool()).await?,
+            sms_choices: repo::alert_sms_choices(caller.pool()).await?,
         })
     })
     .await
@@ -145,6 +147,42 @@ pub async fn set_balance_alert(balance_low_units: String) -> Result<(), AppError
                 "alert_settings",
                 1,
                 json!({ "balance_low_units": units }),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    })
+    .await
+}
+
+/// Chooses the application, approved template and signature SMS alerts go out through; all
+/// blank turns SMS alerts off.
+#[server(endpoint = "set_alert_sms")]
+pub async fn set_alert_sms(
+    sms_application_id: String,
+    sms_template_id: String,
+    sms_signature_id: String,
+) -> Result<(), AppError> {
+    serve(|caller| async move {
+        let admin = caller.require(Role::Admin).await?;
+        let choices = repo::alert_sms_choices(caller.pool()).await?;
+        let sms = choices.parse(&sms_application_id, &sms_template_id, &sms_signature_id)?;
+        let mut tx = caller.pool().begin().await?;
+        repo::set_alert_sms(&mut tx, sms).await?;
+        record(
+            &mut *tx,
+            AuditEvent::by(
+                &admin,
+                &caller.ip,
+                "alerts.sms",
+                "alert_settings",
+                1,
+                json!({ "sms": sms.map(|s| json!({
+                    "application_id": s.application_id,
+                    "template_id": s.template_id,
+                    "signature_id": s.signature_id,
+                })) }),
             ),
         )
         .await?;

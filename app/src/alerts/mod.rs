@@ -1,7 +1,9 @@
-//! Alarm contacts and the signed webhook events sent to them.
+//! Alarm contacts: the signed webhook events sent to them, and SMS alerts to their phones.
 
 pub mod api;
 pub mod model;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod repo;
+#[cfg(feature = "ssr")]
+pub mod sms;

@@ -1,10 +1,12 @@
 use leptos::prelude::*;
 
 use super::api::{
-    list_alarm_contacts, AddAlarmContact, DeleteAlarmContact, RedeliverWebhook, SetBalanceAlert,
+    list_alarm_contacts, AddAlarmContact, DeleteAlarmContact, RedeliverWebhook, SetAlertSms,
+    SetBalanceAlert,
 };
-use super::model::DeliveryState;
-use crate::forms::{action_error, error_view, Field, FormAlert};
+use super::model::{AlertSms, AlertSmsChoices, DeliveryState};
+use crate::error::AppError;
+use crate::forms::{action_error, error_view, Field, FieldMessage, FormAlert};
 
 /// Settings section: who is alerted, and how the webhook deliveries to them went.
 #[component]
@@ -13,6 +15,7 @@ pub fn AlarmContactsSection() -> impl IntoView {
     let delete = ServerAction::<DeleteAlarmContact>::new();
     let redeliver = ServerAction::<RedeliverWebhook>::new();
     let threshold = ServerAction::<SetBalanceAlert>::new();
+    let sms = ServerAction::<SetAlertSms>::new();
     let data = Resource::new(
         move || {
             (
@@ -20,12 +23,14 @@ pub fn AlarmContactsSection() -> impl IntoView {
                 delete.version().get(),
                 redeliver.version().get(),
                 threshold.version().get(),
+                sms.version().get(),
             )
         },
         |_| list_alarm_contacts(),
     );
     let error = action_error(add);
     let threshold_error = action_error(threshold);
+    let sms_error = action_error(sms);
     view! {
         <h2>"Alarm contacts"</h2>
         <p class="muted">
@@ -111,6 +116,19 @@ pub fn AlarmContactsSection() -> impl IntoView {
                                     <button type="submit">"Save threshold"</button>
                                 </ActionForm>
                             </section>
+                            <section class="panel">
+                                <h3>"SMS alerts"</h3>
+                                <p class="muted">
+                                    "A low balance and a task paused for failures are also sent by SMS to every contact's phone, "
+                                    "through an application, an approved template whose one placeholder " <code>"{1}"</code>
+                                    " receives the alert's text, and an approved signature. Leave all three blank for no SMS."
+                                </p>
+                                <ActionForm action=sms attr:class="form narrow">
+                                    <FormAlert error=sms_error/>
+                                    <AlertSmsFields current=overview.sms choices=overview.sms_choices.clone() error=sms_error/>
+                                    <button type="submit">"Save SMS alerts"</button>
+                                </ActionForm>
+                            </section>
                             <h3>"Webhook deliveries"</h3>
                             <div class="table-wrap">
                                 <table class="data deliveries">
@@ -134,5 +152,39 @@ pub fn AlarmContactsSection() -> impl IntoView {
                 <button type="submit" class="primary">"Add contact"</button>
             </ActionForm>
         </section>
+    }
+}
+
+/// The three choices SMS alerts go out through, each a select with a blank "none" first.
+#[component]
+fn AlertSmsFields(
+    current: Option<AlertSms>,
+    choices: AlertSmsChoices,
+    error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    let select = move |name: &'static str,
+                       label: &'static str,
+                       options: Vec<(i64, String)>,
+                       chosen: Option<i64>| {
+        let id = format!("field-{name}");
+        let options = options
+            .into_iter()
+            .map(|(value, text)| view! { <option value=value selected=chosen == Some(value)>{text}</option> })
+            .collect_view();
+        view! {
+            <div class="field">
+                <label for=id.clone()>{label}</label>
+                <select id=id name=name>
+                    <option value="">"—"</option>
+                    {options}
+                </select>
+                <FieldMessage error name/>
+            </div>
+        }
+    };
+    view! {
+        {select("sms_application_id", "Alert application", choices.applications, current.map(|c| c.application_id))}
+        {select("sms_template_id", "Alert template", choices.templates, current.map(|c| c.template_id))}
+        {select("sms_signature_id", "Alert signature", choices.signatures, current.map(|c| c.signature_id))}
     }
 }

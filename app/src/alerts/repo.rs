@@ -2,7 +2,9 @@ use rand::RngCore;
 use serde_json::{json, Value};
 use sqlx::{PgConnection, PgPool};
 
-use super::model::{backoff_seconds, AlarmContact, Delivery, DeliveryState, MAX_ATTEMPTS};
+use super::model::{
+    backoff_seconds, AlarmContact, AlertSms, AlertSmsChoices, Delivery, DeliveryState, MAX_ATTEMPTS,
+};
 use crate::error::AppError;
 
 pub async fn contacts(pool: &PgPool) -> Result<Vec<AlarmContact>, AppError> {
@@ -129,10 +131,75 @@ pub async fn set_balance_alert(
     Ok(())
 }
 
+/// What SMS alerts go out through, if they are set up.
+pub async fn alert_sms(pool: &PgPool) -> Result<Option<AlertSms>, AppError> {
+    let row: Option<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT sms_application_id, sms_template_id, sms_signature_id FROM alert_settings
+          WHERE sms_application_id IS NOT NULL AND sms_template_id IS NOT NULL
+            AND sms_signature_id IS NOT NULL",
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(
+        row.map(|(application_id, template_id, signature_id)| AlertSms {
+            application_id,
+            template_id,
+            signature_id,
+        }),
+    )
+}
+
+pub async fn alert_sms_choices(pool: &PgPool) -> Result<AlertSmsChoices, AppError> {
+    let applications = sqlx::query_as("SELECT id, name FROM applications ORDER BY name, id")
+        .fetch_all(pool)
+        .await?;
+    let templates: Vec<(i64, String, String)> = sqlx::query_as(
+        "SELECT id, name, content FROM templates WHERE status = 'approved' ORDER BY name, id",
+    )
+    .fetch_all(pool)
+    .await?;
+    let signatures = sqlx::query_as(
+        "SELECT id, content FROM signatures WHERE status = 'approved' ORDER BY content, id",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(AlertSmsChoices {
+        applications,
+        templates: templates
+            .into_iter()
+            .filter(|(_, _, content)| {
+                super::sms::fits_alerts(content, &crate::review::model::ReviewStatus::Approved)
+            })
+            .map(|(id, name, _)| (id, name))
+            .collect(),
+        signatures,
+    })
+}
+
+pub async fn set_alert_sms(conn: &mut PgConnection, sms: Option<AlertSms>) -> Result<(), AppError> {
+    sqlx::query(
+        "UPDATE alert_settings
+            SET sms_application_id = $1, sms_template_id = $2, sms_signature_id = $3",
+    )
+    .bind(sms.map(|s| s.application_id))
+    .bind(sms.map(|s| s.template_id))
+    .bind(sms.map(|s| s.signature_id))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A fall of the balance below the alert threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LowBalance {
+    pub available: i64,
+    pub threshold: i64,
+}
+
 /// Reports `balance.low` once each time the available units fall below the threshold (checked
 /// by the webhook worker; sends charge units in batches, so the check stays off their path).
-/// Returns whether an event was queued.
-pub async fn check_balance(pool: &PgPool) -> Result<bool, AppError> {
+/// Returns the fall when this check reported it.
+pub async fn check_balance(pool: &PgPool) -> Result<Option<LowBalance>, AppError> {
     let mut tx = pool.begin().await?;
     let (threshold, low_since): (Option<i64>, Option<chrono::DateTime<chrono::Utc>>) =
         sqlx::query_as(
@@ -141,7 +208,7 @@ pub async fn check_balance(pool: &PgPool) -> Result<bool, AppError> {
         .fetch_one(&mut *tx)
         .await?;
     let Some(threshold) = threshold else {
-        return Ok(false);
+        return Ok(None);
     };
     let available: i64 = sqlx::query_scalar(crate::campaigns::repo::AVAILABLE_UNITS)
         .fetch_one(&mut *tx)
@@ -157,15 +224,18 @@ pub async fn check_balance(pool: &PgPool) -> Result<bool, AppError> {
             sqlx::query("UPDATE alert_settings SET balance_low_since = now()")
                 .execute(&mut *tx)
                 .await?;
-            true
+            Some(LowBalance {
+                available,
+                threshold,
+            })
         }
         (false, true) => {
             sqlx::query("UPDATE alert_settings SET balance_low_since = NULL")
                 .execute(&mut *tx)
                 .await?;
-            false
+            None
         }
-        _ => false,
+        _ => None,
     };
     tx.commit().await?;
     Ok(reported)

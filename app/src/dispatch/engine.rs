@@ -660,7 +660,14 @@ impl Engine {
                 "Paused automatically: {failed} of {total} messages failed so far. Check the \
                  carrier and the failure codes, then resume."
             );
-            repo::pause_for_errors(&self.pool, task_id, &reason).await?;
+            if let Some(name) = repo::pause_for_errors(&self.pool, task_id, &reason).await? {
+                let text = format!("群发任务“{name}”失败过多，已自动暂停");
+                if let Err(err) =
+                    crate::alerts::sms::send_alert(&self.pool, &self.config.limiter, &text).await
+                {
+                    tracing::warn!(task_id, "SMS alert not sent: {err}");
+                }
+            }
         }
         Ok(())
     }

@@ -760,16 +760,21 @@ pub async fn sending_without_work(pool: &PgPool) -> Result<Vec<i64>, AppError> {
 }
 
 /// Pauses a task whose carrier refuses too much, saying why.
-pub async fn pause_for_errors(pool: &PgPool, task_id: i64, reason: &str) -> Result<(), AppError> {
-    sqlx::query(
+/// Pauses a sending task; its name when this call paused it (not when it had stopped already).
+pub async fn pause_for_errors(
+    pool: &PgPool,
+    task_id: i64,
+    reason: &str,
+) -> Result<Option<String>, AppError> {
+    Ok(sqlx::query_scalar(
         "UPDATE tasks SET status = 'paused', status_reason = $2, updated_at = now()
-          WHERE id = $1 AND status = 'sending'",
+          WHERE id = $1 AND status = 'sending'
+      RETURNING name",
     )
     .bind(task_id)
     .bind(reason)
-    .execute(pool)
-    .await?;
-    Ok(())
+    .fetch_optional(pool)
+    .await?)
 }
 
 /// Starts scheduled tasks whose second has come; returns how many.

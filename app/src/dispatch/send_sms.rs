@@ -122,7 +122,7 @@ pub async fn send(context: &ApiContext<'_>, request: &Value) -> Result<Value, Ap
         context.limiter,
         &Request {
             application_id: context.caller.application_id,
-            api_key_id: context.caller.key_id,
+            api_key_id: Some(context.caller.key_id),
             acting_user: context.caller.acting_user,
             template: &template,
             signature: &signature,
@@ -158,23 +158,24 @@ pub async fn send(context: &ApiContext<'_>, request: &Value) -> Result<Value, Ap
 }
 
 /// A checked request to send one content to some numbers.
-struct Request<'a> {
-    application_id: i64,
-    api_key_id: i64,
-    acting_user: Option<i64>,
-    template: &'a Template,
+pub(crate) struct Request<'a> {
+    pub application_id: i64,
+    /// The key an API request came with; none for Herald's own alerts.
+    pub api_key_id: Option<i64>,
+    pub acting_user: Option<i64>,
+    pub template: &'a Template,
     /// The approved signature's id and content.
-    signature: &'a (Option<i64>, String),
-    params: &'a [String],
+    pub signature: &'a (Option<i64>, String),
+    pub params: &'a [String],
     /// Billable parts of the message (the same for every number).
-    units: i64,
-    session_context: &'a str,
+    pub units: i64,
+    pub session_context: &'a str,
     /// What the same-content frequency limit compares (see `limits::content_key`).
-    content_key: String,
+    pub content_key: String,
 }
 
 /// What was recorded: one message per number, in order, and the numbers refused with their code.
-struct Recorded {
+pub(crate) struct Recorded {
     ids: Vec<i64>,
     refused: std::collections::HashMap<i64, &'static str>,
 }
@@ -182,7 +183,7 @@ struct Recorded {
 /// Records a send as a task of its own, in one transaction: its messages, the frequency limits
 /// and opt-outs applied (refused numbers end rejected with their code), the units held, and
 /// the chunk the engine picks up. Fails as a whole (nothing recorded) on a shortage of units.
-async fn record(
+pub(crate) async fn record(
     pool: &sqlx::PgPool,
     limiter: &crate::limits::store::Limiter,
     request: &Request<'_>,
@@ -428,8 +429,9 @@ async fn insert_task(
                             template_name, template_text, sms_type, status, send_at, time_zone,
                             recipients, units_reserved, created_by, api_key_id, session_context,
                             started_at, origin)
-         VALUES ('SendSms', $1, $2, $3, $4, $5, $6, $7, 'sending', now(), 'Asia/Shanghai', $11,
-                 0, $8, $9, $10, now(), 'api')
+         VALUES (CASE WHEN $9 IS NULL THEN 'Alert' ELSE 'SendSms' END, $1, $2, $3, $4, $5, $6,
+                 $7, 'sending', now(), 'Asia/Shanghai', $11, 0, $8, $9, $10, now(),
+                 CASE WHEN $9 IS NULL THEN 'alert' ELSE 'api' END)
          RETURNING id",
     )
     .bind(request.application_id)

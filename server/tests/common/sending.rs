@@ -218,3 +218,63 @@ pub async fn states(pool: &PgPool, task: i64) -> Vec<(i16, i64)> {
     .await
     .unwrap()
 }
+
+/// SMS alerts through the world's application and signature with an approved alert template
+/// (`Herald告警：{1}`), set up by an admin in Settings; an alarm contact with a phone to receive
+/// them. Returns the alert template's id.
+pub async fn set_up_sms_alerts(world: &World) -> i64 {
+    let (admin, _, _) = world
+        .app
+        .log_in(super::ADMIN_EMAIL, super::ADMIN_PASSWORD)
+        .await;
+    let template: i64 = sqlx::query_scalar(
+        "INSERT INTO templates (name, sms_type, content, status, submitted_by)
+         VALUES ('Alert', 2, 'Herald告警：{1}', 'approved', $1) RETURNING id",
+    )
+    .bind(world.marketer.id)
+    .fetch_one(&world.app.pool)
+    .await
+    .unwrap();
+    let (status, body) = world
+        .app
+        .call(
+            &admin,
+            "add_alarm_contact",
+            &[
+                ("name", "On call"),
+                ("email", ""),
+                ("phone", "+8613912345678"),
+                ("webhook_url", ""),
+            ],
+        )
+        .await;
+    assert!(status.is_success(), "{body}");
+    let (status, body) = world
+        .app
+        .call(
+            &admin,
+            "set_alert_sms",
+            &[
+                (
+                    "sms_application_id",
+                    &world.catalogue.application.to_string(),
+                ),
+                ("sms_template_id", &template.to_string()),
+                ("sms_signature_id", &world.catalogue.signature.to_string()),
+            ],
+        )
+        .await;
+    assert!(status.is_success(), "{body}");
+    template
+}
+
+/// The texts of the SMS alerts recorded so far, with the number each went to.
+pub async fn sms_alerts(pool: &PgPool) -> Vec<(String, String)> {
+    sqlx::query_as(
+        "SELECT m.phone, m.params[1] FROM messages m JOIN tasks t ON t.id = m.task_id
+          WHERE t.origin = 'alert' ORDER BY m.id",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}

@@ -1,0 +1,84 @@
+//! SMS alerts to the alarm contacts' phones (a low balance, a task that paused itself on
+//! errors). They go out like an API request: a task of origin `alert` through the engine, with
+//! the frequency limits, opt-outs and balance applied, through the application, approved
+//! template (one placeholder: the alert's text) and signature chosen in Settings.
+
+use sqlx::PgPool;
+
+use super::model::AlertSms;
+use crate::dispatch::send_sms::{self, Request};
+use crate::error::AppError;
+use crate::limits::store::Limiter;
+use crate::numbers::PhoneNumber;
+use crate::review::model::ReviewStatus;
+use crate::templates::model::TemplateContent;
+
+/// Sends `text` to every alarm contact with a phone; returns how many numbers it went to (none
+/// when SMS alerts are not set up). Failures are the caller's to log: an alert never stops
+/// what raised it.
+pub async fn send_alert(pool: &PgPool, limiter: &Limiter, text: &str) -> Result<usize, AppError> {
+    let Some(AlertSms {
+        application_id,
+        template_id,
+        signature_id,
+    }) = super::repo::alert_sms(pool).await?
+    else {
+        return Ok(0);
+    };
+    let phones: Vec<PhoneNumber> = sqlx::query_scalar::<_, String>(
+        "SELECT DISTINCT phone FROM alarm_contacts WHERE phone IS NOT NULL ORDER BY phone",
+    )
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .filter_map(|raw| PhoneNumber::parse(raw).ok())
+    .collect();
+    let Some(first) = phones.first() else {
+        return Ok(0);
+    };
+    let template = crate::templates::repo::get(pool, template_id).await?;
+    let signature: Option<String> =
+        sqlx::query_scalar("SELECT content FROM signatures WHERE id = $1 AND status = 'approved'")
+            .bind(signature_id)
+            .fetch_optional(pool)
+            .await?;
+    let (Some(signature), ReviewStatus::Approved) = (signature, &template.status) else {
+        return Err(AppError::internal(
+            "the SMS alert's template or signature is no longer approved",
+        ));
+    };
+    let params = vec![text.to_owned()];
+    let refused = |e: crate::tencent::api::ApiError| {
+        AppError::internal(format!("SMS alert refused: {} {}", e.code, e.message))
+    };
+    let units =
+        send_sms::units_per_message(&template, &signature, first, &params).map_err(refused)?;
+    let numbers: Vec<String> = phones.iter().map(|p| p.as_str().to_owned()).collect();
+    let content_key = crate::limits::content_key(&signature, &template.content, &params);
+    send_sms::record(
+        pool,
+        limiter,
+        &Request {
+            application_id,
+            api_key_id: None,
+            acting_user: None,
+            template: &template,
+            signature: &(Some(signature_id), signature),
+            params: &params,
+            units,
+            session_context: "",
+            content_key,
+        },
+        &numbers,
+    )
+    .await
+    .map_err(refused)?;
+    crate::dispatch::engine::work_recorded();
+    Ok(numbers.len())
+}
+
+/// Whether a template can carry alerts: approved, with exactly one placeholder for the text.
+pub fn fits_alerts(content: &str, status: &ReviewStatus) -> bool {
+    *status == ReviewStatus::Approved
+        && TemplateContent::from_stored(content.to_owned()).param_count() == 1
+}
