@@ -167,9 +167,7 @@ pub async fn alert_sms_choices(pool: &PgPool) -> Result<AlertSmsChoices, AppErro
         applications,
         templates: templates
             .into_iter()
-            .filter(|(_, _, content)| {
-                super::sms::fits_alerts(content, &crate::review::model::ReviewStatus::Approved)
-            })
+            .filter(|(_, _, content)| super::sms::fits_alerts(content))
             .map(|(id, name, _)| (id, name))
             .collect(),
         signatures,

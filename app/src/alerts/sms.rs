@@ -77,8 +77,7 @@ pub async fn send_alert(pool: &PgPool, limiter: &Limiter, text: &str) -> Result<
     Ok(numbers.len())
 }
 
-/// Whether a template can carry alerts: approved, with exactly one placeholder for the text.
-pub fn fits_alerts(content: &str, status: &ReviewStatus) -> bool {
-    *status == ReviewStatus::Approved
-        && TemplateContent::from_stored(content.to_owned()).param_count() == 1
+/// Whether an approved template can carry alerts: exactly one placeholder, for the text.
+pub fn fits_alerts(content: &str) -> bool {
+    TemplateContent::from_stored(content.to_owned()).param_count() == 1
 }
