@@ -10,6 +10,8 @@ test('the operator switches to Chinese and writes a template', async ({ browser 
   const page = await signIn(browser, operator);
   await waitForHydration(page);
   await page.getByRole('button', { name: '中文' }).click();
+  await expect(page.getByRole('heading', { name: '概览' })).toBeVisible();
+  await expect(page.getByText('签名、正文模板、应用、API 密钥、业务统计')).toBeVisible();
   const nav = page.getByRole('navigation', { name: '控制台' });
   await nav.getByRole('link', { name: '正文模板' }).click();
   await expect(page.getByRole('heading', { name: '正文模板' })).toBeVisible();

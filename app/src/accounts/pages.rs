@@ -10,7 +10,7 @@ use super::api::{
 };
 use super::model::{AccountType, Organisation, Role, SessionState, UserRow};
 use crate::forms::{action_error, action_succeeded, error_view, Field, FieldMessage, FormAlert};
-use crate::i18n::{t, td_string, use_i18n};
+use crate::i18n::{t, td_string, use_i18n, Locale};
 use crate::shell::{Area, Guard};
 use crate::Auth;
 
@@ -126,14 +126,32 @@ pub fn LoginPage() -> impl IntoView {
     }
 }
 
+/// A role's name and what it opens, in `locale`.
+fn role_words(locale: Locale, role: Role) -> (&'static str, &'static str) {
+    match role {
+        Role::Admin => (
+            td_string!(locale, role.admin),
+            td_string!(locale, role.admin_does),
+        ),
+        Role::Operator => (
+            td_string!(locale, role.operator),
+            td_string!(locale, role.operator_does),
+        ),
+        Role::Marketer => (
+            td_string!(locale, role.marketer),
+            td_string!(locale, role.marketer_does),
+        ),
+    }
+}
+
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let auth = expect_context::<Auth>();
     let i18n = use_i18n();
     view! {
-        <Title text="Dashboard"/>
+        <Title text=move || td_string!(i18n.get_locale(), dashboard.title)/>
         <section class="page">
-            <h1>"Dashboard"</h1>
+            <h1>{t!(i18n, dashboard.title)}</h1>
             <crate::stats::pages::DashboardFiguresSection/>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
@@ -153,22 +171,37 @@ pub fn DashboardPage() -> impl IntoView {
                             let roles = user
                                 .roles
                                 .iter()
-                                .map(|r| view! { <li><strong>{r.label()}</strong>": "{r.describe()}</li> })
+                                .map(|r| view! {
+                                    <li>{move || {
+                                        let (name, does) = role_words(i18n.get_locale(), r);
+                                        view! { <strong>{name}</strong>": "{does} }
+                                    }}</li>
+                                })
                                 .collect_view();
                             view! {
                                 <div class="cards">
                                     <article class="card">
                                         <h2>{organisation.name.clone()}</h2>
-                                        <p>{organisation.account_type.label()} " account · "
-                                            {if organisation.verified { "verified" } else { "not verified" }}
-                                        </p>
+                                        <p>{move || {
+                                            let locale = i18n.get_locale();
+                                            let kind = match organisation.account_type {
+                                                AccountType::Organisation => td_string!(locale, dashboard.organisation),
+                                                AccountType::Individual => td_string!(locale, dashboard.individual),
+                                            };
+                                            let verified = if organisation.verified {
+                                                td_string!(locale, dashboard.verified)
+                                            } else {
+                                                td_string!(locale, dashboard.not_verified)
+                                            };
+                                            td_string!(locale, dashboard.account, kind, verified)
+                                        }}</p>
                                     </article>
                                     <article class="card">
-                                        <h2>"Your roles"</h2>
+                                        <h2>{t!(i18n, dashboard.your_roles)}</h2>
                                         <ul>{roles}</ul>
                                     </article>
                                     <article class="card">
-                                        <h2>"Your areas"</h2>
+                                        <h2>{t!(i18n, dashboard.your_areas)}</h2>
                                         <ul>{areas}</ul>
                                     </article>
                                 </div>

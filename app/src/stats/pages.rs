@@ -5,8 +5,10 @@ use leptos_router::hooks::use_query_map;
 
 use super::api::{get_dashboard, get_statistics, get_statistics_choices, get_task_analytics};
 use super::model::{TaskAnalytics, LATENCY_LABELS};
+use crate::campaigns::model::TaskStatus;
 use crate::charts::{BarChart, LineChart, Series};
 use crate::forms::error_view;
+use crate::i18n::{t, td_string, use_i18n, Locale};
 use crate::shell::{Area, Guard};
 use crate::templates::model::SmsType;
 
@@ -266,10 +268,23 @@ pub fn StatisticsPage() -> impl IntoView {
     }
 }
 
+/// A task's status in the console's language.
+pub fn task_status_name(locale: Locale, status: TaskStatus) -> &'static str {
+    match status {
+        TaskStatus::Scheduled => td_string!(locale, task_status.scheduled),
+        TaskStatus::Sending => td_string!(locale, task_status.sending),
+        TaskStatus::Paused => td_string!(locale, task_status.paused),
+        TaskStatus::Completed => td_string!(locale, task_status.completed),
+        TaskStatus::Cancelled => td_string!(locale, task_status.cancelled),
+        TaskStatus::Failed => td_string!(locale, task_status.failed),
+    }
+}
+
 /// Today's figures on the dashboard.
 #[component]
 pub fn DashboardFiguresSection() -> impl IntoView {
     let figures = Resource::new(|| (), |_| get_dashboard());
+    let i18n = use_i18n();
     view! {
         <Transition fallback=|| ()>
             <ErrorBoundary fallback=error_view>
@@ -277,29 +292,32 @@ pub fn DashboardFiguresSection() -> impl IntoView {
                     figures.await.map(|f| {
                         let success_today = percent(f.success_rate());
                         let has_recent = !f.recent_tasks.is_empty();
-                        let recent = f.recent_tasks.into_iter().map(|t| view! {
-                            <li><A href=format!("/records/{}", t.id)>{t.name.clone()}</A>
-                                {format!(" · {} · {}/{}", t.status.label(), t.sent, t.recipients)}</li>
+                        let recent = f.recent_tasks.into_iter().map(|t| {
+                            let (status, sent, recipients) = (t.status, t.sent, t.recipients);
+                            view! {
+                                <li><A href=format!("/records/{}", t.id)>{t.name.clone()}</A>
+                                    {move || format!(" · {} · {sent}/{recipients}", task_status_name(i18n.get_locale(), status))}</li>
+                            }
                         }).collect_view();
                         view! {
                             <dl class="figures" data-dashboard="">
-                                <div><dt>"Sent today"</dt><dd data-figure="sent-today">{f.sent_today}</dd></div>
-                                <div><dt>"Success rate today"</dt><dd data-figure="success-today">{success_today}</dd></div>
-                                <div><dt>"Balance (units)"</dt><dd data-figure="balance">{f.balance}</dd></div>
+                                <div><dt>{t!(i18n, dashboard.sent_today)}</dt><dd data-figure="sent-today">{f.sent_today}</dd></div>
+                                <div><dt>{t!(i18n, dashboard.success_today)}</dt><dd data-figure="success-today">{success_today}</dd></div>
+                                <div><dt>{t!(i18n, dashboard.balance)}</dt><dd data-figure="balance">{f.balance}</dd></div>
                                 {f.pending_reviews.map(|n| view! {
-                                    <div><dt>"Pending reviews"</dt><dd data-figure="pending-reviews"><A href="/review">{n.to_string()}</A></dd></div>
+                                    <div><dt>{t!(i18n, dashboard.pending_reviews)}</dt><dd data-figure="pending-reviews"><A href="/review">{n.to_string()}</A></dd></div>
                                 })}
                                 {(f.verify_abuse.by_ip + f.verify_abuse.by_prefix > 0).then(|| view! {
-                                    <div><dt>"getSms refused as SMS pumping today"</dt><dd data-figure="verify-abuse">
-                                        {format!("{} by address, {} by number prefix", f.verify_abuse.by_ip, f.verify_abuse.by_prefix)}
+                                    <div><dt>{t!(i18n, dashboard.pumping)}</dt><dd data-figure="verify-abuse">
+                                        {t!(i18n, dashboard.pumping_value, by_ip = f.verify_abuse.by_ip, by_prefix = f.verify_abuse.by_prefix)}
                                     </dd></div>
                                 })}
                                 {(f.unmatched_receipts > 0).then(|| view! {
-                                    <div><dt>"Receipts matching no message"</dt><dd data-figure="unmatched">{f.unmatched_receipts}</dd></div>
+                                    <div><dt>{t!(i18n, dashboard.unmatched)}</dt><dd data-figure="unmatched">{f.unmatched_receipts}</dd></div>
                                 })}
                             </dl>
                             {has_recent.then(|| view! {
-                                <article class="card"><h2>"Recent tasks"</h2><ul>{recent}</ul></article>
+                                <article class="card"><h2>{t!(i18n, dashboard.recent_tasks)}</h2><ul>{recent}</ul></article>
                             })}
                         }
                     })
