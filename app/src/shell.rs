@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect, A};
 
 use crate::accounts::model::{CurrentUser, Organisation, Role, SessionState};
+use crate::accounts::pages::role_words;
 use crate::forms::error_view;
 use crate::i18n::{t, td_string, use_i18n, Locale};
 use crate::Auth;
@@ -133,12 +134,14 @@ fn Frame(user: CurrentUser, organisation: Organisation) -> impl IntoView {
             }
         })
         .collect_view();
-    let roles = user
-        .roles
-        .iter()
-        .map(|r| r.label())
-        .collect::<Vec<_>>()
-        .join(", ");
+    let user_roles = user.roles.clone();
+    let roles = move || {
+        user_roles
+            .iter()
+            .map(|r| role_words(i18n.get_locale(), r).0)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     view! {
         <div class="console">
             <header class="topbar">

@@ -66,18 +66,6 @@ pub async fn deliver_due(pool: &PgPool, client: &reqwest::Client) -> Result<usiz
 /// How often the balance is compared with the alert threshold.
 const BALANCE_CHECK_EVERY: Duration = Duration::from_secs(10);
 
-/// Reports a fall of the balance (the event, and an SMS to the alarm contacts' phones).
-pub async fn check_balance(pool: &PgPool, limiter: &Limiter) -> Result<(), AppError> {
-    if let Some(low) = app::alerts::repo::check_balance(pool).await? {
-        let text = format!(
-            "短信余额剩余{}条，低于告警阈值{}条",
-            low.available, low.threshold
-        );
-        app::alerts::sms::send_alert(pool, limiter, &text).await?;
-    }
-    Ok(())
-}
-
 pub fn spawn_worker(pool: PgPool, limiter: Arc<Limiter>) {
     tokio::spawn(async move {
         let client = client();
@@ -85,7 +73,7 @@ pub fn spawn_worker(pool: PgPool, limiter: Arc<Limiter>) {
         loop {
             if balance_checked.is_none_or(|at| at.elapsed() >= BALANCE_CHECK_EVERY) {
                 balance_checked = Some(std::time::Instant::now());
-                if let Err(err) = check_balance(&pool, &limiter).await {
+                if let Err(err) = app::alerts::sms::report_low_balance(&pool, &limiter).await {
                     tracing::error!("balance alert: {err}");
                 }
             }

@@ -203,10 +203,10 @@ async fn a_low_balance_is_sent_by_sms_to_the_alarm_contacts_phone(pool: PgPool) 
         )
         .await;
     assert_eq!(status, StatusCode::OK);
-    herald::webhooks::check_balance(&w.app.pool, &w.limiter)
+    app::alerts::sms::report_low_balance(&w.app.pool, &w.limiter)
         .await
         .unwrap();
-    herald::webhooks::check_balance(&w.app.pool, &w.limiter)
+    app::alerts::sms::report_low_balance(&w.app.pool, &w.limiter)
         .await
         .unwrap();
     assert_eq!(

@@ -22,22 +22,6 @@ impl Role {
         }
     }
 
-    pub fn label(self) -> &'static str {
-        match self {
-            Role::Admin => "Admin",
-            Role::Operator => "Operator",
-            Role::Marketer => "Marketer",
-        }
-    }
-
-    pub fn describe(self) -> &'static str {
-        match self {
-            Role::Admin => "users, settings, balance, reviews",
-            Role::Operator => "signatures, templates, applications, API keys, statistics",
-            Role::Marketer => "bulk tasks, delivery records, analytics, statistics",
-        }
-    }
-
     pub fn parse(text: &str) -> Option<Role> {
         Role::ALL.into_iter().find(|r| r.as_str() == text)
     }

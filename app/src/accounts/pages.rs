@@ -127,7 +127,7 @@ pub fn LoginPage() -> impl IntoView {
 }
 
 /// A role's name and what it opens, in `locale`.
-fn role_words(locale: Locale, role: Role) -> (&'static str, &'static str) {
+pub fn role_words(locale: Locale, role: Role) -> (&'static str, &'static str) {
     match role {
         Role::Admin => (
             td_string!(locale, role.admin),
@@ -239,14 +239,15 @@ pub fn AccountPage() -> impl IntoView {
 /// The three role checkboxes, pre-ticked with the user's current roles.
 #[component]
 fn RoleBoxes(#[prop(optional)] user: Option<UserRow>) -> impl IntoView {
+    let i18n = use_i18n();
     Role::ALL
         .into_iter()
         .map(|role| {
             let checked = user.as_ref().is_some_and(|u| u.roles.contains(role));
             view! {
-                <label class="choice" title=role.describe()>
+                <label class="choice" title=move || role_words(i18n.get_locale(), role).1>
                     <input type="checkbox" name=format!("role_{}", role.as_str()) checked=checked/>
-                    {role.label()}
+                    {move || role_words(i18n.get_locale(), role).0}
                 </label>
             }
         })

@@ -178,11 +178,7 @@ pub async fn set_alert_sms(
                 "alerts.sms",
                 "alert_settings",
                 1,
-                json!({ "sms": sms.map(|s| json!({
-                    "application_id": s.application_id,
-                    "template_id": s.template_id,
-                    "signature_id": s.signature_id,
-                })) }),
+                json!({ "sms": sms }),
             ),
         )
         .await?;

@@ -125,7 +125,7 @@ pub fn AlarmContactsSection() -> impl IntoView {
                                 </p>
                                 <ActionForm action=sms attr:class="form narrow">
                                     <FormAlert error=sms_error/>
-                                    <AlertSmsFields current=overview.sms choices=overview.sms_choices.clone() error=sms_error/>
+                                    <AlertSmsFields current=overview.sms choices=overview.sms_choices error=sms_error/>
                                     <button type="submit">"Save SMS alerts"</button>
                                 </ActionForm>
                             </section>

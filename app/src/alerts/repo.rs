@@ -67,8 +67,8 @@ pub async fn enqueue_event(
 }
 
 /// Reports messages that just became delivered, failed or were refused before sending: one
-/// `message.delivered` and one `message.failed` event per batch, listing the messages. Nothing is built when no contact has
-/// a webhook (the receipt path runs this for every batch).
+/// `message.delivered` and one `message.failed` event per batch, listing the messages. Nothing
+/// is built when no contact has a webhook (the receipt path runs this for every batch).
 pub async fn enqueue_outcomes(
     conn: &mut PgConnection,
     message_ids: &[i64],
@@ -199,19 +199,18 @@ pub struct LowBalance {
 /// Returns the fall when this check reported it.
 pub async fn check_balance(pool: &PgPool) -> Result<Option<LowBalance>, AppError> {
     let mut tx = pool.begin().await?;
-    let (threshold, low_since): (Option<i64>, Option<chrono::DateTime<chrono::Utc>>) =
-        sqlx::query_as(
-            "SELECT balance_low_units, balance_low_since FROM alert_settings FOR UPDATE",
-        )
-        .fetch_one(&mut *tx)
-        .await?;
+    let (threshold, reported_low): (Option<i64>, bool) = sqlx::query_as(
+        "SELECT balance_low_units, balance_low_since IS NOT NULL FROM alert_settings FOR UPDATE",
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     let Some(threshold) = threshold else {
         return Ok(None);
     };
     let available: i64 = sqlx::query_scalar(crate::campaigns::repo::AVAILABLE_UNITS)
         .fetch_one(&mut *tx)
         .await?;
-    let reported = match (available < threshold, low_since.is_some()) {
+    let reported = match (available < threshold, reported_low) {
         (true, false) => {
             enqueue_event(
                 &mut tx,

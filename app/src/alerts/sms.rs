@@ -13,10 +13,33 @@ use crate::numbers::PhoneNumber;
 use crate::review::model::ReviewStatus;
 use crate::templates::model::TemplateContent;
 
+/// Reports a fall of the balance below the alert threshold, when this check finds one: the
+/// `balance.low` event (see `repo::check_balance`) and an SMS to the contacts' phones.
+pub async fn report_low_balance(pool: &PgPool, limiter: &Limiter) -> Result<(), AppError> {
+    if let Some(low) = super::repo::check_balance(pool).await? {
+        let text = format!(
+            "短信余额剩余{}条，低于告警阈值{}条",
+            low.available, low.threshold
+        );
+        send_alert(pool, limiter, &text).await?;
+    }
+    Ok(())
+}
+
+/// Tells the contacts' phones that a bulk task paused itself because too many messages failed.
+pub async fn report_task_paused(
+    pool: &PgPool,
+    limiter: &Limiter,
+    task_name: &str,
+) -> Result<(), AppError> {
+    let text = format!("群发任务“{task_name}”失败过多，已自动暂停");
+    send_alert(pool, limiter, &text).await.map(|_| ())
+}
+
 /// Sends `text` to every alarm contact with a phone; returns how many numbers it went to (none
 /// when SMS alerts are not set up). Failures are the caller's to log: an alert never stops
 /// what raised it.
-pub async fn send_alert(pool: &PgPool, limiter: &Limiter, text: &str) -> Result<usize, AppError> {
+async fn send_alert(pool: &PgPool, limiter: &Limiter, text: &str) -> Result<usize, AppError> {
     let Some(AlertSms {
         application_id,
         template_id,

@@ -661,9 +661,9 @@ impl Engine {
                  carrier and the failure codes, then resume."
             );
             if let Some(name) = repo::pause_for_errors(&self.pool, task_id, &reason).await? {
-                let text = format!("群发任务“{name}”失败过多，已自动暂停");
+                let limiter = &self.config.limiter;
                 if let Err(err) =
-                    crate::alerts::sms::send_alert(&self.pool, &self.config.limiter, &text).await
+                    crate::alerts::sms::report_task_paused(&self.pool, limiter, &name).await
                 {
                     tracing::warn!(task_id, "SMS alert not sent: {err}");
                 }

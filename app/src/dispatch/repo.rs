@@ -759,8 +759,8 @@ pub async fn sending_without_work(pool: &PgPool) -> Result<Vec<i64>, AppError> {
     .await?)
 }
 
-/// Pauses a task whose carrier refuses too much, saying why.
-/// Pauses a sending task; its name when this call paused it (not when it had stopped already).
+/// Pauses a task whose carrier refuses too much, saying why; its name when this call paused it
+/// (not when it had stopped already).
 pub async fn pause_for_errors(
     pool: &PgPool,
     task_id: i64,
