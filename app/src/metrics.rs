@@ -140,7 +140,7 @@ impl Metrics {
             queued_messages: registered(
                 &mut r,
                 "queued_messages",
-                "Messages of sending tasks not yet handed to a carrier (all servers)",
+                "Messages waiting in dispatch chunks, at most (all servers; a chunk being sent counts whole)",
                 Gauge::default(),
             ),
             waiting_chunks: registered(
@@ -195,12 +195,13 @@ impl Metrics {
     /// The exposition: the shared gauges read now, then every series.
     pub async fn render(&self, pool: &PgPool) -> Result<String, AppError> {
         let (queued, chunks, sending, webhooks): (i64, i64, i64, i64) = sqlx::query_as(
-            "SELECT (SELECT coalesce(sum(greatest(recipients - sent - failed, 0)), 0)::bigint
-                       FROM tasks WHERE status = 'sending'),
-                    (SELECT count(*) FROM dispatch_chunks WHERE NOT done),
+            // Task counters cannot give the queue (`failed` also counts sent messages whose
+            // receipt failed); the open chunks' id ranges can, from a small table.
+            "SELECT coalesce(sum(last_id - first_id + 1), 0)::bigint, count(*),
                     (SELECT count(*) FROM tasks WHERE status = 'sending'),
                     (SELECT count(*) FROM webhook_deliveries
-                      WHERE delivered_at IS NULL AND failed_at IS NULL)",
+                      WHERE delivered_at IS NULL AND failed_at IS NULL)
+               FROM dispatch_chunks WHERE NOT done",
         )
         .fetch_one(pool)
         .await?;
