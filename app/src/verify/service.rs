@@ -117,39 +117,44 @@ async fn get_sms(
     phone: &PhoneNumber,
 ) -> Result<VerifyReply, crate::error::AppError> {
     let application = settings.application_id;
-    for (kind, subject, limit) in [
-        ("ip", format!("ip:{}", verifier.ip), settings.per_ip_hourly),
-        (
-            "prefix",
-            format!("prefix:{}", prefix(phone)),
-            settings.per_prefix_hourly,
-        ),
-    ] {
-        let over = verifier
-            .codes
-            .over_hourly(application, &subject, limit.max(0) as u32, verifier.now)
-            .await;
-        let Ok(over) = over else {
-            return Ok(unavailable("nothing was sent"));
-        };
-        if over {
-            tracing::warn!(application, %subject, "getSms refused by the anti-pumping limit");
-            let metrics = crate::metrics::metrics();
-            Metrics::outcome(&metrics.verification_sends, "refused", 1);
-            super::repo::count_abuse(verifier.pool, application, kind).await?;
-            let reply = match kind {
-                "ip" => VerifyReply::new(
+    let by_ip = format!("ip:{}", verifier.ip);
+    let by_prefix = format!("prefix:{}", prefix(phone));
+    let limits = [
+        (by_ip.as_str(), settings.per_ip_hourly.max(0) as u32),
+        (by_prefix.as_str(), settings.per_prefix_hourly.max(0) as u32),
+    ];
+    let over = verifier
+        .codes
+        .first_over_hourly(application, &limits, verifier.now)
+        .await;
+    let Ok(over) = over else {
+        return Ok(unavailable("nothing was sent"));
+    };
+    if let Some(position) = over {
+        let (subject, _) = limits[position];
+        tracing::warn!(application, %subject, "getSms refused by the anti-pumping limit");
+        let metrics = crate::metrics::metrics();
+        Metrics::outcome(&metrics.verification_sends, "refused", 1);
+        let (kind, reply) = if position == 0 {
+            (
+                "ip",
+                VerifyReply::new(
                     "LimitExceeded.ClientIpHourlyLimit",
                     "Too many codes requested from this address; try again later.",
                 ),
-                _ => VerifyReply::new(
+            )
+        } else {
+            (
+                "prefix",
+                VerifyReply::new(
                     "LimitExceeded.PhonePrefixHourlyLimit",
                     "Too many codes requested for numbers like this one; try again later.",
                 ),
-            };
-            metrics.limit_hit(&reply.code);
-            return Ok(reply);
-        }
+            )
+        };
+        super::repo::count_abuse(verifier.pool, application, kind).await?;
+        metrics.limit_hit(&reply.code);
+        return Ok(reply);
     }
     let Some(sending) = verifier.keys.sending(verifier.pool, settings).await? else {
         return Ok(VerifyReply::new(

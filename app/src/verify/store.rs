@@ -3,10 +3,10 @@
 //! (HMAC under the server's key, bound to the application and number), with when it was sent,
 //! until when it is valid, the wrong attempts so far and whether it was used.
 //!
-//! A code is kept a day past its validity, so "expired" can be told from "never sent". Checking
-//! reads the code, compares digests in constant time here, then applies the outcome with a
-//! compare-and-set script, so two logins racing on one code cannot both succeed and every
-//! wrong attempt counts.
+//! A code is kept a day past its validity, so "expired" can be told from "never sent". An attempt
+//! is judged and its outcome applied in one step — a Lua script in Redis, under the lock in
+//! memory — so two logins racing on one code cannot both succeed and every wrong attempt counts.
+//! Digests are compared in constant time in both.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -54,14 +54,6 @@ impl CodeState {
             CodeState::Void => "void",
         }
     }
-
-    fn parse(raw: &str) -> CodeState {
-        match raw {
-            "pending" => CodeState::Pending,
-            "used" => CodeState::Used,
-            _ => CodeState::Void,
-        }
-    }
 }
 
 impl Code {
@@ -87,23 +79,47 @@ impl Code {
     }
 }
 
-/// Applies a checked attempt only if the code is still what was read (same digest, same
-/// attempts, still pending).
-const APPLY: &str = r#"
+/// Judges an attempt and applies its outcome in one round trip; the same rules as
+/// `Code::attempt` (the in-memory store's), which the tests hold both to. Answers the verdict's
+/// name. ARGV: the attempt's digest, now (Unix seconds), the attempts that void a code.
+const CHECK: &str = r#"
 local key = KEYS[1]
-local current = redis.call('HMGET', key, 'digest', 'attempts', 'state')
-if current[1] ~= ARGV[1] or current[2] ~= ARGV[2] or current[3] ~= 'pending' then
-  return 0
+local code = redis.call('HMGET', key, 'digest', 'expires_at', 'attempts', 'state')
+if not (code[1] and code[2] and code[3] and code[4]) then return 'wrong' end
+if code[4] ~= 'pending' then return 'no_longer_valid' end
+if tonumber(ARGV[2]) >= tonumber(code[2]) then return 'expired' end
+local stored, given = code[1], ARGV[1]
+-- Constant time: every byte is looked at, wherever the first difference is.
+local diff = (#stored == #given) and 0 or 1
+for i = 1, math.min(#stored, #given) do
+  diff = bit.bor(diff, bit.bxor(string.byte(stored, i), string.byte(given, i)))
 end
-redis.call('HSET', key, 'attempts', ARGV[3], 'state', ARGV[4])
-return 1
+if diff == 0 then
+  redis.call('HSET', key, 'state', 'used')
+  return 'accepted'
+end
+local attempts = tonumber(code[3]) + 1
+if attempts >= tonumber(ARGV[3]) then
+  redis.call('HSET', key, 'attempts', attempts, 'state', 'void')
+else
+  redis.call('HSET', key, 'attempts', attempts)
+end
+return 'wrong'
 "#;
 
-/// Counts one request in an hourly window and says whether it went over `limit`.
+/// Counts one request against each subject's hourly counter in turn (KEYS, with their limits
+/// in ARGV; 0 counts nothing) and stops at the first that goes over: answers its position
+/// (from 1), or 0.
 const COUNT: &str = r#"
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('EXPIRE', KEYS[1], 7200) end
-return n
+for i, key in ipairs(KEYS) do
+  local limit = tonumber(ARGV[i])
+  if limit > 0 then
+    local n = redis.call('INCR', key)
+    if n == 1 then redis.call('EXPIRE', key, 7200) end
+    if n > limit then return i end
+  end
+end
+return 0
 "#;
 
 pub struct CodeStore {
@@ -114,7 +130,7 @@ pub struct CodeStore {
 enum Backend {
     Redis {
         connection: redis::aio::ConnectionManager,
-        apply: redis::Script,
+        check: redis::Script,
         count: redis::Script,
     },
     Memory(std::sync::Mutex<Memory>),
@@ -166,7 +182,7 @@ impl CodeStore {
             prefix: prefix.to_owned(),
             backend: Backend::Redis {
                 connection,
-                apply: redis::Script::new(APPLY),
+                check: redis::Script::new(CHECK),
                 count: redis::Script::new(COUNT),
             },
         })
@@ -244,49 +260,26 @@ impl CodeStore {
         let key = self.code_key(application, phone);
         match &self.backend {
             Backend::Redis {
-                connection, apply, ..
+                connection, check, ..
             } => {
                 let mut connection = connection.clone();
-                // A concurrent attempt changes the code between read and write at most a few
-                // times; each retry reads its result.
-                for _ in 0..8 {
-                    let fields: (Option<String>, Option<i64>, Option<u32>, Option<String>) =
-                        redis::cmd("HMGET")
-                            .arg(&key)
-                            .arg(&["digest", "expires_at", "attempts", "state"])
-                            .query_async(&mut connection)
-                            .await
-                            .map_err(redis_error)?;
-                    let (Some(stored), Some(expires_at), Some(attempts), Some(state)) = fields
-                    else {
-                        return Ok(Verdict::Wrong);
-                    };
-                    let code = Code {
-                        digest: stored,
-                        expires_at,
-                        attempts,
-                        state: CodeState::parse(&state),
-                    };
-                    let (verdict, after) = code.attempt(digest, now);
-                    let Some(after) = after else {
-                        return Ok(verdict);
-                    };
-                    let applied: i64 = apply
-                        .key(&key)
-                        .arg(&code.digest)
-                        .arg(code.attempts)
-                        .arg(after.attempts)
-                        .arg(after.state.as_str())
-                        .invoke_async(&mut connection)
-                        .await
-                        .map_err(redis_error)?;
-                    if applied == 1 {
-                        return Ok(verdict);
-                    }
+                let verdict: String = check
+                    .key(&key)
+                    .arg(digest)
+                    .arg(now)
+                    .arg(MAX_ATTEMPTS)
+                    .invoke_async(&mut connection)
+                    .await
+                    .map_err(redis_error)?;
+                match verdict.as_str() {
+                    "accepted" => Ok(Verdict::Accepted),
+                    "wrong" => Ok(Verdict::Wrong),
+                    "expired" => Ok(Verdict::Expired),
+                    "no_longer_valid" => Ok(Verdict::NoLongerValid),
+                    other => Err(AppError::internal(format!(
+                        "verification check script answered {other:?}"
+                    ))),
                 }
-                Err(AppError::internal(
-                    "verification code kept changing while being checked",
-                ))
             }
             Backend::Memory(memory) => {
                 let mut memory = memory.lock().expect("code store lock");
@@ -306,43 +299,52 @@ impl CodeStore {
         }
     }
 
-    /// Counts a request against an hourly `limit` on `subject` (a client address, a number
-    /// prefix); true when this one is over it. A limit of 0 counts nothing.
-    pub async fn over_hourly(
+    /// Counts a request against hourly limits on subjects (a client address, a number prefix),
+    /// in order, stopping at the first it goes over: that one's position. A limit of 0 counts
+    /// nothing. One round trip to Redis for all of them.
+    pub async fn first_over_hourly(
         &self,
         application: i64,
-        subject: &str,
-        limit: u32,
+        limits: &[(&str, u32)],
         now: i64,
-    ) -> Result<bool, AppError> {
-        if limit == 0 {
-            return Ok(false);
-        }
-        let key = format!("{}p:{application}:{subject}:{}", self.prefix, now / 3600);
-        let count: u64 = match &self.backend {
+    ) -> Result<Option<usize>, AppError> {
+        let hour = now / 3600;
+        let key = |subject: &str| format!("{}p:{application}:{subject}:{hour}", self.prefix);
+        match &self.backend {
             Backend::Redis {
                 connection, count, ..
             } => {
                 let mut connection = connection.clone();
-                count
-                    .key(&key)
+                let mut invocation = count.prepare_invoke();
+                for (subject, limit) in limits {
+                    invocation.key(key(subject)).arg(*limit);
+                }
+                let over: usize = invocation
                     .invoke_async(&mut connection)
                     .await
-                    .map_err(redis_error)?
+                    .map_err(redis_error)?;
+                Ok(over.checked_sub(1))
             }
             Backend::Memory(memory) => {
                 let mut memory = memory.lock().expect("code store lock");
                 let now_instant = Instant::now();
                 memory.sweep(now_instant);
-                let entry = memory
-                    .counts
-                    .entry(key)
-                    .or_insert((0, now_instant + Duration::from_secs(7200)));
-                entry.0 += 1;
-                entry.0
+                for (position, (subject, limit)) in limits.iter().enumerate() {
+                    if *limit == 0 {
+                        continue;
+                    }
+                    let entry = memory
+                        .counts
+                        .entry(key(subject))
+                        .or_insert((0, now_instant + Duration::from_secs(7200)));
+                    entry.0 += 1;
+                    if entry.0 > u64::from(*limit) {
+                        return Ok(Some(position));
+                    }
+                }
+                Ok(None)
             }
-        };
-        Ok(count > u64::from(limit))
+        }
     }
 }
 
@@ -393,5 +395,86 @@ mod tests {
             code = code.attempt("xyz", 10).1.unwrap();
         }
         assert_eq!(code.attempt("abc", 10).0, Verdict::Accepted);
+    }
+
+    /// The rules of `Code::attempt`, through a store's own check (the Lua script in Redis).
+    async fn checks_follow_the_rules(store: &CodeStore) {
+        let right = "a".repeat(64);
+        let wrong = "b".repeat(64);
+        assert_eq!(
+            store.check(1, "+8613800000001", &right, 0).await.unwrap(),
+            Verdict::Wrong,
+            "never sent"
+        );
+
+        store
+            .issue(1, "+8613800000001", &right, 0, 100)
+            .await
+            .unwrap();
+        for _ in 1..MAX_ATTEMPTS {
+            assert_eq!(
+                store.check(1, "+8613800000001", &wrong, 10).await.unwrap(),
+                Verdict::Wrong
+            );
+        }
+        assert_eq!(
+            store.check(1, "+8613800000001", &right, 10).await.unwrap(),
+            Verdict::Accepted
+        );
+        assert_eq!(
+            store.check(1, "+8613800000001", &right, 10).await.unwrap(),
+            Verdict::NoLongerValid,
+            "single use"
+        );
+
+        store
+            .issue(1, "+8613800000002", &right, 0, 100)
+            .await
+            .unwrap();
+        for _ in 0..MAX_ATTEMPTS {
+            assert_eq!(
+                store.check(1, "+8613800000002", &wrong, 10).await.unwrap(),
+                Verdict::Wrong
+            );
+        }
+        assert_eq!(
+            store.check(1, "+8613800000002", &right, 10).await.unwrap(),
+            Verdict::NoLongerValid,
+            "voided"
+        );
+
+        store
+            .issue(1, "+8613800000003", &right, 0, 100)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.check(1, "+8613800000003", &right, 100).await.unwrap(),
+            Verdict::Expired,
+            "at its second"
+        );
+        assert_eq!(
+            store.check(2, "+8613800000003", &right, 10).await.unwrap(),
+            Verdict::Wrong,
+            "another application's"
+        );
+        assert_eq!(
+            store.check(1, "+8613800000003", &right, 99).await.unwrap(),
+            Verdict::Accepted
+        );
+    }
+
+    #[tokio::test]
+    async fn the_memory_store_checks_by_the_rules() {
+        checks_follow_the_rules(&CodeStore::in_memory()).await;
+    }
+
+    #[tokio::test]
+    async fn the_redis_script_checks_by_the_same_rules() {
+        let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+        let prefix = format!("herald-test:{}:", uuid::Uuid::new_v4());
+        let store = CodeStore::redis(&url, &prefix)
+            .await
+            .expect("the tests need Redis (make test starts it)");
+        checks_follow_the_rules(&store).await;
     }
 }
