@@ -31,7 +31,9 @@ done
 curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null || { cat "$log"; exit 1; }
 
 status=0
-(cd end2end && HERALD_E2E_URL="http://127.0.0.1:$port" npx playwright test) || status=$?
+# HERALD_BIN: specs start a `herald simulator` process as an external carrier with a ledger.
+(cd end2end && HERALD_E2E_URL="http://127.0.0.1:$port" HERALD_BIN="$(realpath "$target/debug/herald")" \
+  npx playwright test) || status=$?
 if [ "$status" -ne 0 ]; then
   echo "---- server log ----" >&2
   tail -n 100 "$log" >&2

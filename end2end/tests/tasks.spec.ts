@@ -1,4 +1,6 @@
 import { test, expect } from '@playwright/test';
+import { spawn, ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { admin, operator, marketer } from './people';
 import { signIn, waitForHydration } from './session';
 
@@ -8,6 +10,28 @@ import { signIn, waitForHydration } from './session';
 // template, fills it (one bad number, one duplicate), reads the report, confirms the fee,
 // schedules for tomorrow 10:00:00 China time, then cancels and gets the units back.
 test.describe.configure({ mode: 'serial' });
+
+// The 1,000-recipient task goes to an external carrier: `herald simulator` as a process of its
+// own behind an HTTP gateway; its ledger is what the handsets got.
+let gateway: ChildProcess | undefined;
+test.afterAll(() => gateway?.kill());
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+type Ledger = { accepted: number; duplicates: number; refused: number; receipts_delivered: number; receipts_failed: number };
+
+async function ledger(port: number): Promise<Ledger> {
+  return (await fetch(`http://127.0.0.1:${port}/ledger`)).json();
+}
 
 function tomorrowInShanghai(): string {
   const now = new Date(Date.now() + 24 * 3600 * 1000);
@@ -156,6 +180,27 @@ test('a 1,000-recipient task is sent, its analytics add up and its records expor
   await adminPage.reload();
   await expect(adminPage.locator('#field-end')).toHaveValue('23:59');
 
+  // The admin adds the gateway, then starts the carrier behind it, posting receipts to the path
+  // Settings shows for it.
+  const port = await freePort();
+  const secret = 'end-to-end gateway secret';
+  await waitForHydration(adminPage);
+  const addGateway = adminPage.locator('section.panel', { has: adminPage.getByRole('heading', { name: 'Add an HTTP gateway' }) });
+  await addGateway.locator('input[name="name"]').fill('Gateway simulator');
+  await addGateway.locator('input[name="endpoint"]').fill(`http://127.0.0.1:${port}/send`);
+  await addGateway.locator('input[name="secret"]').fill(secret);
+  await addGateway.locator('input[name="rate_limit"]').fill('1000');
+  await addGateway.getByRole('button', { name: 'Add carrier' }).click();
+  await expect(addGateway.getByText('Carrier added.')).toBeVisible();
+  await adminPage.reload();
+  const receiptPath = await adminPage.locator('tr', { hasText: 'Gateway simulator' }).locator('code').textContent();
+  gateway = spawn(process.env.HERALD_BIN ?? 'herald', [
+    'simulator', '--listen', `127.0.0.1:${port}`, '--secret', secret,
+    '--receipts-url', new URL(receiptPath ?? '', adminPage.url()).href,
+    '--accept-rate', '0.97', '--delivery-rate', '0.9', '--seed', '2026',
+  ], { stdio: 'inherit' });
+  await expect.poll(() => ledger(port).then(() => true, () => false)).toBe(true);
+
   const page = await signIn(browser, marketer);
   await page.goto('/bulk');
   await waitForHydration(page);
@@ -167,6 +212,7 @@ test('a 1,000-recipient task is sent, its analytics add up and its records expor
   await expect(confirm.locator('[data-figure="recipients"]')).toHaveText('1000');
   await waitForHydration(page);
   await page.getByLabel('Task name').fill('Greetings to every member');
+  await page.locator('#field-carrier_id').selectOption({ label: 'Gateway simulator (http)' });
   await page.getByLabel(/I confirm sending to 1000 recipients/).check();
   await page.getByRole('button', { name: 'Start task' }).click();
   await expect(page.getByRole('heading', { name: 'Greetings to every member' })).toBeVisible();
@@ -189,6 +235,14 @@ test('a 1,000-recipient task is sent, its analytics add up and its records expor
   expect(delivered).toBeGreaterThan(800);
   expect(submitted).toBeGreaterThanOrEqual(delivered);
   await expect(page.locator('[data-analytics="success-rate"]')).toHaveText(`${(delivered * 100 / 1000).toFixed(1)}%`);
+
+  // The figures are the carrier's: what it accepted and refused, and the receipts it sent.
+  const carrier = await ledger(port);
+  expect(carrier.accepted + carrier.refused).toBe(1000);
+  expect(carrier.duplicates).toBe(0);
+  expect(submitted).toBe(carrier.accepted);
+  expect(delivered).toBe(carrier.receipts_delivered);
+  expect(failed).toBe(carrier.refused + carrier.receipts_failed);
 
   const timeline = page.locator('figure[data-chart="Sends and receipts over time"]');
   await expect(timeline.locator('svg polyline')).toHaveCount(4);

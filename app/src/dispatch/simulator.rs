@@ -85,6 +85,11 @@ pub struct LedgerSummary {
     pub resubmitted: u64,
     pub refused: u64,
     pub transient_failures: u64,
+    /// Receipts sent saying the handset got the message, and saying it did not.
+    #[serde(default)]
+    pub receipts_delivered: u64,
+    #[serde(default)]
+    pub receipts_failed: u64,
 }
 
 #[derive(Default)]
@@ -225,6 +230,11 @@ impl Simulator {
                     if self.receipts.is_none() {
                         return Outcome::accepted(&m.key, serial, fee);
                     }
+                    if delivered {
+                        ledger.summary.receipts_delivered += 1;
+                    } else {
+                        ledger.summary.receipts_failed += 1;
+                    }
                     let (nationcode, mobile) = split_number(&m.phone);
                     receipts.push(Receipt {
                         user_receive_time: now.clone(),
@@ -361,6 +371,31 @@ mod tests {
         let accepted = a.iter().filter(|o| o.accepted).count();
         assert!((400..600).contains(&accepted), "{accepted}");
         assert!(a.iter().filter(|o| !o.accepted).all(|o| o.code.is_some()));
+    }
+
+    #[tokio::test]
+    async fn the_ledger_counts_the_receipts_it_sends_by_outcome() {
+        let settings = SimulatorSettings {
+            delivery_rate: 0.5,
+            send_receipts: true,
+            seed: Some(3),
+            ..SimulatorSettings::default()
+        };
+        // Nobody listens there: the receipts are only counted, their posts fail quietly.
+        let sim = Simulator::new(settings, Some("http://127.0.0.1:9/receipts".into()));
+        let keys: Vec<String> = (0..200).map(|i| format!("hm{i}")).collect();
+        let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+        sim.submit(&batch(&refs)).await.unwrap();
+        let ledger = sim.ledger();
+        assert_eq!(ledger.receipts_delivered + ledger.receipts_failed, 200);
+        assert!((60..140).contains(&ledger.receipts_delivered), "{ledger:?}");
+        let quiet = Simulator::new(SimulatorSettings::default(), None);
+        quiet.submit(&batch(&["hm1"])).await.unwrap();
+        assert_eq!(
+            quiet.ledger().receipts_delivered,
+            0,
+            "no receipts, none counted"
+        );
     }
 
     #[tokio::test]
