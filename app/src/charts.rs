@@ -3,6 +3,8 @@
 
 use leptos::prelude::*;
 
+use crate::i18n::{td_string, use_i18n, Locale};
+
 const WIDTH: f64 = 640.0;
 const HEIGHT: f64 = 240.0;
 const LEFT: f64 = 56.0;
@@ -48,13 +50,16 @@ fn y_of(value: i64, top: i64) -> f64 {
 
 /// The y axis with four round ticks, and the x labels (at most about eight shown).
 fn axes(labels: &[String], top: i64, centred: bool) -> impl IntoView {
+    let i18n = use_i18n();
     let ticks = (0..=4)
         .map(|i| {
             let value = top * i / 4;
             let y = y_of(value, top);
             view! {
                 <line class="grid" x1=LEFT x2=WIDTH - RIGHT y1=y y2=y/>
-                <text class="tick" x=LEFT - 6.0 y=y + 4.0 text-anchor="end">{format_count(value)}</text>
+                <text class="tick" x=LEFT - 6.0 y=y + 4.0 text-anchor="end">
+                    {move || format_count(i18n.get_locale(), value)}
+                </text>
             }
         })
         .collect_view();
@@ -83,20 +88,43 @@ fn axes(labels: &[String], top: i64, centred: bool) -> impl IntoView {
     }
 }
 
-fn format_count(n: i64) -> String {
-    match n {
-        n if n >= 1_000_000 => format!("{:.1}M", n as f64 / 1e6).replace(".0M", "M"),
-        n if n >= 10_000 => format!("{}k", n / 1000),
-        n => n.to_string(),
+/// A tick value, short: thousands and millions in English, 万 and 亿 in Chinese.
+fn format_count(locale: Locale, n: i64) -> String {
+    let short = |n: i64, unit: f64, suffix: &str| {
+        let text = format!("{:.1}", n as f64 / unit);
+        format!("{}{suffix}", text.strip_suffix(".0").unwrap_or(&text))
+    };
+    match locale {
+        Locale::zh_CN => match n {
+            n if n >= 100_000_000 => short(n, 1e8, "亿"),
+            n if n >= 10_000 => short(n, 1e4, "万"),
+            n => n.to_string(),
+        },
+        Locale::en => match n {
+            n if n >= 1_000_000 => short(n, 1e6, "M"),
+            n if n >= 10_000 => format!("{}k", n / 1000),
+            n => n.to_string(),
+        },
     }
 }
 
 fn legend(series: &[Series]) -> impl IntoView {
+    let i18n = use_i18n();
     let items = series
         .iter()
         .map(|s| {
             let total: i64 = s.values.iter().sum();
-            view! { <li><span class=format!("swatch {}", s.class)></span>{format!("{} ({total})", s.name)}</li> }
+            let name = s.name.clone();
+            let text = move || {
+                td_string!(
+                    i18n.get_locale(),
+                    charts.legend_item,
+                    name = name.clone(),
+                    total
+                )
+                .to_string()
+            };
+            view! { <li><span class=format!("swatch {}", s.class)></span>{text}</li> }
         })
         .collect_view();
     view! { <ul class="legend">{items}</ul> }
@@ -114,9 +142,11 @@ fn top_of(series: &[Series]) -> i64 {
 }
 
 /// What every chart shares: caption, axes, the y axis's label and the legend around its marks.
+/// `chart` names the figure for tests and styles whatever the language (the title by default).
 fn frame(
-    title: &'static str,
-    y_label: String,
+    title: TextProp,
+    chart: Option<&'static str>,
+    y_label: TextProp,
     labels: &[String],
     series: &[Series],
     centred: bool,
@@ -124,11 +154,15 @@ fn frame(
 ) -> impl IntoView {
     let top = top_of(series);
     let middle = TOP + plot_height() / 2.0;
+    let chart = chart.map_or_else(|| title.get().to_string(), str::to_owned);
+    let caption = title.clone();
+    let label = title.clone();
+    let y_label = move || y_label.get();
     view! {
-        <figure class="chart" data-chart=title>
-            <figcaption>{title}</figcaption>
-            <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-label=title>
-                <title>{title}</title>
+        <figure class="chart" data-chart=chart>
+            <figcaption>{move || caption.get()}</figcaption>
+            <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-label=move || label.get()>
+                <title>{move || title.get()}</title>
                 {axes(labels, top, centred)}
                 <text class="axis-label" x=12.0 y=middle
                     transform=format!("rotate(-90 12 {middle})") text-anchor="middle">{y_label}</text>
@@ -142,8 +176,13 @@ fn frame(
 /// Lines over shared x labels (e.g. minutes).
 #[component]
 pub fn LineChart(
-    title: &'static str,
-    #[prop(into)] y_label: String,
+    /// Plain text, or a closure for text that follows the console's language.
+    #[prop(into)]
+    title: TextProp,
+    /// The figure's `data-chart` name when the title is translated.
+    #[prop(optional)]
+    chart: Option<&'static str>,
+    #[prop(into)] y_label: TextProp,
     labels: Vec<String>,
     series: Vec<Series>,
 ) -> impl IntoView {
@@ -162,17 +201,23 @@ pub fn LineChart(
             view! { <polyline class=format!("line {}", s.class) points=points fill="none"/> }
         })
         .collect_view();
-    frame(title, y_label, &labels, &series, false, lines)
+    frame(title, chart, y_label, &labels, &series, false, lines)
 }
 
 /// Bars side by side per label, one colour per series.
 #[component]
 pub fn BarChart(
-    title: &'static str,
-    #[prop(into)] y_label: String,
+    /// Plain text, or a closure for text that follows the console's language.
+    #[prop(into)]
+    title: TextProp,
+    /// The figure's `data-chart` name when the title is translated.
+    #[prop(optional)]
+    chart: Option<&'static str>,
+    #[prop(into)] y_label: TextProp,
     labels: Vec<String>,
     series: Vec<Series>,
 ) -> impl IntoView {
+    let i18n = use_i18n();
     let top = top_of(&series);
     let slot = plot_width() / labels.len().max(1) as f64;
     let width = slot * 0.8 / series.len().max(1) as f64;
@@ -183,15 +228,21 @@ pub fn BarChart(
             s.values.iter().enumerate().map(move |(i, v)| {
                 let x = LEFT + slot * i as f64 + slot * 0.1 + width * k as f64;
                 let y = y_of(*v, top);
+                let name = s.name.clone();
+                let value = *v;
+                let text = move || {
+                    td_string!(i18n.get_locale(), charts.bar_value, name = name.clone(), value)
+                        .to_string()
+                };
                 view! {
                     <rect class=format!("bar {}", s.class) x=x y=y width=width height=(HEIGHT - BOTTOM - y).max(0.0)>
-                        <title>{format!("{}: {v}", s.name)}</title>
+                        <title>{text}</title>
                     </rect>
                 }
             })
         })
         .collect_view();
-    frame(title, y_label, &labels, &series, true, bars)
+    frame(title, chart, y_label, &labels, &series, true, bars)
 }
 
 #[cfg(test)]
@@ -206,8 +257,13 @@ mod tests {
         assert_eq!(nice_ceiling(11), 20);
         assert_eq!(nice_ceiling(1999), 2000);
         assert_eq!(nice_ceiling(4001), 5000);
-        assert_eq!(format_count(1_000_000), "1M");
-        assert_eq!(format_count(25_000), "25k");
-        assert_eq!(format_count(950), "950");
+        assert_eq!(format_count(Locale::en, 1_000_000), "1M");
+        assert_eq!(format_count(Locale::en, 2_500_000), "2.5M");
+        assert_eq!(format_count(Locale::en, 25_000), "25k");
+        assert_eq!(format_count(Locale::en, 950), "950");
+        assert_eq!(format_count(Locale::zh_CN, 25_000), "2.5万");
+        assert_eq!(format_count(Locale::zh_CN, 1_000_000), "100万");
+        assert_eq!(format_count(Locale::zh_CN, 200_000_000), "2亿");
+        assert_eq!(format_count(Locale::zh_CN, 950), "950");
     }
 }

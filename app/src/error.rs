@@ -4,6 +4,8 @@ use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
+use crate::i18n::{td_string, Locale};
+
 /// A problem with one input field, shown next to that field in a form.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldError {
@@ -92,6 +94,28 @@ impl AppError {
                 .find(|e| e.field == field)
                 .map(|e| e.message.clone()),
             _ => None,
+        }
+    }
+
+    /// The message for a reader of the console in `locale`. (`Display` is the API's and the log's
+    /// English; field errors and conflicts were written in the reader's language when made.)
+    pub fn message(&self, locale: Locale) -> String {
+        match self {
+            AppError::Unauthenticated => td_string!(locale, error.unauthenticated).to_string(),
+            AppError::Forbidden => td_string!(locale, error.forbidden).to_string(),
+            AppError::CrossSite => td_string!(locale, error.cross_site).to_string(),
+            AppError::NotFound(what) => td_string!(locale, error.not_found, what).to_string(),
+            AppError::Invalid(_) => td_string!(locale, error.invalid).to_string(),
+            AppError::Conflict(message) => message.clone(),
+            AppError::InsufficientBalance { needed, available } => {
+                td_string!(locale, error.insufficient_balance, needed, available).to_string()
+            }
+            AppError::BadCredentials => td_string!(locale, error.bad_credentials).to_string(),
+            AppError::Throttled {
+                retry_after_minutes,
+            } => td_string!(locale, error.throttled, minutes = retry_after_minutes).to_string(),
+            AppError::Internal(id) => td_string!(locale, error.internal, id).to_string(),
+            AppError::Transport(detail) => td_string!(locale, error.transport, detail).to_string(),
         }
     }
 

@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
 use crate::error::AppError;
+use crate::i18n::use_i18n;
 
 /// The error of an action's last run, if it failed.
 pub fn action_error<S>(action: ServerAction<S>) -> Signal<Option<AppError>>
@@ -72,17 +73,23 @@ pub fn FieldMessage(error: Signal<Option<AppError>>, name: &'static str) -> impl
 #[component]
 pub fn FormAlert(
     error: Signal<Option<AppError>>,
-    #[prop(optional)] success: Option<(Signal<bool>, &'static str)>,
+    #[prop(optional, into)] succeeded: Option<Signal<bool>>,
+    /// Shown once `succeeded` turns true.
+    #[prop(optional, into)]
+    success_text: Option<TextProp>,
 ) -> impl IntoView {
+    let i18n = use_i18n();
     move || {
         if let Some(err) = error.get() {
             Some(
-                view! { <p class="alert alert-error" role="alert">{err.to_string()}</p> }
+                view! { <p class="alert alert-error" role="alert">{err.message(i18n.get_locale())}</p> }
                     .into_any(),
             )
         } else {
-            success.filter(|(done, _)| done.get()).map(|(_, text)| {
-                view! { <p class="alert alert-ok" role="status">{text}</p> }.into_any()
+            let text = success_text.clone()?;
+            succeeded.filter(|done| done.get()).map(|_| {
+                view! { <p class="alert alert-ok" role="status">{move || text.get()}</p> }
+                    .into_any()
             })
         }
     }
@@ -125,6 +132,7 @@ pub fn use_id_param() -> impl Fn() -> i64 + Copy + Send + Sync + 'static {
 
 /// How a failed page load reads to the user.
 pub fn error_view(errors: ArcRwSignal<leptos::error::Errors>) -> impl IntoView {
+    let i18n = use_i18n();
     view! {
         <div class="alert alert-error" role="alert">
             <ul>
@@ -132,7 +140,13 @@ pub fn error_view(errors: ArcRwSignal<leptos::error::Errors>) -> impl IntoView {
                     errors
                         .get()
                         .into_iter()
-                        .map(|(_, e)| view! { <li>{e.to_string()}</li> })
+                        .map(|(_, e)| {
+                            let text = match e.downcast_ref::<AppError>() {
+                                Some(err) => err.message(i18n.get_locale()),
+                                None => e.to_string(),
+                            };
+                            view! { <li>{text}</li> }
+                        })
                         .collect_view()
                 }}
             </ul>

@@ -11,7 +11,8 @@ pub mod dispatch;
 pub mod error;
 pub mod forms;
 pub mod limits;
-// The console's strings in every language (generated from locales/*.json by build.rs).
+pub mod locale;
+// The console's strings in every language (generated from locales/<language>/*.json by build.rs).
 include!(concat!(env!("OUT_DIR"), "/i18n/mod.rs"));
 #[cfg(feature = "ssr")]
 pub mod metrics;
@@ -78,8 +79,11 @@ pub fn App() -> impl IntoView {
     view! {
         <Stylesheet id="leptos" href="/pkg/herald.css"/>
         <Title formatter=|page: String| if page.is_empty() { "Herald".to_owned() } else { format!("{page} · Herald") }/>
-        // The language: the one chosen (remembered in a cookie), else the browser's.
-        <i18n::I18nContextProvider>
+        // The language: the one chosen (remembered a year in a cookie for the whole console, as
+        // `locale::cookie_for` writes it at sign-in), else the browser's.
+        <i18n::I18nContextProvider cookie_options=leptos_i18n::context::CookieOptions::default()
+            .path("/")
+            .max_age(locale::COOKIE_MAX_AGE_SECONDS * 1000)>
             <Router>
                 <Console/>
             </Router>
@@ -98,6 +102,16 @@ fn Console() -> impl IntoView {
         provide_context(ServerActionError::new(&path, &err));
     }
     let log_in = ServerAction::<LogIn>::new();
+    // Signing in brings the language the account chose (a form posted before hydration gets it
+    // as a cookie with the redirect instead).
+    let i18n = i18n::use_i18n();
+    Effect::new(move |_| {
+        if let Some(Ok(Some(chosen))) = log_in.value().get() {
+            if let Ok(locale) = chosen.parse() {
+                i18n.set_locale(locale);
+            }
+        }
+    });
     let log_out = ServerAction::<LogOut>::new();
     let set_up = ServerAction::<SetUp>::new();
     let session = Resource::new(

@@ -207,7 +207,8 @@ fn Forbidden() -> impl IntoView {
     }
 }
 
-/// Switches the console's language; the choice is remembered in a cookie.
+/// Switches the console's language; the choice is remembered in a cookie and, signed in, in the
+/// user's account.
 #[component]
 pub fn LanguageSwitch() -> impl IntoView {
     let i18n = use_i18n();
@@ -218,7 +219,13 @@ pub fn LanguageSwitch() -> impl IntoView {
                 class="link"
                 lang=locale.as_str()
                 aria-pressed=move || (i18n.get_locale() == locale).to_string()
-                on:click=move |_| i18n.set_locale(locale)
+                on:click=move |_| {
+                    i18n.set_locale(locale);
+                    // Best effort: the cookie already keeps the choice in this browser.
+                    leptos::task::spawn_local(async move {
+                        let _ = crate::locale::remember_language(locale.as_str().to_owned()).await;
+                    });
+                }
             >
                 {name}
             </button>

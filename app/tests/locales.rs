@@ -7,13 +7,22 @@ use serde_json::Value;
 
 const LOCALES: [&str; 2] = ["en", "zh-CN"];
 
-/// Each key (dotted path) with the names of the values its text interpolates.
+/// Each key (namespace, then dotted path) with the names of the values its text interpolates.
 fn keys(locale: &str) -> BTreeMap<String, BTreeSet<String>> {
-    let path = format!("{}/locales/{locale}.json", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let json: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let dir = format!("{}/locales/{locale}", env!("CARGO_MANIFEST_DIR"));
     let mut out = BTreeMap::new();
-    flatten("", &json, &mut out, &path);
+    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{dir}: {e}")) {
+        let path = entry.expect("a directory entry").path();
+        let namespace = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .expect("a file name");
+        let path_text = path.display().to_string();
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path_text}: {e}"));
+        let json: Value =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path_text}: {e}"));
+        flatten(namespace, &json, &mut out, &path_text);
+    }
     out
 }
 

@@ -3,7 +3,9 @@ import { admin, operator } from './people';
 import { signIn, waitForHydration } from './session';
 
 // The console in Chinese: the operator switches language and writes a template (the choice is
-// remembered); an admin whose browser asks for Chinese reviews it in Chinese.
+// remembered, in the browser and in the account); an admin whose browser asks for Chinese reviews
+// it in Chinese; the operator, signing in from another browser, finds the console in Chinese and
+// the review's notification written in it.
 test.describe.configure({ mode: 'serial' });
 
 test('the operator switches to Chinese and writes a template', async ({ browser }) => {
@@ -23,6 +25,14 @@ test('the operator switches to Chinese and writes a template', async ({ browser 
 
   await page.getByRole('link', { name: '创建正文模板' }).click();
   await waitForHydration(page);
+  // The server's refusal reads in Chinese too.
+  await page.getByLabel('模板名称').fill('促销');
+  await page.getByLabel('短信类型').selectOption({ label: '营销短信' });
+  await page.getByLabel('模板内容').fill('全场五折，欢迎光临。');
+  await page.getByRole('button', { name: '提交审核' }).click();
+  await expect(page.locator('.field-error').first()).toContainText('营销短信模板');
+  await expect(page.locator('.alert-error')).toHaveText('请更正标出的字段。');
+
   await page.getByLabel('模板名称').fill('发货通知');
   await page.getByLabel('短信类型').selectOption({ label: '通知短信' });
   await page.getByLabel('模板内容').fill('您的订单{1}已发货，请注意查收。');
@@ -61,4 +71,23 @@ test('an admin whose browser asks for Chinese reviews it in Chinese', async ({ b
   // Back to English with one click; nothing else changes.
   await page.getByRole('button', { name: 'English' }).click();
   await expect(page.getByRole('heading', { name: 'Review' })).toBeVisible();
+});
+
+test('the operator signs in from another browser and the console is in Chinese', async ({ browser }) => {
+  const context = await browser.newContext({ locale: 'en-GB' });
+  const page = await context.newPage();
+  await page.goto('/login');
+  await expect(page.getByRole('heading', { name: 'Sign in to Herald' })).toBeVisible();
+  await waitForHydration(page);
+  await page.getByLabel('E-mail').fill(operator.email);
+  await page.getByLabel('Password').fill(operator.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { name: '概览' })).toBeVisible();
+  await page.goto('/notifications');
+  await expect(page.getByText('正文模板“发货通知”已通过审核')).toBeVisible();
+
+  // Back to English, for this account too.
+  await waitForHydration(page);
+  await page.getByRole('button', { name: 'English' }).click();
+  await expect(page.getByRole('heading', { name: 'Notifications' })).toBeVisible();
 });

@@ -79,10 +79,7 @@ impl Drop for TempFile {
 }
 
 fn too_large() -> String {
-    format!(
-        "The file is larger than {} MB.",
-        MAX_FILE_BYTES / 1024 / 1024
-    )
+    app::tr!(bulk.errors.too_large)
 }
 
 pub async fn upload(
@@ -113,11 +110,7 @@ pub async fn upload(
         return reply.error(StatusCode::PAYLOAD_TOO_LARGE, "file", &too_large());
     }
     let Ok(mut multipart) = multipart else {
-        return reply.error(
-            StatusCode::BAD_REQUEST,
-            "",
-            "Send the form as multipart/form-data.",
-        );
+        return reply.error(StatusCode::BAD_REQUEST, "", &app::tr!(upload.not_multipart));
     };
 
     let dir = std::env::temp_dir().join("herald-uploads");
@@ -204,7 +197,7 @@ pub async fn upload(
         return reply.error(
             StatusCode::UNPROCESSABLE_ENTITY,
             "file",
-            "Choose a non-empty recipient file.",
+            &app::tr!(bulk.file_problem.empty_file),
         );
     };
     let upload_id =
@@ -213,7 +206,8 @@ pub async fn upload(
             Err(err) => return reply.app_error(err),
         };
     let pool = state.pool.clone();
-    tokio::spawn(async move {
+    let locale = app::locale::current();
+    tokio::spawn(app::locale::answer_in(locale, async move {
         let started = std::time::Instant::now();
         let outcome = import::import(&pool, upload_id, path.0.clone(), source.rules()).await;
         drop(path);
@@ -234,7 +228,7 @@ pub async fn upload(
         if let Err(err) = import::mark_failed(&pool, upload_id, &reason).await {
             tracing::error!(upload_id, "could not mark the upload failed: {err}");
         }
-    });
+    }));
     reply.accepted(upload_id)
 }
 

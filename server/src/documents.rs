@@ -63,8 +63,7 @@ pub async fn upload(
     let mut multipart = match multipart {
         Ok(m) => m,
         Err(_) => {
-            return AppError::field("certificate", "Send the form as multipart/form-data.")
-                .into_response()
+            return AppError::field("certificate", app::tr!(upload.not_multipart)).into_response()
         }
     };
     let mut return_to = "/signatures/new".to_owned();
@@ -74,11 +73,7 @@ pub async fn upload(
             Ok(Some(field)) => field,
             Ok(None) => break,
             Err(_) => {
-                return back_with_error(
-                    &return_to,
-                    "certificate",
-                    "The upload is larger than 5 MB per file.",
-                )
+                return back_with_error(&return_to, "certificate", &app::tr!(upload.per_file_5mb))
             }
         };
         let name = field.name().unwrap_or_default().to_owned();
@@ -106,13 +101,13 @@ pub async fn upload(
                 Ok(Some(chunk)) => {
                     // Stop reading at the limit rather than buffering an oversized file.
                     if bytes.len() + chunk.len() > MAX_DOCUMENT_BYTES {
-                        return back_with_error(&return_to, kind, "The file is larger than 5 MB.");
+                        return back_with_error(&return_to, kind, &app::tr!(upload.too_large_5mb));
                     }
                     bytes.extend_from_slice(&chunk);
                 }
                 Ok(None) => break,
                 Err(_) => {
-                    return back_with_error(&return_to, kind, "The file is larger than 5 MB.")
+                    return back_with_error(&return_to, kind, &app::tr!(upload.too_large_5mb))
                 }
             }
         }

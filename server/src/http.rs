@@ -37,6 +37,13 @@ pub async fn client_ip(trust_proxy: bool, mut request: Request, next: Next) -> R
     next.run(request).await
 }
 
+/// Messages the console's server functions build (field errors, conflicts) are written in the
+/// language of the reader's console.
+pub async fn in_readers_language(request: Request, next: Next) -> Response {
+    let locale = app::locale::from_headers(request.headers());
+    app::locale::answer_in(locale, next.run(request)).await
+}
+
 /// Refuses state-changing requests that a browser sent from another site. Browsers always send
 /// Origin (or Sec-Fetch-Site) on cross-site POSTs; clients without either are not browsers and
 /// carry no victim's cookie.

@@ -136,6 +136,7 @@ pub fn router(state: AppState, config: &ServeConfig) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn(http::same_origin_only))
+        .layer(axum::middleware::from_fn(http::in_readers_language))
         .layer(sessions);
 
     let trust_proxy = config.trust_proxy;

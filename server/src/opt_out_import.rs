@@ -41,7 +41,7 @@ pub async fn import(
         Err(err) => return err.into_response(),
     };
     let Ok(mut multipart) = multipart else {
-        return back_with_error("Send the form as multipart/form-data.");
+        return back_with_error(&app::tr!(upload.not_multipart));
     };
     let mut bytes = Vec::new();
     loop {
@@ -52,18 +52,18 @@ pub async fn import(
                         bytes.extend_from_slice(&chunk)
                     }
                     Ok(Some(_)) | Err(_) => {
-                        return back_with_error("The file is larger than 5 MB.")
+                        return back_with_error(&app::tr!(upload.too_large_5mb))
                     }
                     Ok(None) => break,
                 }
             },
             Ok(Some(_)) => {}
             Ok(None) => break,
-            Err(_) => return back_with_error("The file is larger than 5 MB."),
+            Err(_) => return back_with_error(&app::tr!(upload.too_large_5mb)),
         }
     }
     if bytes.is_empty() {
-        return back_with_error("Choose a CSV file to import.");
+        return back_with_error(&app::tr!(upload.choose_csv));
     }
     let parsed = parse_csv(&bytes);
     let outcome = async {

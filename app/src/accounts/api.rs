@@ -89,7 +89,7 @@ pub async fn set_up(
         if password != password_confirm {
             errors.check::<()>(Err(AppError::field(
                 "password_confirm",
-                "The passwords do not match.",
+                crate::tr!(accounts.err_passwords_differ),
             )));
         }
         let (organisation, admin) = errors.finish(organisation.zip(admin))?;
@@ -102,12 +102,18 @@ pub async fn set_up(
     .await
 }
 
+/// Signs in; answers the language the account chose, if it chose one, for the console to switch
+/// to (and sets it as the browser's language cookie).
 #[server(endpoint = "log_in")]
-pub async fn log_in(email: String, password: String) -> Result<(), AppError> {
+pub async fn log_in(email: String, password: String) -> Result<Option<String>, AppError> {
     serve(|caller| async move {
-        service::sign_in(&caller, &email, &password).await?;
+        let user = service::sign_in(&caller, &email, &password).await?;
+        let locale = crate::locale::of_user(caller.pool(), user.id).await?;
+        if let Some(locale) = locale {
+            crate::locale::set_cookie(locale);
+        }
         leptos_axum::redirect("/");
-        Ok(())
+        Ok(locale.map(|l| leptos_i18n::Locale::as_str(l).to_owned()))
     })
     .await
 }
@@ -135,7 +141,7 @@ pub async fn change_password(
         if password != password_confirm {
             errors.check::<()>(Err(AppError::field(
                 "password_confirm",
-                "The passwords do not match.",
+                crate::tr!(accounts.err_passwords_differ),
             )));
         }
         let new = errors.finish(new)?;
@@ -228,7 +234,7 @@ pub async fn get_organisation() -> Result<Organisation, AppError> {
         caller.require(Role::Admin).await?;
         super::repo::organisation(caller.pool())
             .await?
-            .ok_or_else(|| AppError::NotFound("Organisation".into()))
+            .ok_or_else(|| AppError::NotFound(crate::tr!(accounts.what_organisation)))
     })
     .await
 }

@@ -36,7 +36,10 @@ impl Roles {
         roles.sort();
         roles.dedup();
         if roles.is_empty() {
-            return Err(AppError::field("roles", "Choose at least one role."));
+            return Err(AppError::field(
+                "roles",
+                crate::tr!(accounts.err_choose_role),
+            ));
         }
         Ok(Roles(roles))
     }
@@ -101,7 +104,7 @@ impl EmailAddress {
         if valid {
             Ok(EmailAddress(email))
         } else {
-            Err(AppError::field(field, "Enter a valid e-mail address."))
+            Err(AppError::field(field, crate::tr!(accounts.err_email)))
         }
     }
 
@@ -121,10 +124,13 @@ impl NewPassword {
         if chars < Self::MIN_CHARS {
             Err(AppError::field(
                 field,
-                format!("Use at least {} characters.", Self::MIN_CHARS),
+                crate::tr!(accounts.err_min_chars, n = Self::MIN_CHARS),
             ))
         } else if chars > 128 {
-            Err(AppError::field(field, "Use at most 128 characters."))
+            Err(AppError::field(
+                field,
+                crate::tr!(accounts.err_max_chars, n = 128),
+            ))
         } else {
             Ok(NewPassword(raw.to_owned()))
         }
@@ -143,14 +149,17 @@ impl Label {
     pub fn parse(field: &str, raw: &str, max_chars: usize) -> Result<Self, AppError> {
         let text = raw.trim();
         if text.is_empty() {
-            Err(AppError::field(field, "This field is required."))
+            Err(AppError::field(field, crate::tr!(accounts.err_required)))
         } else if text.chars().count() > max_chars {
             Err(AppError::field(
                 field,
-                format!("Use at most {max_chars} characters."),
+                crate::tr!(accounts.err_max_chars, n = max_chars),
             ))
         } else if text.chars().any(char::is_control) {
-            Err(AppError::field(field, "Remove control characters."))
+            Err(AppError::field(
+                field,
+                crate::tr!(accounts.err_control_chars),
+            ))
         } else {
             Ok(Label(text.to_owned()))
         }
@@ -175,18 +184,14 @@ impl AccountType {
         }
     }
 
-    pub fn label(self) -> &'static str {
-        match self {
-            AccountType::Individual => "Individual",
-            AccountType::Organisation => "Organisation",
-        }
-    }
-
     pub fn parse(field: &str, raw: &str) -> Result<Self, AppError> {
         match raw {
             "individual" => Ok(AccountType::Individual),
             "organisation" => Ok(AccountType::Organisation),
-            _ => Err(AppError::field(field, "Choose individual or organisation.")),
+            _ => Err(AppError::field(
+                field,
+                crate::tr!(accounts.err_account_type),
+            )),
         }
     }
 }

@@ -45,56 +45,57 @@ fn OnlyWhen(state: fn(&SessionState) -> bool, children: ChildrenFn) -> impl Into
 pub fn SetupPage() -> impl IntoView {
     let auth = expect_context::<Auth>();
     let error = action_error(auth.set_up);
+    let i18n = use_i18n();
     view! {
-        <Title text="Set up"/>
+        <Title text=move || td_string!(i18n.get_locale(), accounts.setup_title)/>
         <OnlyWhen state=|s| matches!(s, SessionState::NeedsSetup)>
             <main class="card-page">
                 <section class="card">
-                    <h1>"Welcome to Herald"</h1>
-                    <p class="muted">"Create your organisation and its first administrator."</p>
+                    <h1>{t!(i18n, accounts.welcome)}</h1>
+                    <p class="muted">{t!(i18n, accounts.setup_intro)}</p>
                     <ActionForm action=auth.set_up>
                         <FormAlert error/>
                         <fieldset>
-                            <legend>"Organisation"</legend>
-                            <Field label="Organisation name" name="org_name" error/>
+                            <legend>{t!(i18n, accounts.organisation_legend)}</legend>
+                            <Field label=move || td_string!(i18n.get_locale(), accounts.org_name) name="org_name" error/>
                             <div class="field">
-                                <span class="label">"Account type"</span>
+                                <span class="label">{t!(i18n, accounts.account_type)}</span>
                                 <label class="choice">
                                     <input type="radio" name="account_type" value="organisation" checked/>
-                                    "Organisation"
+                                    {t!(i18n, accounts.organisation)}
                                 </label>
                                 <label class="choice">
                                     <input type="radio" name="account_type" value="individual"/>
-                                    "Individual"
+                                    {t!(i18n, accounts.individual)}
                                 </label>
                                 <FieldMessage error name="account_type"/>
                             </div>
                             <label class="choice">
                                 <input type="checkbox" name="verified"/>
-                                "Verified organisation (required for marketing SMS)"
+                                {t!(i18n, accounts.verified_choice)}
                             </label>
                         </fieldset>
                         <fieldset>
-                            <legend>"First administrator"</legend>
-                            <Field label="E-mail" name="email" kind="email" autocomplete="username" error/>
-                            <Field label="Name" name="display_name" autocomplete="name" error/>
+                            <legend>{t!(i18n, accounts.first_admin)}</legend>
+                            <Field label=move || td_string!(i18n.get_locale(), accounts.email) name="email" kind="email" autocomplete="username" error/>
+                            <Field label=move || td_string!(i18n.get_locale(), accounts.name) name="display_name" autocomplete="name" error/>
                             <Field
-                                label="Password"
+                                label=move || td_string!(i18n.get_locale(), accounts.password)
                                 name="password"
                                 kind="password"
                                 autocomplete="new-password"
-                                hint="At least 10 characters."
+                                hint=move || td_string!(i18n.get_locale(), accounts.password_hint)
                                 error
                             />
                             <Field
-                                label="Repeat password"
+                                label=move || td_string!(i18n.get_locale(), accounts.repeat_password)
                                 name="password_confirm"
                                 kind="password"
                                 autocomplete="new-password"
                                 error
                             />
                         </fieldset>
-                        <button type="submit" class="primary">"Create organisation"</button>
+                        <button type="submit" class="primary">{t!(i18n, accounts.create_organisation)}</button>
                     </ActionForm>
                 </section>
             </main>
@@ -221,16 +222,17 @@ pub fn AccountPage() -> impl IntoView {
     let change = ServerAction::<ChangePassword>::new();
     let error = action_error(change);
     let done = action_succeeded(change);
+    let i18n = use_i18n();
     view! {
-        <Title text="Change password"/>
+        <Title text=move || td_string!(i18n.get_locale(), accounts.change_password)/>
         <section class="page">
-            <h1>"Change password"</h1>
+            <h1>{t!(i18n, accounts.change_password)}</h1>
             <ActionForm action=change attr:class="form narrow">
-                <FormAlert error success=(done, "Your password was changed. Other sessions were signed out.")/>
-                <Field label="Current password" name="current_password" kind="password" autocomplete="current-password" error/>
-                <Field label="New password" name="password" kind="password" autocomplete="new-password" hint="At least 10 characters." error/>
-                <Field label="Repeat new password" name="password_confirm" kind="password" autocomplete="new-password" error/>
-                <button type="submit" class="primary">"Change password"</button>
+                <FormAlert error succeeded=done success_text=move || td_string!(i18n.get_locale(), accounts.password_changed)/>
+                <Field label=move || td_string!(i18n.get_locale(), accounts.current_password) name="current_password" kind="password" autocomplete="current-password" error/>
+                <Field label=move || td_string!(i18n.get_locale(), accounts.new_password) name="password" kind="password" autocomplete="new-password" hint=move || td_string!(i18n.get_locale(), accounts.password_hint) error/>
+                <Field label=move || td_string!(i18n.get_locale(), accounts.repeat_new_password) name="password_confirm" kind="password" autocomplete="new-password" error/>
+                <button type="submit" class="primary">{t!(i18n, accounts.change_password)}</button>
             </ActionForm>
         </section>
     }
@@ -287,44 +289,45 @@ pub fn UsersPage() -> impl IntoView {
             .or_else(|| action_error(set_disabled).get())
             .or_else(|| action_error(reset).get())
     });
+    let i18n = use_i18n();
 
     view! {
-        <Title text="Users"/>
+        <Title text=move || td_string!(i18n.get_locale(), accounts.users)/>
         <Guard area=Area::Users>
             <section class="page">
-                <h1>"Users"</h1>
+                <h1>{t!(i18n, accounts.users)}</h1>
                 <section class="panel">
-                    <h2>"Create a user"</h2>
+                    <h2>{t!(i18n, accounts.create_user_heading)}</h2>
                     <ActionForm action=create node_ref=create_form attr:class="form">
-                        <FormAlert error=create_error success=(action_succeeded(create), "User created.")/>
-                        <Field label="E-mail" name="email" kind="email" autocomplete="off" error=create_error/>
-                        <Field label="Name" name="display_name" autocomplete="off" error=create_error/>
+                        <FormAlert error=create_error succeeded=action_succeeded(create) success_text=move || td_string!(i18n.get_locale(), accounts.user_created)/>
+                        <Field label=move || td_string!(i18n.get_locale(), accounts.email) name="email" kind="email" autocomplete="off" error=create_error/>
+                        <Field label=move || td_string!(i18n.get_locale(), accounts.name) name="display_name" autocomplete="off" error=create_error/>
                         <Field
-                            label="Initial password"
+                            label=move || td_string!(i18n.get_locale(), accounts.initial_password)
                             name="password"
                             kind="password"
                             autocomplete="new-password"
-                            hint="At least 10 characters. Tell the user to change it after signing in."
+                            hint=move || td_string!(i18n.get_locale(), accounts.initial_password_hint)
                             error=create_error
                         />
                         <div class="field">
-                            <span class="label">"Roles"</span>
+                            <span class="label">{t!(i18n, accounts.roles)}</span>
                             <RoleBoxes/>
                             <FieldMessage error=create_error name="roles"/>
                         </div>
-                        <button type="submit" class="primary">"Create user"</button>
+                        <button type="submit" class="primary">{t!(i18n, accounts.create_user)}</button>
                     </ActionForm>
                 </section>
                 <FormAlert error=row_error/>
-                <Transition fallback=|| view! { <p class="loading">"Loading users…"</p> }>
+                <Transition fallback=move || view! { <p class="loading">{t!(i18n, accounts.loading_users)}</p> }>
                     <ErrorBoundary fallback=error_view>
                         {move || Suspend::new(async move {
                             users.await.map(|data| {
                                 let issued = data.issued_password.map(|issued| view! {
                                     <div class="alert alert-ok" role="status">
-                                        "One-time password for " <strong>{issued.email}</strong> ": "
+                                        {t!(i18n, accounts.issued_prefix)} <strong>{issued.email}</strong> {t!(i18n, accounts.issued_middle)}
                                         <code class="secret">{issued.password}</code>
-                                        " — shown only now. Hand it over securely."
+                                        {t!(i18n, accounts.issued_suffix)}
                                     </div>
                                 });
                                 let rows = data
@@ -338,10 +341,10 @@ pub fn UsersPage() -> impl IntoView {
                                         <table class="data">
                                             <thead>
                                                 <tr>
-                                                    <th>"User"</th>
-                                                    <th>"Roles"</th>
-                                                    <th>"Status"</th>
-                                                    <th>"Actions"</th>
+                                                    <th>{t!(i18n, accounts.user)}</th>
+                                                    <th>{t!(i18n, accounts.roles)}</th>
+                                                    <th>{t!(i18n, accounts.status)}</th>
+                                                    <th>{t!(i18n, accounts.actions)}</th>
                                                 </tr>
                                             </thead>
                                             <tbody>{rows}</tbody>
@@ -369,6 +372,7 @@ fn UserRowView(
     let disabled = user.disabled;
     let (email, email_attr) = (user.email.clone(), user.email.clone());
     let display_name = user.display_name.clone();
+    let i18n = use_i18n();
     view! {
         <tr class:disabled=disabled data-email=email_attr>
             <td>
@@ -380,19 +384,27 @@ fn UserRowView(
                 <ActionForm action=update_roles attr:class="inline">
                     <input type="hidden" name="user_id" value=id/>
                     <RoleBoxes user/>
-                    <button type="submit">"Save roles"</button>
+                    <button type="submit">{t!(i18n, accounts.save_roles)}</button>
                 </ActionForm>
             </td>
-            <td>{if disabled { "Disabled" } else { "Active" }}</td>
+            <td>{move || if disabled {
+                td_string!(i18n.get_locale(), accounts.disabled)
+            } else {
+                td_string!(i18n.get_locale(), accounts.active)
+            }}</td>
             <td class="actions">
                 <ActionForm action=set_disabled attr:class="inline">
                     <input type="hidden" name="user_id" value=id_for_disable/>
                     <input type="hidden" name="disabled" value=(!disabled).to_string()/>
-                    <button type="submit">{if disabled { "Enable" } else { "Disable" }}</button>
+                    <button type="submit">{move || if disabled {
+                        td_string!(i18n.get_locale(), accounts.enable)
+                    } else {
+                        td_string!(i18n.get_locale(), accounts.disable)
+                    }}</button>
                 </ActionForm>
                 <ActionForm action=reset attr:class="inline">
                     <input type="hidden" name="user_id" value=id_for_reset/>
-                    <button type="submit">"Reset password"</button>
+                    <button type="submit">{t!(i18n, accounts.reset_password)}</button>
                 </ActionForm>
             </td>
         </tr>
@@ -404,13 +416,14 @@ pub fn SettingsPage() -> impl IntoView {
     let update = ServerAction::<UpdateOrganisation>::new();
     let organisation = Resource::new(move || update.version().get(), |_| get_organisation());
     let error = action_error(update);
+    let i18n = use_i18n();
     view! {
-        <Title text="Settings"/>
+        <Title text=move || td_string!(i18n.get_locale(), settings.title)/>
         <Guard area=Area::Settings>
             <section class="page">
-                <h1>"Settings"</h1>
-                <p><A href="/settings/opt-outs">"Opt-out list →"</A>" · "<A href="/settings/limits">"Frequency limits →"</A></p>
-                <h2>"Organisation"</h2>
+                <h1>{t!(i18n, settings.title)}</h1>
+                <p><A href="/settings/opt-outs">{t!(i18n, settings.opt_outs_link)}</A>" · "<A href="/settings/limits">{t!(i18n, settings.limits_link)}</A></p>
+                <h2>{t!(i18n, accounts.organisation_legend)}</h2>
                 <Transition fallback=|| ()>
                     <ErrorBoundary fallback=error_view>
                         {move || Suspend::new(async move {
@@ -419,25 +432,25 @@ pub fn SettingsPage() -> impl IntoView {
                                 let is = move |t: AccountType| account_type == t;
                                 view! {
                                     <ActionForm action=update attr:class="form narrow">
-                                        <FormAlert error success=(action_succeeded(update), "Saved.")/>
-                                        <Field label="Organisation name" name="org_name" value=org.name.clone() error/>
+                                        <FormAlert error succeeded=action_succeeded(update) success_text=move || td_string!(i18n.get_locale(), settings.saved)/>
+                                        <Field label=move || td_string!(i18n.get_locale(), accounts.org_name) name="org_name" value=org.name.clone() error/>
                                         <div class="field">
-                                            <span class="label">"Account type"</span>
+                                            <span class="label">{t!(i18n, accounts.account_type)}</span>
                                             <label class="choice">
                                                 <input type="radio" name="account_type" value="organisation" checked=is(AccountType::Organisation)/>
-                                                "Organisation"
+                                                {t!(i18n, accounts.organisation)}
                                             </label>
                                             <label class="choice">
                                                 <input type="radio" name="account_type" value="individual" checked=is(AccountType::Individual)/>
-                                                "Individual"
+                                                {t!(i18n, accounts.individual)}
                                             </label>
                                             <FieldMessage error name="account_type"/>
                                         </div>
                                         <label class="choice">
                                             <input type="checkbox" name="verified" checked=org.verified/>
-                                            "Verified organisation (required for marketing SMS)"
+                                            {t!(i18n, accounts.verified_choice)}
                                         </label>
-                                        <button type="submit" class="primary">"Save"</button>
+                                        <button type="submit" class="primary">{t!(i18n, settings.save)}</button>
                                     </ActionForm>
                                 }
                             })

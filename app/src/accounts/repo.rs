@@ -107,7 +107,7 @@ pub async fn create_organisation(
     if created == 1 {
         Ok(())
     } else {
-        Err(AppError::Conflict("Herald is already set up.".into()))
+        Err(AppError::Conflict(crate::tr!(accounts.err_already_set_up)))
     }
 }
 
@@ -129,7 +129,7 @@ pub async fn update_organisation(
     if updated == 1 {
         Ok(())
     } else {
-        Err(AppError::NotFound("Organisation".into()))
+        Err(AppError::NotFound(crate::tr!(accounts.what_organisation)))
     }
 }
 
@@ -154,8 +154,7 @@ pub async fn insert_user(
     .bind(user.roles.as_strs())
     .fetch_optional(conn)
     .await?;
-    let id =
-        id.ok_or_else(|| AppError::field("email", "A user with this e-mail already exists."))?;
+    let id = id.ok_or_else(|| AppError::field("email", crate::tr!(accounts.err_email_taken)))?;
     Ok(CurrentUser {
         id,
         email: user.email.as_str().to_owned(),
@@ -252,7 +251,7 @@ pub async fn lock_user(conn: &mut PgConnection, id: i64) -> Result<String, AppEr
         .bind(id)
         .fetch_optional(conn)
         .await?
-        .ok_or_else(|| AppError::NotFound("User".into()))
+        .ok_or_else(|| AppError::NotFound(crate::tr!(accounts.what_user)))
 }
 
 /// Active admins other than `except`, counted under lock so two admins cannot demote each other

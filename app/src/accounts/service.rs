@@ -207,7 +207,7 @@ pub async fn change_roles(
     if !roles.contains(Role::Admin) && repo::other_active_admins(&mut tx, user_id).await? == 0 {
         return Err(AppError::field(
             "roles",
-            "This is the last active admin; give another user the admin role first.",
+            crate::tr!(accounts.err_last_admin_role),
         ));
     }
     repo::set_roles(&mut tx, user_id, &roles).await?;
@@ -234,16 +234,14 @@ pub async fn set_disabled(
     disabled: bool,
 ) -> Result<(), AppError> {
     if disabled && user_id == admin.id {
-        return Err(AppError::Conflict(
-            "You cannot disable your own account.".into(),
-        ));
+        return Err(AppError::Conflict(crate::tr!(accounts.err_disable_self)));
     }
     let mut tx = caller.pool().begin().await?;
     let email = repo::lock_user(&mut tx, user_id).await?;
     if disabled && repo::other_active_admins(&mut tx, user_id).await? == 0 {
-        return Err(AppError::Conflict(
-            "The last active admin cannot be disabled.".into(),
-        ));
+        return Err(AppError::Conflict(crate::tr!(
+            accounts.err_last_admin_disable
+        )));
     }
     repo::set_disabled(&mut tx, user_id, disabled).await?;
     record(
@@ -304,7 +302,7 @@ pub async fn change_own_password(
     if !repo::verify_password(account.map(|a| a.password_hash), current).await? {
         return Err(AppError::field(
             "current_password",
-            "The current password is not correct.",
+            crate::tr!(accounts.err_wrong_current_password),
         ));
     }
     let hash = repo::hash_password(&new).await?;

@@ -76,19 +76,19 @@ impl AlertSmsChoices {
                 "sms_application_id",
                 application_id,
                 &self.applications,
-                "Choose an application.",
+                crate::tr!(alerts.err_choose_application),
             ),
             (
                 "sms_template_id",
                 template_id,
                 &self.templates,
-                "Choose an approved template with one placeholder ({1}) for the alert's text.",
+                crate::tr!(alerts.err_choose_template),
             ),
             (
                 "sms_signature_id",
                 signature_id,
                 &self.signatures,
-                "Choose an approved signature.",
+                crate::tr!(alerts.err_choose_signature),
             ),
         ];
         if fields.iter().all(|(_, raw, _, _)| raw.trim().is_empty()) {
@@ -101,7 +101,7 @@ impl AlertSmsChoices {
                 .parse()
                 .ok()
                 .filter(|id| choices.iter().any(|(c, _)| c == id))
-                .ok_or_else(|| AppError::field(field, *message))?;
+                .ok_or_else(|| AppError::field(field, message.clone()))?;
         }
         Ok(Some(AlertSms {
             application_id: ids[0],
@@ -130,10 +130,7 @@ pub fn parse_phone(field: &str, raw: &str) -> Result<Option<String>, AppError> {
     if (6..=15).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit()) {
         Ok(Some(phone))
     } else {
-        Err(AppError::field(
-            field,
-            "Enter a phone number such as +8613800000000.",
-        ))
+        Err(AppError::field(field, crate::tr!(alerts.err_phone)))
     }
 }
 

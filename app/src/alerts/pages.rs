@@ -7,6 +7,8 @@ use super::api::{
 use super::model::{AlertSms, AlertSmsChoices, DeliveryState};
 use crate::error::AppError;
 use crate::forms::{action_error, error_view, Field, FieldMessage, FormAlert};
+use crate::i18n::{t, td_string, use_i18n, Locale};
+use crate::locale::date_time;
 
 /// Settings section: who is alerted, and how the webhook deliveries to them went.
 #[component]
@@ -31,16 +33,18 @@ pub fn AlarmContactsSection() -> impl IntoView {
     let error = action_error(add);
     let threshold_error = action_error(threshold);
     let sms_error = action_error(sms);
+    let i18n = use_i18n();
+    let sep = move || td_string!(i18n.get_locale(), alerts.list_sep);
     view! {
-        <h2>"Alarm contacts"</h2>
+        <h2>{t!(i18n, alerts.heading)}</h2>
         <p class="muted">
-            "Events are POSTed as JSON (with an event " <code>"id"</code> ") to each contact's webhook: "
-            <code>"review.decided"</code> ", " <code>"task.started"</code> ", " <code>"task.paused"</code> ", "
-            <code>"task.resumed"</code> ", " <code>"task.completed"</code> ", " <code>"task.cancelled"</code> ", "
-            <code>"message.delivered"</code> " and " <code>"message.failed"</code> " (a batch of messages each), "
-            <code>"balance.low"</code> ". Each is signed with HMAC-SHA256 of "
-            <code>"timestamp.body"</code> " under the contact's secret (headers "
-            <code>"X-Herald-Timestamp"</code> ", " <code>"X-Herald-Signature: sha256=…"</code> ") and retried with backoff."
+            {t!(i18n, alerts.events_1)} <code>"id"</code> {t!(i18n, alerts.events_2)}
+            <code>"review.decided"</code> {sep} <code>"task.started"</code> {sep} <code>"task.paused"</code> {sep}
+            <code>"task.resumed"</code> {sep} <code>"task.completed"</code> {sep} <code>"task.cancelled"</code> {sep}
+            <code>"message.delivered"</code> {t!(i18n, alerts.list_and)} <code>"message.failed"</code> {t!(i18n, alerts.batch_each)}
+            <code>"balance.low"</code> {t!(i18n, alerts.events_3)}
+            <code>"timestamp.body"</code> {t!(i18n, alerts.events_4)}
+            <code>"X-Herald-Timestamp"</code> {sep} <code>"X-Herald-Signature: sha256=…"</code> {t!(i18n, alerts.events_5)}
         </p>
         <Transition fallback=|| ()>
             <ErrorBoundary fallback=error_view>
@@ -59,7 +63,7 @@ pub fn AlarmContactsSection() -> impl IntoView {
                                     <td>
                                         <ActionForm action=delete attr:class="inline">
                                             <input type="hidden" name="id" value=c.id/>
-                                            <button type="submit">"Remove"</button>
+                                            <button type="submit">{t!(i18n, alerts.remove)}</button>
                                         </ActionForm>
                                     </td>
                                 </tr>
@@ -69,17 +73,32 @@ pub fn AlarmContactsSection() -> impl IntoView {
                             .deliveries
                             .into_iter()
                             .map(|d| {
-                                let (state, class) = match &d.state {
-                                    DeliveryState::Delivered => ("Delivered".to_owned(), "ok"),
-                                    DeliveryState::Failed => ("Failed (gave up)".to_owned(), "failed"),
-                                    DeliveryState::Retrying { attempts, next_attempt_at } => (
-                                        format!("Retrying after {attempts} attempt(s), next {}", next_attempt_at.format("%H:%M:%S UTC")),
-                                        if *attempts > 0 { "failed" } else { "pending" },
-                                    ),
+                                let class = match &d.state {
+                                    DeliveryState::Delivered => "ok",
+                                    DeliveryState::Failed => "failed",
+                                    DeliveryState::Retrying { attempts, .. } => {
+                                        if *attempts > 0 { "failed" } else { "pending" }
+                                    }
                                 };
+                                let delivery_state = d.state.clone();
+                                let state = move || {
+                                    let locale = i18n.get_locale();
+                                    match &delivery_state {
+                                        DeliveryState::Delivered => td_string!(locale, alerts.delivered).to_owned(),
+                                        DeliveryState::Failed => td_string!(locale, alerts.failed).to_owned(),
+                                        DeliveryState::Retrying { attempts, next_attempt_at } => td_string!(
+                                            locale,
+                                            alerts.retrying,
+                                            attempts = *attempts,
+                                            next = date_time(locale, *next_attempt_at)
+                                        )
+                                        .to_string(),
+                                    }
+                                };
+                                let created_at = d.created_at;
                                 view! {
                                     <tr class=class>
-                                        <td>{d.created_at.format("%Y-%m-%d %H:%M:%S UTC").to_string()}</td>
+                                        <td>{move || date_time(i18n.get_locale(), created_at)}</td>
                                         <td>{d.contact.clone()}</td>
                                         <td><code>{d.event_type.clone()}</code></td>
                                         <td>{state}</td>
@@ -87,7 +106,7 @@ pub fn AlarmContactsSection() -> impl IntoView {
                                         <td>
                                             <ActionForm action=redeliver attr:class="inline">
                                                 <input type="hidden" name="id" value=d.id/>
-                                                <button type="submit">"Redeliver"</button>
+                                                <button type="submit">{t!(i18n, alerts.redeliver)}</button>
                                             </ActionForm>
                                         </td>
                                     </tr>
@@ -97,42 +116,54 @@ pub fn AlarmContactsSection() -> impl IntoView {
                         view! {
                             <div class="table-wrap">
                                 <table class="data">
-                                    <thead><tr><th>"Name"</th><th>"E-mail"</th><th>"Phone"</th><th>"Webhook"</th><th>"Secret"</th><th></th></tr></thead>
+                                    <thead><tr>
+                                        <th>{t!(i18n, alerts.name)}</th>
+                                        <th>{t!(i18n, alerts.email)}</th>
+                                        <th>{t!(i18n, alerts.phone)}</th>
+                                        <th>{t!(i18n, alerts.webhook)}</th>
+                                        <th>{t!(i18n, alerts.secret)}</th>
+                                        <th></th>
+                                    </tr></thead>
                                     <tbody>{contact_rows}</tbody>
                                 </table>
                             </div>
                             <section class="panel">
-                                <h3>"Balance alert"</h3>
+                                <h3>{t!(i18n, alerts.balance_alert)}</h3>
                                 <ActionForm action=threshold attr:class="form narrow">
                                     <FormAlert error=threshold_error/>
                                     <Field
-                                        label="Alert when available units fall below"
+                                        label=move || td_string!(i18n.get_locale(), alerts.threshold_label)
                                         name="balance_low_units"
                                         value=overview.balance_low_units.map(|u| u.to_string()).unwrap_or_default()
                                         required=false
-                                        hint="Reported once each time the balance falls below it (balance.low). Blank: no alert."
+                                        hint=move || td_string!(i18n.get_locale(), alerts.threshold_hint)
                                         error=threshold_error
                                     />
-                                    <button type="submit">"Save threshold"</button>
+                                    <button type="submit">{t!(i18n, alerts.save_threshold)}</button>
                                 </ActionForm>
                             </section>
                             <section class="panel">
-                                <h3>"SMS alerts"</h3>
+                                <h3>{t!(i18n, alerts.sms_alerts)}</h3>
                                 <p class="muted">
-                                    "A low balance and a task paused for failures are also sent by SMS to every contact's phone, "
-                                    "through an application, an approved template whose one placeholder " <code>"{1}"</code>
-                                    " receives the alert's text, and an approved signature. Leave all three blank for no SMS."
+                                    {t!(i18n, alerts.sms_intro_1)} <code>"{1}"</code> {t!(i18n, alerts.sms_intro_2)}
                                 </p>
                                 <ActionForm action=sms attr:class="form narrow">
                                     <FormAlert error=sms_error/>
                                     <AlertSmsFields current=overview.sms choices=overview.sms_choices error=sms_error/>
-                                    <button type="submit">"Save SMS alerts"</button>
+                                    <button type="submit">{t!(i18n, alerts.save_sms)}</button>
                                 </ActionForm>
                             </section>
-                            <h3>"Webhook deliveries"</h3>
+                            <h3>{t!(i18n, alerts.deliveries)}</h3>
                             <div class="table-wrap">
                                 <table class="data deliveries">
-                                    <thead><tr><th>"Queued"</th><th>"Contact"</th><th>"Event"</th><th>"State"</th><th>"Last error"</th><th></th></tr></thead>
+                                    <thead><tr>
+                                        <th>{t!(i18n, alerts.queued)}</th>
+                                        <th>{t!(i18n, alerts.contact)}</th>
+                                        <th>{t!(i18n, alerts.event)}</th>
+                                        <th>{t!(i18n, alerts.state)}</th>
+                                        <th>{t!(i18n, alerts.last_error)}</th>
+                                        <th></th>
+                                    </tr></thead>
                                     <tbody>{delivery_rows}</tbody>
                                 </table>
                             </div>
@@ -142,14 +173,21 @@ pub fn AlarmContactsSection() -> impl IntoView {
             </ErrorBoundary>
         </Transition>
         <section class="panel">
-            <h3>"Add an alarm contact"</h3>
+            <h3>{t!(i18n, alerts.add_heading)}</h3>
             <ActionForm action=add attr:class="form narrow">
                 <FormAlert error/>
-                <Field label="Contact name" name="name" error/>
-                <Field label="Contact e-mail" name="email" kind="email" required=false error/>
-                <Field label="Contact phone" name="phone" required=false error/>
-                <Field label="Webhook URL" name="webhook_url" kind="url" required=false hint="A signing secret is generated for it." error/>
-                <button type="submit" class="primary">"Add contact"</button>
+                <Field label=move || td_string!(i18n.get_locale(), alerts.contact_name) name="name" error/>
+                <Field label=move || td_string!(i18n.get_locale(), alerts.contact_email) name="email" kind="email" required=false error/>
+                <Field label=move || td_string!(i18n.get_locale(), alerts.contact_phone) name="phone" required=false error/>
+                <Field
+                    label=move || td_string!(i18n.get_locale(), alerts.webhook_url)
+                    name="webhook_url"
+                    kind="url"
+                    required=false
+                    hint=move || td_string!(i18n.get_locale(), alerts.webhook_hint)
+                    error
+                />
+                <button type="submit" class="primary">{t!(i18n, alerts.add)}</button>
             </ActionForm>
         </section>
     }
@@ -162,8 +200,9 @@ fn AlertSmsFields(
     choices: AlertSmsChoices,
     error: Signal<Option<AppError>>,
 ) -> impl IntoView {
+    let i18n = use_i18n();
     let select = move |name: &'static str,
-                       label: &'static str,
+                       label: fn(Locale) -> &'static str,
                        options: Vec<(i64, String)>,
                        chosen: Option<i64>| {
         let id = format!("field-{name}");
@@ -173,7 +212,7 @@ fn AlertSmsFields(
             .collect_view();
         view! {
             <div class="field">
-                <label for=id.clone()>{label}</label>
+                <label for=id.clone()>{move || label(i18n.get_locale())}</label>
                 <select id=id name=name>
                     <option value="">"—"</option>
                     {options}
@@ -183,8 +222,23 @@ fn AlertSmsFields(
         }
     };
     view! {
-        {select("sms_application_id", "Alert application", choices.applications, current.map(|c| c.application_id))}
-        {select("sms_template_id", "Alert template", choices.templates, current.map(|c| c.template_id))}
-        {select("sms_signature_id", "Alert signature", choices.signatures, current.map(|c| c.signature_id))}
+        {select(
+            "sms_application_id",
+            |l| td_string!(l, alerts.alert_application),
+            choices.applications,
+            current.map(|c| c.application_id),
+        )}
+        {select(
+            "sms_template_id",
+            |l| td_string!(l, alerts.alert_template),
+            choices.templates,
+            current.map(|c| c.template_id),
+        )}
+        {select(
+            "sms_signature_id",
+            |l| td_string!(l, alerts.alert_signature),
+            choices.signatures,
+            current.map(|c| c.signature_id),
+        )}
     }
 }

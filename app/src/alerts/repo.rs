@@ -48,7 +48,7 @@ pub async fn delete_contact(conn: &mut PgConnection, id: i64) -> Result<String, 
         .bind(id)
         .fetch_optional(conn)
         .await?
-        .ok_or_else(|| AppError::NotFound("Alarm contact".into()))
+        .ok_or_else(|| AppError::NotFound(crate::tr!(alerts.what_contact)))
 }
 
 /// Queues one event for every contact with a webhook, inside the caller's transaction, so the
@@ -107,7 +107,7 @@ pub async fn redeliver(conn: &mut PgConnection, id: i64) -> Result<String, AppEr
     .bind(id)
     .fetch_optional(conn)
     .await?
-    .ok_or_else(|| AppError::NotFound("Webhook delivery".into()))
+    .ok_or_else(|| AppError::NotFound(crate::tr!(alerts.what_delivery)))
 }
 
 /// The balance alert's threshold in units, if one is set.

@@ -109,13 +109,12 @@ pub async fn set_application_carrier(
 ) -> Result<(), AppError> {
     serve(|caller| async move {
         let user = caller.require(Role::Operator).await?;
-        let carrier =
-            match carrier_id.trim() {
-                "" => None,
-                raw => Some(raw.parse::<i64>().map_err(|_| {
-                    AppError::field("carrier_id", "Choose a carrier from the list.")
-                })?),
-            };
+        let carrier = match carrier_id.trim() {
+            "" => None,
+            raw => Some(raw.parse::<i64>().map_err(|_| {
+                AppError::field("carrier_id", crate::tr!(apps.errors.choose_carrier))
+            })?),
+        };
         let mut tx = caller.pool().begin().await?;
         repo::set_carrier(&mut tx, id, carrier).await?;
         let details = json!({ "carrier_id": carrier });

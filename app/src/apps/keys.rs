@@ -36,7 +36,7 @@ pub async fn create(
     .await?
     .rows_affected();
     if created == 0 {
-        return Err(AppError::NotFound("Application".into()));
+        return Err(AppError::NotFound(crate::tr!(apps.application)));
     }
     Ok(NewKeyPair {
         application_id,
@@ -86,7 +86,7 @@ pub async fn revoke(conn: &mut PgConnection, key_id: i64) -> Result<String, AppE
     .bind(key_id)
     .fetch_optional(conn)
     .await?
-    .ok_or_else(|| AppError::NotFound("API key".into()))
+    .ok_or_else(|| AppError::NotFound(crate::tr!(apps.api_key)))
 }
 
 /// What the API needs to check a request signed with a SecretId.

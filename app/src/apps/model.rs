@@ -36,10 +36,7 @@ impl CallbackUrl {
             !host.is_empty() && !host.contains(char::is_whitespace)
         });
         if !host_ok || url.len() > 500 || url.contains(char::is_whitespace) {
-            return Err(AppError::field(
-                field,
-                "Enter an http:// or https:// address.",
-            ));
+            return Err(AppError::field(field, crate::tr!(apps.errors.http_address)));
         }
         Ok(CallbackUrl(Some(url.to_owned())))
     }
@@ -55,7 +52,7 @@ pub fn optional_text(field: &str, raw: &str, max_chars: usize) -> Result<String,
     if text.chars().count() > max_chars {
         Err(AppError::field(
             field,
-            format!("Use at most {max_chars} characters."),
+            crate::tr!(apps.errors.too_long, max = max_chars),
         ))
     } else {
         Ok(text.to_owned())

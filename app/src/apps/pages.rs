@@ -7,40 +7,58 @@ use super::api::{
     CreateApplication, RevokeApiKey, SetApplicationCarrier, UpdateApplication,
 };
 use crate::forms::{action_error, action_succeeded, error_view, use_id_param, Field, FormAlert};
+use crate::i18n::{t, td_string, use_i18n, Locale};
+use crate::locale::{china_time, date, date_time_minutes};
 use crate::shell::{Area, Guard};
+
+/// Whether an application may send, in the console's language.
+fn enabled_name(locale: Locale, enabled: bool) -> &'static str {
+    if enabled {
+        td_string!(locale, apps.enabled)
+    } else {
+        td_string!(locale, apps.disabled)
+    }
+}
 
 #[component]
 pub fn ApplicationsPage() -> impl IntoView {
     let create = ServerAction::<CreateApplication>::new();
     let apps = Resource::new(move || create.version().get(), |_| list_applications());
     let error = action_error(create);
+    let i18n = use_i18n();
     view! {
-        <Title text="Applications"/>
+        <Title text=move || td_string!(i18n.get_locale(), apps.list_title)/>
         <Guard area=Area::Applications>
             <section class="page">
-                <h1>"Applications"</h1>
-                <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                <h1>{t!(i18n, apps.list_title)}</h1>
+                <Transition fallback=move || view! { <p class="loading">{t!(i18n, shell.loading)}</p> }>
                     <ErrorBoundary fallback=error_view>
                         {move || Suspend::new(async move {
                             apps.await.map(|apps| {
                                 if apps.is_empty() {
-                                    return view! { <p class="empty">"No applications yet. Create one below to get an SmsSdkAppId."</p> }.into_any();
+                                    return view! { <p class="empty">{t!(i18n, apps.empty)}</p> }.into_any();
                                 }
                                 let rows = apps
                                     .into_iter()
-                                    .map(|a| view! {
+                                    .map(|a| {
+                                        let (enabled, created) = (a.enabled, china_time(a.created_at).date_naive());
+                                        view! {
                                         <tr>
                                             <td><A href=format!("/applications/{}", a.id)>{a.name}</A></td>
                                             <td><code>{a.sdk_app_id}</code></td>
-                                            <td>{if a.enabled { "Enabled" } else { "Disabled" }}</td>
-                                            <td>{a.created_at.format("%Y-%m-%d").to_string()}</td>
+                                            <td>{move || enabled_name(i18n.get_locale(), enabled)}</td>
+                                            <td>{move || date(i18n.get_locale(), created)}</td>
                                         </tr>
+                                        }
                                     })
                                     .collect_view();
                                 view! {
                                     <div class="table-wrap">
                                         <table class="data">
-                                            <thead><tr><th>"Name"</th><th>"SmsSdkAppId"</th><th>"Status"</th><th>"Created"</th></tr></thead>
+                                            <thead><tr>
+                                                <th>{t!(i18n, apps.name)}</th><th>{t!(i18n, apps.sdk_app_id)}</th>
+                                                <th>{t!(i18n, apps.status)}</th><th>{t!(i18n, apps.created)}</th>
+                                            </tr></thead>
                                             <tbody>{rows}</tbody>
                                         </table>
                                     </div>
@@ -51,14 +69,14 @@ pub fn ApplicationsPage() -> impl IntoView {
                     </ErrorBoundary>
                 </Transition>
                 <section class="panel">
-                    <h2>"Create an application"</h2>
+                    <h2>{t!(i18n, apps.create_heading)}</h2>
                     <ActionForm action=create attr:class="form narrow">
                         <FormAlert error/>
-                        <Field label="Name" name="name" error/>
-                        <Field label="Receipt callback URL" name="callback_url" kind="url" required=false
-                            hint="Optional. Delivery receipts are POSTed here." error/>
-                        <Field label="Description" name="description" required=false error/>
-                        <button type="submit" class="primary">"Create application"</button>
+                        <Field label=move || td_string!(i18n.get_locale(), apps.name) name="name" error/>
+                        <Field label=move || td_string!(i18n.get_locale(), apps.callback_url) name="callback_url" kind="url" required=false
+                            hint=move || td_string!(i18n.get_locale(), apps.callback_hint) error/>
+                        <Field label=move || td_string!(i18n.get_locale(), apps.description) name="description" required=false error/>
+                        <button type="submit" class="primary">{t!(i18n, apps.create)}</button>
                     </ActionForm>
                 </section>
             </section>
@@ -78,46 +96,52 @@ pub fn ApplicationPage() -> impl IntoView {
     let carriers = Resource::new(|| (), |_| crate::dispatch::api::list_carriers());
     let error = action_error(update);
     let carrier_error = action_error(choose_carrier);
+    let i18n = use_i18n();
     view! {
-        <Title text="Application"/>
+        <Title text=move || td_string!(i18n.get_locale(), apps.page_title)/>
         <Guard area=Area::Applications>
             <section class="page">
-                <p><A href="/applications">"← Applications"</A></p>
-                <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                <p><A href="/applications">{t!(i18n, apps.back)}</A></p>
+                <Transition fallback=move || view! { <p class="loading">{t!(i18n, shell.loading)}</p> }>
                     <ErrorBoundary fallback=error_view>
                         {move || Suspend::new(async move {
                             let carriers = carriers.await?;
-                            app.await.map(|a| view! {
+                            app.await.map(|a| {
+                                let (enabled, created) = (a.enabled, a.created_at);
+                                view! {
                                 <h1>{a.name.clone()}</h1>
                                 <dl class="facts">
-                                    <dt>"SmsSdkAppId"</dt><dd><code>{a.sdk_app_id}</code></dd>
-                                    <dt>"Status"</dt><dd>{if a.enabled { "Enabled" } else { "Disabled" }}</dd>
-                                    <dt>"Receipt endpoint"</dt><dd><code>{a.receipt_path.clone()}</code>
-                                        <span class="hint">" Tencent's callback format or Herald's generic one; or sign with X-Herald-Signature using the last part as the key."</span></dd>
-                                    <dt>"Created"</dt><dd>{a.created_at.format("%Y-%m-%d %H:%M UTC").to_string()}</dd>
+                                    <dt>{t!(i18n, apps.sdk_app_id)}</dt><dd><code>{a.sdk_app_id}</code></dd>
+                                    <dt>{t!(i18n, apps.status)}</dt><dd>{move || enabled_name(i18n.get_locale(), enabled)}</dd>
+                                    <dt>{t!(i18n, apps.receipt_endpoint)}</dt><dd><code>{a.receipt_path.clone()}</code>
+                                        <span class="hint">" "{t!(i18n, apps.receipt_endpoint_hint)}</span></dd>
+                                    <dt>{t!(i18n, apps.created)}</dt><dd>{move || date_time_minutes(i18n.get_locale(), created)}</dd>
                                 </dl>
-                                <h2>"Edit"</h2>
+                                <h2>{t!(i18n, apps.edit)}</h2>
                                 <ActionForm action=update attr:class="form narrow">
-                                    <FormAlert error success=(action_succeeded(update), "Saved.")/>
+                                    <FormAlert error succeeded=action_succeeded(update)
+                                        success_text=move || td_string!(i18n.get_locale(), apps.saved)/>
                                     <input type="hidden" name="id" value=a.id/>
-                                    <Field label="Name" name="name" value=a.name.clone() error/>
-                                    <Field label="Receipt callback URL" name="callback_url" kind="url" required=false
+                                    <Field label=move || td_string!(i18n.get_locale(), apps.name) name="name" value=a.name.clone() error/>
+                                    <Field label=move || td_string!(i18n.get_locale(), apps.callback_url) name="callback_url" kind="url" required=false
                                         value=a.callback_url.clone().unwrap_or_default() error/>
-                                    <Field label="Description" name="description" required=false value=a.description.clone() error/>
+                                    <Field label=move || td_string!(i18n.get_locale(), apps.description) name="description" required=false
+                                        value=a.description.clone() error/>
                                     <label class="choice">
                                         <input type="checkbox" name="enabled" checked=a.enabled/>
-                                        "Enabled (a disabled application cannot send)"
+                                        {t!(i18n, apps.enabled_choice)}
                                     </label>
-                                    <button type="submit" class="primary">"Save"</button>
+                                    <button type="submit" class="primary">{t!(i18n, apps.save)}</button>
                                 </ActionForm>
-                                <h2>"Carrier"</h2>
+                                <h2>{t!(i18n, apps.carrier)}</h2>
                                 <ActionForm action=choose_carrier attr:class="form narrow">
-                                    <FormAlert error=carrier_error success=(action_succeeded(choose_carrier), "Carrier saved; new tasks use it.")/>
+                                    <FormAlert error=carrier_error succeeded=action_succeeded(choose_carrier)
+                                        success_text=move || td_string!(i18n.get_locale(), apps.carrier_saved)/>
                                     <input type="hidden" name="id" value=a.id/>
                                     <div class="field">
-                                        <label for="app-carrier">"Messages go through"</label>
+                                        <label for="app-carrier">{t!(i18n, apps.goes_through)}</label>
                                         <select id="app-carrier" name="carrier_id">
-                                            <option value="" selected=a.carrier_id.is_none()>"The default carrier"</option>
+                                            <option value="" selected=a.carrier_id.is_none()>{t!(i18n, apps.default_carrier)}</option>
                                             {carriers.iter().map(|c| view! {
                                                 <option value=c.id selected=a.carrier_id == Some(c.id)>
                                                     {format!("{} ({})", c.name, c.kind)}
@@ -126,11 +150,12 @@ pub fn ApplicationPage() -> impl IntoView {
                                         </select>
                                         <crate::forms::FieldMessage error=carrier_error name="carrier_id"/>
                                     </div>
-                                    <button type="submit">"Save carrier"</button>
+                                    <button type="submit">{t!(i18n, apps.save_carrier)}</button>
                                 </ActionForm>
                                 <ApiKeysSection application_id=a.id/>
                                 <crate::limits::pages::FrequencyLimitsSection application_id=a.id can_change=false/>
                                 <crate::verify::pages::VerifySection application_id=a.id/>
+                                }
                             })
                         })}
                     </ErrorBoundary>
@@ -155,21 +180,16 @@ fn ApiKeysSection(application_id: i64) -> impl IntoView {
     );
     let error = action_error(create);
     let revoke_error = action_error(revoke);
-    let when = |t: Option<chrono::DateTime<chrono::Utc>>| {
-        t.map_or_else(
-            || "never".to_owned(),
-            |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
-        )
-    };
+    let i18n = use_i18n();
     view! {
-        <h2>"API keys"</h2>
-        <p class="hint">"Sign Tencent Cloud SMS API calls (TC3-HMAC-SHA256) with a SecretId and SecretKey; the official SDKs work unchanged."</p>
+        <h2>{t!(i18n, apps.api_keys)}</h2>
+        <p class="hint">{t!(i18n, apps.api_keys_hint)}</p>
         <FormAlert error=revoke_error/>
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 fresh.await.ok().flatten().map(|pair| view! {
                     <div class="alert alert-ok fresh-key" role="status">
-                        <p><strong>"Copy the SecretKey now: it is not shown again."</strong></p>
+                        <p><strong>{t!(i18n, apps.copy_now)}</strong></p>
                         <p>"SecretId: "<code data-secret-id="">{pair.secret_id}</code></p>
                         <p>"SecretKey: "<code data-secret-key="">{pair.secret_key}</code></p>
                     </div>
@@ -181,29 +201,41 @@ fn ApiKeysSection(application_id: i64) -> impl IntoView {
                 {move || Suspend::new(async move {
                     keys.await.map(|keys| {
                         if keys.is_empty() {
-                            return view! { <p class="empty">"No API keys yet."</p> }.into_any();
+                            return view! { <p class="empty">{t!(i18n, apps.no_keys)}</p> }.into_any();
                         }
-                        let rows = keys.into_iter().map(|k| view! {
+                        let rows = keys.into_iter().map(|k| {
+                            let (created, last_used) = (k.created_at, k.last_used_at);
+                            view! {
                             <tr data-key=k.secret_id.clone()>
                                 <td><code>{k.secret_id.clone()}</code></td>
                                 <td>{k.created_by.clone().unwrap_or_default()}</td>
-                                <td>{k.created_at.format("%Y-%m-%d %H:%M UTC").to_string()}</td>
-                                <td>{when(k.last_used_at)}</td>
+                                <td>{move || date_time_minutes(i18n.get_locale(), created)}</td>
+                                <td>{move || match last_used {
+                                    Some(at) => date_time_minutes(i18n.get_locale(), at),
+                                    None => td_string!(i18n.get_locale(), apps.never).to_owned(),
+                                }}</td>
                                 <td>{match k.revoked_at {
-                                    Some(at) => format!("Revoked {}", at.format("%Y-%m-%d %H:%M UTC")).into_any(),
+                                    Some(at) => (move || {
+                                        let locale = i18n.get_locale();
+                                        td_string!(locale, apps.revoked_at, at = date_time_minutes(locale, at)).to_string()
+                                    }).into_any(),
                                     None => view! {
                                         <ActionForm action=revoke attr:class="inline">
                                             <input type="hidden" name="application_id" value=application_id/>
                                             <input type="hidden" name="key_id" value=k.id/>
-                                            <button type="submit">"Revoke"</button>
+                                            <button type="submit">{t!(i18n, apps.revoke)}</button>
                                         </ActionForm>
                                     }.into_any(),
                                 }}</td>
                             </tr>
+                            }
                         }).collect_view();
                         view! {
                             <table class="data">
-                                <thead><tr><th>"SecretId"</th><th>"Created by"</th><th>"Created"</th><th>"Last used"</th><th></th></tr></thead>
+                                <thead><tr>
+                                    <th>"SecretId"</th><th>{t!(i18n, apps.created_by)}</th><th>{t!(i18n, apps.created)}</th>
+                                    <th>{t!(i18n, apps.last_used)}</th><th></th>
+                                </tr></thead>
                                 <tbody>{rows}</tbody>
                             </table>
                         }.into_any()
@@ -214,7 +246,7 @@ fn ApiKeysSection(application_id: i64) -> impl IntoView {
         <ActionForm action=create attr:class="form narrow">
             <FormAlert error/>
             <input type="hidden" name="application_id" value=application_id/>
-            <button type="submit">"Create API key"</button>
+            <button type="submit">{t!(i18n, apps.create_key)}</button>
         </ActionForm>
     }
 }

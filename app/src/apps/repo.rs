@@ -51,7 +51,7 @@ pub async fn get(pool: &PgPool, id: i64) -> Result<Application, AppError> {
             .fetch_optional(pool)
             .await?;
     row.map(Into::into)
-        .ok_or_else(|| AppError::NotFound("Application".into()))
+        .ok_or_else(|| AppError::NotFound(crate::tr!(apps.application)))
 }
 
 /// Inserts with a fresh random SmsSdkAppId, drawing again on the rare collision.
@@ -106,7 +106,7 @@ pub async fn update(
     if updated == 1 {
         Ok(())
     } else {
-        Err(AppError::NotFound("Application".into()))
+        Err(AppError::NotFound(crate::tr!(apps.application)))
     }
 }
 
@@ -129,6 +129,6 @@ pub async fn set_carrier(
     if updated == 1 {
         Ok(())
     } else {
-        Err(AppError::NotFound("Application".into()))
+        Err(AppError::NotFound(crate::tr!(apps.application)))
     }
 }

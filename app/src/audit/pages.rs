@@ -6,6 +6,8 @@ use leptos_router::hooks::use_query_map;
 use super::api::list_audit;
 use super::model::AuditFilter;
 use crate::forms::error_view;
+use crate::i18n::{t, td_string, use_i18n};
+use crate::locale::{date_time, zone_label};
 use crate::shell::{Area, Guard};
 
 #[component]
@@ -13,13 +15,14 @@ pub fn AuditPage() -> impl IntoView {
     let query = use_query_map();
     let filter = Memo::new(move |_| query.with(|q| AuditFilter::from_query(|key| q.get(key))));
     let page = Resource::new(move || filter.get(), list_audit);
+    let i18n = use_i18n();
 
     view! {
-        <Title text="Audit log"/>
+        <Title text=move || td_string!(i18n.get_locale(), audit.title)/>
         <Guard area=Area::AuditLog>
             <section class="page">
-                <h1>"Audit log"</h1>
-                <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                <h1>{t!(i18n, audit.title)}</h1>
+                <Transition fallback=move || view! { <p class="loading">{t!(i18n, shell.loading)}</p> }>
                     <ErrorBoundary fallback=error_view>
                         {move || Suspend::new(async move {
                             let current = filter.get_untracked();
@@ -41,9 +44,10 @@ pub fn AuditPage() -> impl IntoView {
                                     .entries
                                     .into_iter()
                                     .map(|e| {
+                                        let at = e.at;
                                         view! {
                                             <tr>
-                                                <td><time datetime=e.at.to_rfc3339()>{e.at.format("%Y-%m-%d %H:%M:%S UTC").to_string()}</time></td>
+                                                <td><time datetime=e.at.to_rfc3339()>{move || date_time(i18n.get_locale(), at)}</time></td>
                                                 <td>{e.actor_email.unwrap_or_else(|| "—".into())}</td>
                                                 <td><code>{e.action}</code></td>
                                                 <td>{e.object_type}{e.object_id.map(|id| format!(" #{id}"))}</td>
@@ -55,40 +59,41 @@ pub fn AuditPage() -> impl IntoView {
                                     .collect_view();
                                 view! {
                                     <Form method="GET" action="" attr:class="filters">
-                                        <label>"Actor" <input type="search" name="actor" value=current.actor.clone()/></label>
-                                        <label>"Action"
+                                        <label>{t!(i18n, audit.actor)}" "<input type="search" name="actor" value=current.actor.clone()/></label>
+                                        <label>{t!(i18n, audit.action)}
                                             <select name="action">
-                                                <option value="">"Any"</option>
+                                                <option value="">{t!(i18n, audit.any)}</option>
                                                 {options(data.actions, current.action.clone())}
                                             </select>
                                         </label>
-                                        <label>"Object"
+                                        <label>{t!(i18n, audit.object)}
                                             <select name="object_type">
-                                                <option value="">"Any"</option>
+                                                <option value="">{t!(i18n, audit.any)}</option>
                                                 {options(data.object_types, current.object_type.clone())}
                                             </select>
                                         </label>
-                                        <label>"From" <input type="date" name="from" value=current.from.map(|d| d.to_string())/></label>
-                                        <label>"To" <input type="date" name="to" value=current.to.map(|d| d.to_string())/></label>
-                                        <button type="submit">"Filter"</button>
-                                        <A href="/audit">"Clear"</A>
+                                        <label>{t!(i18n, audit.from)}" "<input type="date" name="from" value=current.from.map(|d| d.to_string())/></label>
+                                        <label>{t!(i18n, audit.to)}" "<input type="date" name="to" value=current.to.map(|d| d.to_string())/></label>
+                                        <span class="hint">{move || zone_label(i18n.get_locale())}</span>
+                                        <button type="submit">{t!(i18n, audit.filter)}</button>
+                                        <A href="/audit">{t!(i18n, audit.clear)}</A>
                                     </Form>
                                     <div class="table-wrap">
                                         <table class="data audit">
                                             <thead>
                                                 <tr>
-                                                    <th>"When"</th>
-                                                    <th>"Who"</th>
-                                                    <th>"Action"</th>
-                                                    <th>"Object"</th>
-                                                    <th>"From"</th>
-                                                    <th>"Details"</th>
+                                                    <th>{t!(i18n, audit.when)}</th>
+                                                    <th>{t!(i18n, audit.who)}</th>
+                                                    <th>{t!(i18n, audit.action)}</th>
+                                                    <th>{t!(i18n, audit.object)}</th>
+                                                    <th>{t!(i18n, audit.from_ip)}</th>
+                                                    <th>{t!(i18n, audit.details)}</th>
                                                 </tr>
                                             </thead>
                                             <tbody>{rows}</tbody>
                                         </table>
                                     </div>
-                                    {next.map(|q| view! { <A href=format!("/audit?{q}") attr:class="more">"Older entries →"</A> })}
+                                    {next.map(|q| view! { <A href=format!("/audit?{q}") attr:class="more">{t!(i18n, audit.older)}</A> })}
                                 }
                             })
                         })}

@@ -68,6 +68,7 @@ struct AuditRow {
 }
 
 /// Newest first, one page at a time (keyset on id, so pages stay stable while rows arrive).
+/// `from` and `to` are days in China time, the time the page shows.
 pub async fn list(pool: &PgPool, filter: &AuditFilter) -> Result<Vec<AuditEntry>, AppError> {
     let rows: Vec<AuditRow> = sqlx::query_as(
         "SELECT id, at, actor_email, action, object_type, object_id, ip, details
@@ -75,8 +76,8 @@ pub async fn list(pool: &PgPool, filter: &AuditFilter) -> Result<Vec<AuditEntry>
           WHERE ($1::text IS NULL OR actor_email ILIKE '%' || $1 || '%')
             AND ($2::text IS NULL OR action = $2)
             AND ($3::text IS NULL OR object_type = $3)
-            AND ($4::date IS NULL OR at >= $4::date)
-            AND ($5::date IS NULL OR at < $5::date + 1)
+            AND ($4::date IS NULL OR at >= $4::date::timestamp AT TIME ZONE 'Asia/Shanghai')
+            AND ($5::date IS NULL OR at < ($5::date + 1)::timestamp AT TIME ZONE 'Asia/Shanghai')
             AND ($6::bigint IS NULL OR id < $6)
           ORDER BY id DESC
           LIMIT $7",

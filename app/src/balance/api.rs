@@ -58,7 +58,7 @@ pub async fn add_sms_package(
                 .parse()
                 .ok()
                 .and_then(PackageType::from_code)
-                .ok_or_else(|| AppError::field("package_type", "Choose gift or purchased.")),
+                .ok_or_else(|| AppError::field("package_type", crate::tr!(balance.err_package_type))),
         );
         let expires_on = errors.check(parse_expiry(&expires_on, today));
         let note = errors.check(optional_text("note", &note, 200));

@@ -24,13 +24,6 @@ impl PackageType {
             _ => None,
         }
     }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            PackageType::Gift => "Gift",
-            PackageType::Purchased => "Purchased",
-        }
-    }
 }
 
 /// One package with the fields of Tencent's `SmsPackagesStatistics`.
@@ -76,10 +69,7 @@ pub struct BalanceOverview {
 pub fn parse_units(field: &str, raw: &str) -> Result<i64, AppError> {
     match raw.trim().replace([',', '_', ' '], "").parse::<i64>() {
         Ok(units) if (1..=100_000_000).contains(&units) => Ok(units),
-        _ => Err(AppError::field(
-            field,
-            "Enter a whole number of units from 1 to 100,000,000.",
-        )),
+        _ => Err(AppError::field(field, crate::tr!(balance.err_units))),
     }
 }
 
@@ -93,12 +83,9 @@ pub fn parse_expiry(
         return Ok(None);
     }
     let date = chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-        .map_err(|_| AppError::field("expires_on", "Enter a date such as 2027-12-31."))?;
+        .map_err(|_| AppError::field("expires_on", crate::tr!(balance.err_date)))?;
     if date < today {
-        return Err(AppError::field(
-            "expires_on",
-            "The expiry date is in the past.",
-        ));
+        return Err(AppError::field("expires_on", crate::tr!(balance.err_past)));
     }
     Ok(Some(date))
 }

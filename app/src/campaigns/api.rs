@@ -23,7 +23,8 @@ pub struct BulkOptions {
     pub applications: Vec<(i64, String)>,
     pub signatures: Vec<(i64, String)>,
     pub templates: Vec<TemplateOption>,
-    pub marketing_window: String,
+    /// The marketing window's start and end, `HH:MM` China time.
+    pub marketing_window: (String, String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,7 +60,11 @@ pub async fn get_bulk_options() -> Result<BulkOptions, AppError> {
                 marketing: t.sms_type == SmsType::Marketing,
             })
             .collect();
-        let marketing_window = service::marketing_window(pool).await?.to_string();
+        let window = service::marketing_window(pool).await?;
+        let marketing_window = (
+            window.start.format("%H:%M").to_string(),
+            window.end.format("%H:%M").to_string(),
+        );
         Ok(BulkOptions {
             applications,
             signatures,
@@ -110,10 +115,7 @@ pub async fn create_task(
         let consent = errors.check(if consent.is_some() {
             Ok(())
         } else {
-            Err(AppError::field(
-                "consent",
-                "Tick the box to agree to the recipients and the fee.",
-            ))
+            Err(AppError::field("consent", crate::tr!(bulk.errors.consent)))
         });
         let ((name, when), ()) = errors.finish(name.zip(when).zip(consent))?;
         let task = NewTask {
@@ -145,7 +147,7 @@ pub async fn list_tasks(
                 return Ok(None);
             };
             let date = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
-                .map_err(|_| AppError::field(field, "Enter a date such as 2026-12-01."))?;
+                .map_err(|_| AppError::field(field, crate::tr!(records.errors.date_format)))?;
             Ok(zone
                 .from_local_datetime(&date.and_hms_opt(0, 0, 0).unwrap_or_default())
                 .earliest()
@@ -159,13 +161,13 @@ pub async fn list_tasks(
             None | Some("") => Ok(None),
             Some(raw) => TaskStatus::parse(raw)
                 .map(Some)
-                .ok_or_else(|| AppError::field("status", "Choose a status from the list.")),
+                .ok_or_else(|| AppError::field("status", crate::tr!(records.errors.choose_status))),
         });
         let after = errors.check(match after.as_deref() {
             None | Some("") => Ok(None),
             Some(raw) => parse_cursor(raw)
                 .map(Some)
-                .ok_or_else(|| AppError::field("after", "This page link is broken.")),
+                .ok_or_else(|| AppError::field("after", crate::tr!(records.errors.broken_link))),
         });
         let (((from, until), status), after) =
             errors.finish(from.zip(until).zip(status).zip(after))?;
@@ -219,7 +221,12 @@ pub async fn change_task(id: i64, action: String) -> Result<(), AppError> {
             "cancel" => TaskAction::Cancel,
             "pause" => TaskAction::Pause,
             "resume" => TaskAction::Resume,
-            _ => return Err(AppError::field("action", "Unknown action.")),
+            _ => {
+                return Err(AppError::field(
+                    "action",
+                    crate::tr!(records.errors.unknown_action),
+                ))
+            }
         };
         service::change_task(caller.pool(), &user, &caller.ip, id, action).await?;
         Ok(())

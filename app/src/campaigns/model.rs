@@ -6,6 +6,7 @@ use chrono::{DateTime, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
+use crate::i18n::{td_string, Locale};
 
 /// Where a task is in its life. Only the transition methods move it, so an illegal move (resuming
 /// a cancelled task, cancelling a finished one) is refused in one place.
@@ -44,14 +45,15 @@ impl TaskStatus {
         TaskStatus::ALL.into_iter().find(|s| s.as_str() == raw)
     }
 
-    pub fn label(self) -> &'static str {
+    /// Its name in the console's language.
+    pub fn name(self, locale: Locale) -> &'static str {
         match self {
-            TaskStatus::Scheduled => "Scheduled",
-            TaskStatus::Sending => "Sending",
-            TaskStatus::Paused => "Paused",
-            TaskStatus::Completed => "Completed",
-            TaskStatus::Cancelled => "Cancelled",
-            TaskStatus::Failed => "Failed",
+            TaskStatus::Scheduled => td_string!(locale, task_status.scheduled),
+            TaskStatus::Sending => td_string!(locale, task_status.sending),
+            TaskStatus::Paused => td_string!(locale, task_status.paused),
+            TaskStatus::Completed => td_string!(locale, task_status.completed),
+            TaskStatus::Cancelled => td_string!(locale, task_status.cancelled),
+            TaskStatus::Failed => td_string!(locale, task_status.failed),
         }
     }
 
@@ -84,15 +86,12 @@ impl TaskStatus {
         if allowed {
             Ok(next)
         } else {
-            Err(AppError::Conflict(format!(
-                "A {} task cannot be {}.",
-                self.label().to_lowercase(),
-                match next {
-                    TaskStatus::Cancelled => "cancelled",
-                    TaskStatus::Paused => "paused",
-                    _ => "started",
-                }
-            )))
+            let status = self.name(crate::locale::current()).to_lowercase();
+            Err(AppError::Conflict(match next {
+                TaskStatus::Cancelled => crate::tr!(records.errors.cannot_cancel, status),
+                TaskStatus::Paused => crate::tr!(records.errors.cannot_pause, status),
+                _ => crate::tr!(records.errors.cannot_start, status),
+            }))
         }
     }
 }
@@ -145,22 +144,28 @@ impl RejectReason {
     }
 }
 
+impl RejectReason {
+    /// The reason in words, in the console's language.
+    pub fn text(self, locale: Locale) -> &'static str {
+        match self {
+            RejectReason::InvalidNumber => td_string!(locale, bulk.reasons.invalid_number),
+            RejectReason::LostDigits => td_string!(locale, bulk.reasons.lost_digits),
+            RejectReason::WrongRegion => td_string!(locale, bulk.reasons.wrong_region),
+            RejectReason::MissingVariable => td_string!(locale, bulk.reasons.missing_variable),
+            RejectReason::ExtraColumns => td_string!(locale, bulk.reasons.extra_columns),
+            RejectReason::VariableFormat => td_string!(locale, bulk.reasons.variable_format),
+            RejectReason::UrlInVariable => td_string!(locale, bulk.reasons.url_in_variable),
+            RejectReason::TooLong => td_string!(locale, bulk.reasons.too_long),
+            RejectReason::Duplicate => td_string!(locale, bulk.reasons.duplicate),
+            RejectReason::OptedOut => td_string!(locale, bulk.reasons.opted_out),
+        }
+    }
+}
+
+/// In English: the rows-not-sent CSV is a file format, the same in every language.
 impl fmt::Display for RejectReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            RejectReason::InvalidNumber => "invalid mobile number",
-            RejectReason::LostDigits => {
-                "number in scientific notation has lost digits (format the column as text)"
-            }
-            RejectReason::WrongRegion => "number's region does not match the template",
-            RejectReason::MissingVariable => "missing variable",
-            RejectReason::ExtraColumns => "more columns than the template has variables",
-            RejectReason::VariableFormat => "variable breaks the template's rules",
-            RejectReason::UrlInVariable => "URL in a variable",
-            RejectReason::TooLong => "message longer than 500 characters",
-            RejectReason::Duplicate => "duplicate number (first row kept)",
-            RejectReason::OptedOut => "number is on the opt-out list",
-        })
+        f.write_str(self.text(Locale::en))
     }
 }
 
@@ -231,30 +236,39 @@ impl MarketingWindow {
     pub fn parse(start: &str, end: &str) -> Result<Self, AppError> {
         let time = |field: &str, raw: &str| {
             NaiveTime::parse_from_str(raw.trim(), "%H:%M")
-                .map_err(|_| AppError::field(field, "Enter a time such as 08:00."))
+                .map_err(|_| AppError::field(field, crate::tr!(bulk.errors.time_format)))
         };
         let mut errors = crate::error::FieldErrors::default();
         let start = errors.check(time("start", start));
         let end = errors.check(time("end", end));
         let (start, end) = errors.finish(start.zip(end))?;
         if start >= end {
-            return Err(AppError::field(
-                "end",
-                "The window must end after it starts.",
-            ));
+            return Err(AppError::field("end", crate::tr!(bulk.errors.window_order)));
         }
         Ok(MarketingWindow { start, end })
     }
 }
 
+impl MarketingWindow {
+    /// "08:00–22:00 China time" in the console's language.
+    pub fn text(&self, locale: Locale) -> String {
+        window_text(
+            locale,
+            &self.start.format("%H:%M").to_string(),
+            &self.end.format("%H:%M").to_string(),
+        )
+    }
+}
+
+/// A daily window given as two `HH:MM` times, in words.
+pub fn window_text(locale: Locale, start: &str, end: &str) -> String {
+    td_string!(locale, bulk.window_hours, start, end).to_string()
+}
+
+/// In the language of whoever the text is for (`crate::locale::current`).
 impl fmt::Display for MarketingWindow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}–{} China time",
-            self.start.format("%H:%M"),
-            self.end.format("%H:%M")
-        )
+        f.write_str(&self.text(crate::locale::current()))
     }
 }
 

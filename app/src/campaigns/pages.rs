@@ -7,26 +7,32 @@ use super::api::{
     get_bulk_options, get_marketing_window, get_task_detail, get_upload_report, list_tasks,
     ChangeTask, CreateTask, UpdateMarketingWindow,
 };
-use super::model::{TaskStatus, TaskSummary, UploadReport, UploadState, COMMON_TIME_ZONES};
+use super::model::{
+    window_text, TaskStatus, TaskSummary, UploadReport, UploadState, COMMON_TIME_ZONES,
+};
 use crate::dispatch::api::get_task_progress;
 use crate::forms::{
     action_error, action_succeeded, encode_query_value, error_view, use_id_param, Field,
     FieldMessage, FormAlert,
 };
+use crate::i18n::{t, td_string, use_i18n};
+use crate::locale::{date_time, number, zone_label};
 use crate::shell::{Area, Guard};
+use crate::templates::pages::sms_type_name;
 
 /// Step 1: choose what to send and upload the recipients; step 2: the report and confirmation.
 #[component]
 pub fn BulkSmsPage() -> impl IntoView {
     let query = use_query_map();
     let upload = move || query.with(|q| q.get("upload").and_then(|v| v.parse::<i64>().ok()));
+    let i18n = use_i18n();
     view! {
-        <Title text="Bulk SMS"/>
+        <Title text=move || td_string!(i18n.get_locale(), bulk.title)/>
         <Guard area=Area::BulkSms>
             <section class="page">
                 <div class="page-head">
-                    <h1>"Create a bulk SMS task"</h1>
-                    <A href="/records" attr:class="button">"Delivery Records"</A>
+                    <h1>{t!(i18n, bulk.heading)}</h1>
+                    <A href="/records" attr:class="button">{t!(i18n, bulk.delivery_records)}</A>
                 </div>
                 {move || match upload() {
                     Some(id) => view! { <ReportStep id/> }.into_any(),
@@ -39,6 +45,7 @@ pub fn BulkSmsPage() -> impl IntoView {
 
 #[component]
 fn UploadStep() -> impl IntoView {
+    let i18n = use_i18n();
     let query = use_query_map();
     let options = Resource::new(|| (), |_| get_bulk_options());
     // Errors from the upload route come back in the URL (before hydration) or from the upload
@@ -72,12 +79,18 @@ fn UploadStep() -> impl IntoView {
         let open_report =
             move |id: i64| navigate(&format!("/bulk?upload={id}"), Default::default());
         #[cfg(feature = "hydrate")]
-        super::upload_client::send(ev, set_progress, set_upload_error, open_report);
+        super::upload_client::send(
+            i18n.get_locale_untracked(),
+            ev,
+            set_progress,
+            set_upload_error,
+            open_report,
+        );
         #[cfg(not(feature = "hydrate"))]
         let _ = (ev, set_progress, set_upload_error, open_report);
     };
     view! {
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <Transition fallback=move || view! { <p class="loading">{t!(i18n, shell.loading)}</p> }>
             <ErrorBoundary fallback=error_view>
                 {move || {
                     let on_submit = on_submit.clone();
@@ -86,8 +99,8 @@ fn UploadStep() -> impl IntoView {
                         if options.templates.is_empty() || options.signatures.is_empty() || options.applications.is_empty() {
                             return view! {
                                 <p class="empty">
-                                    "A bulk task needs an enabled application, an approved signature and an approved template. "
-                                    <A href="/templates">"Templates"</A>" · "<A href="/signatures">"Signatures"</A>
+                                    {t!(i18n, bulk.needs_sources)}
+                                    <A href="/templates">{t!(i18n, bulk.templates)}</A>" · "<A href="/signatures">{t!(i18n, bulk.signatures)}</A>
                                 </p>
                             }.into_any();
                         }
@@ -111,23 +124,24 @@ fn UploadStep() -> impl IntoView {
                             let selected = template.get_untracked() == t.id.to_string();
                             view! { <option value=t.id.to_string() selected=selected>{format!("{} ({})", t.name, t.id)}</option> }
                         }).collect_view();
-                        let window = options.marketing_window.clone();
+                        let (window_start, window_end) = options.marketing_window.clone();
+                        let window = move || window_text(i18n.get_locale(), &window_start, &window_end);
                         view! {
                             <form method="post" action="/bulk/uploads" enctype="multipart/form-data"
                                 class="form card" on:submit=on_submit>
                                 {form_error}
                                 <div class="field">
-                                    <label for="bulk-application">"Application"</label>
+                                    <label for="bulk-application">{t!(i18n, bulk.application)}</label>
                                     <select id="bulk-application" name="application_id">{app_options}</select>
                                     {field_error("application_id")}
                                 </div>
                                 <div class="field">
-                                    <label for="bulk-signature">"Signature"</label>
+                                    <label for="bulk-signature">{t!(i18n, bulk.signature)}</label>
                                     <select id="bulk-signature" name="signature_id">{signature_options}</select>
                                     {field_error("signature_id")}
                                 </div>
                                 <div class="field">
-                                    <label for="bulk-template">"Template"</label>
+                                    <label for="bulk-template">{t!(i18n, bulk.template)}</label>
                                     <select id="bulk-template" name="template_id"
                                         on:change=move |ev| set_template.set(event_target_value(&ev))>
                                         {template_options}
@@ -136,28 +150,31 @@ fn UploadStep() -> impl IntoView {
                                     {move || selected().map(|t| view! {
                                         <p class="content-text template-text">{t.content.clone()}</p>
                                         <p class="hint">
-                                            {format!("{} variable(s). ", t.params)}
-                                            {t.marketing.then(|| format!("Marketing SMS are sent only {window}. "))}
-                                            "Download the standard template: "
+                                            {t!(i18n, bulk.variables, n = t.params)}
+                                            {t.marketing.then(|| {
+                                                let window = window.clone();
+                                                t!(i18n, bulk.marketing_only, window = move || window())
+                                            })}
+                                            {t!(i18n, bulk.download_standard)}
                                             <a href=format!("/bulk/standard/{}.csv", t.id) download>"CSV"</a>" · "
                                             <a href=format!("/bulk/standard/{}.xlsx", t.id) download>"XLSX"</a>
                                         </p>
                                     })}
                                 </div>
                                 <div class="field">
-                                    <label for="bulk-file">"Recipient file (CSV, XLSX or XLS, at most 30 MB)"</label>
+                                    <label for="bulk-file">{t!(i18n, bulk.file)}</label>
                                     <input id="bulk-file" type="file" name="file" required
                                         accept=".csv,.xlsx,.xls,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,application/vnd.ms-excel"/>
-                                    <p class="hint">"First column the mobile number, then one column per variable. CSV may be UTF-8 or GBK."</p>
+                                    <p class="hint">{t!(i18n, bulk.file_hint)}</p>
                                     {field_error("file")}
                                 </div>
                                 {move || progress.get().map(|p| view! {
                                     <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=p>
                                         <div class="progress-bar" style=format!("width: {p}%")></div>
-                                        <span>{format!("Uploading… {p}%")}</span>
+                                        <span>{t!(i18n, bulk.uploading, p)}</span>
                                     </div>
                                 })}
-                                <button type="submit" class="primary" disabled=move || progress.get().is_some()>"Upload and check"</button>
+                                <button type="submit" class="primary" disabled=move || progress.get().is_some()>{t!(i18n, bulk.upload)}</button>
                             </form>
                         }.into_any()
                     })
@@ -169,11 +186,12 @@ fn UploadStep() -> impl IntoView {
 
 #[component]
 fn ReportStep(id: i64) -> impl IntoView {
+    let i18n = use_i18n();
     let (tick, set_tick) = signal(0u32);
     let polling = StoredValue::new(false);
     let report = Resource::new(move || (id, tick.get()), |(id, _)| get_upload_report(id));
     view! {
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <Transition fallback=move || view! { <p class="loading">{t!(i18n, shell.loading)}</p> }>
             <ErrorBoundary fallback=error_view>
                 {move || Suspend::new(async move {
                     report.await.map(|report| match report.state.clone() {
@@ -186,16 +204,16 @@ fn ReportStep(id: i64) -> impl IntoView {
                                 // reads a noscript's markup as text, so the refresh stays inert;
                                 // built as an element it would reload the page under a user typing.
                                 <noscript inner_html=r#"<meta http-equiv="refresh" content="1">"#></noscript>
-                                <p>{format!("Checking {}…", report.file_name)}</p>
+                                <p>{t!(i18n, bulk.checking, file = report.file_name.clone())}</p>
                                 <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=p>
                                     <div class="progress-bar" style=format!("width: {p}%")></div>
-                                    <span>{format!("Processing… {p}%")}</span>
+                                    <span>{t!(i18n, bulk.processing, p)}</span>
                                 </div>
                             }.into_any()
                         }
                         UploadState::Failed(reason) => view! {
-                            <p class="alert alert-error" role="alert">{format!("{} could not be used: {reason}", report.file_name)}</p>
-                            <A href="/bulk" attr:class="button">"Upload another file"</A>
+                            <p class="alert alert-error" role="alert">{t!(i18n, bulk.file_failed, file = report.file_name.clone(), reason)}</p>
+                            <A href="/bulk" attr:class="button">{t!(i18n, bulk.upload_another)}</A>
                         }.into_any(),
                         UploadState::Ready => view! { <Report report/> }.into_any(),
                     })
@@ -207,44 +225,46 @@ fn ReportStep(id: i64) -> impl IntoView {
 
 #[component]
 fn Report(report: UploadReport) -> impl IntoView {
+    let i18n = use_i18n();
     let rejected_total = report.rejected_total();
     let reasons = report
         .rejected
         .iter()
-        .map(
-            |(reason, n)| view! { <tr><td>{reason.to_string()}</td><td class="num">{*n}</td></tr> },
-        )
+        .map(|(reason, n)| {
+            let reason = *reason;
+            view! { <tr><td>{move || reason.text(i18n.get_locale())}</td><td class="num">{*n}</td></tr> }
+        })
         .collect_view();
     let has_problems = rejected_total + report.duplicates + report.opted_out > 0;
     let download = format!("/bulk/uploads/{}/rejected.csv", report.id);
     view! {
-        <section class="card report" aria-label="Validation report">
-            <h2>"Validation report"</h2>
+        <section class="card report" aria-label=move || td_string!(i18n.get_locale(), bulk.report)>
+            <h2>{t!(i18n, bulk.report)}</h2>
             <p class="muted">{format!("{} · {} · {} · {}", report.file_name, report.application, report.signature, report.template)}</p>
             <dl class="figures">
-                <div><dt>"Rows"</dt><dd data-figure="total">{report.total_rows}</dd></div>
-                <div><dt>"Accepted"</dt><dd data-figure="accepted">{report.accepted}</dd></div>
-                <div><dt>"Duplicates removed"</dt><dd data-figure="duplicates">{report.duplicates}</dd></div>
-                <div><dt>"Opted out, removed"</dt><dd data-figure="opted-out">{report.opted_out}</dd></div>
-                <div><dt>"Rejected"</dt><dd data-figure="rejected">{rejected_total}</dd></div>
+                <div><dt>{t!(i18n, bulk.rows)}</dt><dd data-figure="total">{report.total_rows}</dd></div>
+                <div><dt>{t!(i18n, bulk.accepted)}</dt><dd data-figure="accepted">{report.accepted}</dd></div>
+                <div><dt>{t!(i18n, bulk.duplicates_removed)}</dt><dd data-figure="duplicates">{report.duplicates}</dd></div>
+                <div><dt>{t!(i18n, bulk.opted_out_removed)}</dt><dd data-figure="opted-out">{report.opted_out}</dd></div>
+                <div><dt>{t!(i18n, bulk.rejected)}</dt><dd data-figure="rejected">{rejected_total}</dd></div>
             </dl>
             {(rejected_total > 0).then(|| view! {
                 <table class="data compact">
-                    <thead><tr><th>"Reason"</th><th>"Rows"</th></tr></thead>
+                    <thead><tr><th>{t!(i18n, bulk.reason)}</th><th>{t!(i18n, bulk.rows)}</th></tr></thead>
                     <tbody>{reasons}</tbody>
                 </table>
             })}
             <p>
-                {has_problems.then(|| view! { <a href=download download>"Download the rows not sent (CSV)"</a>" · " })}
-                <A href="/bulk">"Upload a different file"</A>
+                {has_problems.then(|| view! { <a href=download download>{t!(i18n, bulk.download_rejected)}</a>" · " })}
+                <A href="/bulk">{t!(i18n, bulk.upload_different)}</A>
             </p>
         </section>
         {match report.task_id {
             Some(task) => view! {
-                <p class="alert alert-ok">"A task was created from this file. "<A href=format!("/records/{task}")>"Open it"</A></p>
+                <p class="alert alert-ok">{t!(i18n, bulk.task_created)}<A href=format!("/records/{task}")>{t!(i18n, bulk.open_it)}</A></p>
             }.into_any(),
             None if report.accepted == 0 => view! {
-                <p class="alert alert-error">"No row can be sent. Fix the file and upload it again."</p>
+                <p class="alert alert-error">{t!(i18n, bulk.nothing_to_send)}</p>
             }.into_any(),
             None => view! { <Confirm report/> }.into_any(),
         }}
@@ -253,6 +273,7 @@ fn Report(report: UploadReport) -> impl IntoView {
 
 #[component]
 fn Confirm(report: UploadReport) -> impl IntoView {
+    let i18n = use_i18n();
     let create = ServerAction::<CreateTask>::new();
     let error = action_error(create);
     let (mode, set_mode) = signal("now".to_owned());
@@ -271,40 +292,46 @@ fn Confirm(report: UploadReport) -> impl IntoView {
             )
             .map(|z| {
                 let selected = zone.as_deref().unwrap_or("Asia/Shanghai") == z;
-                view! { <option value=z.clone() selected=selected>{z.clone()}</option> }
+                // China time is the zone Herald shows every time in: say so beside it.
+                let text = if z == "Asia/Shanghai" {
+                    format!("{z} · {}", zone_label(i18n.get_locale()))
+                } else {
+                    z.clone()
+                };
+                view! { <option value=z.clone() selected=selected>{text}</option> }
             })
             .collect_view()
     };
     view! {
-        <section class="card" aria-label="Confirm and send">
-            <h2>"Confirm and send"</h2>
+        <section class="card" aria-label=move || td_string!(i18n.get_locale(), bulk.confirm)>
+            <h2>{t!(i18n, bulk.confirm)}</h2>
             <ActionForm action=create attr:class="form">
                 <FormAlert error/>
                 <input type="hidden" name="upload_id" value=report.id/>
-                <Field label="Task name" name="name" error value=report.file_name.rsplit_once('.').map_or(report.file_name.clone(), |(stem, _)| stem.to_owned())/>
+                <Field label=move || td_string!(i18n.get_locale(), bulk.task_name) name="name" error value=report.file_name.rsplit_once('.').map_or(report.file_name.clone(), |(stem, _)| stem.to_owned())/>
                 <dl class="figures">
-                    <div><dt>"Recipients"</dt><dd data-figure="recipients">{report.accepted}</dd></div>
-                    <div><dt>"Fee (billable SMS)"</dt><dd data-figure="units">{report.units}</dd></div>
-                    <div><dt>"Balance now"</dt><dd data-figure="balance">{report.available_units}</dd></div>
-                    <div><dt>"Balance after"</dt><dd data-figure="balance-after" class:negative=after < 0>{after}</dd></div>
+                    <div><dt>{t!(i18n, bulk.recipients)}</dt><dd data-figure="recipients">{report.accepted}</dd></div>
+                    <div><dt>{t!(i18n, bulk.fee)}</dt><dd data-figure="units">{report.units}</dd></div>
+                    <div><dt>{t!(i18n, bulk.balance_now)}</dt><dd data-figure="balance">{report.available_units}</dd></div>
+                    <div><dt>{t!(i18n, bulk.balance_after)}</dt><dd data-figure="balance-after" class:negative=after < 0>{after}</dd></div>
                 </dl>
-                <p class="hint">"The fee counts each recipient's own message: long messages bill per 67 characters."</p>
+                <p class="hint">{t!(i18n, bulk.fee_hint)}</p>
                 {(after < 0).then(|| view! {
-                    <p class="alert alert-error">"The balance is not enough for this task. Ask an admin to add an SMS package."</p>
+                    <p class="alert alert-error">{t!(i18n, bulk.balance_short)}</p>
                 })}
                 <fieldset class="field">
-                    <legend class="label">"When"</legend>
-                    <label class="choice"><input type="radio" name="send_mode" value="now" checked on:change=move |_| set_mode.set("now".into())/>"Send now"</label>
-                    <label class="choice"><input type="radio" name="send_mode" value="schedule" on:change=move |_| set_mode.set("schedule".into())/>"Send at a scheduled time"</label>
+                    <legend class="label">{t!(i18n, bulk.when)}</legend>
+                    <label class="choice"><input type="radio" name="send_mode" value="now" checked on:change=move |_| set_mode.set("now".into())/>{t!(i18n, bulk.send_now)}</label>
+                    <label class="choice"><input type="radio" name="send_mode" value="schedule" on:change=move |_| set_mode.set("schedule".into())/>{t!(i18n, bulk.send_scheduled)}</label>
                     <FieldMessage error name="send_mode"/>
                 </fieldset>
                 <div class="field schedule" class:dimmed=move || mode.get() == "now">
-                    <label for="field-send_at">"Date and time (to the second, at most 30 days ahead)"</label>
+                    <label for="field-send_at">{t!(i18n, bulk.send_at)}</label>
                     <div class="inline-label">
                         <input id="field-send_at" type="datetime-local" name="send_at" step="1"/>
-                        <select name="time_zone" aria-label="Time zone">{zones}</select>
+                        <select name="time_zone" aria-label=move || td_string!(i18n.get_locale(), bulk.time_zone)>{zones}</select>
                     </div>
-                    {report.marketing.then(|| view! { <p class="hint">"Marketing SMS: only 08:00–22:00 China time (or your organisation's window)."</p> })}
+                    {report.marketing.then(|| view! { <p class="hint">{t!(i18n, bulk.marketing_hours_hint)}</p> })}
                     <FieldMessage error name="send_at"/>
                     <FieldMessage error name="time_zone"/>
                 </div>
@@ -312,11 +339,11 @@ fn Confirm(report: UploadReport) -> impl IntoView {
                 <div class="field">
                     <label class="choice">
                         <input type="checkbox" name="consent" value="yes" required/>
-                        {format!("I confirm sending to {} recipients for {} billable SMS.", report.accepted, report.units)}
+                        {t!(i18n, bulk.consent, recipients = report.accepted, units = report.units)}
                     </label>
                     <FieldMessage error name="consent"/>
                 </div>
-                <button type="submit" class="primary">"Start task"</button>
+                <button type="submit" class="primary">{t!(i18n, bulk.start)}</button>
             </ActionForm>
         </section>
     }
@@ -335,6 +362,7 @@ fn browser_time_zone() -> Option<String> {
 
 #[component]
 pub fn DeliveryRecordsPage() -> impl IntoView {
+    let i18n = use_i18n();
     let query = use_query_map();
     let change = ServerAction::<ChangeTask>::new();
     let param = move |name: &'static str| move || query.with(|q| q.get(name));
@@ -356,41 +384,43 @@ pub fn DeliveryRecordsPage() -> impl IntoView {
     let error = action_error(change);
     let status_options = move || {
         let current = param("status")().unwrap_or_default();
-        std::iter::once(view! { <option value="" selected=current.is_empty()>"Any"</option> }.into_any())
+        std::iter::once(view! { <option value="" selected=current.is_empty()>{t!(i18n, records.any)}</option> }.into_any())
             .chain(TaskStatus::ALL.into_iter().map(|s| {
-                view! { <option value=s.as_str() selected=current == s.as_str()>{s.label()}</option> }.into_any()
+                view! { <option value=s.as_str() selected=current == s.as_str()>{move || s.name(i18n.get_locale())}</option> }.into_any()
             }))
             .collect_view()
     };
     view! {
-        <Title text="Delivery Records"/>
+        <Title text=move || td_string!(i18n.get_locale(), records.title)/>
         <Guard area=Area::DeliveryRecords>
             <section class="page">
                 <div class="page-head">
-                    <h1>"Delivery Records"</h1>
-                    <A href="/bulk" attr:class="button primary">"New bulk task"</A>
+                    <h1>{t!(i18n, records.title)}</h1>
+                    <A href="/bulk" attr:class="button primary">{t!(i18n, records.new_task)}</A>
                 </div>
                 <Form method="GET" action="" attr:class="filters">
-                    <label>"Status" <select name="status">{status_options}</select></label>
-                    <label>"Created from" <input type="date" name="from" value=param("from")/></label>
-                    <label>"to" <input type="date" name="until" value=param("until")/></label>
-                    <button type="submit">"Filter"</button>
+                    <label>{t!(i18n, records.status)} <select name="status">{status_options}</select></label>
+                    <label>{t!(i18n, records.created_from)} <input type="date" name="from" value=param("from")/></label>
+                    <label>{t!(i18n, records.created_to)} <input type="date" name="until" value=param("until")/></label>
+                    <span class="muted">{move || zone_label(i18n.get_locale())}</span>
+                    <button type="submit">{t!(i18n, records.filter)}</button>
                 </Form>
                 <FormAlert error/>
-                <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                <Transition fallback=move || view! { <p class="loading">{t!(i18n, shell.loading)}</p> }>
                     <ErrorBoundary fallback=error_view>
                         {move || Suspend::new(async move {
                             tasks.await.map(|page| {
                                 if page.tasks.iter().any(|t| t.status == TaskStatus::Sending) {
                                     poll_again(polling, set_tick, 2000);
                                 }
+                                let units = page.available_units;
                                 let balance = view! {
-                                    <p class="muted" data-balance=page.available_units>
-                                        {format!("Balance: {} units available", page.available_units)}
+                                    <p class="muted" data-balance=units>
+                                        {t!(i18n, records.balance, units = move || number(i18n.get_locale(), units))}
                                     </p>
                                 };
                                 if page.tasks.is_empty() {
-                                    return view! { {balance} <p class="empty">"No tasks match."</p> }.into_any();
+                                    return view! { {balance} <p class="empty">{t!(i18n, records.empty)}</p> }.into_any();
                                 }
                                 let rows = page.tasks.into_iter().map(|t| view! { <TaskRow task=t change/> }).collect_view();
                                 let next = page.next.map(|cursor| {
@@ -400,16 +430,18 @@ pub fn DeliveryRecordsPage() -> impl IntoView {
                                             href.push_str(&format!("&{name}={}", encode_query_value(&v)));
                                         }
                                     }
-                                    view! { <A href=href attr:class="more">"More →"</A> }
+                                    view! { <A href=href attr:class="more">{t!(i18n, records.more)}</A> }
                                 });
                                 view! {
                                     {balance}
                                     <div class="table-wrap">
                                         <table class="data">
                                             <thead><tr>
-                                                <th>"Task"</th><th>"Application"</th><th>"Signature"</th><th>"Template"</th>
-                                                <th>"Recipients"</th><th>"Send time"</th><th>"Status"</th><th>"Progress"</th>
-                                                <th>"Creator"</th><th></th>
+                                                <th>{t!(i18n, records.task)}</th><th>{t!(i18n, records.application)}</th>
+                                                <th>{t!(i18n, records.signature)}</th><th>{t!(i18n, records.template)}</th>
+                                                <th>{t!(i18n, records.recipients)}</th><th>{t!(i18n, records.send_time)}</th>
+                                                <th>{t!(i18n, records.status)}</th><th>{t!(i18n, records.progress)}</th>
+                                                <th>{t!(i18n, records.creator)}</th><th></th>
                                             </tr></thead>
                                             <tbody>{rows}</tbody>
                                         </table>
@@ -448,26 +480,33 @@ fn TaskRow(task: TaskSummary, change: ServerAction<ChangeTask>) -> impl IntoView
 
 #[component]
 fn TaskStatusBadge(status: TaskStatus, reason: Option<String>) -> impl IntoView {
+    let i18n = use_i18n();
     view! {
         <span class=format!("status task-{}", status.as_str()) data-status=status.as_str() title=reason>
-            {status.label()}
+            {move || status.name(i18n.get_locale())}
         </span>
     }
 }
 
 #[component]
-fn Progress(percent: i64, label: String) -> impl IntoView {
+fn Progress(percent: i64, #[prop(into)] label: TextProp) -> impl IntoView {
     view! {
         <div class="progress small" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=percent>
             <div class="progress-bar" style=format!("width: {percent}%")></div>
-            <span>{label}</span>
+            <span>{move || label.get()}</span>
         </div>
     }
 }
 
 #[component]
 fn TaskActions(id: i64, status: TaskStatus, change: ServerAction<ChangeTask>) -> impl IntoView {
-    let button = move |action: &'static str, label: &'static str| {
+    let i18n = use_i18n();
+    let button = move |action: &'static str| {
+        let label = move || match action {
+            "pause" => td_string!(i18n.get_locale(), records.pause),
+            "resume" => td_string!(i18n.get_locale(), records.resume),
+            _ => td_string!(i18n.get_locale(), records.cancel),
+        };
         view! {
             <ActionForm action=change attr:class="inline">
                 <input type="hidden" name="id" value=id/>
@@ -477,14 +516,15 @@ fn TaskActions(id: i64, status: TaskStatus, change: ServerAction<ChangeTask>) ->
         }
     };
     view! {
-        {status.pause().is_ok().then(|| button("pause", "Pause"))}
-        {status.resume().is_ok().then(|| button("resume", "Resume"))}
-        {status.cancel().is_ok().then(|| button("cancel", "Cancel"))}
+        {status.pause().is_ok().then(|| button("pause"))}
+        {status.resume().is_ok().then(|| button("resume"))}
+        {status.cancel().is_ok().then(|| button("cancel"))}
     }
 }
 
 #[component]
 pub fn TaskPage() -> impl IntoView {
+    let i18n = use_i18n();
     let id = use_id_param();
     let change = ServerAction::<ChangeTask>::new();
     let error = action_error(change);
@@ -493,16 +533,19 @@ pub fn TaskPage() -> impl IntoView {
         |(id, _)| get_task_detail(id),
     );
     view! {
-        <Title text="Task"/>
+        <Title text=move || td_string!(i18n.get_locale(), records.task_title)/>
         <Guard area=Area::DeliveryRecords>
             <section class="page">
-                <p><A href="/records">"← Delivery Records"</A></p>
+                <p><A href="/records">{t!(i18n, records.back)}</A></p>
                 <FormAlert error/>
-                <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                <Transition fallback=move || view! { <p class="loading">{t!(i18n, shell.loading)}</p> }>
                     <ErrorBoundary fallback=error_view>
                         {move || Suspend::new(async move {
                             task.await.map(|detail| {
                                 let t = detail.summary;
+                                let sms_type = t.sms_type;
+                                let created_by = t.created_by.clone();
+                                let created_at = t.created_at;
                                 view! {
                                     <div class="page-head">
                                         <h1>{t.name.clone()}</h1>
@@ -510,21 +553,24 @@ pub fn TaskPage() -> impl IntoView {
                                     </div>
                                     <LiveProgress id=t.id/>
                                     <dl class="figures">
-                                        <div><dt>"Units reserved"</dt><dd data-figure="reserved">{t.units_reserved}</dd></div>
+                                        <div><dt>{t!(i18n, records.units_reserved)}</dt><dd data-figure="reserved">{t.units_reserved}</dd></div>
                                     </dl>
                                     <table class="data details">
                                         <tbody>
-                                            <tr><th>"Send time"</th><td>{t.send_at_local.clone()}</td></tr>
-                                            <tr><th>"Application"</th><td>{t.application.clone()}</td></tr>
-                                            <tr><th>"Signature"</th><td>{t.signature.clone()}</td></tr>
-                                            <tr><th>"Template"</th><td>{t.template.clone()}" · "{t.sms_type.label()}</td></tr>
-                                            <tr><th>"Content"</th><td class="content-text">{detail.template_text.clone()}</td></tr>
-                                            <tr><th>"Recipient file"</th><td>
-                                                {format!("{}: {} rows, {} removed (duplicates, opt-outs), {} rejected · ",
-                                                    detail.file_name, detail.total_rows, detail.removed, detail.rejected)}
-                                                <a href=format!("/bulk/uploads/{}/rejected.csv", detail.upload_id) download>"rows not sent (CSV)"</a>
+                                            <tr><th>{t!(i18n, records.send_time)}</th><td>{t.send_at_local.clone()}</td></tr>
+                                            <tr><th>{t!(i18n, records.application)}</th><td>{t.application.clone()}</td></tr>
+                                            <tr><th>{t!(i18n, records.signature)}</th><td>{t.signature.clone()}</td></tr>
+                                            <tr><th>{t!(i18n, records.template)}</th><td>{t.template.clone()}" · "{move || sms_type_name(i18n.get_locale(), sms_type)}</td></tr>
+                                            <tr><th>{t!(i18n, records.content)}</th><td class="content-text">{detail.template_text.clone()}</td></tr>
+                                            <tr><th>{t!(i18n, records.recipient_file)}</th><td>
+                                                {t!(i18n, records.file_summary, file = detail.file_name.clone(), rows = detail.total_rows,
+                                                    removed = detail.removed, rejected = detail.rejected)}
+                                                <a href=format!("/bulk/uploads/{}/rejected.csv", detail.upload_id) download>{t!(i18n, records.rows_not_sent)}</a>
                                             </td></tr>
-                                            <tr><th>"Created by"</th><td>{format!("{} at {} UTC", t.created_by, t.created_at.format("%Y-%m-%d %H:%M:%S"))}</td></tr>
+                                            <tr><th>{t!(i18n, records.created_by)}</th><td>
+                                                {t!(i18n, records.created_by_value, who = created_by.clone(),
+                                                    when = move || date_time(i18n.get_locale(), created_at))}
+                                            </td></tr>
                                         </tbody>
                                     </table>
                                     <crate::stats::pages::TaskAnalyticsSection id=t.id/>
@@ -545,18 +591,22 @@ pub fn MarketingWindowSection() -> impl IntoView {
     let update = ServerAction::<UpdateMarketingWindow>::new();
     let window = Resource::new(move || update.version().get(), |_| get_marketing_window());
     let error = action_error(update);
+    let i18n = use_i18n();
     view! {
-        <h2>"Marketing hours"</h2>
-        <p class="muted">"Marketing tasks can only be scheduled inside this window, China time."</p>
+        <h2>{t!(i18n, bulk.marketing_hours)}</h2>
+        <p class="muted">{t!(i18n, bulk.marketing_hours_intro)}</p>
         <Transition fallback=|| ()>
             <ErrorBoundary fallback=error_view>
                 {move || Suspend::new(async move {
                     window.await.map(|(start, end)| view! {
                         <ActionForm action=update attr:class="form narrow">
-                            <FormAlert error success=(action_succeeded(update), "Saved.")/>
-                            <Field label="From" name="start" kind="time" value=start error/>
-                            <Field label="Until" name="end" kind="time" value=end error/>
-                            <button type="submit">"Save hours"</button>
+                            <FormAlert error succeeded=action_succeeded(update)
+                                success_text=move || td_string!(i18n.get_locale(), bulk.saved)/>
+                            <Field label=move || td_string!(i18n.get_locale(), bulk.window_from) name="start" kind="time" value=start error
+                                hint=move || zone_label(i18n.get_locale())/>
+                            <Field label=move || td_string!(i18n.get_locale(), bulk.window_until) name="end" kind="time" value=end error
+                                hint=move || zone_label(i18n.get_locale())/>
+                            <button type="submit">{t!(i18n, bulk.save_hours)}</button>
                         </ActionForm>
                     })
                 })}
@@ -568,13 +618,14 @@ pub fn MarketingWindowSection() -> impl IntoView {
 /// A task's counters, refreshed every second while it is sending, with the current rate.
 #[component]
 fn LiveProgress(id: i64) -> impl IntoView {
+    let i18n = use_i18n();
     let (tick, set_tick) = signal(0u32);
     let polling = StoredValue::new(false);
     let progress = Resource::new(move || tick.get(), move |_| get_task_progress(id));
     // The previous reading, to derive messages per second.
     let previous = StoredValue::new(None::<(i64, chrono::DateTime<chrono::Utc>)>);
     view! {
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <Transition fallback=move || view! { <p class="loading">{t!(i18n, shell.loading)}</p> }>
             <ErrorBoundary fallback=error_view>
                 {move || Suspend::new(async move {
                     progress.await.map(|p| {
@@ -589,15 +640,20 @@ fn LiveProgress(id: i64) -> impl IntoView {
                         let percent = if p.recipients == 0 { 0 } else { (p.sent + p.failed).min(p.recipients) * 100 / p.recipients };
                         view! {
                             <dl class="figures live">
-                                <div><dt>"Status"</dt><dd><TaskStatusBadge status=p.status reason=p.status_reason.clone()/></dd></div>
-                                <div><dt>"Recipients"</dt><dd data-figure="recipients">{p.recipients}</dd></div>
-                                <div><dt>"Sent"</dt><dd data-figure="sent">{p.sent}</dd></div>
-                                <div><dt>"Delivered"</dt><dd data-figure="delivered">{p.delivered}</dd></div>
-                                <div><dt>"Failed"</dt><dd data-figure="failed">{p.failed}</dd></div>
-                                <div><dt>"Units used"</dt><dd data-figure="used">{p.units_used}</dd></div>
-                                <div><dt>"Rate"</dt><dd data-figure="rate">{rate.map_or_else(|| "—".to_owned(), |r| format!("{r:.0}/s"))}</dd></div>
+                                <div><dt>{t!(i18n, records.status)}</dt><dd><TaskStatusBadge status=p.status reason=p.status_reason.clone()/></dd></div>
+                                <div><dt>{t!(i18n, records.recipients)}</dt><dd data-figure="recipients">{p.recipients}</dd></div>
+                                <div><dt>{t!(i18n, records.sent)}</dt><dd data-figure="sent">{p.sent}</dd></div>
+                                <div><dt>{t!(i18n, records.delivered)}</dt><dd data-figure="delivered">{p.delivered}</dd></div>
+                                <div><dt>{t!(i18n, records.failed)}</dt><dd data-figure="failed">{p.failed}</dd></div>
+                                <div><dt>{t!(i18n, records.units_used)}</dt><dd data-figure="used">{p.units_used}</dd></div>
+                                <div><dt>{t!(i18n, records.rate)}</dt><dd data-figure="rate">{move || rate.map_or_else(|| "—".to_owned(), |r| {
+                                    td_string!(i18n.get_locale(), records.per_second, n = format!("{r:.0}")).to_string()
+                                })}</dd></div>
                             </dl>
-                            <Progress percent label=format!("{} / {} sent", p.sent, p.recipients)/>
+                            <Progress percent label={
+                                let (sent, total) = (p.sent, p.recipients);
+                                move || td_string!(i18n.get_locale(), records.sent_of, sent, total).to_string()
+                            }/>
                             {p.status_reason.clone().map(|r| view! { <p class="alert alert-error">{r}</p> })}
                         }
                     })
@@ -610,17 +666,23 @@ fn LiveProgress(id: i64) -> impl IntoView {
 /// The carrier a task goes through; the default carrier is preselected.
 #[component]
 fn CarrierChoice(error: Signal<Option<crate::error::AppError>>) -> impl IntoView {
+    let i18n = use_i18n();
     let carriers = Resource::new(|| (), |_| crate::dispatch::api::list_carriers());
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 carriers.await.ok().map(|list| {
-                    let options = list.into_iter().map(|c| view! {
-                        <option value=c.id selected=c.is_default>{format!("{} ({})", c.name, c.kind)}</option>
+                    let options = list.into_iter().map(|c| {
+                        let kind = c.kind.clone();
+                        let text = move || {
+                            let kind = crate::dispatch::pages::carrier_kind_name(i18n.get_locale(), &kind);
+                            format!("{} ({kind})", c.name)
+                        };
+                        view! { <option value=c.id selected=c.is_default>{text}</option> }
                     }).collect_view();
                     view! {
                         <div class="field">
-                            <label for="field-carrier_id">"Carrier"</label>
+                            <label for="field-carrier_id">{t!(i18n, bulk.carrier)}</label>
                             <select id="field-carrier_id" name="carrier_id">{options}</select>
                             <FieldMessage error name="carrier_id"/>
                         </div>

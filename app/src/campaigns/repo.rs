@@ -93,7 +93,7 @@ pub async fn report(pool: &PgPool, upload_id: i64, user_id: i64) -> Result<Uploa
     .bind(user_id)
     .fetch_optional(pool)
     .await?
-    .ok_or_else(|| AppError::NotFound("Upload".into()))?;
+    .ok_or_else(|| AppError::NotFound(crate::tr!(bulk.errors.upload)))?;
     let mut rejected: Vec<(RejectReason, i64)> = row
         .rejected
         .as_ref()
@@ -199,23 +199,17 @@ pub async fn lock_upload_for_task(
         template_status,
     )) = row
     else {
-        return Err(AppError::NotFound("Upload".into()));
+        return Err(AppError::NotFound(crate::tr!(bulk.errors.upload)));
     };
     if used {
-        return Err(AppError::Conflict(
-            "A task has already been created from this upload.".into(),
-        ));
+        return Err(AppError::Conflict(crate::tr!(bulk.errors.already_used)));
     }
     if state != "ready" {
-        return Err(AppError::Conflict(
-            "The file has not been checked successfully; upload it again.".into(),
-        ));
+        return Err(AppError::Conflict(crate::tr!(bulk.errors.not_checked)));
     }
     let accepted = i64::from(accepted.unwrap_or(0));
     if accepted == 0 {
-        return Err(AppError::Conflict(
-            "No row of the file can be sent; fix the file and upload it again.".into(),
-        ));
+        return Err(AppError::Conflict(crate::tr!(bulk.errors.no_rows)));
     }
     let approved = |status: &Option<String>| status.as_deref() == Some("approved");
     let (
@@ -234,14 +228,12 @@ pub async fn lock_upload_for_task(
         sms_type,
     )
     else {
-        return Err(AppError::Conflict(
-            "The signature or template was deleted after the upload.".into(),
-        ));
+        return Err(AppError::Conflict(crate::tr!(bulk.errors.source_deleted)));
     };
     if !approved(&signature_status) || !approved(&template_status) {
-        return Err(AppError::Conflict(
-            "The signature or template is no longer approved.".into(),
-        ));
+        return Err(AppError::Conflict(crate::tr!(
+            bulk.errors.source_unapproved
+        )));
     }
     Ok(UploadForTask {
         id: upload_id,
@@ -309,7 +301,7 @@ pub async fn lock_task_status(
         .bind(task_id)
         .fetch_optional(conn)
         .await?
-        .ok_or_else(|| AppError::NotFound("Task".into()))?;
+        .ok_or_else(|| AppError::NotFound(crate::tr!(records.errors.task)))?;
     TaskStatus::parse(&status).ok_or_else(|| AppError::internal(format!("task status {status}")))
 }
 
@@ -436,7 +428,7 @@ pub async fn task(pool: &PgPool, task_id: i64) -> Result<TaskDetail, AppError> {
     .bind(task_id)
     .fetch_optional(pool)
     .await?
-    .ok_or_else(|| AppError::NotFound("Task".into()))?;
+    .ok_or_else(|| AppError::NotFound(crate::tr!(records.errors.task)))?;
     let (upload_id, template_text, file_name, total_rows, duplicates, opted_out): (
         i64,
         String,

@@ -20,7 +20,7 @@ pub struct SendTime {
 pub fn parse_zone(raw: &str) -> Result<Tz, AppError> {
     raw.trim()
         .parse::<Tz>()
-        .map_err(|_| AppError::field("time_zone", "Choose a time zone from the list."))
+        .map_err(|_| AppError::field("time_zone", crate::tr!(bulk.errors.choose_zone)))
 }
 
 /// Reads the form's choice: `mode` is `now` or `schedule`; `local` is what a
@@ -42,12 +42,15 @@ pub fn parse_send_time(
         "schedule" => {
             let at = local_time(local, zone)?;
             if at <= now {
-                return Err(AppError::field("send_at", "Choose a time in the future."));
+                return Err(AppError::field(
+                    "send_at",
+                    crate::tr!(bulk.errors.future_time),
+                ));
             }
             if at > now + Duration::days(MAX_DAYS_AHEAD) {
                 return Err(AppError::field(
                     "send_at",
-                    format!("Schedule at most {MAX_DAYS_AHEAD} days ahead."),
+                    crate::tr!(bulk.errors.too_far_ahead, days = MAX_DAYS_AHEAD),
                 ));
             }
             SendTime {
@@ -59,21 +62,21 @@ pub fn parse_send_time(
         _ => {
             return Err(AppError::field(
                 "send_mode",
-                "Choose to send now or at a scheduled time.",
+                crate::tr!(bulk.errors.choose_mode),
             ))
         }
     };
     if let Some(window) = marketing {
         if !inside(window, send.at) {
-            let china = send.at.with_timezone(&Shanghai).format("%H:%M:%S");
+            let time = send.at.with_timezone(&Shanghai).format("%H:%M:%S");
             let (field, when) = if send.now {
-                ("send_mode", format!("It is now {china} in China"))
+                ("send_mode", crate::tr!(bulk.errors.now_in_china, time))
             } else {
-                ("send_at", format!("That is {china} in China"))
+                ("send_at", crate::tr!(bulk.errors.then_in_china, time))
             };
             return Err(AppError::field(
                 field,
-                format!("Marketing SMS are sent only {window}. {when}; choose a time inside it."),
+                crate::tr!(bulk.errors.outside_window, window, when),
             ));
         }
     }
@@ -85,21 +88,16 @@ fn local_time(raw: &str, zone: Tz) -> Result<DateTime<Utc>, AppError> {
     let naive = NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S")
         .or_else(|_| NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M"))
         .or_else(|_| NaiveDateTime::parse_from_str(raw, "%Y-%m-%d %H:%M:%S"))
-        .map_err(|_| {
-            AppError::field(
-                "send_at",
-                "Enter a date and time such as 2026-12-01 10:00:00.",
-            )
-        })?;
+        .map_err(|_| AppError::field("send_at", crate::tr!(bulk.errors.date_time_format)))?;
     match zone.from_local_datetime(&naive) {
         LocalResult::Single(at) => Ok(at.with_timezone(&Utc)),
         LocalResult::Ambiguous(..) => Err(AppError::field(
             "send_at",
-            "That time happens twice in this zone (clocks go back); pick another.",
+            crate::tr!(bulk.errors.time_twice),
         )),
         LocalResult::None => Err(AppError::field(
             "send_at",
-            "That time does not exist in this zone (clocks go forward); pick another.",
+            crate::tr!(bulk.errors.time_missing),
         )),
     }
 }

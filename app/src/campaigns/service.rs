@@ -37,10 +37,10 @@ impl Source {
     }
 }
 
-fn id(field: &str, raw: &str, what: &str) -> Result<i64, AppError> {
+fn id(field: &str, raw: &str, choose: fn() -> String) -> Result<i64, AppError> {
     raw.trim()
         .parse()
-        .map_err(|_| AppError::field(field, format!("Choose {what}.")))
+        .map_err(|_| AppError::field(field, choose()))
 }
 
 /// Checks the application, signature and template a file is for, each error on its field.
@@ -51,9 +51,15 @@ pub async fn source(
     template: &str,
 ) -> Result<Source, AppError> {
     let mut errors = FieldErrors::default();
-    let app = errors.check(id("application_id", application, "an application"));
-    let sig = errors.check(id("signature_id", signature, "an approved signature"));
-    let tpl = errors.check(id("template_id", template, "an approved template"));
+    let app = errors.check(id("application_id", application, || {
+        crate::tr!(bulk.errors.choose_application)
+    }));
+    let sig = errors.check(id("signature_id", signature, || {
+        crate::tr!(bulk.errors.choose_signature)
+    }));
+    let tpl = errors.check(id("template_id", template, || {
+        crate::tr!(bulk.errors.choose_template)
+    }));
     let (app, (sig, tpl)) = errors.finish(app.zip(sig.zip(tpl)))?;
 
     let mut errors = FieldErrors::default();
@@ -63,7 +69,7 @@ pub async fn source(
         } else {
             Err(AppError::field(
                 "application_id",
-                "This application is disabled.",
+                crate::tr!(bulk.errors.application_disabled),
             ))
         }
     });
@@ -74,7 +80,7 @@ pub async fn source(
         } else {
             Err(AppError::field(
                 "signature_id",
-                "Only an approved signature can be used.",
+                crate::tr!(bulk.errors.signature_not_approved),
             ))
         }
     });
@@ -85,7 +91,7 @@ pub async fn source(
         } else {
             Err(AppError::field(
                 "template_id",
-                "Only an approved template can be used.",
+                crate::tr!(bulk.errors.template_not_approved),
             ))
         }
     });
@@ -94,7 +100,7 @@ pub async fn source(
     if sig.international != tpl.international {
         return Err(AppError::field(
             "template_id",
-            "The signature and the template must both be mainland or both international.",
+            crate::tr!(bulk.errors.region_mismatch),
         ));
     }
     if tpl.sms_type == SmsType::Marketing
@@ -104,7 +110,7 @@ pub async fn source(
     {
         return Err(AppError::field(
             "template_id",
-            "Marketing SMS are only for verified organisations.",
+            crate::tr!(bulk.errors.marketing_unverified),
         ));
     }
     Ok(Source {
@@ -121,7 +127,7 @@ pub async fn source(
 /// A missing row reads as an error on the field that named it.
 fn on_field(err: AppError, field: &str) -> AppError {
     match err {
-        AppError::NotFound(what) => AppError::field(field, format!("{what} not found.")),
+        AppError::NotFound(what) => AppError::field(field, crate::tr!(bulk.errors.not_found, what)),
         other => other,
     }
 }
@@ -193,7 +199,7 @@ pub async fn start_task(
         if !known {
             return Err(AppError::field(
                 "carrier_id",
-                "Choose a carrier from the list.",
+                crate::tr!(bulk.errors.choose_carrier),
             ));
         }
     }

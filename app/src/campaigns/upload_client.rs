@@ -6,6 +6,8 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::{FormData, HtmlFormElement, ProgressEvent, XmlHttpRequest};
 
+use crate::i18n::{td_string, Locale};
+
 #[derive(serde::Deserialize)]
 struct UploadAnswer {
     upload_id: Option<i64>,
@@ -13,7 +15,9 @@ struct UploadAnswer {
     message: Option<String>,
 }
 
+/// `locale` is the console's language, for the messages written here.
 pub fn send(
+    locale: Locale,
     ev: leptos::ev::SubmitEvent,
     set_progress: WriteSignal<Option<u32>>,
     set_error: WriteSignal<Option<(String, String)>>,
@@ -60,15 +64,15 @@ pub fn send(
                 answer.field.unwrap_or_default(),
                 answer
                     .message
-                    .unwrap_or_else(|| "The upload failed.".to_owned()),
+                    .unwrap_or_else(|| td_string!(locale, bulk.errors.upload_failed).to_owned()),
             ))),
             Err(_) if request.status().unwrap_or(0) == 413 => set_error.set(Some((
                 "file".into(),
-                "The file is larger than 30 MB.".into(),
+                td_string!(locale, bulk.errors.too_large).into(),
             ))),
             Err(_) => set_error.set(Some((
                 String::new(),
-                "The upload failed; check the connection and try again.".into(),
+                td_string!(locale, bulk.errors.connection).into(),
             ))),
         }
     });

@@ -180,23 +180,24 @@ pub async fn set_carrier_failover(
 ) -> Result<(), AppError> {
     serve(|caller| async move {
         let admin = caller.require(Role::Admin).await?;
-        let failover =
-            match failover_id.trim() {
-                "" => None,
-                raw => Some(raw.parse::<i64>().map_err(|_| {
-                    AppError::field("failover_id", "Choose a carrier from the list.")
-                })?),
-            };
+        let failover = match failover_id.trim() {
+            "" => None,
+            raw => Some(raw.parse::<i64>().map_err(|_| {
+                AppError::field("failover_id", crate::tr!(carriers.err_choose_carrier))
+            })?),
+        };
         let after = failover_after
             .trim()
             .parse::<i32>()
             .ok()
             .filter(|n| (1..=100).contains(n))
-            .ok_or_else(|| AppError::field("failover_after", "Enter a number from 1 to 100."))?;
+            .ok_or_else(|| {
+                AppError::field("failover_after", crate::tr!(carriers.err_failover_after))
+            })?;
         if failover == Some(id) {
             return Err(AppError::field(
                 "failover_id",
-                "A carrier cannot fail over to itself.",
+                crate::tr!(carriers.err_failover_self),
             ));
         }
         super::repo::set_failover(caller.pool(), &admin, &caller.ip, id, failover, after).await

@@ -201,9 +201,7 @@ fn whole(field: &str, raw: &str, max: u64) -> Result<u64, crate::error::AppError
         .parse::<u64>()
         .ok()
         .filter(|n| *n <= max)
-        .ok_or_else(|| {
-            crate::error::AppError::field(field, format!("Enter a whole number from 0 to {max}."))
-        })
+        .ok_or_else(|| crate::error::AppError::field(field, crate::tr!(carriers.err_whole, max)))
 }
 
 fn share(field: &str, raw: &str) -> Result<f64, crate::error::AppError> {
@@ -211,9 +209,7 @@ fn share(field: &str, raw: &str) -> Result<f64, crate::error::AppError> {
         .parse::<f64>()
         .ok()
         .filter(|r| (0.0..=1.0).contains(r))
-        .ok_or_else(|| {
-            crate::error::AppError::field(field, "Enter a share from 0 to 1, such as 0.95.")
-        })
+        .ok_or_else(|| crate::error::AppError::field(field, crate::tr!(carriers.err_share)))
 }
 
 /// Messages per second and calls in flight, as every carrier form takes them.
@@ -223,7 +219,7 @@ pub fn limits(rate: &str, concurrency: &str) -> Result<(i32, i32), crate::error:
         if r == 0 {
             Err(crate::error::AppError::field(
                 "rate_limit",
-                "At least 1 message per second.",
+                crate::tr!(carriers.err_rate_min),
             ))
         } else {
             Ok(r as i32)
@@ -233,7 +229,7 @@ pub fn limits(rate: &str, concurrency: &str) -> Result<(i32, i32), crate::error:
         if c == 0 {
             Err(crate::error::AppError::field(
                 "concurrency",
-                "At least 1 call at a time.",
+                crate::tr!(carriers.err_concurrency_min),
             ))
         } else {
             Ok(c as i32)
@@ -306,7 +302,7 @@ fn endpoint_url(raw: &str) -> Result<String, crate::error::AppError> {
     } else {
         Err(crate::error::AppError::field(
             "endpoint",
-            "Enter the gateway's URL, such as https://sms.example.com/send.",
+            crate::tr!(carriers.err_endpoint),
         ))
     }
 }
@@ -330,10 +326,7 @@ pub fn http_carrier(
     let secret = errors.check(if secret.trim().chars().count() >= 16 {
         Ok(secret.trim().to_owned())
     } else {
-        Err(AppError::field(
-            "secret",
-            "Use a shared secret of at least 16 characters.",
-        ))
+        Err(AppError::field("secret", crate::tr!(carriers.err_secret)))
     });
     let limits = errors.check(limits(rate_limit, concurrency));
     let (((name, endpoint), secret), (rate_limit, concurrency)) =
@@ -381,10 +374,7 @@ pub fn tencent_carrier(
         {
             Ok(region.to_owned())
         } else {
-            Err(AppError::field(
-                "region",
-                "Enter a region such as ap-guangzhou.",
-            ))
+            Err(AppError::field("region", crate::tr!(carriers.err_region)))
         },
     );
     let secret_id = input.secret_id.trim();
@@ -394,7 +384,7 @@ pub fn tencent_carrier(
         } else {
             Err(AppError::field(
                 "secret_id",
-                "Enter the API key's SecretId (letters and digits, usually starting AKID).",
+                crate::tr!(carriers.err_secret_id),
             ))
         },
     );
@@ -404,7 +394,7 @@ pub fn tencent_carrier(
     } else {
         Err(AppError::field(
             "secret_key",
-            "Enter the API key's SecretKey (at least 16 characters).",
+            crate::tr!(carriers.err_secret_key),
         ))
     });
     let app = input.sdk_app_id.trim();
@@ -414,7 +404,7 @@ pub fn tencent_carrier(
         } else {
             Err(AppError::field(
                 "sdk_app_id",
-                "Enter the SMS application's SdkAppId, such as 1400000000.",
+                crate::tr!(carriers.err_sdk_app_id),
             ))
         },
     );
@@ -470,10 +460,7 @@ fn template_map(
         let Some((ours, theirs)) = parsed else {
             return Err(crate::error::AppError::field(
                 "templates",
-                format!(
-                    "Line {}: write it as Herald template id = Tencent template id, such as 12 = 1234567.",
-                    n + 1
-                ),
+                crate::tr!(carriers.err_template_line, n = n + 1),
             ));
         };
         map.insert(ours, theirs);

@@ -5,6 +5,17 @@ use super::api::{
     SetDefaultCarrier, UpdateSimulator,
 };
 use crate::forms::{action_error, action_succeeded, error_view, Field, FormAlert};
+use crate::i18n::{t, td_string, use_i18n, Locale};
+
+/// A carrier's kind (`simulator`, `http`, `tencent`) in the console's language.
+pub fn carrier_kind_name(locale: Locale, kind: &str) -> String {
+    match kind {
+        "simulator" => td_string!(locale, carriers.kind_simulator).to_owned(),
+        "http" => td_string!(locale, carriers.kind_http).to_owned(),
+        "tencent" => td_string!(locale, carriers.kind_tencent).to_owned(),
+        other => other.to_owned(),
+    }
+}
 
 /// Settings: the carriers messages go through, their limits, and which one tasks use.
 #[component]
@@ -30,9 +41,10 @@ pub fn CarriersSection() -> impl IntoView {
     let add_error = action_error(add);
     let tencent_error = action_error(add_tencent);
     let update_error = action_error(update);
+    let i18n = use_i18n();
     view! {
-        <h2>"Carriers"</h2>
-        <p class="muted">"New tasks go through the default carrier. Limits apply per server process."</p>
+        <h2>{t!(i18n, carriers.heading)}</h2>
+        <p class="muted">{t!(i18n, carriers.intro)}</p>
         <Transition fallback=|| ()>
             <ErrorBoundary fallback=error_view>
                 {move || Suspend::new(async move {
@@ -43,23 +55,28 @@ pub fn CarriersSection() -> impl IntoView {
                         let failover_options = names.iter().map(|(id, name)| view! { <option value=*id>{name.clone()}</option> }).collect_view();
                         let rows = list.into_iter().map(|c| {
                             let id = c.id;
+                            let (kind, rate, failover, after) =
+                                (c.kind.clone(), c.rate_limit, c.failover.clone(), c.failover_after);
                             view! {
                                 <tr data-carrier=c.name.clone()>
                                     <td>{c.name.clone()}</td>
-                                    <td>{c.kind.clone()}</td>
+                                    <td>{move || carrier_kind_name(i18n.get_locale(), &kind)}</td>
                                     <td>{c.summary.clone()}</td>
-                                    <td class="num">{format!("{}/s", c.rate_limit)}</td>
+                                    <td class="num">{move || td_string!(i18n.get_locale(), carriers.rate, n = rate).to_string()}</td>
                                     <td class="num">{c.concurrency}</td>
-                                    <td>{c.failover.clone().map_or_else(|| "—".to_owned(), |f| format!("{f} after {} refusals", c.failover_after))}</td>
+                                    <td>{move || match &failover {
+                                        Some(name) => td_string!(i18n.get_locale(), carriers.failover_value, name, n = after).to_string(),
+                                        None => "—".to_owned(),
+                                    }}</td>
                                     <td><code>{c.receipt_path.clone()}</code></td>
                                     <td>
                                         {if c.is_default {
-                                            view! { <strong>"Default"</strong> }.into_any()
+                                            view! { <strong>{t!(i18n, carriers.default)}</strong> }.into_any()
                                         } else {
                                             view! {
                                                 <ActionForm action=make_default attr:class="inline">
                                                     <input type="hidden" name="id" value=id/>
-                                                    <button type="submit">"Make default"</button>
+                                                    <button type="submit">{t!(i18n, carriers.make_default)}</button>
                                                 </ActionForm>
                                             }.into_any()
                                         }}
@@ -69,20 +86,21 @@ pub fn CarriersSection() -> impl IntoView {
                         }).collect_view();
                         let simulator_forms = simulators.into_iter().filter_map(|c| {
                             let s = c.simulator?;
+                            let name = c.name.clone();
                             Some(view! {
                                 <section class="panel">
-                                    <h3>{format!("{} settings", c.name)}</h3>
+                                    <h3>{t!(i18n, carriers.settings_heading, name = move || name.clone())}</h3>
                                     <ActionForm action=update attr:class="form narrow">
-                                        <FormAlert error=update_error success=(action_succeeded(update), "Saved; workers pick it up with their next chunk.")/>
+                                        <FormAlert error=update_error succeeded=action_succeeded(update) success_text=move || td_string!(i18n.get_locale(), carriers.simulator_saved)/>
                                         <input type="hidden" name="id" value=c.id/>
-                                        <Field label="Latency per call (ms)" name="latency_ms" value=s.latency_ms.to_string() error=update_error/>
-                                        <Field label="Accepted share (0–1)" name="accept_rate" value=s.accept_rate.to_string() error=update_error/>
-                                        <Field label="Delivered share of accepted (0–1)" name="delivery_rate" value=s.delivery_rate.to_string() error=update_error/>
-                                        <Field label="Transient error share of calls (0–1)" name="transient_rate" value=s.transient_rate.to_string() error=update_error/>
-                                        <Field label="Receipt delay (ms)" name="receipt_delay_ms" value=s.receipt_delay_ms.to_string() error=update_error/>
-                                        <Field label="Messages per second" name="rate_limit" value=s.rate_limit.to_string() error=update_error/>
-                                        <Field label="Calls in flight" name="concurrency" value=s.concurrency.to_string() error=update_error/>
-                                        <button type="submit">"Save simulator"</button>
+                                        <Field label=move || td_string!(i18n.get_locale(), carriers.latency) name="latency_ms" value=s.latency_ms.to_string() error=update_error/>
+                                        <Field label=move || td_string!(i18n.get_locale(), carriers.accept_rate) name="accept_rate" value=s.accept_rate.to_string() error=update_error/>
+                                        <Field label=move || td_string!(i18n.get_locale(), carriers.delivery_rate) name="delivery_rate" value=s.delivery_rate.to_string() error=update_error/>
+                                        <Field label=move || td_string!(i18n.get_locale(), carriers.transient_rate) name="transient_rate" value=s.transient_rate.to_string() error=update_error/>
+                                        <Field label=move || td_string!(i18n.get_locale(), carriers.receipt_delay) name="receipt_delay_ms" value=s.receipt_delay_ms.to_string() error=update_error/>
+                                        <Field label=move || td_string!(i18n.get_locale(), carriers.rate_limit) name="rate_limit" value=s.rate_limit.to_string() error=update_error/>
+                                        <Field label=move || td_string!(i18n.get_locale(), carriers.concurrency) name="concurrency" value=s.concurrency.to_string() error=update_error/>
+                                        <button type="submit">{t!(i18n, carriers.save_simulator)}</button>
                                     </ActionForm>
                                 </section>
                             })
@@ -91,32 +109,38 @@ pub fn CarriersSection() -> impl IntoView {
                             <div class="table-wrap">
                                 <table class="data">
                                     <thead><tr>
-                                        <th>"Name"</th><th>"Kind"</th><th>"Settings"</th><th>"Rate"</th>
-                                        <th>"In flight"</th><th>"Failover"</th><th>"Receipt path"</th><th></th>
+                                        <th>{t!(i18n, carriers.name)}</th>
+                                        <th>{t!(i18n, carriers.kind)}</th>
+                                        <th>{t!(i18n, carriers.settings)}</th>
+                                        <th>{t!(i18n, carriers.rate_col)}</th>
+                                        <th>{t!(i18n, carriers.in_flight)}</th>
+                                        <th>{t!(i18n, carriers.failover)}</th>
+                                        <th>{t!(i18n, carriers.receipt_path)}</th>
+                                        <th></th>
                                     </tr></thead>
                                     <tbody>{rows}</tbody>
                                 </table>
                             </div>
                             {simulator_forms}
                             <section class="panel">
-                                <h3>"Failover"</h3>
-                                <p class="hint">"After this many refusals in a row (throttling, errors, unreachable) a carrier's batches go to another; it is tried again after 30 seconds. A batch whose outcome is unknown (a timeout) stays with its carrier."</p>
+                                <h3>{t!(i18n, carriers.failover)}</h3>
+                                <p class="hint">{t!(i18n, carriers.failover_hint)}</p>
                                 <ActionForm action=failover attr:class="form narrow">
-                                    <FormAlert error=failover_error success=(action_succeeded(failover), "Failover saved.")/>
+                                    <FormAlert error=failover_error succeeded=action_succeeded(failover) success_text=move || td_string!(i18n.get_locale(), carriers.failover_saved)/>
                                     <div class="field">
-                                        <label for="failover-carrier">"Carrier"</label>
+                                        <label for="failover-carrier">{t!(i18n, carriers.carrier)}</label>
                                         <select id="failover-carrier" name="id">{carrier_options}</select>
                                     </div>
                                     <div class="field">
-                                        <label for="failover-to">"Fails over to"</label>
+                                        <label for="failover-to">{t!(i18n, carriers.fails_over_to)}</label>
                                         <select id="failover-to" name="failover_id">
-                                            <option value="">"No failover"</option>
+                                            <option value="">{t!(i18n, carriers.no_failover)}</option>
                                             {failover_options}
                                         </select>
                                         <crate::forms::FieldMessage error=failover_error name="failover_id"/>
                                     </div>
-                                    <Field label="After consecutive refusals" name="failover_after" value="3" error=failover_error/>
-                                    <button type="submit">"Save failover"</button>
+                                    <Field label=move || td_string!(i18n.get_locale(), carriers.after_refusals) name="failover_after" value="3" error=failover_error/>
+                                    <button type="submit">{t!(i18n, carriers.save_failover)}</button>
                                 </ActionForm>
                             </section>
                         }
@@ -125,39 +149,39 @@ pub fn CarriersSection() -> impl IntoView {
             </ErrorBoundary>
         </Transition>
         <section class="panel">
-            <h3>"Add an HTTP gateway"</h3>
-            <p class="hint">"Herald posts signed JSON batches to it (see the README's carrier protocol)."</p>
+            <h3>{t!(i18n, carriers.add_http)}</h3>
+            <p class="hint">{t!(i18n, carriers.add_http_hint)}</p>
             <ActionForm action=add attr:class="form narrow">
-                <FormAlert error=add_error success=(action_succeeded(add), "Carrier added.")/>
-                <Field label="Name" name="name" error=add_error/>
-                <Field label="Endpoint URL" name="endpoint" kind="url" error=add_error/>
-                <Field label="Shared secret (at least 16 characters)" name="secret" kind="password" error=add_error/>
-                <Field label="Messages per second" name="rate_limit" value="100" error=add_error/>
-                <Field label="Calls in flight" name="concurrency" value="4" error=add_error/>
-                <button type="submit">"Add carrier"</button>
+                <FormAlert error=add_error succeeded=action_succeeded(add) success_text=move || td_string!(i18n.get_locale(), carriers.carrier_added)/>
+                <Field label=move || td_string!(i18n.get_locale(), carriers.name) name="name" error=add_error/>
+                <Field label=move || td_string!(i18n.get_locale(), carriers.endpoint_url) name="endpoint" kind="url" error=add_error/>
+                <Field label=move || td_string!(i18n.get_locale(), carriers.shared_secret) name="secret" kind="password" error=add_error/>
+                <Field label=move || td_string!(i18n.get_locale(), carriers.rate_limit) name="rate_limit" value="100" error=add_error/>
+                <Field label=move || td_string!(i18n.get_locale(), carriers.concurrency) name="concurrency" value="4" error=add_error/>
+                <button type="submit">{t!(i18n, carriers.add_carrier)}</button>
             </ActionForm>
         </section>
         <section class="panel">
-            <h3>"Add a Tencent Cloud SMS account"</h3>
-            <p class="hint">"Messages are sent with SendSms under the account's API key (the SecretKey is stored encrypted). Set the account's receipt callback to this server's address followed by the carrier's receipt path, or leave it: statuses are also pulled with PullSmsSendStatus. A call that times out is never repeated; its messages wait for a status and fail as Herald.OutcomeUnknown when none comes in the window below."</p>
+            <h3>{t!(i18n, carriers.add_tencent)}</h3>
+            <p class="hint">{t!(i18n, carriers.add_tencent_hint)}</p>
             <ActionForm action=add_tencent attr:class="form narrow">
-                <FormAlert error=tencent_error success=(action_succeeded(add_tencent), "Tencent account added.")/>
-                <Field label="Name" name="name" error=tencent_error/>
-                <Field label="Endpoint" name="endpoint" kind="url" value=super::model::TENCENT_ENDPOINT error=tencent_error/>
-                <Field label="Region" name="region" value=super::model::TENCENT_REGION error=tencent_error/>
+                <FormAlert error=tencent_error succeeded=action_succeeded(add_tencent) success_text=move || td_string!(i18n.get_locale(), carriers.tencent_added)/>
+                <Field label=move || td_string!(i18n.get_locale(), carriers.name) name="name" error=tencent_error/>
+                <Field label=move || td_string!(i18n.get_locale(), carriers.endpoint) name="endpoint" kind="url" value=super::model::TENCENT_ENDPOINT error=tencent_error/>
+                <Field label=move || td_string!(i18n.get_locale(), carriers.region) name="region" value=super::model::TENCENT_REGION error=tencent_error/>
                 <Field label="SecretId" name="secret_id" error=tencent_error/>
                 <Field label="SecretKey" name="secret_key" kind="password" error=tencent_error/>
                 <Field label="SmsSdkAppId" name="sdk_app_id" error=tencent_error/>
                 <div class="field">
-                    <label for="tencent-templates">"Template ids at Tencent (optional)"</label>
+                    <label for="tencent-templates">{t!(i18n, carriers.tencent_templates)}</label>
                     <textarea id="tencent-templates" name="templates" rows="3" placeholder="12 = 1234567"></textarea>
-                    <p class="hint">"One per line: Herald template id = the id Tencent approved the same text under. Unlisted templates are sent under their Herald id."</p>
+                    <p class="hint">{t!(i18n, carriers.tencent_templates_hint)}</p>
                     <crate::forms::FieldMessage error=tencent_error name="templates"/>
                 </div>
-                <Field label="Wait for a status after a timeout (minutes)" name="reconcile_minutes" value="60" error=tencent_error/>
-                <Field label="Messages per second" name="rate_limit" value="500" error=tencent_error/>
-                <Field label="Calls in flight" name="concurrency" value="4" error=tencent_error/>
-                <button type="submit">"Add Tencent account"</button>
+                <Field label=move || td_string!(i18n.get_locale(), carriers.reconcile) name="reconcile_minutes" value="60" error=tencent_error/>
+                <Field label=move || td_string!(i18n.get_locale(), carriers.rate_limit) name="rate_limit" value="500" error=tencent_error/>
+                <Field label=move || td_string!(i18n.get_locale(), carriers.concurrency) name="concurrency" value="4" error=tencent_error/>
+                <button type="submit">{t!(i18n, carriers.add_tencent_button)}</button>
             </ActionForm>
         </section>
     }

@@ -836,7 +836,10 @@ pub async fn require_carrier(
     if exists {
         Ok(())
     } else {
-        Err(AppError::field(field, "Choose a carrier from the list."))
+        Err(AppError::field(
+            field,
+            crate::tr!(carriers.err_choose_carrier),
+        ))
     }
 }
 
@@ -863,7 +866,7 @@ pub async fn carrier(pool: &PgPool, id: Option<i64>) -> Result<CarrierRow, AppEr
     .bind(id)
     .fetch_optional(pool)
     .await?
-    .ok_or_else(|| AppError::NotFound("Carrier".into()))
+    .ok_or_else(|| AppError::NotFound(crate::tr!(carriers.what_carrier)))
 }
 
 /// What became of a delivery of receipts.
@@ -1285,12 +1288,12 @@ pub async fn list_carriers(
                     concurrency: c.concurrency,
                 });
             let summary = match &simulator {
-                Some(s) => format!(
-                    "latency {} ms · accepts {:.0}% · delivers {:.0}% · transient errors {:.0}%",
-                    s.latency_ms,
-                    s.accept_rate * 100.0,
-                    s.delivery_rate * 100.0,
-                    s.transient_rate * 100.0
+                Some(s) => crate::tr!(
+                    carriers.simulator_summary,
+                    latency = s.latency_ms,
+                    accepts = format!("{:.0}", s.accept_rate * 100.0),
+                    delivers = format!("{:.0}", s.delivery_rate * 100.0),
+                    transient = format!("{:.0}", s.transient_rate * 100.0)
                 ),
                 None if c.kind == "tencent" => format!(
                     "{} · {} · SmsSdkAppId {} · SecretId {}",
@@ -1361,7 +1364,7 @@ pub async fn add_carrier(
     .bind(random_token())
     .fetch_optional(&mut *tx)
     .await?;
-    let id = id.ok_or_else(|| AppError::field("name", "A carrier with this name exists."))?;
+    let id = id.ok_or_else(|| AppError::field("name", crate::tr!(carriers.err_name_taken)))?;
     crate::audit::repo::record(
         &mut *tx,
         crate::audit::repo::AuditEvent::by(
@@ -1406,7 +1409,7 @@ pub async fn update_simulator(
     .await?
     .rows_affected();
     if updated == 0 {
-        return Err(AppError::NotFound("Simulator".into()));
+        return Err(AppError::NotFound(crate::tr!(carriers.what_simulator)));
     }
     crate::audit::repo::record(
         &mut *tx,
@@ -1429,7 +1432,7 @@ pub async fn set_default_carrier(
         .fetch_one(&mut *tx)
         .await?;
     if !exists {
-        return Err(AppError::NotFound("Carrier".into()));
+        return Err(AppError::NotFound(crate::tr!(carriers.what_carrier)));
     }
     sqlx::query("UPDATE carriers SET is_default = false WHERE is_default AND id <> $1")
         .bind(id)
@@ -1478,7 +1481,7 @@ pub async fn set_failover(
     .await?
     .rows_affected();
     if updated == 0 {
-        return Err(AppError::NotFound("Carrier".into()));
+        return Err(AppError::NotFound(crate::tr!(carriers.what_carrier)));
     }
     crate::audit::repo::record(
         &mut *tx,

@@ -31,7 +31,7 @@ pub async fn get_frequency_rules(application_id: i64) -> Result<FrequencyRules, 
                 .await?;
         rules
             .map(|r| r.0)
-            .ok_or_else(|| AppError::NotFound("Application".into()))
+            .ok_or_else(|| AppError::NotFound(crate::tr!(limits.what_application)))
     })
     .await
 }
@@ -78,11 +78,10 @@ pub async fn save_frequency_rules(
     serve(|caller| async move {
         let admin = caller.require(Role::Admin).await?;
         if !organisation_account(caller.pool()).await? {
-            return Err(AppError::Conflict(
-                "Individual accounts send with Tencent's default limits; an organisation account can change them (Settings → Account type).".into(),
-            ));
+            return Err(AppError::Conflict(crate::tr!(limits.err_individual)));
         }
-        let rules = FrequencyRules::parse(&same_content_seconds, &per_hour, &per_day, &app_per_day)?;
+        let rules =
+            FrequencyRules::parse(&same_content_seconds, &per_hour, &per_day, &app_per_day)?;
         let mut tx = caller.pool().begin().await?;
         let updated = sqlx::query(
             "UPDATE applications SET frequency_rules = $2, updated_at = now() WHERE id = $1",
@@ -93,7 +92,7 @@ pub async fn save_frequency_rules(
         .await?
         .rows_affected();
         if updated == 0 {
-            return Err(AppError::NotFound("Application".into()));
+            return Err(AppError::NotFound(crate::tr!(limits.what_application)));
         }
         record(
             &mut *tx,

@@ -66,9 +66,7 @@ impl FrequencyRules {
                 .parse::<u64>()
                 .ok()
                 .filter(|n| *n <= max)
-                .ok_or_else(|| {
-                    AppError::field(field, format!("Enter a whole number from 0 to {max}."))
-                })
+                .ok_or_else(|| AppError::field(field, crate::tr!(limits.err_whole, max)))
         }
         let mut errors = FieldErrors::default();
         let same = errors.check(number("same_content_seconds", same_content_seconds, 86_400));
@@ -79,7 +77,7 @@ impl FrequencyRules {
             if hour > 0 && day > 0 && hour > day {
                 errors.check::<()>(Err(AppError::field(
                     "per_hour",
-                    "An hourly cap above the daily one would never apply; lower it.",
+                    crate::tr!(limits.err_hour_over_day),
                 )));
             }
         }

@@ -7,41 +7,51 @@ use leptos_router::components::A;
 
 use super::api::{get_frequency_rules, list_frequency_rules, SaveFrequencyRules};
 use crate::forms::{action_error, action_succeeded, error_view, use_id_param, Field, FormAlert};
+use crate::i18n::{t, td_string, use_i18n};
+use crate::locale::number;
 use crate::shell::{Area, Guard};
 
 #[component]
 pub fn FrequencyLimitsPage() -> impl IntoView {
     let overview = Resource::new(|| (), |_| list_frequency_rules());
+    let i18n = use_i18n();
     view! {
-        <Title text="Frequency limits"/>
+        <Title text=move || td_string!(i18n.get_locale(), limits.title)/>
         <Guard area=Area::Settings>
             <section class="page">
-                <p><A href="/settings">"← Settings"</A></p>
-                <h1>"Frequency limits"</h1>
-                <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                <p><A href="/settings">{t!(i18n, limits.back_settings)}</A></p>
+                <h1>{t!(i18n, limits.title)}</h1>
+                <Transition fallback=move || view! { <p class="loading">{t!(i18n, shell.loading)}</p> }>
                     <ErrorBoundary fallback=error_view>
                         {move || Suspend::new(async move {
                             overview.await.map(|o| {
                                 let note = (!o.organisation_account).then(|| view! {
-                                    <p class="alert">"Individual accounts send with Tencent's default limits; switch the account type to Organisation in Settings to change them."</p>
+                                    <p class="alert">{t!(i18n, limits.individual_note)}</p>
                                 });
                                 let rows = o.applications.into_iter().map(|(id, name, r)| view! {
                                     <tr data-application=name.clone()>
                                         <td>{name.clone()}</td>
-                                        <td class="num">{r.same_content_seconds}</td>
-                                        <td class="num">{r.per_hour}</td>
-                                        <td class="num">{r.per_day}</td>
-                                        <td class="num">{r.app_per_day}</td>
+                                        <td class="num">{move || number(i18n.get_locale(), r.same_content_seconds.into())}</td>
+                                        <td class="num">{move || number(i18n.get_locale(), r.per_hour.into())}</td>
+                                        <td class="num">{move || number(i18n.get_locale(), r.per_day.into())}</td>
+                                        <td class="num">{move || number(i18n.get_locale(), r.app_per_day as i64)}</td>
                                         <td>{o.organisation_account.then(|| view! {
-                                            <A href=format!("/settings/limits/{id}")>"Change"</A>
+                                            <A href=format!("/settings/limits/{id}")>{t!(i18n, limits.change)}</A>
                                         })}</td>
                                     </tr>
                                 }).collect_view();
                                 view! {
                                     {note}
-                                    <p class="hint">"0 switches a limit off."</p>
+                                    <p class="hint">{t!(i18n, limits.zero_off)}</p>
                                     <table class="data">
-                                        <thead><tr><th>"Application"</th><th>"Same content (s)"</th><th>"Per number / hour"</th><th>"Per number / day"</th><th>"Application / day"</th><th></th></tr></thead>
+                                        <thead><tr>
+                                            <th>{t!(i18n, limits.application)}</th>
+                                            <th>{t!(i18n, limits.same_content_col)}</th>
+                                            <th>{t!(i18n, limits.per_hour_col)}</th>
+                                            <th>{t!(i18n, limits.per_day_col)}</th>
+                                            <th>{t!(i18n, limits.app_day_col)}</th>
+                                            <th></th>
+                                        </tr></thead>
                                         <tbody>{rows}</tbody>
                                     </table>
                                 }
@@ -57,11 +67,12 @@ pub fn FrequencyLimitsPage() -> impl IntoView {
 #[component]
 pub fn ApplicationLimitsPage() -> impl IntoView {
     let id = use_id_param();
+    let i18n = use_i18n();
     view! {
-        <Title text="Frequency limits"/>
+        <Title text=move || td_string!(i18n.get_locale(), limits.title)/>
         <Guard area=Area::Settings>
             <section class="page">
-                <p><A href="/settings/limits">"← Frequency limits"</A></p>
+                <p><A href="/settings/limits">{t!(i18n, limits.back_limits)}</A></p>
                 {move || view! { <FrequencyLimitsSection application_id=id() can_change=true/> }}
             </section>
         </Guard>
@@ -76,33 +87,38 @@ pub fn FrequencyLimitsSection(application_id: i64, can_change: bool) -> impl Int
         move |_| get_frequency_rules(application_id),
     );
     let error = action_error(save);
+    let i18n = use_i18n();
     view! {
-        <h2>"Frequency limits"</h2>
-        <p class="hint">"Per number, for bulk tasks, API sends and verification codes alike (0 switches a limit off); days are China-time days. Over a limit a message is refused with Tencent's code."</p>
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <h2>{t!(i18n, limits.title)}</h2>
+        <p class="hint">{t!(i18n, limits.hint)}</p>
+        <Transition fallback=move || view! { <p class="loading">{t!(i18n, shell.loading)}</p> }>
             <ErrorBoundary fallback=error_view>
                 {move || Suspend::new(async move {
                     rules.await.map(|r| {
                         if !can_change {
                             return view! {
-                                <dl class="facts" aria-label="Frequency limits">
-                                    <dt>"Same content to a number"</dt><dd>{format!("once per {} s", r.same_content_seconds)}</dd>
-                                    <dt>"Per number per hour"</dt><dd>{r.per_hour}</dd>
-                                    <dt>"Per number per day"</dt><dd>{r.per_day}</dd>
-                                    <dt>"Application per day"</dt><dd>{r.app_per_day}</dd>
+                                <dl class="facts" aria-label=move || td_string!(i18n.get_locale(), limits.title)>
+                                    <dt>{t!(i18n, limits.same_content)}</dt>
+                                    <dd>{t!(i18n, limits.once_per, n = move || number(i18n.get_locale(), r.same_content_seconds.into()))}</dd>
+                                    <dt>{t!(i18n, limits.per_number_hour)}</dt>
+                                    <dd>{move || number(i18n.get_locale(), r.per_hour.into())}</dd>
+                                    <dt>{t!(i18n, limits.per_number_day)}</dt>
+                                    <dd>{move || number(i18n.get_locale(), r.per_day.into())}</dd>
+                                    <dt>{t!(i18n, limits.app_per_day)}</dt>
+                                    <dd>{move || number(i18n.get_locale(), r.app_per_day as i64)}</dd>
                                 </dl>
-                                <p class="hint">"Admins change these."</p>
+                                <p class="hint">{t!(i18n, limits.admins_change)}</p>
                             }.into_any();
                         }
                         view! {
-                            <ActionForm action=save attr:class="form narrow" attr:aria-label="Frequency limits">
-                                <FormAlert error success=(action_succeeded(save), "Limits saved; they apply to the next message.")/>
+                            <ActionForm action=save attr:class="form narrow" attr:aria-label=move || td_string!(i18n.get_locale(), limits.title)>
+                                <FormAlert error succeeded=action_succeeded(save) success_text=move || td_string!(i18n.get_locale(), limits.saved)/>
                                 <input type="hidden" name="application_id" value=application_id/>
-                                <Field label="Same content to a number at most once per (seconds)" name="same_content_seconds" kind="number" value=r.same_content_seconds.to_string() error/>
-                                <Field label="Messages per number per hour" name="per_hour" kind="number" value=r.per_hour.to_string() error/>
-                                <Field label="Messages per number per day" name="per_day" kind="number" value=r.per_day.to_string() error/>
-                                <Field label="Messages of the application per day" name="app_per_day" kind="number" value=r.app_per_day.to_string() error/>
-                                <button type="submit">"Save limits"</button>
+                                <Field label=move || td_string!(i18n.get_locale(), limits.field_same_content) name="same_content_seconds" kind="number" value=r.same_content_seconds.to_string() error/>
+                                <Field label=move || td_string!(i18n.get_locale(), limits.field_per_hour) name="per_hour" kind="number" value=r.per_hour.to_string() error/>
+                                <Field label=move || td_string!(i18n.get_locale(), limits.field_per_day) name="per_day" kind="number" value=r.per_day.to_string() error/>
+                                <Field label=move || td_string!(i18n.get_locale(), limits.field_app_per_day) name="app_per_day" kind="number" value=r.app_per_day.to_string() error/>
+                                <button type="submit">{t!(i18n, limits.save)}</button>
                             </ActionForm>
                         }.into_any()
                     })

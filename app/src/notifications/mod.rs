@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 use crate::forms::error_view;
+use crate::i18n::{t, td_string, use_i18n};
+use crate::locale::date_time_minutes;
 #[cfg(feature = "ssr")]
 use crate::state::serve;
 
@@ -109,8 +111,10 @@ pub async fn mark_notifications_read() -> Result<(), AppError> {
 pub fn Bell() -> impl IntoView {
     let location = leptos_router::hooks::use_location();
     let unread = Resource::new(move || location.pathname.get(), |_| unread_notifications());
+    let i18n = use_i18n();
     view! {
-        <A href="/notifications" attr:class="bell" attr:aria-label="Notifications">
+        <A href="/notifications" attr:class="bell"
+            attr:aria-label=move || td_string!(i18n.get_locale(), notifications.title)>
             <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
                 <path fill="currentColor" d="M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22Zm7-6V11a7 7 0 0 0-5.5-6.84V3.5a1.5 1.5 0 0 0-3 0v.66A7 7 0 0 0 5 11v5l-2 2v1h18v-1Z"/>
             </svg>
@@ -130,25 +134,28 @@ pub fn Bell() -> impl IntoView {
 pub fn NotificationsPage() -> impl IntoView {
     let mark_read = ServerAction::<MarkNotificationsRead>::new();
     let items = Resource::new(move || mark_read.version().get(), |_| list_notifications());
+    let i18n = use_i18n();
     view! {
-        <Title text="Notifications"/>
+        <Title text=move || td_string!(i18n.get_locale(), notifications.title)/>
         <section class="page">
-            <h1>"Notifications"</h1>
+            <h1>{t!(i18n, notifications.title)}</h1>
             <ActionForm action=mark_read>
-                <button type="submit">"Mark all as read"</button>
+                <button type="submit">{t!(i18n, notifications.mark_all_read)}</button>
             </ActionForm>
-            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            <Transition fallback=move || view! { <p class="loading">{t!(i18n, shell.loading)}</p> }>
                 <ErrorBoundary fallback=error_view>
                     {move || Suspend::new(async move {
                         items.await.map(|items| {
                             if items.is_empty() {
-                                return view! { <p class="empty">"Nothing yet."</p> }.into_any();
+                                return view! { <p class="empty">{t!(i18n, notifications.empty)}</p> }.into_any();
                             }
                             view! {
                                 <ul class="notifications">
                                     {items
                                         .into_iter()
-                                        .map(|n| view! {
+                                        .map(|n| {
+                                            let at = n.created_at;
+                                            view! {
                                             <li class:unread=!n.read>
                                                 <strong>
                                                     {match n.link {
@@ -157,8 +164,11 @@ pub fn NotificationsPage() -> impl IntoView {
                                                     }}
                                                 </strong>
                                                 {(!n.body.is_empty()).then(|| view! { <p>{n.body.clone()}</p> })}
-                                                <time class="muted">{n.created_at.format("%Y-%m-%d %H:%M UTC").to_string()}</time>
+                                                <time class="muted" datetime=at.to_rfc3339()>
+                                                    {move || date_time_minutes(i18n.get_locale(), at)}
+                                                </time>
                                             </li>
+                                            }
                                         })
                                         .collect_view()}
                                 </ul>

@@ -8,6 +8,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::i18n::{td_string, Locale};
+
 /// A number Herald can send to, in E.164 (`+8613800000000`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct PhoneNumber(String);
@@ -35,6 +37,21 @@ impl fmt::Display for NumberProblem {
             NumberProblem::InvalidMainland => "not a valid mainland China mobile number",
             NumberProblem::InvalidInternational => "not a valid international number",
         })
+    }
+}
+
+impl NumberProblem {
+    /// The problem in the console's language (`Display` is the API's English).
+    pub fn describe(&self, locale: Locale) -> &'static str {
+        match self {
+            NumberProblem::Empty => td_string!(locale, numbers.empty),
+            NumberProblem::LostDigits => td_string!(locale, numbers.lost_digits),
+            NumberProblem::NotANumber => td_string!(locale, numbers.not_a_number),
+            NumberProblem::InvalidMainland => td_string!(locale, numbers.invalid_mainland),
+            NumberProblem::InvalidInternational => {
+                td_string!(locale, numbers.invalid_international)
+            }
+        }
     }
 }
 
@@ -283,6 +300,20 @@ mod tests {
         assert_eq!(e164("0016502530000").as_deref(), Ok("+16502530000"));
         assert!(!PhoneNumber::parse("+447911123456").unwrap().is_mainland());
         assert_eq!(e164("+44123"), Err(NumberProblem::InvalidInternational));
+    }
+
+    #[test]
+    fn problems_read_the_same_in_english_for_the_api_and_the_console() {
+        for problem in [
+            NumberProblem::Empty,
+            NumberProblem::LostDigits,
+            NumberProblem::NotANumber,
+            NumberProblem::InvalidMainland,
+            NumberProblem::InvalidInternational,
+        ] {
+            assert_eq!(problem.describe(Locale::en), problem.to_string());
+            assert_ne!(problem.describe(Locale::zh_CN), problem.to_string());
+        }
     }
 
     #[test]

@@ -42,10 +42,18 @@ pub async fn add_opt_out(phone: String, note: String) -> Result<(), AppError> {
     serve(|caller| async move {
         let admin = caller.require(Role::Admin).await?;
         let mut errors = FieldErrors::default();
-        let number = errors.check(
-            PhoneNumber::parse(&phone)
-                .map_err(|p| AppError::field("phone", format!("This is {p}."))),
-        );
+        let number = errors.check(PhoneNumber::parse(&phone).map_err(|p| {
+            let locale = crate::locale::current();
+            AppError::field(
+                "phone",
+                crate::i18n::td_string!(
+                    locale,
+                    optout.errors.invalid_phone,
+                    problem = p.describe(locale)
+                )
+                .to_string(),
+            )
+        }));
         let note = errors.check(optional_text("note", &note, 200));
         let (number, note) = errors.finish(number.zip(note))?;
         let mut tx = caller.pool().begin().await?;
@@ -61,7 +69,7 @@ pub async fn add_opt_out(phone: String, note: String) -> Result<(), AppError> {
         {
             return Err(AppError::field(
                 "phone",
-                "This number is already on the list.",
+                crate::tr!(optout.errors.already_listed),
             ));
         }
         let details = json!({ "phone": number.as_str(), "note": note });
@@ -87,8 +95,8 @@ pub async fn add_opt_out(phone: String, note: String) -> Result<(), AppError> {
 pub async fn remove_opt_out(phone: String) -> Result<(), AppError> {
     serve(|caller| async move {
         let admin = caller.require(Role::Admin).await?;
-        let number =
-            PhoneNumber::parse(&phone).map_err(|_| AppError::NotFound("Opt-out entry".into()))?;
+        let number = PhoneNumber::parse(&phone)
+            .map_err(|_| AppError::NotFound(crate::tr!(optout.errors.entry)))?;
         let mut tx = caller.pool().begin().await?;
         repo::remove(&mut tx, &number).await?;
         record(

@@ -7,7 +7,18 @@ use super::api::{list_opt_outs, AddOptOut, RemoveOptOut};
 use crate::forms::{
     action_error, action_succeeded, encode_query_value, error_view, or_dash, Field, FormAlert,
 };
+use crate::i18n::{t, td_string, use_i18n, Locale};
+use crate::locale::{date_time_minutes, number};
 use crate::shell::{Area, Guard};
+
+/// Where an entry came from, in the console's language (unknown sources as stored).
+fn source_name(locale: Locale, source: &str) -> String {
+    match source {
+        "console" => td_string!(locale, optout.source_console).to_owned(),
+        "import" => td_string!(locale, optout.source_import).to_owned(),
+        other => other.to_owned(),
+    }
+}
 
 #[component]
 pub fn OptOutsPage() -> impl IntoView {
@@ -28,65 +39,77 @@ pub fn OptOutsPage() -> impl IntoView {
         |(search, after, _, _)| list_opt_outs(search, after),
     );
     let error = action_error(add);
+    let i18n = use_i18n();
     // What an import (a plain multipart form) reported on its way back here.
     let import_report = move || {
+        let locale = i18n.get_locale();
         query.with(|q| {
             if let Some(message) = q.get("import_error") {
                 return Some((true, message));
             }
             let added = q.get("imported")?;
             let invalid = q.get("invalid").unwrap_or_default();
-            let rows = q.get("invalid_rows").filter(|r| !r.is_empty());
+            let rows = q
+                .get("invalid_rows")
+                .filter(|r| !r.is_empty())
+                .map(|rows| td_string!(locale, optout.invalid_rows, rows).to_string())
+                .unwrap_or_default();
             Some((
                 false,
-                format!(
-                    "Imported {added} new number(s); {} already listed; {invalid} row(s) were not numbers{}.",
-                    q.get("duplicates").unwrap_or_default(),
-                    rows.map(|r| format!(" (rows {r})")).unwrap_or_default()
-                ),
+                td_string!(
+                    locale,
+                    optout.imported,
+                    added,
+                    duplicates = q.get("duplicates").unwrap_or_default(),
+                    invalid,
+                    rows
+                )
+                .to_string(),
             ))
         })
     };
     view! {
-        <Title text="Opt-out list"/>
+        <Title text=move || td_string!(i18n.get_locale(), optout.title)/>
         <Guard area=Area::Settings>
             <section class="page">
-                <p><A href="/settings">"← Settings"</A></p>
-                <h1>"Opt-out list"</h1>
-                <p class="muted">"Bulk sends skip these numbers."</p>
+                <p><A href="/settings">{t!(i18n, optout.back)}</A></p>
+                <h1>{t!(i18n, optout.title)}</h1>
+                <p class="muted">{t!(i18n, optout.intro)}</p>
                 {move || import_report().map(|(failed, text)| {
                     let class = if failed { "alert alert-error" } else { "alert alert-ok" };
                     view! { <p class=class role="status">{text}</p> }
                 })}
                 <div class="cards">
                     <section class="card">
-                        <h2>"Add a number"</h2>
+                        <h2>{t!(i18n, optout.add_heading)}</h2>
                         <ActionForm action=add attr:class="form">
-                            <FormAlert error success=(action_succeeded(add), "Added.")/>
-                            <Field label="Mobile number" name="phone" error/>
-                            <Field label="Note" name="note" required=false error/>
-                            <button type="submit" class="primary">"Add"</button>
+                            <FormAlert error succeeded=action_succeeded(add)
+                                success_text=move || td_string!(i18n.get_locale(), optout.added)/>
+                            <Field label=move || td_string!(i18n.get_locale(), optout.phone) name="phone" error/>
+                            <Field label=move || td_string!(i18n.get_locale(), optout.note) name="note" required=false error/>
+                            <button type="submit" class="primary">{t!(i18n, optout.add)}</button>
                         </ActionForm>
                     </section>
                     <section class="card">
-                        <h2>"Import a CSV"</h2>
+                        <h2>{t!(i18n, optout.import_heading)}</h2>
                         <form method="post" action="/opt-outs/import" enctype="multipart/form-data" class="form">
                             <div class="field">
-                                <label for="opt-out-file">"File (numbers in the first column, at most 5 MB)"</label>
+                                <label for="opt-out-file">{t!(i18n, optout.file)}</label>
                                 <input id="opt-out-file" type="file" name="file" accept=".csv,text/csv,text/plain" required/>
                             </div>
-                            <button type="submit">"Import"</button>
+                            <button type="submit">{t!(i18n, optout.import)}</button>
                         </form>
                     </section>
                 </div>
                 <Form method="GET" action="" attr:class="filters">
-                    <label>"Search" <input type="search" name="search" value=search/></label>
-                    <button type="submit">"Search"</button>
+                    <label>{t!(i18n, optout.search)} <input type="search" name="search" value=search/></label>
+                    <button type="submit">{t!(i18n, optout.search)}</button>
                 </Form>
-                <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                <Transition fallback=move || view! { <p class="loading">{t!(i18n, shell.loading)}</p> }>
                     <ErrorBoundary fallback=error_view>
                         {move || Suspend::new(async move {
                             page.await.map(|page| {
+                                let total = page.total;
                                 let next = page
                                     .has_more
                                     .then(|| page.entries.last().map(|e| e.phone.clone()))
@@ -96,16 +119,17 @@ pub fn OptOutsPage() -> impl IntoView {
                                     .into_iter()
                                     .map(|e| {
                                         let (phone, phone_attr) = (e.phone.clone(), e.phone.clone());
+                                        let (source, added_at) = (e.source, e.added_at);
                                         view! {
                                             <tr data-phone=phone_attr>
                                                 <td><code>{e.phone}</code></td>
-                                                <td>{e.source}</td>
+                                                <td>{move || source_name(i18n.get_locale(), &source)}</td>
                                                 <td>{or_dash(e.note)}</td>
-                                                <td>{e.added_at.format("%Y-%m-%d %H:%M UTC").to_string()}</td>
+                                                <td>{move || date_time_minutes(i18n.get_locale(), added_at)}</td>
                                                 <td>
                                                     <ActionForm action=remove attr:class="inline">
                                                         <input type="hidden" name="phone" value=phone/>
-                                                        <button type="submit">"Remove"</button>
+                                                        <button type="submit">{t!(i18n, optout.remove)}</button>
                                                     </ActionForm>
                                                 </td>
                                             </tr>
@@ -113,15 +137,21 @@ pub fn OptOutsPage() -> impl IntoView {
                                     })
                                     .collect_view();
                                 view! {
-                                    <p>{format!("{} number(s) on the list", page.total)}</p>
+                                    <p>{t!(i18n, optout.count, count = move || number(i18n.get_locale(), total))}</p>
                                     <div class="table-wrap">
                                         <table class="data">
-                                            <thead><tr><th>"Number"</th><th>"Source"</th><th>"Note"</th><th>"Added"</th><th></th></tr></thead>
+                                            <thead><tr>
+                                                <th>{t!(i18n, optout.number)}</th>
+                                                <th>{t!(i18n, optout.source)}</th>
+                                                <th>{t!(i18n, optout.note)}</th>
+                                                <th>{t!(i18n, optout.added_at)}</th>
+                                                <th></th>
+                                            </tr></thead>
                                             <tbody>{rows}</tbody>
                                         </table>
                                     </div>
                                     {next.map(|after| view! {
-                                        <A href=format!("/settings/opt-outs?after={}", encode_query_value(&after)) attr:class="more">"More →"</A>
+                                        <A href=format!("/settings/opt-outs?after={}", encode_query_value(&after)) attr:class="more">{t!(i18n, optout.more)}</A>
                                     })}
                                 }
                             })

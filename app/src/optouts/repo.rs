@@ -59,6 +59,6 @@ pub async fn remove(conn: &mut PgConnection, phone: &PhoneNumber) -> Result<(), 
     if removed == 1 {
         Ok(())
     } else {
-        Err(AppError::NotFound("Opt-out entry".into()))
+        Err(AppError::NotFound(crate::tr!(optout.errors.entry)))
     }
 }

@@ -1,6 +1,9 @@
 //! What a message's code means, and the per-recipient records of a task.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+use crate::i18n::{td_string, Locale};
 
 /// The failure groups of Tencent's CallbackStatusStatistics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -23,82 +26,154 @@ impl FailureGroup {
         FailureGroup::Other,
     ];
 
-    pub fn label(self) -> &'static str {
+    /// The group in the console's language.
+    pub fn name(self, locale: Locale) -> &'static str {
         match self {
-            FailureGroup::InvalidNumber => "Invalid number",
-            FailureGroup::Shutdown => "Switched off / out of service",
-            FailureGroup::Blacklist => "Blacklist / opted out",
-            FailureGroup::FrequencyLimit => "Frequency limit",
-            FailureGroup::InternalError => "Internal error",
-            FailureGroup::Other => "Other",
+            FailureGroup::InvalidNumber => td_string!(locale, receipts.groups.invalid_number),
+            FailureGroup::Shutdown => td_string!(locale, receipts.groups.shutdown),
+            FailureGroup::Blacklist => td_string!(locale, receipts.groups.blacklist),
+            FailureGroup::FrequencyLimit => td_string!(locale, receipts.groups.frequency_limit),
+            FailureGroup::InternalError => td_string!(locale, receipts.groups.internal_error),
+            FailureGroup::Other => td_string!(locale, receipts.groups.other),
         }
     }
 }
 
-/// A code in plain language, and its group. Codes are the carriers' receipt statuses (DELIVRD,
-/// UNDELIV, …, `MK:`/`MI:`/`DB:` network codes), Tencent's error codes, and Herald's own.
-pub fn describe(code: &str) -> (String, FailureGroup) {
+/// What a code means, in words any language has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Meaning {
+    Delivered,
+    Undelivered,
+    Expired,
+    Rejected,
+    Deleted,
+    Unknown,
+    OptedOut,
+    OutcomeUnknown,
+    Blacklisted,
+    IncorrectNumber,
+    DailyLimit,
+    ThirtySecondLimit,
+    HourlyLimit,
+    SameContentDailyLimit,
+    AppDailyLimit,
+    InsufficientUnits,
+    MarketingHours,
+    NetworkStatus,
+    OperatorDatabase,
+    FrequencyLimit,
+    CarrierInternal,
+    CarrierAuth,
+    GatewayRefused,
+    SeeDocumentation,
+}
+
+impl Meaning {
+    fn text(self, locale: Locale) -> &'static str {
+        use Meaning::*;
+        match self {
+            Delivered => td_string!(locale, receipts.meanings.delivrd),
+            Undelivered => td_string!(locale, receipts.meanings.undeliv),
+            Expired => td_string!(locale, receipts.meanings.expired),
+            Rejected => td_string!(locale, receipts.meanings.rejectd),
+            Deleted => td_string!(locale, receipts.meanings.deleted),
+            Unknown => td_string!(locale, receipts.meanings.unknown),
+            OptedOut => td_string!(locale, receipts.meanings.opted_out),
+            OutcomeUnknown => td_string!(locale, receipts.meanings.outcome_unknown),
+            Blacklisted => td_string!(locale, receipts.meanings.blacklisted),
+            IncorrectNumber => td_string!(locale, receipts.meanings.incorrect_number),
+            DailyLimit => td_string!(locale, receipts.meanings.daily_limit),
+            ThirtySecondLimit => td_string!(locale, receipts.meanings.thirty_second_limit),
+            HourlyLimit => td_string!(locale, receipts.meanings.hourly_limit),
+            SameContentDailyLimit => td_string!(locale, receipts.meanings.same_content_daily_limit),
+            AppDailyLimit => td_string!(locale, receipts.meanings.app_daily_limit),
+            InsufficientUnits => td_string!(locale, receipts.meanings.insufficient_units),
+            MarketingHours => td_string!(locale, receipts.meanings.marketing_hours),
+            NetworkStatus => td_string!(locale, receipts.meanings.network_status),
+            OperatorDatabase => td_string!(locale, receipts.meanings.operator_database),
+            FrequencyLimit => td_string!(locale, receipts.meanings.frequency_limit),
+            CarrierInternal => td_string!(locale, receipts.meanings.carrier_internal),
+            CarrierAuth => td_string!(locale, receipts.meanings.carrier_auth),
+            GatewayRefused => td_string!(locale, receipts.meanings.gateway_refused),
+            SeeDocumentation => td_string!(locale, receipts.meanings.see_documentation),
+        }
+    }
+}
+
+/// A code's meaning and group. Codes are the carriers' receipt statuses (DELIVRD, UNDELIV, …,
+/// `MK:`/`MI:`/`DB:` network codes), Tencent's error codes, and Herald's own.
+fn classify(code: &str) -> (Meaning, FailureGroup) {
     use FailureGroup::*;
-    let (meaning, group): (&str, FailureGroup) = match code {
-        "DELIVRD" => ("Delivered to the handset", Other),
-        "UNDELIV" => (
-            "The handset could not be reached (switched off or out of service)",
-            Shutdown,
-        ),
-        "EXPIRED" => (
-            "Expired before the handset could take it (off or out of coverage)",
-            Shutdown,
-        ),
-        "REJECTD" => ("The network rejected the message", Other),
-        "DELETED" => ("Deleted by the network before delivery", Other),
-        "UNKNOWN" => ("The network reported no outcome", InternalError),
-        "Herald.OptedOut" => ("The number opted out after the file was checked", Blacklist),
-        "Herald.OutcomeUnknown" => (
-            "The carrier may have taken it but never confirmed it; not sent again",
-            InternalError,
-        ),
-        "FailedOperation.PhoneNumberInBlacklist" => {
-            ("The number is on the carrier's blacklist", Blacklist)
+    match code {
+        "DELIVRD" => (Meaning::Delivered, Other),
+        "UNDELIV" => (Meaning::Undelivered, Shutdown),
+        "EXPIRED" => (Meaning::Expired, Shutdown),
+        "REJECTD" => (Meaning::Rejected, Other),
+        "DELETED" => (Meaning::Deleted, Other),
+        "UNKNOWN" => (Meaning::Unknown, InternalError),
+        "Herald.OptedOut" => (Meaning::OptedOut, Blacklist),
+        "Herald.OutcomeUnknown" => (Meaning::OutcomeUnknown, InternalError),
+        "FailedOperation.PhoneNumberInBlacklist" => (Meaning::Blacklisted, Blacklist),
+        "InvalidParameterValue.IncorrectPhoneNumber" => (Meaning::IncorrectNumber, InvalidNumber),
+        "LimitExceeded.PhoneNumberDailyLimit" => (Meaning::DailyLimit, FrequencyLimit),
+        "LimitExceeded.PhoneNumberThirtySecondLimit" => {
+            (Meaning::ThirtySecondLimit, FrequencyLimit)
         }
-        "InvalidParameterValue.IncorrectPhoneNumber" => {
-            ("Not a valid mobile number", InvalidNumber)
+        "LimitExceeded.PhoneNumberOneHourLimit" => (Meaning::HourlyLimit, FrequencyLimit),
+        "LimitExceeded.PhoneNumberSameContentDailyLimit" => {
+            (Meaning::SameContentDailyLimit, FrequencyLimit)
         }
-        "LimitExceeded.PhoneNumberDailyLimit" => {
-            ("The number reached its daily limit", FrequencyLimit)
-        }
-        "LimitExceeded.PhoneNumberThirtySecondLimit" => (
-            "The same content went to this number less than 30 seconds before",
-            FrequencyLimit,
-        ),
-        "LimitExceeded.PhoneNumberOneHourLimit" => {
-            ("The number reached its hourly limit", FrequencyLimit)
-        }
-        "LimitExceeded.PhoneNumberSameContentDailyLimit" => (
-            "The number had this content too often today",
-            FrequencyLimit,
-        ),
-        "LimitExceeded.AppDailyLimit" => {
-            ("The application reached its daily limit", FrequencyLimit)
-        }
-        "FailedOperation.InsufficientBalanceInSmsPackage" => ("Not enough units", Other),
-        "FailedOperation.MarketingSendTimeConstraint" => ("Outside marketing hours", Other),
+        "LimitExceeded.AppDailyLimit" => (Meaning::AppDailyLimit, FrequencyLimit),
+        "FailedOperation.InsufficientBalanceInSmsPackage" => (Meaning::InsufficientUnits, Other),
+        "FailedOperation.MarketingSendTimeConstraint" => (Meaning::MarketingHours, Other),
         _ if code.starts_with("MK:") || code.starts_with("MI:") => {
-            ("Network status code from the handset's operator", Shutdown)
+            (Meaning::NetworkStatus, Shutdown)
         }
-        _ if code.starts_with("DB:") => {
-            ("Operator database refusal (often a blacklist)", Blacklist)
-        }
-        _ if code.starts_with("LimitExceeded.") => ("A frequency limit", FrequencyLimit),
+        _ if code.starts_with("DB:") => (Meaning::OperatorDatabase, Blacklist),
+        _ if code.starts_with("LimitExceeded.") => (Meaning::FrequencyLimit, FrequencyLimit),
         _ if code.starts_with("InternalError") || code.starts_with("HttpCarrier.5") => {
-            ("The carrier failed internally", InternalError)
+            (Meaning::CarrierInternal, InternalError)
         }
-        _ if code.starts_with("AuthFailure.") => {
-            ("The carrier refused Herald's credentials", InternalError)
-        }
-        _ if code.starts_with("HttpCarrier.") => ("The gateway refused the request", Other),
-        _ => ("See the carrier's documentation for this code", Other),
-    };
-    (meaning.to_owned(), group)
+        _ if code.starts_with("AuthFailure.") => (Meaning::CarrierAuth, InternalError),
+        _ if code.starts_with("HttpCarrier.") => (Meaning::GatewayRefused, Other),
+        _ => (Meaning::SeeDocumentation, Other),
+    }
+}
+
+/// A code in plain English (the API's texts), and its group. Pages use `meaning`.
+pub fn describe(code: &str) -> (String, FailureGroup) {
+    let (meaning, group) = classify(code);
+    (meaning.text(Locale::en).to_owned(), group)
+}
+
+/// A code in plain words in the console's language.
+pub fn meaning(locale: Locale, code: &str) -> &'static str {
+    classify(code).0.text(locale)
+}
+
+/// A mobile operator's name in the console's language, from the English name the statistics
+/// store ("China Mobile", …; anything else is "Other / international").
+pub fn operator_name(locale: Locale, english: &str) -> &'static str {
+    match english {
+        "China Mobile" => td_string!(locale, receipts.operators.china_mobile),
+        "China Unicom" => td_string!(locale, receipts.operators.china_unicom),
+        "China Telecom" => td_string!(locale, receipts.operators.china_telecom),
+        _ => td_string!(locale, receipts.operators.other),
+    }
+}
+
+/// A message state as the per-recipient records show it, in the console's language.
+pub fn state_name(locale: Locale, state: crate::dispatch::model::MessageState) -> &'static str {
+    use crate::dispatch::model::MessageState::*;
+    match state {
+        Queued => td_string!(locale, receipts.states.queued),
+        Submitting => td_string!(locale, receipts.states.submitting),
+        Submitted => td_string!(locale, receipts.states.submitted),
+        Delivered => td_string!(locale, receipts.states.delivered),
+        Failed => td_string!(locale, receipts.states.failed),
+        Rejected => td_string!(locale, receipts.states.rejected),
+        Cancelled => td_string!(locale, receipts.states.cancelled),
+    }
 }
 
 /// What a message's row shows in the per-recipient records.
@@ -110,9 +185,8 @@ pub struct MessageRow {
     pub code: Option<String>,
     pub serial: Option<String>,
     pub units: i64,
-    /// China time, to the second.
-    pub submitted_at: Option<String>,
-    pub done_at: Option<String>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub done_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -195,6 +269,8 @@ mod tests {
             FailureGroup::InternalError
         );
         assert_eq!(describe("something new").1, FailureGroup::Other);
+        assert_eq!(describe("UNDELIV").0, meaning(Locale::en, "UNDELIV"));
+        assert_eq!(meaning(Locale::zh_CN, "DELIVRD"), "已送达手机");
     }
 
     #[test]

@@ -3,14 +3,17 @@ use leptos_router::components::{Form, A};
 use leptos_router::hooks::use_query_map;
 
 use super::api::list_task_messages;
-use super::model::MessageFilter;
+use super::model::{state_name, MessageFilter};
 use crate::dispatch::model::MessageState;
 use crate::forms::error_view;
+use crate::i18n::{t, td_string, use_i18n};
+use crate::locale::date_time;
 
 /// Each recipient's message in a task: search by number, filter by state and code, page by
 /// page, and export what the filter selects.
 #[component]
 pub fn RecipientRecords(task_id: i64) -> impl IntoView {
+    let i18n = use_i18n();
     let query = use_query_map();
     let param = move |name: &'static str| move || query.with(|q| q.get(name).unwrap_or_default());
     let page = Resource::new(
@@ -31,11 +34,11 @@ pub fn RecipientRecords(task_id: i64) -> impl IntoView {
     let state_options = move || {
         let current = param("state")();
         std::iter::once(
-            view! { <option value="" selected=current.is_empty()>"Any state"</option> }.into_any(),
+            view! { <option value="" selected=current.is_empty()>{t!(i18n, receipts.any_state)}</option> }.into_any(),
         )
         .chain(MessageState::ALL.into_iter().map(|s| {
             let value = s.code().to_string();
-            view! { <option value=value.clone() selected=current == value>{s.label()}</option> }
+            view! { <option value=value.clone() selected=current == value>{move || state_name(i18n.get_locale(), s)}</option> }
                 .into_any()
         }))
         .collect_view()
@@ -43,34 +46,39 @@ pub fn RecipientRecords(task_id: i64) -> impl IntoView {
     view! {
         <section class="records" id="records">
             <div class="page-head">
-                <h2>"Recipients"</h2>
+                <h2>{t!(i18n, receipts.recipients)}</h2>
                 <a class="button" download
                     href=move || format!("/records/{task_id}/messages.csv?{}", filter().query())>
-                    "Export CSV"
+                    {t!(i18n, receipts.export_csv)}
                 </a>
             </div>
             <Form method="GET" action="" attr:class="filters">
-                <label>"Number " <input type="search" name="phone" inputmode="numeric" value=param("phone") placeholder="digits"/></label>
-                <label>"State " <select name="state">{state_options}</select></label>
-                <label>"Code " <input type="text" name="code" value=param("code") placeholder="e.g. UNDELIV"/></label>
-                <button type="submit">"Search"</button>
+                <label>{t!(i18n, receipts.number)} <input type="search" name="phone" inputmode="numeric" value=param("phone")
+                    placeholder=move || td_string!(i18n.get_locale(), receipts.digits)/></label>
+                <label>{t!(i18n, receipts.state)} <select name="state">{state_options}</select></label>
+                <label>{t!(i18n, receipts.code)} <input type="text" name="code" value=param("code")
+                    placeholder=move || td_string!(i18n.get_locale(), receipts.code_example)/></label>
+                <button type="submit">{t!(i18n, receipts.search)}</button>
             </Form>
-            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            <Transition fallback=move || view! { <p class="loading">{t!(i18n, shell.loading)}</p> }>
                 <ErrorBoundary fallback=error_view>
                     {move || Suspend::new(async move {
                         page.await.map(|p| {
                             if p.rows.is_empty() {
-                                return view! { <p class="empty">"No recipients match."</p> }.into_any();
+                                return view! { <p class="empty">{t!(i18n, receipts.empty)}</p> }.into_any();
                             }
+                            let when = move |at: Option<chrono::DateTime<chrono::Utc>>| {
+                                move || at.map_or_else(|| "—".to_owned(), |at| date_time(i18n.get_locale(), at))
+                            };
                             let rows = p.rows.into_iter().map(|m| view! {
                                 <tr data-message=m.id>
                                     <td>{m.phone.clone()}</td>
-                                    <td>{m.state.label()}</td>
+                                    <td>{move || state_name(i18n.get_locale(), m.state)}</td>
                                     <td>{m.code.clone().map(|c| view! { <code>{c}</code> })}</td>
                                     <td>{m.serial.clone().unwrap_or_default()}</td>
                                     <td class="num">{m.units}</td>
-                                    <td>{m.submitted_at.clone().unwrap_or_else(|| "—".into())}</td>
-                                    <td>{m.done_at.clone().unwrap_or_else(|| "—".into())}</td>
+                                    <td>{when(m.submitted_at)}</td>
+                                    <td>{when(m.done_at)}</td>
                                 </tr>
                             }).collect_view();
                             let next = p.next_after.map(|after| {
@@ -81,14 +89,16 @@ pub fn RecipientRecords(task_id: i64) -> impl IntoView {
                                     href.push_str(&rest);
                                 }
                                 href.push_str("#records");
-                                view! { <A href=href attr:class="more">"Next page →"</A> }
+                                view! { <A href=href attr:class="more">{t!(i18n, receipts.next_page)}</A> }
                             });
                             view! {
                                 <div class="table-wrap">
                                     <table class="data">
                                         <thead><tr>
-                                            <th>"Number"</th><th>"State"</th><th>"Code"</th><th>"Serial"</th>
-                                            <th>"Units"</th><th>"Submitted (China time)"</th><th>"Outcome at"</th>
+                                            <th>{t!(i18n, receipts.number_column)}</th><th>{t!(i18n, receipts.state_column)}</th>
+                                            <th>{t!(i18n, receipts.code_column)}</th><th>{t!(i18n, receipts.serial)}</th>
+                                            <th>{t!(i18n, receipts.units)}</th><th>{t!(i18n, receipts.submitted)}</th>
+                                            <th>{t!(i18n, receipts.outcome_at)}</th>
                                         </tr></thead>
                                         <tbody>{rows}</tbody>
                                     </table>

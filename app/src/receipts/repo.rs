@@ -19,7 +19,7 @@ async fn range(pool: &PgPool, task_id: i64) -> Result<(i64, i64), AppError> {
             .bind(task_id)
             .fetch_optional(pool)
             .await?
-            .ok_or_else(|| AppError::NotFound("Task".into()))?;
+            .ok_or_else(|| AppError::NotFound(crate::tr!(records.errors.task)))?;
     Ok((range.0.unwrap_or(1), range.1.unwrap_or(0)))
 }
 
@@ -38,12 +38,10 @@ pub async fn messages(
         Option<String>,
         Option<String>,
         i16,
-        Option<String>,
-        Option<String>,
+        Option<chrono::DateTime<chrono::Utc>>,
+        Option<chrono::DateTime<chrono::Utc>>,
     )> = sqlx::query_as(
-        "SELECT id, phone, state, code, serial_no, units,
-                to_char(submitted_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS'),
-                to_char(done_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS')
+        "SELECT id, phone, state, code, serial_no, units, submitted_at, done_at
            FROM messages
           WHERE id BETWEEN greatest($2, $3 + 1) AND $4 AND task_id = $1
             AND ($5 = '' OR strpos(phone, $5) > 0)

@@ -4,7 +4,7 @@ use super::model::QueueItem;
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use {
-    super::model::{describe_age, RejectionReason, Subject},
+    super::model::{RejectionReason, Subject},
     super::service::{decide, Decision},
     crate::accounts::model::Role,
     crate::state::serve,
@@ -35,7 +35,7 @@ pub async fn review_queue() -> Result<Vec<QueueItem>, AppError> {
                     title,
                     submitted_by,
                     submitted_at,
-                    age: describe_age(minutes),
+                    waiting_minutes: minutes,
                 })
             })
             .collect()
@@ -47,8 +47,8 @@ pub async fn review_queue() -> Result<Vec<QueueItem>, AppError> {
 pub async fn approve_submission(subject: String, id: i64) -> Result<(), AppError> {
     serve(|caller| async move {
         let admin = caller.require(Role::Admin).await?;
-        let subject =
-            Subject::parse(&subject).ok_or_else(|| AppError::NotFound("Submission".into()))?;
+        let subject = Subject::parse(&subject)
+            .ok_or_else(|| AppError::NotFound(crate::tr!(review.submission_noun)))?;
         decide(&caller, &admin, subject, id, Decision::Approve).await?;
         leptos_axum::redirect("/review");
         Ok(())
@@ -60,8 +60,8 @@ pub async fn approve_submission(subject: String, id: i64) -> Result<(), AppError
 pub async fn reject_submission(subject: String, id: i64, reason: String) -> Result<(), AppError> {
     serve(|caller| async move {
         let admin = caller.require(Role::Admin).await?;
-        let subject =
-            Subject::parse(&subject).ok_or_else(|| AppError::NotFound("Submission".into()))?;
+        let subject = Subject::parse(&subject)
+            .ok_or_else(|| AppError::NotFound(crate::tr!(review.submission_noun)))?;
         let reason = RejectionReason::parse(&reason)?;
         decide(&caller, &admin, subject, id, Decision::Reject(reason)).await?;
         leptos_axum::redirect("/review");

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
+use crate::i18n::{td_string, Locale};
 
 /// Where a submission stands. Only `Approved` items can ever be used to send.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,17 +58,26 @@ pub struct QueueItem {
     pub title: String,
     pub submitted_by: String,
     pub submitted_at: chrono::DateTime<chrono::Utc>,
-    /// Worked out on the server so the page reads the same before and after hydration.
-    pub age: String,
+    /// How long it has waited, worked out on the server so the page reads the same before and
+    /// after hydration.
+    pub waiting_minutes: i64,
 }
 
 /// "3 h 5 min" style age of a submission.
-pub fn describe_age(minutes: i64) -> String {
+pub fn describe_age(locale: Locale, minutes: i64) -> String {
     match minutes {
-        m if m < 1 => "just now".into(),
-        m if m < 60 => format!("{m} min"),
-        m if m < 24 * 60 => format!("{} h {} min", m / 60, m % 60),
-        m => format!("{} d {} h", m / (24 * 60), (m / 60) % 24),
+        m if m < 1 => td_string!(locale, review.age_just_now).to_string(),
+        m if m < 60 => td_string!(locale, review.age_minutes, m).to_string(),
+        m if m < 24 * 60 => {
+            td_string!(locale, review.age_hours, h = m / 60, m = m % 60).to_string()
+        }
+        m => td_string!(
+            locale,
+            review.age_days,
+            d = m / (24 * 60),
+            h = (m / 60) % 24
+        )
+        .to_string(),
     }
 }
 
@@ -81,10 +91,13 @@ impl RejectionReason {
         if reason.is_empty() {
             Err(AppError::field(
                 "reason",
-                "Say why it is rejected; the submitter reads this.",
+                crate::tr!(review.errors.reason_required),
             ))
         } else if reason.chars().count() > 500 {
-            Err(AppError::field("reason", "Use at most 500 characters."))
+            Err(AppError::field(
+                "reason",
+                crate::tr!(review.errors.reason_too_long),
+            ))
         } else {
             Ok(RejectionReason(reason.to_owned()))
         }
@@ -161,17 +174,18 @@ impl ReviewStatus {
     pub fn edit(&self) -> Result<ReviewStatus, AppError> {
         match self {
             ReviewStatus::Pending | ReviewStatus::Rejected { .. } => Ok(ReviewStatus::Pending),
-            ReviewStatus::Approved => Err(AppError::Conflict(
-                "Approved items cannot be modified; create a new one instead.".into(),
-            )),
+            ReviewStatus::Approved => Err(AppError::Conflict(crate::tr!(
+                review.errors.approved_frozen
+            ))),
         }
     }
 
     fn not_pending(&self) -> AppError {
-        AppError::Conflict(format!(
-            "Only items under review can be decided; this one is {}.",
-            self.label().to_lowercase()
-        ))
+        AppError::Conflict(match self {
+            ReviewStatus::Pending => crate::tr!(review.errors.not_pending_pending),
+            ReviewStatus::Approved => crate::tr!(review.errors.not_pending_approved),
+            ReviewStatus::Rejected { .. } => crate::tr!(review.errors.not_pending_rejected),
+        })
     }
 }
 
@@ -210,10 +224,11 @@ mod tests {
 
     #[test]
     fn ages_read_naturally() {
-        assert_eq!(describe_age(0), "just now");
-        assert_eq!(describe_age(59), "59 min");
-        assert_eq!(describe_age(125), "2 h 5 min");
-        assert_eq!(describe_age(3 * 24 * 60 + 90), "3 d 1 h");
+        assert_eq!(describe_age(Locale::en, 0), "just now");
+        assert_eq!(describe_age(Locale::en, 59), "59 min");
+        assert_eq!(describe_age(Locale::en, 125), "2 h 5 min");
+        assert_eq!(describe_age(Locale::en, 3 * 24 * 60 + 90), "3 d 1 h");
+        assert_eq!(describe_age(Locale::zh_CN, 125), "2 小时 5 分钟");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use leptos_router::hooks::use_params_map;
 use super::api::{review_queue, ApproveSubmission, RejectSubmission};
 use serde::{Deserialize, Serialize};
 
-use super::model::{ReviewStatus, Subject};
+use super::model::{describe_age, ReviewStatus, Subject};
 use crate::error::AppError;
 use crate::forms::{action_error, error_view, use_id_param, FieldMessage, FormAlert};
 use crate::i18n::{t, td_string, use_i18n, Locale};
@@ -69,12 +69,13 @@ pub fn ReviewQueuePage() -> impl IntoView {
                                     .into_iter()
                                     .map(|i| {
                                         let title = i.title.clone();
+                                        let waited = i.waiting_minutes;
                                         view! {
                                         <tr data-title=title>
                                             <td>{move || subject_name(i18n.get_locale(), i.subject)}</td>
                                             <td><A href=format!("/review/{}/{}", i.subject.as_str(), i.id)>{i.title.clone()}</A></td>
                                             <td>{i.submitted_by.clone()}</td>
-                                            <td><time datetime=i.submitted_at.to_rfc3339()>{i.age.clone()}</time></td>
+                                            <td><time datetime=i.submitted_at.to_rfc3339()>{move || describe_age(i18n.get_locale(), waited)}</time></td>
                                         </tr>
                                         }
                                     })
@@ -148,17 +149,19 @@ pub fn ReviewItemPage() -> impl IntoView {
     let reject = ServerAction::<RejectSubmission>::new();
     let approve_error = action_error(approve);
     let reject_error = action_error(reject);
+    let i18n = use_i18n();
     let details = Resource::new(
         move || (subject(), id()),
-        |(subject, id)| async move {
+        move |(subject, id)| async move {
             match subject {
                 Some(Subject::Signature) => get_signature(id).await.map(Submission::Signature),
                 Some(Subject::Template) => get_template(id).await.map(Submission::Template),
-                None => Err(AppError::NotFound("Submission".into())),
+                None => Err(AppError::NotFound(
+                    td_string!(i18n.get_locale_untracked(), review.submission_noun).to_owned(),
+                )),
             }
         },
     );
-    let i18n = use_i18n();
     let heading = move || {
         subject().map(|s| match s {
             Subject::Template => td_string!(i18n.get_locale(), review.heading_template),

@@ -17,6 +17,14 @@ pub enum Decision {
     Reject(RejectionReason),
 }
 
+/// What a subject is called in a "not found" message, in the reader's language.
+fn noun(subject: Subject) -> String {
+    match subject {
+        Subject::Signature => crate::tr!(review.signature),
+        Subject::Template => crate::tr!(review.template),
+    }
+}
+
 /// Table and title column per subject; fixed strings, never user input.
 fn table(subject: Subject) -> (&'static str, &'static str) {
     match subject {
@@ -38,7 +46,7 @@ pub async fn lock_status(
     .bind(id)
     .fetch_optional(conn)
     .await?;
-    let (status, reply) = row.ok_or_else(|| AppError::NotFound(subject.label().into()))?;
+    let (status, reply) = row.ok_or_else(|| AppError::NotFound(noun(subject)))?;
     ReviewStatus::from_stored(&status, reply)
 }
 
@@ -53,7 +61,7 @@ pub async fn delete(
     if !confirmed {
         return Err(AppError::field(
             "confirm",
-            "Tick the box to confirm the deletion.",
+            crate::tr!(review.errors.confirm_delete),
         ));
     }
     delete_as(caller.pool(), Some(user), &caller.ip, subject, id, None).await
@@ -81,10 +89,10 @@ pub async fn delete_as(
     .fetch_optional(&mut *tx)
     .await?;
     if let Some(task) = busy {
-        return Err(AppError::Conflict(format!(
-            "The task \"{task}\" still uses this {}; cancel it or let it finish first.",
-            subject.label().to_lowercase()
-        )));
+        return Err(AppError::Conflict(match subject {
+            Subject::Signature => crate::tr!(review.errors.in_use_signature, task),
+            Subject::Template => crate::tr!(review.errors.in_use_template, task),
+        }));
     }
     let title: String = sqlx::query_scalar(&format!(
         "DELETE FROM {table} WHERE id = $1 RETURNING {title_column}"
@@ -92,7 +100,7 @@ pub async fn delete_as(
     .bind(id)
     .fetch_optional(&mut *tx)
     .await?
-    .ok_or_else(|| AppError::NotFound(subject.label().into()))?;
+    .ok_or_else(|| AppError::NotFound(noun(subject)))?;
     let action = format!("{}.delete", subject.as_str());
     let mut details = json!({ "title": title });
     if let Some(key) = api_key {
@@ -130,11 +138,9 @@ pub async fn decide(
     .fetch_optional(&mut *tx)
     .await?;
     let (status, reply, submitted_by, title) =
-        row.ok_or_else(|| AppError::NotFound(subject.label().into()))?;
+        row.ok_or_else(|| AppError::NotFound(noun(subject)))?;
     if submitted_by == reviewer.id {
-        return Err(AppError::Conflict(
-            "You submitted this yourself; another admin must review it (four-eyes rule).".into(),
-        ));
+        return Err(AppError::Conflict(crate::tr!(review.errors.own_submission)));
     }
     let current = ReviewStatus::from_stored(&status, reply)?;
     let next = match decision {
@@ -163,9 +169,26 @@ pub async fn decide(
     )
     .await?;
 
+    // In the submitter's language, who reads it, not the reviewer's.
+    let locale = crate::locale::of_user(&mut *tx, submitted_by)
+        .await?
+        .unwrap_or_default();
+    let subject_name = crate::review::pages::subject_name(locale, subject);
     let headline = match &next {
-        ReviewStatus::Rejected { .. } => format!("{} “{title}” was rejected", subject.label()),
-        _ => format!("{} “{title}” was approved", subject.label()),
+        ReviewStatus::Rejected { .. } => crate::i18n::td_string!(
+            locale,
+            notice.rejected,
+            subject = subject_name,
+            title = &title
+        )
+        .to_string(),
+        _ => crate::i18n::td_string!(
+            locale,
+            notice.approved,
+            subject = subject_name,
+            title = &title
+        )
+        .to_string(),
     };
     notifications::notify(
         &mut tx,

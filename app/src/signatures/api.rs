@@ -84,18 +84,20 @@ pub(crate) fn draft_from(
             .parse()
             .ok()
             .and_then(SignPurpose::from_code)
-            .ok_or_else(|| AppError::field("purpose", "Choose own use or a third party.")),
+            .ok_or_else(|| AppError::field("purpose", crate::tr!(signature.errors.choose_purpose))),
     );
     let kind = errors.check(SignKind::parse(sign_type, document_type));
     let remark = errors.check(optional_text("remark", remark, 500));
-    let certificate_id = errors.check(
-        certificate_id
-            .ok_or_else(|| AppError::field("certificate", "Upload the certificate first.")),
-    );
+    let certificate_id = errors.check(certificate_id.ok_or_else(|| {
+        AppError::field(
+            "certificate",
+            crate::tr!(signature.errors.certificate_first),
+        )
+    }));
     if purpose == Some(SignPurpose::ThirdParty) && authorisation_id.is_none() {
         errors.check::<()>(Err(AppError::field(
             "authorisation",
-            "A signature for a third party needs their authorisation letter.",
+            crate::tr!(signature.errors.authorisation_needed),
         )));
     }
     let draft = (|| {

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
+use crate::i18n::{td_string, Locale};
 use crate::review::model::ReviewStatus;
 
 /// 2–12 characters of Chinese, Latin letters or digits.
@@ -20,7 +21,7 @@ impl SignatureName {
         if !(2..=12).contains(&length) {
             return Err(AppError::field(
                 "content",
-                format!("A signature has 2 to 12 characters (this one has {length})."),
+                crate::tr!(signature.errors.length, length),
             ));
         }
         if let Some(bad) = name
@@ -29,7 +30,7 @@ impl SignatureName {
         {
             return Err(AppError::field(
                 "content",
-                format!("Use only Chinese characters, Latin letters and digits (not “{bad}”)."),
+                crate::tr!(signature.errors.characters, bad),
             ));
         }
         Ok(SignatureName(name.to_owned()))
@@ -62,10 +63,11 @@ impl SignPurpose {
         }
     }
 
-    pub fn label(self) -> &'static str {
+    /// The label in the console's language.
+    pub fn name(self, locale: Locale) -> &'static str {
         match self {
-            SignPurpose::OwnUse => "Own use",
-            SignPurpose::ThirdParty => "For a third party",
+            SignPurpose::OwnUse => td_string!(locale, signature.purposes.own_use),
+            SignPurpose::ThirdParty => td_string!(locale, signature.purposes.third_party),
         }
     }
 }
@@ -100,12 +102,13 @@ impl SignType {
         SignType::ALL.into_iter().find(|t| t.code() == code)
     }
 
-    pub fn label(self) -> &'static str {
+    /// The label in the console's language.
+    pub fn name(self, locale: Locale) -> &'static str {
         match self {
-            SignType::Company => "Company",
-            SignType::App => "App",
-            SignType::Trademark => "Trademark",
-            SignType::Government => "Government / public institution / other",
+            SignType::Company => td_string!(locale, signature.sign_types.company),
+            SignType::App => td_string!(locale, signature.sign_types.app),
+            SignType::Trademark => td_string!(locale, signature.sign_types.trademark),
+            SignType::Government => td_string!(locale, signature.sign_types.government),
         }
     }
 
@@ -162,14 +165,25 @@ impl DocumentType {
         DocumentType::ALL.into_iter().find(|t| t.code() == code)
     }
 
-    pub fn label(self) -> &'static str {
+    /// The label in the console's language.
+    pub fn name(self, locale: Locale) -> &'static str {
         match self {
-            DocumentType::ThreeInOneLicence => "Three-in-one licence",
-            DocumentType::BusinessLicence => "Business licence",
-            DocumentType::OrganisationCode => "Organisation code certificate",
-            DocumentType::SocialCreditCode => "Unified social credit code certificate",
-            DocumentType::AppScreenshot => "App back-office screenshot",
-            DocumentType::TrademarkCertificate => "Trademark registration certificate",
+            DocumentType::ThreeInOneLicence => {
+                td_string!(locale, signature.documents.three_in_one_licence)
+            }
+            DocumentType::BusinessLicence => {
+                td_string!(locale, signature.documents.business_licence)
+            }
+            DocumentType::OrganisationCode => {
+                td_string!(locale, signature.documents.organisation_code)
+            }
+            DocumentType::SocialCreditCode => {
+                td_string!(locale, signature.documents.social_credit_code)
+            }
+            DocumentType::AppScreenshot => td_string!(locale, signature.documents.app_screenshot),
+            DocumentType::TrademarkCertificate => {
+                td_string!(locale, signature.documents.trademark_certificate)
+            }
         }
     }
 }
@@ -188,26 +202,37 @@ impl SignKind {
             .parse()
             .ok()
             .and_then(SignType::from_code)
-            .ok_or_else(|| AppError::field("sign_type", "Choose a signature type."))?;
+            .ok_or_else(|| {
+                AppError::field("sign_type", crate::tr!(signature.errors.choose_sign_type))
+            })?;
         let document_type = document_type
             .trim()
             .parse()
             .ok()
             .and_then(DocumentType::from_code)
-            .ok_or_else(|| AppError::field("document_type", "Choose a certificate type."))?;
+            .ok_or_else(|| {
+                AppError::field(
+                    "document_type",
+                    crate::tr!(signature.errors.choose_document_type),
+                )
+            })?;
         if !sign_type.documents().contains(&document_type) {
+            let locale = crate::locale::current();
+            let documents = sign_type
+                .documents()
+                .iter()
+                .map(|d| d.name(locale))
+                .collect::<Vec<_>>()
+                .join(td_string!(locale, signature.errors.list_separator));
             return Err(AppError::field(
                 "document_type",
-                format!(
-                    "A {} signature is proved by: {}.",
-                    sign_type.label().to_lowercase(),
-                    sign_type
-                        .documents()
-                        .iter()
-                        .map(|d| d.label())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
+                td_string!(
+                    locale,
+                    signature.errors.proved_by,
+                    sign_type = sign_type.name(locale).to_lowercase(),
+                    documents
+                )
+                .to_string(),
             ));
         }
         Ok(SignKind {
@@ -263,13 +288,19 @@ impl DocumentFormat {
 /// Checks an uploaded document: size first, then what the bytes really are.
 pub fn check_document(field: &str, bytes: &[u8]) -> Result<DocumentFormat, AppError> {
     if bytes.is_empty() {
-        return Err(AppError::field(field, "Choose a file to upload."));
+        return Err(AppError::field(
+            field,
+            crate::tr!(signature.errors.choose_file),
+        ));
     }
     if bytes.len() > MAX_DOCUMENT_BYTES {
-        return Err(AppError::field(field, "The file is larger than 5 MB."));
+        return Err(AppError::field(
+            field,
+            crate::tr!(signature.errors.file_too_large),
+        ));
     }
     DocumentFormat::sniff(bytes)
-        .ok_or_else(|| AppError::field(field, "Upload a PNG, JPEG or PDF file."))
+        .ok_or_else(|| AppError::field(field, crate::tr!(signature.errors.file_format)))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,6 +9,7 @@ use super::api::{
 use super::model::{DocumentFormat, DocumentType, SignPurpose, SignType, Signature};
 use crate::error::AppError;
 use crate::forms::{action_error, error_view, use_id_param, Field, FieldMessage, FormAlert};
+use crate::i18n::{t, td_string, use_i18n};
 use crate::review::model::ReviewStatus;
 use crate::review::pages::StatusBadge;
 use crate::shell::{Area, Guard};
@@ -16,37 +17,47 @@ use crate::shell::{Area, Guard};
 #[component]
 pub fn SignaturesPage() -> impl IntoView {
     let signatures = Resource::new(|| (), |_| list_signatures());
+    let i18n = use_i18n();
     view! {
-        <Title text="Signatures"/>
+        <Title text=move || td_string!(i18n.get_locale(), signature.list_title)/>
         <Guard area=Area::Signatures>
             <section class="page">
                 <div class="page-head">
-                    <h1>"Signatures"</h1>
-                    <A href="/signatures/new" attr:class="button primary">"New signature"</A>
+                    <h1>{t!(i18n, signature.list_title)}</h1>
+                    <A href="/signatures/new" attr:class="button primary">{t!(i18n, signature.create)}</A>
                 </div>
-                <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                <Transition fallback=move || view! { <p class="loading">{t!(i18n, shell.loading)}</p> }>
                     <ErrorBoundary fallback=error_view>
                         {move || Suspend::new(async move {
                             signatures.await.map(|list| {
                                 if list.is_empty() {
-                                    return view! { <p class="empty">"No signatures yet."</p> }.into_any();
+                                    return view! { <p class="empty">{t!(i18n, signature.empty)}</p> }.into_any();
                                 }
                                 let rows = list
                                     .into_iter()
-                                    .map(|s| view! {
+                                    .map(|s| {
+                                        let sign_type = s.sign_type;
+                                        view! {
                                         <tr data-signature=s.content.clone()>
                                             <td><code>{s.id}</code></td>
                                             <td><A href=format!("/signatures/{}", s.id)>{format!("【{}】", s.content)}</A></td>
-                                            <td>{s.sign_type.label()}</td>
+                                            <td>{move || sign_type.name(i18n.get_locale())}</td>
                                             <td><StatusBadge status=s.status.clone()/></td>
                                             <td>{s.submitted_by.clone()}</td>
                                         </tr>
+                                        }
                                     })
                                     .collect_view();
                                 view! {
                                     <div class="table-wrap">
                                         <table class="data">
-                                            <thead><tr><th>"ID"</th><th>"Signature"</th><th>"Type"</th><th>"Status"</th><th>"Submitted by"</th></tr></thead>
+                                            <thead><tr>
+                                                <th>{t!(i18n, signature.id)}</th>
+                                                <th>{t!(i18n, signature.signature)}</th>
+                                                <th>{t!(i18n, signature.sign_kind)}</th>
+                                                <th>{t!(i18n, signature.status)}</th>
+                                                <th>{t!(i18n, signature.submitted_by)}</th>
+                                            </tr></thead>
                                             <tbody>{rows}</tbody>
                                         </table>
                                     </div>
@@ -66,6 +77,7 @@ pub fn SignaturesPage() -> impl IntoView {
 #[component]
 fn DocumentUpload(return_to: String) -> impl IntoView {
     let query = use_query_map();
+    let i18n = use_i18n();
     let upload_error = move |field: &'static str| {
         query.with(|q| {
             (q.get("upload_field").as_deref() == Some(field))
@@ -77,16 +89,16 @@ fn DocumentUpload(return_to: String) -> impl IntoView {
         <form method="post" action="/documents" enctype="multipart/form-data" class="form upload">
             <input type="hidden" name="return_to" value=return_to/>
             <div class="field">
-                <label for="certificate">"Certificate (PNG, JPEG or PDF, at most 5 MB)"</label>
+                <label for="certificate">{t!(i18n, signature.certificate_file)}</label>
                 <input id="certificate" type="file" name="certificate" accept="image/png,image/jpeg,application/pdf" required/>
                 {move || upload_error("certificate").map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
             </div>
             <div class="field">
-                <label for="authorisation">"Authorisation letter (only for a third party's signature)"</label>
+                <label for="authorisation">{t!(i18n, signature.authorisation_file)}</label>
                 <input id="authorisation" type="file" name="authorisation" accept="image/png,image/jpeg,application/pdf"/>
                 {move || upload_error("authorisation").map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
             </div>
-            <button type="submit">"Upload documents"</button>
+            <button type="submit">{t!(i18n, signature.upload)}</button>
         </form>
     }
 }
@@ -119,9 +131,10 @@ fn SignatureFields(
         .map(|s| s.remark.clone())
         .unwrap_or_default();
     let international = initial.as_ref().is_some_and(|s| s.international);
+    let i18n = use_i18n();
     let type_options = SignType::ALL
         .into_iter()
-        .map(|t| view! { <option value=t.code() selected=t == sign_type.get_untracked()>{t.label()}</option> })
+        .map(|t| view! { <option value=t.code() selected=t == sign_type.get_untracked()>{move || t.name(i18n.get_locale())}</option> })
         .collect_view();
     let purpose_options = [SignPurpose::OwnUse, SignPurpose::ThirdParty]
         .into_iter()
@@ -129,7 +142,7 @@ fn SignatureFields(
             view! {
                 <label class="choice">
                     <input type="radio" name="purpose" value=p.code() checked=p == purpose/>
-                    {p.label()}
+                    {move || p.name(i18n.get_locale())}
                 </label>
             }
         })
@@ -139,14 +152,15 @@ fn SignatureFields(
         <input type="hidden" name="authorisation_id" value=authorisation_id.map(|id| id.to_string()).unwrap_or_default()/>
         <FieldMessage error name="certificate"/>
         <FieldMessage error name="authorisation"/>
-        <Field label="Signature content" name="content" value=content hint="2–12 Chinese characters, letters or digits; shown as 【content】." error/>
+        <Field label=move || td_string!(i18n.get_locale(), signature.content_label) name="content" value=content
+            hint=move || td_string!(i18n.get_locale(), signature.content_hint) error/>
         <div class="field">
-            <span class="label">"Purpose"</span>
+            <span class="label">{t!(i18n, signature.purpose)}</span>
             {purpose_options}
             <FieldMessage error name="purpose"/>
         </div>
         <div class="field">
-            <label for="field-sign_type">"Signature type"</label>
+            <label for="field-sign_type">{t!(i18n, signature.sign_type)}</label>
             <select id="field-sign_type" name="sign_type"
                 on:change=move |ev| {
                     if let Some(t) = event_target_value(&ev).parse().ok().and_then(SignType::from_code) {
@@ -158,15 +172,18 @@ fn SignatureFields(
             <FieldMessage error name="sign_type"/>
         </div>
         <div class="field">
-            <label for="field-document_type">"Certificate type"</label>
+            <label for="field-document_type">{t!(i18n, signature.document_type)}</label>
             <select id="field-document_type" name="document_type">
                 {move || {
                     sign_type
                         .get()
                         .documents()
                         .iter()
-                        .map(|d: &DocumentType| view! {
-                            <option value=d.code() selected=Some(*d) == chosen_document>{d.label()}</option>
+                        .map(|d: &DocumentType| {
+                            let d = *d;
+                            view! {
+                                <option value=d.code() selected=Some(d) == chosen_document>{move || d.name(i18n.get_locale())}</option>
+                            }
                         })
                         .collect_view()
                 }}
@@ -175,9 +192,9 @@ fn SignatureFields(
         </div>
         <label class="choice">
             <input type="checkbox" name="international" checked=international/>
-            "International (outside mainland China)"
+            {t!(i18n, signature.international_choice)}
         </label>
-        <Field label="Remark for the reviewer" name="remark" required=false value=remark error/>
+        <Field label=move || td_string!(i18n.get_locale(), signature.remark_for_reviewer) name="remark" required=false value=remark error/>
     }
 }
 
@@ -185,12 +202,17 @@ fn SignatureFields(
 #[component]
 pub fn DocumentView(id: i64, format: DocumentFormat) -> impl IntoView {
     let src = format!("/documents/{id}");
+    let i18n = use_i18n();
     match format {
-        DocumentFormat::Pdf => {
-            view! { <iframe class="document" src=src title="Certificate (PDF)"></iframe> }
-                .into_any()
+        DocumentFormat::Pdf => view! {
+            <iframe class="document" src=src
+                title=move || td_string!(i18n.get_locale(), signature.certificate_pdf)></iframe>
         }
-        _ => view! { <img class="document" src=src alt="Certificate"/> }.into_any(),
+        .into_any(),
+        _ => view! {
+            <img class="document" src=src alt=move || td_string!(i18n.get_locale(), signature.certificate)/>
+        }
+        .into_any(),
     }
 }
 
@@ -205,25 +227,29 @@ pub fn NewSignaturePage() -> impl IntoView {
     let error = action_error(create);
     let certificate = query_id("certificate");
     let authorisation = query_id("authorisation");
+    let i18n = use_i18n();
     view! {
-        <Title text="New signature"/>
+        <Title text=move || td_string!(i18n.get_locale(), signature.create)/>
         <Guard area=Area::Signatures>
             <section class="page">
-                <p><A href="/signatures">"← Signatures"</A></p>
-                <h1>"New signature"</h1>
-                <h2>"1. Documents"</h2>
+                <p><A href="/signatures">{t!(i18n, signature.back)}</A></p>
+                <h1>{t!(i18n, signature.create)}</h1>
+                <h2>{t!(i18n, signature.step_documents)}</h2>
                 {move || certificate().map(|id| view! {
                     <p class="alert alert-ok" role="status">
-                        "Certificate uploaded: " <a href=format!("/documents/{id}") target="_blank">"view"</a>
-                        {authorisation().map(|a| view! { " · authorisation letter: " <a href=format!("/documents/{a}") target="_blank">"view"</a> })}
+                        {t!(i18n, signature.certificate_uploaded)} <a href=format!("/documents/{id}") target="_blank">{t!(i18n, signature.view)}</a>
+                        {authorisation().map(|a| view! {
+                            {t!(i18n, signature.authorisation_uploaded)}
+                            <a href=format!("/documents/{a}") target="_blank">{t!(i18n, signature.view)}</a>
+                        })}
                     </p>
                 })}
                 <DocumentUpload return_to="/signatures/new".to_owned()/>
-                <h2>"2. Signature"</h2>
+                <h2>{t!(i18n, signature.step_signature)}</h2>
                 <ActionForm action=create attr:class="form narrow">
                     <FormAlert error/>
                     {move || view! { <SignatureFields initial=None certificate_id=certificate() authorisation_id=authorisation() error/> }}
-                    <button type="submit" class="primary">"Submit for review"</button>
+                    <button type="submit" class="primary">{t!(i18n, signature.submit)}</button>
                 </ActionForm>
             </section>
         </Guard>
@@ -243,12 +269,13 @@ pub fn SignaturePage() -> impl IntoView {
     let delete_error = action_error(delete);
     let new_certificate = query_id("certificate");
     let new_authorisation = query_id("authorisation");
+    let i18n = use_i18n();
     view! {
-        <Title text="Signature"/>
+        <Title text=move || td_string!(i18n.get_locale(), signature.detail_title)/>
         <Guard area=Area::Signatures>
             <section class="page">
-                <p><A href="/signatures">"← Signatures"</A></p>
-                <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                <p><A href="/signatures">{t!(i18n, signature.back)}</A></p>
+                <Transition fallback=move || view! { <p class="loading">{t!(i18n, shell.loading)}</p> }>
                     <ErrorBoundary fallback=error_view>
                         {move || Suspend::new(async move {
                             signature.await.map(|s| {
@@ -263,26 +290,26 @@ pub fn SignaturePage() -> impl IntoView {
                                 view! {
                                     <h1>{format!("【{}】", s.content)}</h1>
                                     <SignatureFacts signature=s.clone()/>
-                                    {reason.map(|r| view! { <div class="alert alert-error" role="alert">"Rejected: " <span class="reason">{r}</span></div> })}
+                                    {reason.map(|r| view! { <div class="alert alert-error" role="alert">{t!(i18n, signature.rejected)} <span class="reason">{r}</span></div> })}
                                     {editable.then(|| view! {
-                                        <h2>"Edit and resubmit"</h2>
-                                        <p class="muted">"To replace the documents, upload new ones first."</p>
+                                        <h2>{t!(i18n, signature.edit_heading)}</h2>
+                                        <p class="muted">{t!(i18n, signature.replace_documents)}</p>
                                         <DocumentUpload return_to=format!("/signatures/{id}")/>
                                         <ActionForm action=update attr:class="form narrow">
                                             <FormAlert error/>
                                             <input type="hidden" name="id" value=id/>
                                             <SignatureFields initial=Some(for_editor) certificate_id=Some(certificate_id) authorisation_id error/>
-                                            <button type="submit" class="primary">"Resubmit for review"</button>
+                                            <button type="submit" class="primary">{t!(i18n, signature.resubmit)}</button>
                                         </ActionForm>
                                     })}
-                                    {(!editable).then(|| view! { <p class="muted">"Approved signatures cannot be modified."</p> })}
-                                    <h2>"Delete"</h2>
+                                    {(!editable).then(|| view! { <p class="muted">{t!(i18n, signature.approved_frozen)}</p> })}
+                                    <h2>{t!(i18n, signature.delete_heading)}</h2>
                                     <ActionForm action=delete attr:class="form">
                                         <FormAlert error=delete_error/>
                                         <input type="hidden" name="id" value=id/>
-                                        <label class="choice"><input type="checkbox" name="confirm"/>"Yes, delete this signature"</label>
+                                        <label class="choice"><input type="checkbox" name="confirm"/>{t!(i18n, signature.delete_confirm)}</label>
                                         <FieldMessage error=delete_error name="confirm"/>
-                                        <button type="submit" class="danger">"Delete signature"</button>
+                                        <button type="submit" class="danger">{t!(i18n, signature.delete)}</button>
                                     </ActionForm>
                                 }
                             })
@@ -298,21 +325,29 @@ pub fn SignaturePage() -> impl IntoView {
 #[component]
 pub fn SignatureFacts(signature: Signature) -> impl IntoView {
     let s = signature;
+    let i18n = use_i18n();
+    let (purpose, sign_type, document_type, international) =
+        (s.purpose, s.sign_type, s.document_type, s.international);
     view! {
         <dl class="facts">
-            <dt>"Sign ID"</dt><dd><code>{s.id}</code></dd>
-            <dt>"Status"</dt><dd><StatusBadge status=s.status.clone()/></dd>
-            <dt>"Content"</dt><dd>{s.content.clone()}</dd>
-            <dt>"Purpose"</dt><dd>{s.purpose.label()}</dd>
-            <dt>"Type"</dt><dd>{s.sign_type.label()}</dd>
-            <dt>"Certificate type"</dt><dd>{s.document_type.label()}</dd>
-            <dt>"Region"</dt><dd>{if s.international { "International" } else { "Mainland China" }}</dd>
-            <dt>"Remark"</dt><dd>{s.remark.clone()}</dd>
-            <dt>"Submitted by"</dt><dd>{s.submitted_by.clone()}</dd>
-            <dt>"Certificate"</dt><dd><DocumentView id=s.certificate_id format=s.certificate_format/></dd>
+            <dt>{t!(i18n, signature.sign_id)}</dt><dd><code>{s.id}</code></dd>
+            <dt>{t!(i18n, signature.status)}</dt><dd><StatusBadge status=s.status.clone()/></dd>
+            <dt>{t!(i18n, signature.content)}</dt><dd>{s.content.clone()}</dd>
+            <dt>{t!(i18n, signature.purpose)}</dt><dd>{move || purpose.name(i18n.get_locale())}</dd>
+            <dt>{t!(i18n, signature.sign_kind)}</dt><dd>{move || sign_type.name(i18n.get_locale())}</dd>
+            <dt>{t!(i18n, signature.document_type)}</dt><dd>{move || document_type.name(i18n.get_locale())}</dd>
+            <dt>{t!(i18n, signature.region)}</dt>
+            <dd>{move || if international {
+                td_string!(i18n.get_locale(), signature.international)
+            } else {
+                td_string!(i18n.get_locale(), signature.mainland)
+            }}</dd>
+            <dt>{t!(i18n, signature.remark)}</dt><dd>{s.remark.clone()}</dd>
+            <dt>{t!(i18n, signature.submitted_by)}</dt><dd>{s.submitted_by.clone()}</dd>
+            <dt>{t!(i18n, signature.certificate)}</dt><dd><DocumentView id=s.certificate_id format=s.certificate_format/></dd>
             {s.authorisation_id.map(|id| view! {
-                <dt>"Authorisation letter"</dt>
-                <dd><a href=format!("/documents/{id}") target="_blank">"open"</a></dd>
+                <dt>{t!(i18n, signature.authorisation)}</dt>
+                <dd><a href=format!("/documents/{id}") target="_blank">{t!(i18n, signature.open)}</a></dd>
             })}
         </dl>
     }

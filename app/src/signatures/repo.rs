@@ -71,7 +71,7 @@ pub async fn get(pool: &PgPool, id: i64) -> Result<Signature, AppError> {
         .bind(id)
         .fetch_optional(pool)
         .await?;
-    row.ok_or_else(|| AppError::NotFound("Signature".into()))?
+    row.ok_or_else(|| AppError::NotFound(crate::tr!(review.signature)))?
         .try_into()
 }
 
@@ -117,10 +117,7 @@ pub struct SignatureDraft {
 fn duplicate_content(err: sqlx::Error) -> AppError {
     match &err {
         sqlx::Error::Database(db) if db.constraint() == Some("signatures_live_content_key") => {
-            AppError::field(
-                "content",
-                "A signature with this content is already under review or approved.",
-            )
+            AppError::field("content", crate::tr!(signature.errors.content_taken))
         }
         _ => err.into(),
     }
@@ -213,7 +210,8 @@ pub async fn document(pool: &PgPool, id: i64) -> Result<(DocumentFormat, Vec<u8>
             .bind(id)
             .fetch_optional(pool)
             .await?;
-    let (media_type, bytes) = row.ok_or_else(|| AppError::NotFound("Document".into()))?;
+    let (media_type, bytes) =
+        row.ok_or_else(|| AppError::NotFound(crate::tr!(signature.errors.document)))?;
     let format = DocumentFormat::from_media_type(&media_type)
         .ok_or_else(|| AppError::internal(format!("document {id} has media type {media_type}")))?;
     Ok((format, bytes))

@@ -44,7 +44,7 @@ pub async fn store(
     if !checked.iter().any(|(f, _)| f.field == "certificate") {
         return Err(AppError::field(
             "certificate",
-            "Choose the certificate file to upload.",
+            crate::tr!(signature.errors.choose_certificate),
         ));
     }
     let mut stored = StoredDocuments::default();

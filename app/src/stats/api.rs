@@ -29,7 +29,7 @@ pub fn parse_filter(
     let id = |raw: &str| raw.trim().parse::<i64>().ok();
     let day = |field: &str, raw: &str| {
         NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
-            .map_err(|_| AppError::field(field, "Enter a date as YYYY-MM-DD."))
+            .map_err(|_| AppError::field(field, crate::tr!(stats.errors.date_format)))
     };
     let today = chrono::Utc::now()
         .with_timezone(&chrono_tz::Asia::Shanghai)
@@ -45,16 +45,22 @@ pub fn parse_filter(
         day("until", until)?
     };
     if until_day < from_day {
-        return Err(AppError::field("until", "The end is before the start."));
+        return Err(AppError::field(
+            "until",
+            crate::tr!(stats.errors.end_before_start),
+        ));
     }
     if (until_day - from_day).num_days() > 366 {
-        return Err(AppError::field("until", "Choose at most a year at a time."));
+        return Err(AppError::field(
+            "until",
+            crate::tr!(stats.errors.at_most_a_year),
+        ));
     }
     let granularity = super::model::Granularity::parse(granularity);
     if granularity == super::model::Granularity::Hour && (until_day - from_day).num_days() > 31 {
         return Err(AppError::field(
             "granularity",
-            "Hourly figures cover at most 31 days; choose daily for longer ranges.",
+            crate::tr!(stats.errors.hourly_range),
         ));
     }
     let start = |d: NaiveDate| {

@@ -4,26 +4,48 @@ use leptos_router::components::{Form, A};
 use leptos_router::hooks::use_query_map;
 
 use super::api::{get_dashboard, get_statistics, get_statistics_choices, get_task_analytics};
-use super::model::{TaskAnalytics, LATENCY_LABELS};
-use crate::campaigns::model::TaskStatus;
+use super::model::{Granularity, TaskAnalytics, LATENCY_LABELS};
 use crate::charts::{BarChart, LineChart, Series};
 use crate::forms::error_view;
 use crate::i18n::{t, td_string, use_i18n, Locale};
+use crate::locale::number;
+use crate::receipts::model::{meaning, operator_name};
 use crate::shell::{Area, Guard};
 use crate::templates::model::SmsType;
+use crate::templates::pages::sms_type_name;
 
 fn percent(rate: Option<f64>) -> String {
     rate.map_or_else(|| "—".to_owned(), |r| format!("{r:.1}%"))
+}
+
+/// A statistics period (China time, "YYYY-MM-DD" or "YYYY-MM-DD HH:00") as the language writes it.
+fn period_label(locale: Locale, granularity: Granularity, period: &str) -> String {
+    use chrono::TimeZone;
+    match granularity {
+        Granularity::Day => chrono::NaiveDate::parse_from_str(period, "%Y-%m-%d")
+            .map(|day| crate::locale::date(locale, day))
+            .unwrap_or_else(|_| period.to_owned()),
+        Granularity::Hour => chrono::NaiveDateTime::parse_from_str(period, "%Y-%m-%d %H:%M")
+            .ok()
+            .and_then(|at| {
+                chrono::FixedOffset::east_opt(8 * 3600)?
+                    .from_local_datetime(&at)
+                    .single()
+            })
+            .map(|at| crate::locale::date_time_minutes(locale, at.to_utc()))
+            .unwrap_or_else(|| period.to_owned()),
+    }
 }
 
 /// Details & Receipt Analytics of one task.
 #[component]
 pub fn TaskAnalyticsSection(id: i64) -> impl IntoView {
     let analytics = Resource::new(move || id, get_task_analytics);
+    let i18n = use_i18n();
     view! {
         <section class="analytics">
-            <h2>"Details & Receipt Analytics"</h2>
-            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            <h2>{t!(i18n, analytics.heading)}</h2>
+            <Transition fallback=move || view! { <p class="loading">{t!(i18n, shell.loading)}</p> }>
                 <ErrorBoundary fallback=error_view>
                     {move || Suspend::new(async move { analytics.await.map(analytics_view) })}
                 </ErrorBoundary>
@@ -33,102 +55,129 @@ pub fn TaskAnalyticsSection(id: i64) -> impl IntoView {
 }
 
 fn analytics_view(a: TaskAnalytics) -> impl IntoView {
+    let i18n = use_i18n();
     let h = a.headline.clone();
-    let figure = |label: &'static str, key: &'static str, value: String| {
+    let figure = |label: AnyView, key: &'static str, value: String| {
         view! { <div><dt>{label}</dt><dd data-analytics=key>{value}</dd></div> }
     };
-    let labels: Vec<String> = a.timeline.iter().map(|p| p.label.clone()).collect();
-    let series =
-        |name: &str, class: &'static str, pick: fn(&super::model::TimelinePoint) -> i64| Series {
-            name: name.to_owned(),
-            class,
-            values: a.timeline.iter().map(pick).collect(),
-        };
-    let timeline = vec![
-        series("Taken by the carrier", "s1", |p| p.submitted),
-        series("Delivered", "s2", |p| p.delivered),
-        series("Failed (receipt)", "s3", |p| p.failed),
-        series("Refused / not sent", "s4", |p| p.refused),
-    ];
-    let step = if a.step_minutes == 1 {
-        "per minute, China time".to_owned()
-    } else {
-        format!("per {} minutes, China time", a.step_minutes)
+    let a = StoredValue::new(a);
+    // The charts' titles and series names are plain text: drawn again when the language changes.
+    let charts = move || {
+        let locale = i18n.get_locale();
+        a.with_value(|a| {
+            let labels: Vec<String> = a.timeline.iter().map(|p| p.label.clone()).collect();
+            let series = |name: &str,
+                          class: &'static str,
+                          pick: fn(&super::model::TimelinePoint) -> i64| Series {
+                name: name.to_owned(),
+                class,
+                values: a.timeline.iter().map(pick).collect(),
+            };
+            let timeline = vec![
+                series(td_string!(locale, analytics.taken), "s1", |p| p.submitted),
+                series(td_string!(locale, analytics.delivered), "s2", |p| p.delivered),
+                series(td_string!(locale, analytics.failed_receipt), "s3", |p| p.failed),
+                series(td_string!(locale, analytics.refused), "s4", |p| p.refused),
+            ];
+            let step = if a.step_minutes == 1 {
+                td_string!(locale, analytics.per_minute).to_owned()
+            } else {
+                td_string!(locale, analytics.per_minutes, n = a.step_minutes).to_string()
+            };
+            let latency = vec![Series {
+                name: td_string!(locale, analytics.receipts_series).into(),
+                class: "s2",
+                values: a.latency.clone(),
+            }];
+            view! {
+                <div class="charts">
+                    <LineChart title=td_string!(locale, analytics.timeline) chart="Sends and receipts over time" y_label=step labels series=timeline/>
+                    <BarChart title=td_string!(locale, analytics.latency) chart="Delivery latency (carrier took it → receipt)" y_label=td_string!(locale, analytics.receipts_axis)
+                        labels=LATENCY_LABELS.iter().map(|l| l.to_string()).collect() series=latency/>
+                </div>
+            }
+        })
     };
-    let latency = vec![Series {
-        name: "Receipts".into(),
-        class: "s2",
-        values: a.latency.clone(),
-    }];
-    let groups = a
-        .groups
-        .iter()
-        .map(|(g, n)| view! { <tr><td>{g.label()}</td><td class="num">{*n}</td></tr> })
-        .collect_view();
-    let failures = if a.failures.is_empty() {
-        view! { <p class="empty">"No failures."</p> }.into_any()
-    } else {
-        let rows = a
-            .failures
+    let groups = a.with_value(|a| {
+        a.groups
             .iter()
-            .map(|f| {
+            .map(|&(g, n)| {
                 view! {
-                    <tr data-code=f.code.clone()>
-                        <td><code>{f.code.clone()}</code></td>
-                        <td>{f.meaning.clone()}</td>
-                        <td>{f.group.label()}</td>
-                        <td class="num">{f.messages}</td>
-                        <td><a href=format!("?code={}#records", crate::forms::encode_query_value(&f.code))>"Records"</a></td>
+                    <tr><td>{move || g.name(i18n.get_locale())}</td>
+                    <td class="num">{move || number(i18n.get_locale(), n)}</td></tr>
+                }
+            })
+            .collect_view()
+    });
+    let failures = a.with_value(|a| {
+        if a.failures.is_empty() {
+            view! { <p class="empty">{t!(i18n, analytics.no_failures)}</p> }.into_any()
+        } else {
+            let rows = a
+                .failures
+                .iter()
+                .map(|f| {
+                    let (group, messages, code) = (f.group, f.messages, f.code.clone());
+                    view! {
+                        <tr data-code=f.code.clone()>
+                            <td><code>{f.code.clone()}</code></td>
+                            <td>{move || meaning(i18n.get_locale(), &code)}</td>
+                            <td>{move || group.name(i18n.get_locale())}</td>
+                            <td class="num">{move || number(i18n.get_locale(), messages)}</td>
+                            <td><a href=format!("?code={}#records", crate::forms::encode_query_value(&f.code))>{t!(i18n, analytics.records)}</a></td>
+                        </tr>
+                    }
+                })
+                .collect_view();
+            view! {
+                <table class="data">
+                    <thead><tr>
+                        <th>{t!(i18n, analytics.code)}</th><th>{t!(i18n, analytics.meaning)}</th>
+                        <th>{t!(i18n, analytics.group)}</th><th>{t!(i18n, analytics.messages)}</th><th></th>
+                    </tr></thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            }
+            .into_any()
+        }
+    });
+    let operators = a.with_value(|a| {
+        a.operators
+            .iter()
+            .map(|o| {
+                let rate = super::model::success_rate(o.delivered, o.failed);
+                let operator = o.operator.clone();
+                let figures = [o.recipients, o.submitted, o.delivered, o.failed];
+                view! {
+                    <tr data-operator=o.operator.clone()>
+                        <td>{move || operator_name(i18n.get_locale(), &operator)}</td>
+                        {figures.map(|n| view! { <td class="num">{move || number(i18n.get_locale(), n)}</td> })}
+                        <td class="num">{percent(rate)}</td>
                     </tr>
                 }
             })
-            .collect_view();
-        view! {
-            <table class="data">
-                <thead><tr><th>"Code"</th><th>"Meaning"</th><th>"Group"</th><th>"Messages"</th><th></th></tr></thead>
-                <tbody>{rows}</tbody>
-            </table>
-        }
-        .into_any()
-    };
-    let operators = a
-        .operators
-        .iter()
-        .map(|o| {
-            let rate = super::model::success_rate(o.delivered, o.failed);
-            view! {
-                <tr data-operator=o.operator.clone()>
-                    <td>{o.operator.clone()}</td>
-                    <td class="num">{o.recipients}</td>
-                    <td class="num">{o.submitted}</td>
-                    <td class="num">{o.delivered}</td>
-                    <td class="num">{o.failed}</td>
-                    <td class="num">{percent(rate)}</td>
-                </tr>
-            }
-        })
-        .collect_view();
+            .collect_view()
+    });
     view! {
         <dl class="figures">
-            {figure("Recipients", "recipients", h.recipients.to_string())}
-            {figure("Submitted", "submitted", h.submitted.to_string())}
-            {figure("Delivered", "delivered", h.delivered.to_string())}
-            {figure("Failed", "failed", h.failed.to_string())}
-            {figure("Awaiting receipt", "awaiting", h.awaiting.to_string())}
-            {figure("Success rate", "success-rate", percent(h.success_rate()))}
-            {figure("Units used", "units", h.units_used.to_string())}
+            {figure(t!(i18n, analytics.recipients).into_any(), "recipients", h.recipients.to_string())}
+            {figure(t!(i18n, analytics.submitted).into_any(), "submitted", h.submitted.to_string())}
+            {figure(t!(i18n, analytics.delivered).into_any(), "delivered", h.delivered.to_string())}
+            {figure(t!(i18n, analytics.failed).into_any(), "failed", h.failed.to_string())}
+            {figure(t!(i18n, analytics.awaiting).into_any(), "awaiting", h.awaiting.to_string())}
+            {figure(t!(i18n, analytics.success_rate).into_any(), "success-rate", percent(h.success_rate()))}
+            {figure(t!(i18n, analytics.units_used).into_any(), "units", h.units_used.to_string())}
         </dl>
-        <div class="charts">
-            <LineChart title="Sends and receipts over time" y_label=step labels series=timeline/>
-            <BarChart title="Delivery latency (carrier took it → receipt)" y_label="receipts"
-                labels=LATENCY_LABELS.iter().map(|l| l.to_string()).collect() series=latency/>
-        </div>
-        <h3>"Failure reasons"</h3>
+        {charts}
+        <h3>{t!(i18n, analytics.failure_reasons)}</h3>
         <table class="data compact groups"><tbody>{groups}</tbody></table>
         {failures}
-        <h3>"By mobile operator"</h3>
+        <h3>{t!(i18n, analytics.by_operator)}</h3>
         <table class="data">
-            <thead><tr><th>"Operator"</th><th>"Recipients"</th><th>"Submitted"</th><th>"Delivered"</th><th>"Failed"</th><th>"Success rate"</th></tr></thead>
+            <thead><tr>
+                <th>{t!(i18n, analytics.operator)}</th><th>{t!(i18n, analytics.recipients)}</th><th>{t!(i18n, analytics.submitted)}</th>
+                <th>{t!(i18n, analytics.delivered)}</th><th>{t!(i18n, analytics.failed)}</th><th>{t!(i18n, analytics.success_rate)}</th>
+            </tr></thead>
             <tbody>{operators}</tbody>
         </table>
     }
@@ -137,6 +186,7 @@ fn analytics_view(a: TaskAnalytics) -> impl IntoView {
 /// Business statistics: requests, successful submissions, units and receipts over time.
 #[component]
 pub fn StatisticsPage() -> impl IntoView {
+    let i18n = use_i18n();
     let query = use_query_map();
     let param = move |name: &'static str| move || query.with(|q| q.get(name).unwrap_or_default());
     let names = [
@@ -171,89 +221,113 @@ pub fn StatisticsPage() -> impl IntoView {
         format!("/statistics.csv?{}", q.join("&"))
     };
     view! {
-        <Title text="Statistics"/>
+        <Title text=move || td_string!(i18n.get_locale(), stats.title)/>
         <Guard area=Area::Statistics>
             <section class="page">
                 <div class="page-head">
-                    <h1>"Statistics"</h1>
-                    <a class="button" href=csv_href download>"Export CSV"</a>
+                    <h1>{t!(i18n, stats.title)}</h1>
+                    <a class="button" href=csv_href download>{t!(i18n, stats.export_csv)}</a>
                 </div>
                 <Transition fallback=|| ()>
                     {move || Suspend::new(async move {
                         let c = choices.await.unwrap_or_else(|_| super::model::StatsChoices {
                             applications: vec![], signatures: vec![], templates: vec![],
                         });
-                        let select = move |name: &'static str, any: &'static str, list: Vec<super::model::Choice>| {
+                        let select = move |name: &'static str, any: fn(Locale) -> &'static str, list: Vec<super::model::Choice>| {
                             let current = param(name)();
                             let options = list.into_iter().map(|o| {
                                 let value = o.id.to_string();
                                 view! { <option value=value.clone() selected=current == value>{o.label}</option> }
                             }).collect_view();
-                            view! { <select name=name><option value="">{any}</option>{options}</select> }
+                            view! { <select name=name><option value="">{move || any(i18n.get_locale())}</option>{options}</select> }
                         };
                         let sms_type = param("sms_type")();
                         let granularity = param("granularity")();
                         view! {
                             <Form method="GET" action="" attr:class="filters">
-                                <label>"Application " {select("application", "All applications", c.applications)}</label>
-                                <label>"Signature " {select("signature", "All signatures", c.signatures)}</label>
-                                <label>"Template " {select("template", "All templates", c.templates)}</label>
-                                <label>"SMS type "
+                                <label>{t!(i18n, stats.application_filter)}
+                                    {select("application", |l| td_string!(l, stats.all_applications), c.applications)}</label>
+                                <label>{t!(i18n, stats.signature_filter)}
+                                    {select("signature", |l| td_string!(l, stats.all_signatures), c.signatures)}</label>
+                                <label>{t!(i18n, stats.template_filter)}
+                                    {select("template", |l| td_string!(l, stats.all_templates), c.templates)}</label>
+                                <label>{t!(i18n, stats.sms_type_filter)}
                                     <select name="sms_type">
-                                        <option value="">"All types"</option>
+                                        <option value="">{t!(i18n, stats.all_types)}</option>
                                         {SmsType::ALL.into_iter().map(|t| {
                                             let value = t.code().to_string();
-                                            view! { <option value=value.clone() selected=sms_type == value>{t.label()}</option> }
+                                            view! { <option value=value.clone() selected=sms_type == value>{move || sms_type_name(i18n.get_locale(), t)}</option> }
                                         }).collect_view()}
                                     </select>
                                 </label>
-                                <label>"From " <input type="date" name="from" value=param("from")()/></label>
-                                <label>"to " <input type="date" name="until" value=param("until")()/></label>
-                                <label>"By "
+                                <label>{t!(i18n, stats.from)} <input type="date" name="from" value=param("from")()/></label>
+                                <label>{t!(i18n, stats.until)} <input type="date" name="until" value=param("until")()/></label>
+                                <label>{t!(i18n, stats.by)}
                                     <select name="granularity">
-                                        <option value="day" selected=granularity != "hour">"Day"</option>
-                                        <option value="hour" selected=granularity == "hour">"Hour"</option>
+                                        <option value="day" selected=granularity != "hour">{t!(i18n, stats.day)}</option>
+                                        <option value="hour" selected=granularity == "hour">{t!(i18n, stats.hour)}</option>
                                     </select>
                                 </label>
-                                <button type="submit">"Show"</button>
+                                <button type="submit">{t!(i18n, stats.show)}</button>
                             </Form>
                         }
                     })}
                 </Transition>
-                <p class="muted">"Dates are China time; the default range is the last 7 days. Receipts count in the hour their message was sent."</p>
-                <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                <p class="muted">{t!(i18n, stats.range_note)}</p>
+                <Transition fallback=move || view! { <p class="loading">{t!(i18n, shell.loading)}</p> }>
                     <ErrorBoundary fallback=error_view>
                         {move || Suspend::new(async move {
                             report.await.map(|r| {
                                 if r.rows.is_empty() {
-                                    return view! { <p class="empty">"Nothing was sent in this range."</p> }.into_any();
+                                    return view! { <p class="empty">{t!(i18n, stats.empty)}</p> }.into_any();
                                 }
-                                let labels: Vec<String> = r.rows.iter().map(|row| row.period.clone()).collect();
-                                let series = vec![
-                                    Series { name: "Requests".into(), class: "s1", values: r.rows.iter().map(|x| x.requests).collect() },
-                                    Series { name: "Successful submissions".into(), class: "s5", values: r.rows.iter().map(|x| x.submitted).collect() },
-                                    Series { name: "Receipts: delivered".into(), class: "s2", values: r.rows.iter().map(|x| x.receipts_ok).collect() },
-                                    Series { name: "Receipts: failed".into(), class: "s3", values: r.rows.iter().map(|x| x.receipts_fail).collect() },
-                                ];
-                                let row = |x: &super::model::StatsRow| view! {
-                                    <tr>
-                                        <td>{x.period.clone()}</td>
-                                        <td class="num">{x.requests}</td>
-                                        <td class="num">{x.submitted}</td>
-                                        <td class="num">{x.units}</td>
-                                        <td class="num">{x.receipts_ok}</td>
-                                        <td class="num">{x.receipts_fail}</td>
-                                    </tr>
+                                let granularity = r.granularity;
+                                let r = StoredValue::new(r);
+                                // Chart text is plain text: drawn again when the language changes.
+                                let chart = move || {
+                                    let locale = i18n.get_locale();
+                                    r.with_value(|r| {
+                                        let labels: Vec<String> = r.rows.iter().map(|row| period_label(locale, granularity, &row.period)).collect();
+                                        let series = vec![
+                                            Series { name: td_string!(locale, stats.requests).into(), class: "s1", values: r.rows.iter().map(|x| x.requests).collect() },
+                                            Series { name: td_string!(locale, stats.successful_submissions).into(), class: "s5", values: r.rows.iter().map(|x| x.submitted).collect() },
+                                            Series { name: td_string!(locale, stats.receipts_delivered).into(), class: "s2", values: r.rows.iter().map(|x| x.receipts_ok).collect() },
+                                            Series { name: td_string!(locale, stats.receipts_failed).into(), class: "s3", values: r.rows.iter().map(|x| x.receipts_fail).collect() },
+                                        ];
+                                        view! {
+                                            <BarChart title=td_string!(locale, stats.messages_chart) chart="Messages" y_label=td_string!(locale, stats.messages_axis) labels series/>
+                                        }
+                                    })
                                 };
-                                let rows = r.rows.iter().map(row).collect_view();
-                                let totals = row(&r.totals);
+                                let row = move |x: &super::model::StatsRow, total: bool| {
+                                    let period = x.period.clone();
+                                    let figures = [x.requests, x.submitted, x.units, x.receipts_ok, x.receipts_fail];
+                                    view! {
+                                        <tr>
+                                            <td>{move || if total {
+                                                td_string!(i18n.get_locale(), stats.total).to_owned()
+                                            } else {
+                                                period_label(i18n.get_locale(), granularity, &period)
+                                            }}</td>
+                                            {figures.map(|n| view! { <td class="num">{move || number(i18n.get_locale(), n)}</td> })}
+                                        </tr>
+                                    }
+                                };
+                                let (rows, totals) = r.with_value(|r| {
+                                    (r.rows.iter().map(|x| row(x, false)).collect_view(), row(&r.totals, true))
+                                });
                                 view! {
-                                    <BarChart title="Messages" y_label="messages" labels series/>
+                                    {chart}
                                     <table class="data" data-statistics="">
                                         <thead><tr>
-                                            <th>{if r.granularity == super::model::Granularity::Hour { "Hour" } else { "Day" }}</th>
-                                            <th>"Requests"</th><th>"Successful submissions"</th><th>"Billed units (FeeCount)"</th>
-                                            <th>"Receipts: delivered"</th><th>"Receipts: failed"</th>
+                                            <th>{move || if granularity == Granularity::Hour {
+                                                td_string!(i18n.get_locale(), stats.period_hour)
+                                            } else {
+                                                td_string!(i18n.get_locale(), stats.period_day)
+                                            }}</th>
+                                            <th>{t!(i18n, stats.requests)}</th><th>{t!(i18n, stats.successful_submissions)}</th>
+                                            <th>{t!(i18n, stats.billed_units)}</th>
+                                            <th>{t!(i18n, stats.receipts_delivered)}</th><th>{t!(i18n, stats.receipts_failed)}</th>
                                         </tr></thead>
                                         <tbody>{rows}</tbody>
                                         <tfoot>{totals}</tfoot>
@@ -265,18 +339,6 @@ pub fn StatisticsPage() -> impl IntoView {
                 </Transition>
             </section>
         </Guard>
-    }
-}
-
-/// A task's status in the console's language.
-pub fn task_status_name(locale: Locale, status: TaskStatus) -> &'static str {
-    match status {
-        TaskStatus::Scheduled => td_string!(locale, task_status.scheduled),
-        TaskStatus::Sending => td_string!(locale, task_status.sending),
-        TaskStatus::Paused => td_string!(locale, task_status.paused),
-        TaskStatus::Completed => td_string!(locale, task_status.completed),
-        TaskStatus::Cancelled => td_string!(locale, task_status.cancelled),
-        TaskStatus::Failed => td_string!(locale, task_status.failed),
     }
 }
 
@@ -296,7 +358,7 @@ pub fn DashboardFiguresSection() -> impl IntoView {
                             let (status, sent, recipients) = (t.status, t.sent, t.recipients);
                             view! {
                                 <li><A href=format!("/records/{}", t.id)>{t.name.clone()}</A>
-                                    {move || format!(" · {} · {sent}/{recipients}", task_status_name(i18n.get_locale(), status))}</li>
+                                    {move || format!(" · {} · {sent}/{recipients}", status.name(i18n.get_locale()))}</li>
                             }
                         }).collect_view();
                         view! {

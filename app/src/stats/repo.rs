@@ -22,7 +22,7 @@ pub async fn task_analytics(pool: &PgPool, task_id: i64) -> Result<TaskAnalytics
         .bind(task_id)
         .fetch_optional(pool)
         .await?
-        .ok_or_else(|| AppError::NotFound("Task".into()))?;
+        .ok_or_else(|| AppError::NotFound(crate::tr!(stats.task)))?;
     let minutes: Vec<(DateTime<Utc>, i32, i32, i32, i32)> = sqlx::query_as(
         "SELECT minute, submitted, refused, delivered, failed FROM task_minutes
           WHERE task_id = $1 ORDER BY minute",

@@ -202,13 +202,13 @@ pub async fn update_unsubscribe_phrases(phrases: String) -> Result<(), AppError>
         if list.is_empty() {
             return Err(AppError::field(
                 "phrases",
-                "Keep at least one unsubscribe phrase.",
+                crate::tr!(template.errors.keep_one_phrase),
             ));
         }
         if let Some(long) = list.iter().find(|p| p.chars().count() > 30) {
             return Err(AppError::field(
                 "phrases",
-                format!("“{long}” is longer than 30 characters."),
+                crate::tr!(template.errors.phrase_too_long, phrase = long),
             ));
         }
         let mut tx = caller.pool().begin().await?;

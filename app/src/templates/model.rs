@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
+use crate::i18n::{td_string, Locale};
 use crate::review::model::ReviewStatus;
 
 /// Longest template content, and longest whole message (signature + rendered body).
@@ -40,20 +41,7 @@ impl SmsType {
             .parse::<i16>()
             .ok()
             .and_then(SmsType::from_code)
-            .ok_or_else(|| {
-                AppError::field(
-                    field,
-                    "Choose verification code, notification or marketing.",
-                )
-            })
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            SmsType::Marketing => "Marketing",
-            SmsType::Notification => "Notification",
-            SmsType::Verification => "Verification code",
-        }
+            .ok_or_else(|| AppError::field(field, crate::tr!(template.errors.choose_sms_type)))
     }
 }
 
@@ -100,23 +88,34 @@ fn placeholders(text: &str) -> Vec<Placeholder> {
     found
 }
 
-/// Every rule the content breaks, in words an operator can act on. Empty means acceptable.
-/// The live preview shows these as the operator types; the server refuses to store content
-/// with any of them.
-pub fn content_problems(text: &str, sms_type: SmsType, policy: &ContentPolicy) -> Vec<String> {
+/// Every rule the content breaks, in words an operator can act on (in `locale`). Empty means
+/// acceptable. The live preview shows these as the operator types; the server refuses to store
+/// content with any of them.
+pub fn content_problems(
+    locale: Locale,
+    text: &str,
+    sms_type: SmsType,
+    policy: &ContentPolicy,
+) -> Vec<String> {
     let mut problems = Vec::new();
     let trimmed = text.trim();
     if trimmed.is_empty() {
-        return vec!["Enter the template content.".into()];
+        return vec![td_string!(locale, template.problems.empty).to_string()];
     }
     let length = trimmed.chars().count();
     if length > MAX_CONTENT_CHARS {
-        problems.push(format!(
-            "Use at most {MAX_CONTENT_CHARS} characters (now {length})."
-        ));
+        problems.push(
+            td_string!(
+                locale,
+                template.problems.too_long,
+                max = MAX_CONTENT_CHARS,
+                length
+            )
+            .to_string(),
+        );
     }
     if looks_like_markup(trimmed) {
-        problems.push("Remove HTML such as <script>: SMS content is plain text.".into());
+        problems.push(td_string!(locale, template.problems.markup).to_string());
     }
 
     let found = placeholders(trimmed);
@@ -124,15 +123,10 @@ pub fn content_problems(text: &str, sms_type: SmsType, policy: &ContentPolicy) -
     numbers.sort_unstable();
     if numbers.iter().enumerate().any(|(i, n)| *n != i + 1) {
         let written: String = found.iter().map(|p| format!("{{{}}}", p.number)).collect();
-        problems.push(format!(
-            "Number placeholders {{1}}, {{2}}, … consecutively from 1, each once (found {written})."
-        ));
+        problems.push(td_string!(locale, template.problems.numbering, found = written).to_string());
     }
     if found.windows(2).any(|pair| pair[0].end == pair[1].start) {
-        problems.push(
-            "Placeholders cannot stand next to each other, as in {1}{2}: put text between them."
-                .into(),
-        );
+        problems.push(td_string!(locale, template.problems.adjacent).to_string());
     }
     let literal: String = {
         let chars: Vec<char> = trimmed.chars().collect();
@@ -148,26 +142,28 @@ pub fn content_problems(text: &str, sms_type: SmsType, policy: &ContentPolicy) -
             .collect()
     };
     if !found.is_empty() && !literal.chars().any(char::is_alphanumeric) {
-        problems.push("A template cannot consist of placeholders only.".into());
+        problems.push(td_string!(locale, template.problems.placeholders_only).to_string());
     }
     if sms_type == SmsType::Verification && found.is_empty() {
-        problems.push(
-            "A verification-code template needs a placeholder for the code, such as {1}.".into(),
-        );
+        problems.push(td_string!(locale, template.problems.needs_code).to_string());
     }
     if sms_type == SmsType::Marketing {
         if !policy.organisation_verified {
-            problems.push("Marketing templates are only for verified organisations.".into());
+            problems.push(td_string!(locale, template.problems.marketing_unverified).to_string());
         }
         if !policy
             .unsubscribe_phrases
             .iter()
             .any(|p| trimmed.ends_with(p.as_str()))
         {
-            problems.push(format!(
-                "A marketing template must end with an unsubscribe phrase: {}.",
-                policy.unsubscribe_phrases.join(" / ")
-            ));
+            problems.push(
+                td_string!(
+                    locale,
+                    template.problems.needs_unsubscribe,
+                    phrases = policy.unsubscribe_phrases.join(" / ")
+                )
+                .to_string(),
+            );
         }
     }
     problems
@@ -190,7 +186,7 @@ pub struct TemplateContent {
 
 impl TemplateContent {
     pub fn parse(raw: &str, sms_type: SmsType, policy: &ContentPolicy) -> Result<Self, AppError> {
-        let problems = content_problems(raw, sms_type, policy);
+        let problems = content_problems(crate::locale::current(), raw, sms_type, policy);
         if let Some(first) = problems.into_iter().next() {
             return Err(AppError::field("content", first));
         }
@@ -316,7 +312,7 @@ mod tests {
     }
 
     fn problems(text: &str, sms_type: SmsType) -> Vec<String> {
-        content_problems(text, sms_type, &policy())
+        content_problems(Locale::en, text, sms_type, &policy())
     }
 
     #[test]
@@ -364,6 +360,22 @@ mod tests {
     }
 
     #[test]
+    fn english_problems_keep_their_braces_and_tags() {
+        assert_eq!(
+            problems("<b>您好{1}", SmsType::Notification),
+            ["Remove HTML such as <script>: SMS content is plain text."]
+        );
+        assert_eq!(
+            problems("您好{2}", SmsType::Notification),
+            ["Number placeholders {1}, {2}, … consecutively from 1, each once (found {2})."]
+        );
+        assert_eq!(
+            problems("您好{1}{2}。", SmsType::Notification),
+            ["Placeholders cannot stand next to each other, as in {1}{2}: put text between them."]
+        );
+    }
+
+    #[test]
     fn length_limit_is_in_characters() {
         assert!(problems(&"长".repeat(500), SmsType::Notification).is_empty());
         assert_eq!(problems(&"长".repeat(501), SmsType::Notification).len(), 1);
@@ -383,12 +395,29 @@ mod tests {
             organisation_verified: false,
             ..policy()
         };
-        let found = content_problems("春节大促。拒收请回复R", SmsType::Marketing, &unverified);
+        let found = content_problems(
+            Locale::en,
+            "春节大促。拒收请回复R",
+            SmsType::Marketing,
+            &unverified,
+        );
         assert_eq!(
             found,
             vec!["Marketing templates are only for verified organisations.".to_owned()]
         );
-        assert!(content_problems("订单已发货", SmsType::Notification, &unverified).is_empty());
+        assert_eq!(
+            content_problems(
+                Locale::zh_CN,
+                "春节大促。拒收请回复R",
+                SmsType::Marketing,
+                &unverified
+            ),
+            vec!["营销短信模板仅限已认证的企业使用。".to_owned()]
+        );
+        assert!(
+            content_problems(Locale::en, "订单已发货", SmsType::Notification, &unverified)
+                .is_empty()
+        );
     }
 
     #[test]

@@ -110,8 +110,9 @@ fn TemplateFields(
             .map(|t| t.sms_type)
             .unwrap_or(SmsType::Notification),
     );
+    let i18n = use_i18n();
     let signature_names = if signatures.is_empty() {
-        vec!["YourSignature".to_owned()]
+        vec![td_string!(i18n.get_locale_untracked(), template.your_signature).to_owned()]
     } else {
         signatures
     };
@@ -128,7 +129,8 @@ fn TemplateFields(
     });
     let counted = Memo::new(move |_| segments(&message.get()));
     let problems = Memo::new(move |_| {
-        policy.with_value(|p| content_problems(&content.get(), sms_type.get(), p))
+        policy
+            .with_value(|p| content_problems(i18n.get_locale(), &content.get(), sms_type.get(), p))
     });
 
     let name = initial.as_ref().map(|t| t.name.clone()).unwrap_or_default();
@@ -138,7 +140,6 @@ fn TemplateFields(
         .unwrap_or_default();
     let international = initial.as_ref().is_some_and(|t| t.international);
     let initial_content = content.get_untracked();
-    let i18n = use_i18n();
     let type_options = SmsType::ALL
         .into_iter()
         .map(|t| {
@@ -276,12 +277,13 @@ pub fn TemplatePage() -> impl IntoView {
     let editor = Resource::new(|| (), |_| template_editor_data());
     let error = action_error(update);
     let delete_error = action_error(delete);
+    let i18n = use_i18n();
     view! {
-        <Title text="Template"/>
+        <Title text=move || td_string!(i18n.get_locale(), template.detail_title)/>
         <Guard area=Area::Templates>
             <section class="page">
-                <p><A href="/templates">"← Templates"</A></p>
-                <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                <p><A href="/templates">{t!(i18n, template.back)}</A></p>
+                <Transition fallback=move || view! { <p class="loading">{t!(i18n, shell.loading)}</p> }>
                     <ErrorBoundary fallback=error_view>
                         {move || Suspend::new(async move {
                             let (t, (policy, signatures)) = (template.await?, editor.await?);
@@ -291,38 +293,40 @@ pub fn TemplatePage() -> impl IntoView {
                                 _ => None,
                             };
                             let (id, for_editor) = (t.id, t.clone());
+                            let sms_type = t.sms_type;
                             Ok::<_, AppError>(view! {
                                 <h1>{t.name.clone()}</h1>
                                 <dl class="facts">
-                                    <dt>"Template ID"</dt><dd><code>{t.id}</code></dd>
-                                    <dt>"Status"</dt><dd><StatusBadge status=t.status.clone()/></dd>
-                                    <dt>"Type"</dt><dd>{t.sms_type.label()}</dd>
-                                    <dt>"Content"</dt><dd class="content-text">{t.content.clone()}</dd>
-                                    <dt>"Submitted by"</dt><dd>{t.submitted_by.clone()}</dd>
+                                    <dt>{t!(i18n, template.template_id)}</dt><dd><code>{t.id}</code></dd>
+                                    <dt>{t!(i18n, template.status)}</dt><dd><StatusBadge status=t.status.clone()/></dd>
+                                    <dt>{t!(i18n, template.sms_kind)}</dt><dd>{move || sms_type_name(i18n.get_locale(), sms_type)}</dd>
+                                    <dt>{t!(i18n, template.content)}</dt><dd class="content-text">{t.content.clone()}</dd>
+                                    <dt>{t!(i18n, template.submitted_by)}</dt><dd>{t.submitted_by.clone()}</dd>
                                 </dl>
                                 {reason.map(|r| view! {
-                                    <div class="alert alert-error" role="alert">"Rejected: " <span class="reason">{r}</span></div>
+                                    <div class="alert alert-error" role="alert">{t!(i18n, template.rejected)} <span class="reason">{r}</span></div>
                                 })}
                                 {editable.then(|| view! {
-                                    <h2>"Edit and resubmit"</h2>
+                                    <h2>{t!(i18n, template.edit_heading)}</h2>
                                     <ActionForm action=update attr:class="form">
-                                        <FormAlert error success=(action_succeeded(update), "Resubmitted for review.")/>
+                                        <FormAlert error succeeded=action_succeeded(update)
+                                            success_text=move || td_string!(i18n.get_locale(), template.resubmitted)/>
                                         <input type="hidden" name="id" value=id/>
                                         <TemplateFields initial=Some(for_editor) policy signatures error/>
-                                        <button type="submit" class="primary">"Resubmit for review"</button>
+                                        <button type="submit" class="primary">{t!(i18n, template.resubmit)}</button>
                                     </ActionForm>
                                 })}
-                                {(!editable).then(|| view! { <p class="muted">"Approved templates cannot be modified."</p> })}
-                                <h2>"Delete"</h2>
+                                {(!editable).then(|| view! { <p class="muted">{t!(i18n, template.approved_frozen)}</p> })}
+                                <h2>{t!(i18n, template.delete_heading)}</h2>
                                 <ActionForm action=delete attr:class="form inline-danger">
                                     <FormAlert error=delete_error/>
                                     <input type="hidden" name="id" value=id/>
                                     <label class="choice">
                                         <input type="checkbox" name="confirm"/>
-                                        "Yes, delete this template"
+                                        {t!(i18n, template.delete_confirm)}
                                     </label>
                                     <FieldMessage error=delete_error name="confirm"/>
-                                    <button type="submit" class="danger">"Delete template"</button>
+                                    <button type="submit" class="danger">{t!(i18n, template.delete)}</button>
                                 </ActionForm>
                             })
                         })}
@@ -342,20 +346,22 @@ pub fn UnsubscribePhrasesSection() -> impl IntoView {
         |_| get_unsubscribe_phrases(),
     );
     let error = action_error(update);
+    let i18n = use_i18n();
     view! {
-        <h2>"Unsubscribe phrases"</h2>
+        <h2>{t!(i18n, template.unsubscribe_heading)}</h2>
         <Transition fallback=|| ()>
             <ErrorBoundary fallback=error_view>
                 {move || Suspend::new(async move {
                     phrases.await.map(|list| view! {
                         <ActionForm action=update attr:class="form narrow">
-                            <FormAlert error success=(action_succeeded(update), "Saved.")/>
+                            <FormAlert error succeeded=action_succeeded(update)
+                                success_text=move || td_string!(i18n.get_locale(), template.saved)/>
                             <div class="field">
-                                <label for="field-phrases">"One per line; marketing templates must end with one"</label>
+                                <label for="field-phrases">{t!(i18n, template.phrases_label)}</label>
                                 <textarea id="field-phrases" name="phrases" rows="4">{list.join("\n")}</textarea>
                                 <FieldMessage error name="phrases"/>
                             </div>
-                            <button type="submit" class="primary">"Save phrases"</button>
+                            <button type="submit" class="primary">{t!(i18n, template.save_phrases)}</button>
                         </ActionForm>
                     })
                 })}

@@ -57,7 +57,7 @@ pub async fn get(pool: &PgPool, id: i64) -> Result<Template, AppError> {
         .bind(id)
         .fetch_optional(pool)
         .await?;
-    row.ok_or_else(|| AppError::NotFound("Template".into()))?
+    row.ok_or_else(|| AppError::NotFound(crate::tr!(review.template)))?
         .try_into()
 }
 
@@ -66,7 +66,7 @@ pub async fn policy(pool: &PgPool) -> Result<ContentPolicy, AppError> {
         sqlx::query_as("SELECT unsubscribe_phrases, verified FROM organisation")
             .fetch_optional(pool)
             .await?
-            .ok_or_else(|| AppError::NotFound("Organisation".into()))?;
+            .ok_or_else(|| AppError::NotFound(crate::tr!(template.organisation)))?;
     Ok(ContentPolicy {
         unsubscribe_phrases,
         organisation_verified,

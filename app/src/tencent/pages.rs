@@ -1,7 +1,9 @@
 use leptos::prelude::*;
+use leptos_meta::Title;
 
 use crate::error::AppError;
 use crate::forms::error_view;
+use crate::i18n::{t, td_string, use_i18n};
 
 /// The API reference (docs/api-reference.md, the same text developers read in the repository),
 /// as HTML for signed-in users.
@@ -17,9 +19,12 @@ pub async fn api_reference() -> Result<String, AppError> {
 #[component]
 pub fn ApiReferencePage() -> impl IntoView {
     let html = Resource::new(|| (), |_| api_reference());
+    let i18n = use_i18n();
+    // The reference itself is English (docs/api-reference.md); only the frame follows the console.
     view! {
+        <Title text=move || td_string!(i18n.get_locale(), api_reference.title)/>
         <section class="page">
-            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            <Transition fallback=move || view! { <p class="loading">{t!(i18n, shell.loading)}</p> }>
                 <ErrorBoundary fallback=error_view>
                     {move || Suspend::new(async move {
                         // Our own document, rendered on the server: no user text in it.

@@ -29,7 +29,8 @@ pub struct VerifySetup {
 pub struct SentCode {
     pub phone: String,
     pub text: String,
-    pub state: String,
+    /// `None`: a state this version does not know.
+    pub state: Option<crate::dispatch::model::MessageState>,
     pub at: chrono::DateTime<chrono::Utc>,
 }
 
@@ -83,7 +84,7 @@ pub async fn save_verify_settings(
             raw => raw
                 .parse::<i64>()
                 .map(Some)
-                .map_err(|_| AppError::field(field, "Choose one from the list.")),
+                .map_err(|_| AppError::field(field, crate::tr!(verify.errors.choose_from_list))),
         };
         let template = errors.check(chosen("template_id", &template_id)).flatten();
         if let Some(id) = template {
@@ -93,7 +94,7 @@ pub async fn save_verify_settings(
             if !usable {
                 errors.check::<()>(Err(AppError::field(
                     "template_id",
-                    "Choose an approved verification template with {1} for the code.",
+                    crate::tr!(verify.errors.choose_template),
                 )));
             }
         }
@@ -107,7 +108,7 @@ pub async fn save_verify_settings(
             if !approved {
                 errors.check::<()>(Err(AppError::field(
                     "signature_id",
-                    "Choose an approved signature.",
+                    crate::tr!(verify.errors.choose_signature),
                 )));
             }
         }
@@ -119,10 +120,10 @@ pub async fn save_verify_settings(
                 .ok_or_else(|| {
                     AppError::field(
                         field,
-                        format!(
-                            "Enter a whole number from {} to {}.",
-                            range.start(),
-                            range.end()
+                        crate::tr!(
+                            verify.errors.whole_number,
+                            min = *range.start(),
+                            max = *range.end()
                         ),
                     )
                 })
@@ -207,7 +208,7 @@ async fn demo(
     };
     super::service::handle(&verifier, &settings.public_key, body.to_string().as_bytes())
         .await
-        .map_err(|_| AppError::NotFound("Application".into()))
+        .map_err(|_| AppError::NotFound(crate::tr!(apps.application)))
 }
 
 #[server(endpoint = "demo_get_sms")]
@@ -266,9 +267,7 @@ pub async fn recent_codes(application_id: i64) -> Result<Vec<SentCode>, AppError
                         &TemplateContent::from_stored(r.template).render(&params),
                     ),
                     phone: r.phone,
-                    state: crate::dispatch::model::MessageState::from_code(r.state)
-                        .map_or("unknown", |s| s.label())
-                        .to_owned(),
+                    state: crate::dispatch::model::MessageState::from_code(r.state),
                     at: r.at,
                 }
             })

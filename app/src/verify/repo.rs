@@ -155,7 +155,7 @@ pub async fn for_application(
         .fetch_optional(pool)
         .await?;
     row.map(Into::into)
-        .ok_or_else(|| AppError::NotFound("Application".into()))
+        .ok_or_else(|| AppError::NotFound(crate::tr!(apps.application)))
 }
 
 pub async fn save(pool: &PgPool, settings: &VerifySettings) -> Result<(), AppError> {

@@ -92,8 +92,12 @@ async fn import_rows(
     let (sender, mut chunks) = mpsc::channel::<Vec<u8>>(8);
     let reader = {
         let progress = Arc::clone(&progress);
+        // The file's problems are reported in the uploader's language.
+        let locale = crate::locale::current();
         tokio::task::spawn_blocking(move || {
-            read_and_encode(&path, upload_id, &rules, &opted_out, &progress, sender)
+            crate::locale::answer_in_blocking(locale, || {
+                read_and_encode(&path, upload_id, &rules, &opted_out, &progress, sender)
+            })
         })
     };
 
@@ -249,9 +253,9 @@ fn read_and_encode(
     })
     .map_err(ImportError::File)?;
     if totals.total_rows == 0 {
-        return Err(ImportError::File(FileProblem(
-            "The file has no recipient rows.".into(),
-        )));
+        return Err(ImportError::File(FileProblem(crate::tr!(
+            bulk.file_problem.no_rows
+        ))));
     }
     if !chunk.is_empty() {
         sender

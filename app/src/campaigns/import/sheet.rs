@@ -69,8 +69,9 @@ pub fn read_rows(
         .map_err(|e| FileProblem::new(e.to_string()))?;
     let mut emit = |row: u64, cells: &[&str]| {
         if row > MAX_ROWS {
-            return Err(FileProblem::new(format!(
-                "The file has more than {MAX_ROWS} rows; split it into several tasks."
+            return Err(FileProblem::new(crate::tr!(
+                bulk.file_problem.too_many_rows,
+                max = MAX_ROWS
             )));
         }
         if cells.iter().any(|c| !c.trim().is_empty()) {
@@ -176,7 +177,7 @@ fn read_csv<R: Read>(input: R, emit: &mut Emit<'_>) -> Result<(), FileProblem> {
     }
     .map_err(|p| {
         if encoding == UTF_16LE || encoding == UTF_16BE {
-            FileProblem::new(format!("{p} (the file is UTF-16 text)"))
+            FileProblem::new(crate::tr!(bulk.file_problem.utf16, problem = p))
         } else {
             p
         }
@@ -216,8 +217,10 @@ fn read_records<R: Read>(
             Ok(true) => {}
             Err(e) => {
                 return Err(FileProblem::new(match e.position() {
-                    Some(p) => format!("The CSV cannot be read at line {}: {e}", p.line()),
-                    None => format!("The CSV cannot be read: {e}"),
+                    Some(p) => {
+                        crate::tr!(bulk.file_problem.csv_at_line, line = p.line(), detail = e)
+                    }
+                    None => crate::tr!(bulk.file_problem.csv, detail = e),
                 }))
             }
         }
@@ -225,12 +228,8 @@ fn read_records<R: Read>(
         let mut cells: Vec<&str> = Vec::with_capacity(record.len().min(MAX_CELLS));
         for field in record.iter().take(MAX_CELLS) {
             let text = if check_utf8 {
-                std::str::from_utf8(field).map_err(|_| {
-                    FileProblem::new(format!(
-                        "Line {line} is not UTF-8 text, though the lines before it are. Save the \
-                         whole file as UTF-8 (or GBK) and upload it again."
-                    ))
-                })?
+                std::str::from_utf8(field)
+                    .map_err(|_| FileProblem::new(crate::tr!(bulk.file_problem.not_utf8, line)))?
             } else {
                 // Already UTF-8: the transcoder wrote it.
                 std::str::from_utf8(field).unwrap_or("")
@@ -356,7 +355,7 @@ impl RowBuilder {
 
 fn read_xlsx(file: File, progress: &AtomicU64, emit: &mut Emit<'_>) -> Result<(), FileProblem> {
     let not_xlsx = |e: &dyn std::fmt::Display| {
-        FileProblem::new(format!("This is not a readable XLSX workbook ({e})."))
+        FileProblem::new(crate::tr!(bulk.file_problem.not_xlsx, detail = e))
     };
     check_zip(&file)?;
     let mut workbook: Xlsx<_> =
@@ -377,7 +376,7 @@ fn read_xlsx(file: File, progress: &AtomicU64, emit: &mut Emit<'_>) -> Result<()
 
 fn read_xls<R: Read + Seek>(input: R, emit: &mut Emit<'_>) -> Result<(), FileProblem> {
     let not_xls = |e: &dyn std::fmt::Display| {
-        FileProblem::new(format!("This is not a readable XLS workbook ({e})."))
+        FileProblem::new(crate::tr!(bulk.file_problem.not_xls, detail = e))
     };
     let mut workbook: Xls<_> = Xls::new(BufReader::new(input)).map_err(|e| not_xls(&e))?;
     let sheet = first_worksheet(&workbook)?;
@@ -403,22 +402,18 @@ fn first_worksheet<RS: Read + Seek, W: Reader<RS>>(workbook: &W) -> Result<Strin
         .iter()
         .find(|s| s.typ == SheetType::WorkSheet)
         .map(|s| s.name.clone())
-        .ok_or_else(|| FileProblem::new("The workbook has no worksheet."))
+        .ok_or_else(|| FileProblem::new(crate::tr!(bulk.file_problem.no_worksheet)))
 }
 
 /// Refuses zip bombs before calamine opens the archive.
 fn check_zip(file: &File) -> Result<(), FileProblem> {
-    let bomb = || {
-        FileProblem::new(
-            "The workbook expands to far more data than a recipient list holds; it was refused.",
-        )
-    };
+    let bomb = || FileProblem::new(crate::tr!(bulk.file_problem.bomb));
     let mut archive = zip::ZipArchive::new(BufReader::new(file))
-        .map_err(|e| FileProblem::new(format!("This is not a readable XLSX workbook ({e}).")))?;
+        .map_err(|e| FileProblem::new(crate::tr!(bulk.file_problem.not_xlsx, detail = e)))?;
     for index in 0..archive.len() {
-        let mut entry = archive.by_index(index).map_err(|e| {
-            FileProblem::new(format!("This is not a readable XLSX workbook ({e})."))
-        })?;
+        let mut entry = archive
+            .by_index(index)
+            .map_err(|e| FileProblem::new(crate::tr!(bulk.file_problem.not_xlsx, detail = e)))?;
         let name = entry.name().map(|n| n.into_owned()).unwrap_or_default();
         if name.starts_with("xl/worksheets/") {
             let declared = entry.size();
@@ -432,9 +427,7 @@ fn check_zip(file: &File) -> Result<(), FileProblem> {
                 &mut (&mut entry).take(MAX_WHOLE_PART_BYTES + 1),
                 &mut io::sink(),
             )
-            .map_err(|e| {
-                FileProblem::new(format!("This is not a readable XLSX workbook ({e})."))
-            })?;
+            .map_err(|e| FileProblem::new(crate::tr!(bulk.file_problem.not_xlsx, detail = e)))?;
             if measured > MAX_WHOLE_PART_BYTES {
                 return Err(bomb());
             }
