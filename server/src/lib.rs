@@ -1,5 +1,9 @@
 //! The `herald` server: start-up, routing and the command line. Features live in `app`.
 
+// In the library, so `herald serve`, the tests and the benches all run on the same allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub mod bulk;
 pub mod cli;
 pub mod config;

@@ -155,7 +155,7 @@ pub struct CodeWriter {
 }
 
 /// Writes in flight at once (each takes whatever is waiting, up to `BATCH`).
-const WRITERS: usize = 2;
+const WRITERS: usize = 4;
 const BATCH: usize = 256;
 
 struct Pending {
