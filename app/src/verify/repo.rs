@@ -46,9 +46,20 @@ pub const KEY_CACHE_SECONDS: u64 = 5;
 /// Past this many entries (random keys from a scanner, say) a cache starts afresh.
 const KEY_CACHE_ENTRIES: usize = 10_000;
 
-/// Values looked up less than `KEY_CACHE_SECONDS` ago.
+/// Values looked up less than `KEY_CACHE_SECONDS` ago. When one grows older, the next caller
+/// looks it up again while the others go on with the old value: at thousands of requests a
+/// second, every request that found it expired would otherwise look it up at once (a burst that
+/// stalled the endpoint every five seconds).
 struct Fresh<K, V> {
-    entries: std::sync::Mutex<std::collections::HashMap<K, (std::time::Instant, V)>>,
+    entries: std::sync::Mutex<std::collections::HashMap<K, Entry<V>>>,
+}
+
+struct Entry<V> {
+    looked_up: std::time::Instant,
+    value: V,
+    /// Since when a caller has been looking it up again (given up after `KEY_CACHE_SECONDS`, so
+    /// a failed lookup is retried).
+    refreshing_since: Option<std::time::Instant>,
 }
 
 impl<K, V> Default for Fresh<K, V> {
@@ -60,13 +71,19 @@ impl<K, V> Default for Fresh<K, V> {
 }
 
 impl<K: std::hash::Hash + Eq, V: Clone> Fresh<K, V> {
+    /// The value, unless this caller is the one to look it up (and `put` it).
     fn get(&self, key: &K) -> Option<V> {
         let fresh = std::time::Duration::from_secs(KEY_CACHE_SECONDS);
-        let entries = self.entries.lock().expect("verify cache");
-        entries
-            .get(key)
-            .filter(|(at, _)| at.elapsed() < fresh)
-            .map(|(_, value)| value.clone())
+        let mut entries = self.entries.lock().expect("verify cache");
+        let entry = entries.get_mut(key)?;
+        let someone_refreshing = entry
+            .refreshing_since
+            .is_some_and(|since| since.elapsed() < fresh);
+        if entry.looked_up.elapsed() < fresh || someone_refreshing {
+            return Some(entry.value.clone());
+        }
+        entry.refreshing_since = Some(std::time::Instant::now());
+        None
     }
 
     fn put(&self, key: K, value: V) {
@@ -74,7 +91,12 @@ impl<K: std::hash::Hash + Eq, V: Clone> Fresh<K, V> {
         if entries.len() >= KEY_CACHE_ENTRIES {
             entries.clear();
         }
-        entries.insert(key, (std::time::Instant::now(), value));
+        let entry = Entry {
+            looked_up: std::time::Instant::now(),
+            value,
+            refreshing_since: None,
+        };
+        entries.insert(key, entry);
     }
 
     fn clear(&self) {
@@ -253,4 +275,49 @@ pub async fn recent_codes(pool: &PgPool, application_id: i64) -> Result<Vec<Code
     .bind(application_id)
     .fetch_all(pool)
     .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    fn age(cache: &Fresh<i64, &'static str>, key: i64, looked_up: u64, refreshing: Option<u64>) {
+        let mut entries = cache.entries.lock().unwrap();
+        let entry = entries.get_mut(&key).unwrap();
+        let ago = |s: u64| Instant::now().checked_sub(Duration::from_secs(s)).unwrap();
+        entry.looked_up = ago(looked_up);
+        entry.refreshing_since = refreshing.map(ago);
+    }
+
+    #[test]
+    fn one_caller_looks_an_expired_value_up_while_the_others_keep_the_old_one() {
+        let cache: Fresh<i64, &'static str> = Fresh::default();
+        assert_eq!(cache.get(&1), None, "never looked up");
+        cache.put(1, "old");
+        assert_eq!(cache.get(&1), Some("old"));
+
+        age(&cache, 1, KEY_CACHE_SECONDS + 1, None);
+        assert_eq!(
+            cache.get(&1),
+            None,
+            "the first caller after expiry looks it up"
+        );
+        assert_eq!(
+            cache.get(&1),
+            Some("old"),
+            "the others meanwhile keep the old value"
+        );
+        cache.put(1, "new");
+        assert_eq!(cache.get(&1), Some("new"));
+
+        // A lookup that never came back is given up, and the next caller tries again.
+        age(
+            &cache,
+            1,
+            2 * KEY_CACHE_SECONDS + 1,
+            Some(KEY_CACHE_SECONDS + 1),
+        );
+        assert_eq!(cache.get(&1), None);
+    }
 }
