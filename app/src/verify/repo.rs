@@ -282,10 +282,15 @@ mod tests {
     use super::*;
     use std::time::{Duration, Instant};
 
+    fn ago(seconds: u64) -> Instant {
+        Instant::now()
+            .checked_sub(Duration::from_secs(seconds))
+            .unwrap()
+    }
+
     fn age(cache: &Fresh<i64, &'static str>, key: i64, looked_up: u64, refreshing: Option<u64>) {
         let mut entries = cache.entries.lock().unwrap();
         let entry = entries.get_mut(&key).unwrap();
-        let ago = |s: u64| Instant::now().checked_sub(Duration::from_secs(s)).unwrap();
         entry.looked_up = ago(looked_up);
         entry.refreshing_since = refreshing.map(ago);
     }
