@@ -36,10 +36,17 @@ pub fn Field(
     #[prop(optional, into)] value: Option<String>,
     #[prop(optional, into)] hint: Option<TextProp>,
     #[prop(default = true)] required: bool,
+    /// Names the form, for pages with several forms asking for the same field: ids stay unique
+    /// and each label finds its own input.
+    #[prop(optional, into)]
+    form: Option<String>,
     error: Signal<Option<AppError>>,
 ) -> impl IntoView {
     let message = move || error.get().and_then(|e| e.field_message(name));
-    let id = format!("field-{name}");
+    let id = match form {
+        Some(form) => format!("field-{form}-{name}"),
+        None => format!("field-{name}"),
+    };
     view! {
         <div class="field" class:has-error=move || message().is_some()>
             <label for=id.clone()>{move || label.get()}</label>

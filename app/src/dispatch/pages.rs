@@ -93,13 +93,13 @@ pub fn CarriersSection() -> impl IntoView {
                                     <ActionForm action=update attr:class="form narrow">
                                         <FormAlert error=update_error succeeded=action_succeeded(update) success_text=move || td_string!(i18n.get_locale(), carriers.simulator_saved)/>
                                         <input type="hidden" name="id" value=c.id/>
-                                        <Field label=move || td_string!(i18n.get_locale(), carriers.latency) name="latency_ms" value=s.latency_ms.to_string() error=update_error/>
-                                        <Field label=move || td_string!(i18n.get_locale(), carriers.accept_rate) name="accept_rate" value=s.accept_rate.to_string() error=update_error/>
-                                        <Field label=move || td_string!(i18n.get_locale(), carriers.delivery_rate) name="delivery_rate" value=s.delivery_rate.to_string() error=update_error/>
-                                        <Field label=move || td_string!(i18n.get_locale(), carriers.transient_rate) name="transient_rate" value=s.transient_rate.to_string() error=update_error/>
-                                        <Field label=move || td_string!(i18n.get_locale(), carriers.receipt_delay) name="receipt_delay_ms" value=s.receipt_delay_ms.to_string() error=update_error/>
-                                        <Field label=move || td_string!(i18n.get_locale(), carriers.rate_limit) name="rate_limit" value=s.rate_limit.to_string() error=update_error/>
-                                        <Field label=move || td_string!(i18n.get_locale(), carriers.concurrency) name="concurrency" value=s.concurrency.to_string() error=update_error/>
+                                        <Field label=move || td_string!(i18n.get_locale(), carriers.latency) name="latency_ms" value=s.latency_ms.to_string() form=format!("simulator-{}", c.id) error=update_error/>
+                                        <Field label=move || td_string!(i18n.get_locale(), carriers.accept_rate) name="accept_rate" value=s.accept_rate.to_string() form=format!("simulator-{}", c.id) error=update_error/>
+                                        <Field label=move || td_string!(i18n.get_locale(), carriers.delivery_rate) name="delivery_rate" value=s.delivery_rate.to_string() form=format!("simulator-{}", c.id) error=update_error/>
+                                        <Field label=move || td_string!(i18n.get_locale(), carriers.transient_rate) name="transient_rate" value=s.transient_rate.to_string() form=format!("simulator-{}", c.id) error=update_error/>
+                                        <Field label=move || td_string!(i18n.get_locale(), carriers.receipt_delay) name="receipt_delay_ms" value=s.receipt_delay_ms.to_string() form=format!("simulator-{}", c.id) error=update_error/>
+                                        <Field label=move || td_string!(i18n.get_locale(), carriers.rate_limit) name="rate_limit" value=s.rate_limit.to_string() form=format!("simulator-{}", c.id) error=update_error/>
+                                        <Field label=move || td_string!(i18n.get_locale(), carriers.concurrency) name="concurrency" value=s.concurrency.to_string() form=format!("simulator-{}", c.id) error=update_error/>
                                         <button type="submit">{t!(i18n, carriers.save_simulator)}</button>
                                     </ActionForm>
                                 </section>
@@ -153,11 +153,11 @@ pub fn CarriersSection() -> impl IntoView {
             <p class="hint">{t!(i18n, carriers.add_http_hint)}</p>
             <ActionForm action=add attr:class="form narrow">
                 <FormAlert error=add_error succeeded=action_succeeded(add) success_text=move || td_string!(i18n.get_locale(), carriers.carrier_added)/>
-                <Field label=move || td_string!(i18n.get_locale(), carriers.name) name="name" error=add_error/>
-                <Field label=move || td_string!(i18n.get_locale(), carriers.endpoint_url) name="endpoint" kind="url" error=add_error/>
-                <Field label=move || td_string!(i18n.get_locale(), carriers.shared_secret) name="secret" kind="password" error=add_error/>
-                <Field label=move || td_string!(i18n.get_locale(), carriers.rate_limit) name="rate_limit" value="100" error=add_error/>
-                <Field label=move || td_string!(i18n.get_locale(), carriers.concurrency) name="concurrency" value="4" error=add_error/>
+                <Field label=move || td_string!(i18n.get_locale(), carriers.name) name="name" form="http" error=add_error/>
+                <Field label=move || td_string!(i18n.get_locale(), carriers.endpoint_url) name="endpoint" kind="url" form="http" error=add_error/>
+                <Field label=move || td_string!(i18n.get_locale(), carriers.shared_secret) name="secret" kind="password" form="http" error=add_error/>
+                <Field label=move || td_string!(i18n.get_locale(), carriers.rate_limit) name="rate_limit" value="100" form="http" error=add_error/>
+                <Field label=move || td_string!(i18n.get_locale(), carriers.concurrency) name="concurrency" value="4" form="http" error=add_error/>
                 <button type="submit">{t!(i18n, carriers.add_carrier)}</button>
             </ActionForm>
         </section>
@@ -166,21 +166,21 @@ pub fn CarriersSection() -> impl IntoView {
             <p class="hint">{t!(i18n, carriers.add_tencent_hint)}</p>
             <ActionForm action=add_tencent attr:class="form narrow">
                 <FormAlert error=tencent_error succeeded=action_succeeded(add_tencent) success_text=move || td_string!(i18n.get_locale(), carriers.tencent_added)/>
-                <Field label=move || td_string!(i18n.get_locale(), carriers.name) name="name" error=tencent_error/>
-                <Field label=move || td_string!(i18n.get_locale(), carriers.endpoint) name="endpoint" kind="url" value=super::model::TENCENT_ENDPOINT error=tencent_error/>
-                <Field label=move || td_string!(i18n.get_locale(), carriers.region) name="region" value=super::model::TENCENT_REGION error=tencent_error/>
-                <Field label="SecretId" name="secret_id" error=tencent_error/>
-                <Field label="SecretKey" name="secret_key" kind="password" error=tencent_error/>
-                <Field label="SmsSdkAppId" name="sdk_app_id" error=tencent_error/>
+                <Field label=move || td_string!(i18n.get_locale(), carriers.name) name="name" form="tencent" error=tencent_error/>
+                <Field label=move || td_string!(i18n.get_locale(), carriers.endpoint) name="endpoint" kind="url" value=super::model::TENCENT_ENDPOINT form="tencent" error=tencent_error/>
+                <Field label=move || td_string!(i18n.get_locale(), carriers.region) name="region" value=super::model::TENCENT_REGION form="tencent" error=tencent_error/>
+                <Field label="SecretId" name="secret_id" form="tencent" error=tencent_error/>
+                <Field label="SecretKey" name="secret_key" kind="password" form="tencent" error=tencent_error/>
+                <Field label="SmsSdkAppId" name="sdk_app_id" form="tencent" error=tencent_error/>
                 <div class="field">
                     <label for="tencent-templates">{t!(i18n, carriers.tencent_templates)}</label>
                     <textarea id="tencent-templates" name="templates" rows="3" placeholder="12 = 1234567"></textarea>
                     <p class="hint">{t!(i18n, carriers.tencent_templates_hint)}</p>
                     <crate::forms::FieldMessage error=tencent_error name="templates"/>
                 </div>
-                <Field label=move || td_string!(i18n.get_locale(), carriers.reconcile) name="reconcile_minutes" value="60" error=tencent_error/>
-                <Field label=move || td_string!(i18n.get_locale(), carriers.rate_limit) name="rate_limit" value="500" error=tencent_error/>
-                <Field label=move || td_string!(i18n.get_locale(), carriers.concurrency) name="concurrency" value="4" error=tencent_error/>
+                <Field label=move || td_string!(i18n.get_locale(), carriers.reconcile) name="reconcile_minutes" value="60" form="tencent" error=tencent_error/>
+                <Field label=move || td_string!(i18n.get_locale(), carriers.rate_limit) name="rate_limit" value="500" form="tencent" error=tencent_error/>
+                <Field label=move || td_string!(i18n.get_locale(), carriers.concurrency) name="concurrency" value="4" form="tencent" error=tencent_error/>
                 <button type="submit">{t!(i18n, carriers.add_tencent_button)}</button>
             </ActionForm>
         </section>
