@@ -44,6 +44,12 @@ pub async fn in_readers_language(request: Request, next: Next) -> Response {
     app::locale::answer_in(locale, next.run(request)).await
 }
 
+/// The Tencent-compatible API's messages are English whatever language the caller's client asks
+/// for (it sits among the console's routes, which answer in the reader's language).
+pub async fn in_english(request: Request, next: Next) -> Response {
+    app::locale::answer_in(app::i18n::Locale::en, next.run(request)).await
+}
+
 /// Refuses state-changing requests that a browser sent from another site. Browsers always send
 /// Origin (or Sec-Fetch-Site) on cross-site POSTs; clients without either are not browsers and
 /// carry no victim's cookie.

@@ -129,7 +129,9 @@ pub fn router(state: AppState, config: &ServeConfig) -> Router {
         )
         .route(
             &config.tencent_api_path,
-            post(tencent_api::handle).layer(DefaultBodyLimit::max(tencent_api::BODY_LIMIT)),
+            post(tencent_api::handle)
+                .layer(DefaultBodyLimit::max(tencent_api::BODY_LIMIT))
+                .layer(axum::middleware::from_fn(http::in_english)),
         )
         .route("/records/{id}/messages.csv", get(exports::task_messages))
         .route("/statistics.csv", get(exports::statistics))

@@ -761,6 +761,17 @@ async fn templates_added_through_the_api_enter_the_review_queue(pool: PgPool) {
             .starts_with("TemplateContent: "),
         "{answer}"
     );
+    // The API speaks English whatever language the caller's client asks for.
+    let asked_in_chinese = api
+        .call("AddSmsTemplate", &bad, |headers| {
+            headers.push(("Accept-Language".into(), "zh-CN,zh;q=0.9".into()));
+            headers.push(("Cookie".into(), "i18n_pref_locale=zh-CN".into()));
+        })
+        .await;
+    assert_eq!(
+        asked_in_chinese["Response"]["Error"]["Message"],
+        answer["Response"]["Error"]["Message"]
+    );
     bad["TemplateContent"] = add["TemplateContent"].clone();
     bad["SmsType"] = json!(9);
     assert_eq!(
