@@ -80,7 +80,7 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href="/pkg/herald.css"/>
         <Title formatter=|page: String| if page.is_empty() { "Herald".to_owned() } else { format!("{page} · Herald") }/>
         // The language: the one chosen (remembered a year in a cookie for the whole console, as
-        // `locale::cookie_for` writes it at sign-in), else the browser's.
+        // `locale::set_cookie` writes it at sign-in), else the browser's.
         <i18n::I18nContextProvider cookie_options=leptos_i18n::context::CookieOptions::default()
             .path("/")
             .max_age(locale::COOKIE_MAX_AGE_SECONDS * 1000)>

@@ -181,9 +181,9 @@ pub fn zone_label(locale: Locale) -> &'static str {
     }
 }
 
-/// A whole number with thousands grouped: "1,234,567" (both languages group by thousands with a
-/// comma in figures; 万 is for prose, not tables).
-pub fn number(_locale: Locale, n: i64) -> String {
+/// A whole number with thousands grouped: "1,234,567" (the same in both languages: figures group
+/// by thousands with a comma; 万 is for prose, not tables).
+pub fn number(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
     if n < 0 {
@@ -216,11 +216,11 @@ mod tests {
 
     #[test]
     fn numbers_group_thousands() {
-        assert_eq!(number(Locale::en, 0), "0");
-        assert_eq!(number(Locale::en, 999), "999");
-        assert_eq!(number(Locale::zh_CN, 1_000), "1,000");
-        assert_eq!(number(Locale::en, -1_234_567), "-1,234,567");
-        assert_eq!(number(Locale::en, i64::MIN), "-9,223,372,036,854,775,808");
+        assert_eq!(number(0), "0");
+        assert_eq!(number(999), "999");
+        assert_eq!(number(1_000), "1,000");
+        assert_eq!(number(-1_234_567), "-1,234,567");
+        assert_eq!(number(i64::MIN), "-9,223,372,036,854,775,808");
     }
 
     #[cfg(feature = "ssr")]

@@ -403,7 +403,11 @@ async fn a_task_the_carrier_mostly_refuses_pauses_itself_and_says_why(pool: PgPo
         .unwrap();
     assert!(reason.starts_with("Paused automatically"), "{reason}");
     assert!(w.simulator.ledger().accepted + w.simulator.ledger().refused < 3000);
-    // The alarm contact's phone is told, once.
+    // The alarm contact's phone is told, once (the alert follows the pause's commit).
+    wait_for("the SMS alert", async || {
+        !sms_alerts(&w.app.pool).await.is_empty()
+    })
+    .await;
     assert_eq!(
         sms_alerts(&w.app.pool).await,
         vec![(

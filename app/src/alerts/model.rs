@@ -55,7 +55,7 @@ pub struct AlertSms {
 
 /// What SMS alerts can go out through: applications, approved templates with one placeholder
 /// (the alert's text), approved signatures; each as (id, name).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AlertSmsChoices {
     pub applications: Vec<(i64, String)>,
     pub templates: Vec<(i64, String)>,

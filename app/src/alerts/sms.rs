@@ -33,20 +33,19 @@ pub async fn report_task_paused(
     task_name: &str,
 ) -> Result<(), AppError> {
     let text = format!("群发任务“{task_name}”失败过多，已自动暂停");
-    send_alert(pool, limiter, &text).await.map(|_| ())
+    send_alert(pool, limiter, &text).await
 }
 
-/// Sends `text` to every alarm contact with a phone; returns how many numbers it went to (none
-/// when SMS alerts are not set up). Failures are the caller's to log: an alert never stops
-/// what raised it.
-async fn send_alert(pool: &PgPool, limiter: &Limiter, text: &str) -> Result<usize, AppError> {
+/// Sends `text` to every alarm contact with a phone (nothing when SMS alerts are not set up).
+/// Failures are the caller's to log: an alert never stops what raised it.
+async fn send_alert(pool: &PgPool, limiter: &Limiter, text: &str) -> Result<(), AppError> {
     let Some(AlertSms {
         application_id,
         template_id,
         signature_id,
     }) = super::repo::alert_sms(pool).await?
     else {
-        return Ok(0);
+        return Ok(());
     };
     let phones: Vec<PhoneNumber> = sqlx::query_scalar::<_, String>(
         "SELECT DISTINCT phone FROM alarm_contacts WHERE phone IS NOT NULL ORDER BY phone",
@@ -57,7 +56,7 @@ async fn send_alert(pool: &PgPool, limiter: &Limiter, text: &str) -> Result<usiz
     .filter_map(|raw| PhoneNumber::parse(raw).ok())
     .collect();
     let Some(first) = phones.first() else {
-        return Ok(0);
+        return Ok(());
     };
     let template = crate::templates::repo::get(pool, template_id).await?;
     let signature: Option<String> =
@@ -97,7 +96,7 @@ async fn send_alert(pool: &PgPool, limiter: &Limiter, text: &str) -> Result<usiz
     .await
     .map_err(refused)?;
     crate::dispatch::engine::work_recorded();
-    Ok(numbers.len())
+    Ok(())
 }
 
 /// Whether an approved template can carry alerts: exactly one placeholder, for the text.

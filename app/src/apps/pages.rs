@@ -142,10 +142,15 @@ pub fn ApplicationPage() -> impl IntoView {
                                         <label for="app-carrier">{t!(i18n, apps.goes_through)}</label>
                                         <select id="app-carrier" name="carrier_id">
                                             <option value="" selected=a.carrier_id.is_none()>{t!(i18n, apps.default_carrier)}</option>
-                                            {carriers.iter().map(|c| view! {
-                                                <option value=c.id selected=a.carrier_id == Some(c.id)>
-                                                    {format!("{} ({})", c.name, c.kind)}
-                                                </option>
+                                            {carriers.iter().map(|c| {
+                                                let (name, kind) = (c.name.clone(), c.kind.clone());
+                                                let text = move || {
+                                                    let kind = crate::dispatch::pages::carrier_kind_name(i18n.get_locale(), &kind);
+                                                    format!("{name} ({kind})")
+                                                };
+                                                view! {
+                                                    <option value=c.id selected=a.carrier_id == Some(c.id)>{text}</option>
+                                                }
                                             }).collect_view()}
                                         </select>
                                         <crate::forms::FieldMessage error=carrier_error name="carrier_id"/>

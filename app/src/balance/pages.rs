@@ -51,9 +51,9 @@ pub fn BalanceSection() -> impl IntoView {
                                     <tr>
                                         <td><code>{p.id}</code></td>
                                         <td>{move || package_type_name(i18n.get_locale(), package_type)}</td>
-                                        <td class="num">{move || number(i18n.get_locale(), p.amount)}</td>
-                                        <td class="num">{move || number(i18n.get_locale(), p.current_usage)}</td>
-                                        <td class="num">{move || number(i18n.get_locale(), p.reserved)}</td>
+                                        <td class="num">{number(p.amount)}</td>
+                                        <td class="num">{number(p.current_usage)}</td>
+                                        <td class="num">{number(p.reserved)}</td>
                                         <td>{move || date(i18n.get_locale(), china_time(created_at).date_naive())}</td>
                                         <td>{move || {
                                             let locale = i18n.get_locale();
@@ -71,13 +71,13 @@ pub fn BalanceSection() -> impl IntoView {
                         view! {
                             <p class="balance">
                                 <strong data-available=o.available>
-                                    {t!(i18n, balance.available, n = move || number(i18n.get_locale(), o.available))}
+                                    {t!(i18n, balance.available, n = number(o.available))}
                                 </strong>
                                 {t!(
                                     i18n,
                                     balance.reserved_used,
-                                    reserved = move || number(i18n.get_locale(), o.reserved),
-                                    used = move || number(i18n.get_locale(), o.used)
+                                    reserved = number(o.reserved),
+                                    used = number(o.used)
                                 )}
                             </p>
                             <div class="table-wrap">

@@ -416,7 +416,7 @@ pub fn DeliveryRecordsPage() -> impl IntoView {
                                 let units = page.available_units;
                                 let balance = view! {
                                     <p class="muted" data-balance=units>
-                                        {t!(i18n, records.balance, units = move || number(i18n.get_locale(), units))}
+                                        {t!(i18n, records.balance, units = number(units))}
                                     </p>
                                 };
                                 if page.tasks.is_empty() {

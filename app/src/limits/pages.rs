@@ -31,10 +31,10 @@ pub fn FrequencyLimitsPage() -> impl IntoView {
                                 let rows = o.applications.into_iter().map(|(id, name, r)| view! {
                                     <tr data-application=name.clone()>
                                         <td>{name.clone()}</td>
-                                        <td class="num">{move || number(i18n.get_locale(), r.same_content_seconds.into())}</td>
-                                        <td class="num">{move || number(i18n.get_locale(), r.per_hour.into())}</td>
-                                        <td class="num">{move || number(i18n.get_locale(), r.per_day.into())}</td>
-                                        <td class="num">{move || number(i18n.get_locale(), r.app_per_day as i64)}</td>
+                                        <td class="num">{number(r.same_content_seconds.into())}</td>
+                                        <td class="num">{number(r.per_hour.into())}</td>
+                                        <td class="num">{number(r.per_day.into())}</td>
+                                        <td class="num">{number(r.app_per_day as i64)}</td>
                                         <td>{o.organisation_account.then(|| view! {
                                             <A href=format!("/settings/limits/{id}")>{t!(i18n, limits.change)}</A>
                                         })}</td>
@@ -99,13 +99,13 @@ pub fn FrequencyLimitsSection(application_id: i64, can_change: bool) -> impl Int
                             return view! {
                                 <dl class="facts" aria-label=move || td_string!(i18n.get_locale(), limits.title)>
                                     <dt>{t!(i18n, limits.same_content)}</dt>
-                                    <dd>{t!(i18n, limits.once_per, n = move || number(i18n.get_locale(), r.same_content_seconds.into()))}</dd>
+                                    <dd>{t!(i18n, limits.once_per, n = number(r.same_content_seconds.into()))}</dd>
                                     <dt>{t!(i18n, limits.per_number_hour)}</dt>
-                                    <dd>{move || number(i18n.get_locale(), r.per_hour.into())}</dd>
+                                    <dd>{number(r.per_hour.into())}</dd>
                                     <dt>{t!(i18n, limits.per_number_day)}</dt>
-                                    <dd>{move || number(i18n.get_locale(), r.per_day.into())}</dd>
+                                    <dd>{number(r.per_day.into())}</dd>
                                     <dt>{t!(i18n, limits.app_per_day)}</dt>
-                                    <dd>{move || number(i18n.get_locale(), r.app_per_day as i64)}</dd>
+                                    <dd>{number(r.app_per_day as i64)}</dd>
                                 </dl>
                                 <p class="hint">{t!(i18n, limits.admins_change)}</p>
                             }.into_any();

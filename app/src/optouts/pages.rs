@@ -137,7 +137,7 @@ pub fn OptOutsPage() -> impl IntoView {
                                     })
                                     .collect_view();
                                 view! {
-                                    <p>{t!(i18n, optout.count, count = move || number(i18n.get_locale(), total))}</p>
+                                    <p>{t!(i18n, optout.count, count = number(total))}</p>
                                     <div class="table-wrap">
                                         <table class="data">
                                             <thead><tr>

@@ -60,7 +60,6 @@ pub struct TimelinePoint {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FailureRow {
     pub code: String,
-    pub meaning: String,
     pub group: FailureGroup,
     pub messages: i64,
 }

@@ -104,7 +104,7 @@ fn analytics_view(a: TaskAnalytics) -> impl IntoView {
             .map(|&(g, n)| {
                 view! {
                     <tr><td>{move || g.name(i18n.get_locale())}</td>
-                    <td class="num">{move || number(i18n.get_locale(), n)}</td></tr>
+                    <td class="num">{number(n)}</td></tr>
                 }
             })
             .collect_view()
@@ -123,7 +123,7 @@ fn analytics_view(a: TaskAnalytics) -> impl IntoView {
                             <td><code>{f.code.clone()}</code></td>
                             <td>{move || meaning(i18n.get_locale(), &code)}</td>
                             <td>{move || group.name(i18n.get_locale())}</td>
-                            <td class="num">{move || number(i18n.get_locale(), messages)}</td>
+                            <td class="num">{number(messages)}</td>
                             <td><a href=format!("?code={}#records", crate::forms::encode_query_value(&f.code))>{t!(i18n, analytics.records)}</a></td>
                         </tr>
                     }
@@ -151,7 +151,7 @@ fn analytics_view(a: TaskAnalytics) -> impl IntoView {
                 view! {
                     <tr data-operator=o.operator.clone()>
                         <td>{move || operator_name(i18n.get_locale(), &operator)}</td>
-                        {figures.map(|n| view! { <td class="num">{move || number(i18n.get_locale(), n)}</td> })}
+                        {figures.map(|n| view! { <td class="num">{number(n)}</td> })}
                         <td class="num">{percent(rate)}</td>
                     </tr>
                 }
@@ -309,7 +309,7 @@ pub fn StatisticsPage() -> impl IntoView {
                                             } else {
                                                 period_label(i18n.get_locale(), granularity, &period)
                                             }}</td>
-                                            {figures.map(|n| view! { <td class="num">{move || number(i18n.get_locale(), n)}</td> })}
+                                            {figures.map(|n| view! { <td class="num">{number(n)}</td> })}
                                         </tr>
                                     }
                                 };

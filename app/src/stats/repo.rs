@@ -62,14 +62,10 @@ pub async fn task_analytics(pool: &PgPool, task_id: i64) -> Result<TaskAnalytics
     .await?;
     let failures: Vec<FailureRow> = codes
         .into_iter()
-        .map(|(code, messages)| {
-            let (meaning, group) = describe(&code);
-            FailureRow {
-                code,
-                meaning,
-                group,
-                messages: messages.into(),
-            }
+        .map(|(code, messages)| FailureRow {
+            group: describe(&code).1,
+            code,
+            messages: messages.into(),
         })
         .collect();
     let groups = FailureGroup::ALL
