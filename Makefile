@@ -25,7 +25,7 @@ $(shell rm -f $(RELEASE_STAMP))
 endif
 SOURCES := Cargo.toml Cargo.lock $(shell find app frontend server style public migrations -type f 2>/dev/null)
 
-.PHONY: run test fmt-check clippy unit-and-integration e2e bench bench-import bench-dispatch bench-analytics bench-verify chaos
+.PHONY: run test check fmt-check clippy unit-and-integration e2e bench bench-import bench-dispatch bench-analytics bench-verify chaos
 
 run: $(RELEASE_STAMP)
 	@DATABASE_URL=$$(scripts/database.sh herald)
@@ -49,6 +49,9 @@ test: fmt-check clippy unit-and-integration e2e
 
 fmt-check:
 	cargo fmt --all -- --check
+
+# What a change needs before the tests: formatting and both builds' lints (server and wasm).
+check: fmt-check clippy
 
 clippy:
 	@scripts/tools.sh build

@@ -9,6 +9,13 @@ cd "$(dirname "$0")/.."
 what="${1:-build}"
 say() { echo "herald: $*" >&2; }
 tools_dir="${HERALD_TOOLS_DIR:-$HOME/.cache/herald/tools}"
+mkdir -p "$tools_dir"
+# One install at a time (parallel make targets, or several clones on one machine): each waits for
+# the other and then finds the tool there. `cargo install` builds in a directory of its own, away
+# from the project's build cache and its lock.
+exec 9>"$tools_dir/.install.lock"
+flock 9
+export CARGO_TARGET_DIR="$tools_dir/cargo-install-target"
 
 sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
 apt_install() {
@@ -39,7 +46,6 @@ fi
 if [ "$what" = release ]; then
   if [ ! -x "$tools_dir/node_modules/.bin/wasm-opt" ]; then
     say "installing binaryen's wasm-opt from npm"
-    mkdir -p "$tools_dir"
     npm install --silent --no-audit --no-fund --prefix "$tools_dir" binaryen@132.0.0 >/dev/null
   fi
 fi

@@ -173,6 +173,9 @@ fn frame(
     }
 }
 
+/// Lines with at most this many points also mark each point.
+const MARKED_POINTS: usize = 40;
+
 /// Lines over shared x labels (e.g. minutes).
 #[component]
 pub fn LineChart(
@@ -198,7 +201,17 @@ pub fn LineChart(
                 .map(|(i, v)| format!("{:.1},{:.1}", LEFT + step * i as f64, y_of(*v, top)))
                 .collect::<Vec<_>>()
                 .join(" ");
-            view! { <polyline class=format!("line {}", s.class) points=points fill="none"/> }
+            // Few points are marked, so each reads as a reading rather than a bend in a line.
+            let dots = (s.values.len() <= MARKED_POINTS).then(|| {
+                s.values
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| {
+                        view! { <circle class=format!("dot {}", s.class) cx=LEFT + step * i as f64 cy=y_of(*v, top) r=2.5/> }
+                    })
+                    .collect_view()
+            });
+            view! { <polyline class=format!("line {}", s.class) points=points fill="none"/> {dots} }
         })
         .collect_view();
     frame(title, chart, y_label, &labels, &series, false, lines)

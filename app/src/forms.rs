@@ -24,6 +24,59 @@ where
     Signal::derive(move || matches!(action.value().get(), Some(Ok(_))))
 }
 
+/// The action's run count as of its latest success. A resource keyed on it reloads after a save
+/// but not after a refusal, which would rebuild the form and throw away what the user typed.
+pub fn action_saves<S>(action: ServerAction<S>) -> Memo<usize>
+where
+    S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    Memo::new(move |last: Option<&usize>| {
+        if action.value().with(|v| matches!(v, Some(Ok(_)))) {
+            action.version().get()
+        } else {
+            last.copied().unwrap_or_default()
+        }
+    })
+}
+
+/// One field's value as the action was last dispatched with it. The action forgets its input
+/// once it resolves; this keeps it, to tell whether the user has changed the field since.
+pub fn submitted_field<S>(
+    action: ServerAction<S>,
+    field: impl Fn(&S) -> String + 'static,
+) -> Signal<Option<String>>
+where
+    S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    let submitted = RwSignal::new(None);
+    Effect::new(move |_| {
+        if let Some(value) = action.input().with(|input| input.as_ref().map(&field)) {
+            submitted.set(Some(value));
+        }
+    });
+    submitted.into()
+}
+
+/// `error` while the field still holds the value that was submitted; once the user edits it the
+/// message is about text no longer there, so it goes. Give it to that field's message only (it
+/// hides the whole error).
+pub fn error_until_edited(
+    error: Signal<Option<AppError>>,
+    submitted: Signal<Option<String>>,
+    current: Signal<String>,
+) -> Signal<Option<AppError>> {
+    // A form posted before hydration comes back as a fresh page, its field showing the value it
+    // was rendered with; the submitted one is unknown.
+    let rendered = current.get_untracked();
+    Signal::derive(move || {
+        let edited =
+            submitted.with(|s| current.with(|c| s.as_deref().unwrap_or(&rendered) != c.as_str()));
+        error.get().filter(|_| !edited)
+    })
+}
+
 /// A labelled input with its own error message underneath.
 #[component]
 pub fn Field(

@@ -46,14 +46,23 @@ use accounts::model::SessionState;
 use error::AppError;
 use shell::ConsoleLayout;
 
-/// The session as every page sees it, refreshed whenever someone signs in or out.
+/// The session as every page sees it, refreshed whenever someone signs in or out; `None` only
+/// until it is first known.
 #[derive(Clone, Copy)]
 pub struct Auth {
-    pub session: Resource<Result<SessionState, AppError>>,
+    pub session: ReadSignal<Option<Result<SessionState, AppError>>>,
     pub log_in: ServerAction<LogIn>,
     pub log_out: ServerAction<LogOut>,
     pub set_up: ServerAction<SetUp>,
 }
+
+/// Once the front end has stopped (the document is marked `failed` by the panic hook in
+/// `frontend`), its event handlers are dead: links and forms go back to what the browser does by
+/// itself (every form here also works without JavaScript), rather than to handlers that no
+/// longer answer.
+const FALLBACK_SCRIPT: &str = "(function(){var failed=function(){return document.documentElement.dataset.hydrated==='failed'};\
+addEventListener('click',function(e){if(failed()&&e.target.closest&&e.target.closest('a[href]'))e.stopImmediatePropagation()},true);\
+addEventListener('submit',function(e){if(failed())e.stopImmediatePropagation()},true)})();";
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -62,7 +71,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
                 <AutoReload options=options.clone()/>
+                <script inner_html=FALLBACK_SCRIPT></script>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -91,6 +102,23 @@ pub fn App() -> impl IntoView {
     }
 }
 
+#[cfg(feature = "ssr")]
+fn preloaded_session() -> Option<SessionState> {
+    use_context::<axum::http::request::Parts>()
+        .and_then(|parts| {
+            parts
+                .extensions
+                .get::<accounts::model::PreloadedSession>()
+                .cloned()
+        })
+        .map(|preloaded| preloaded.0)
+}
+
+#[cfg(not(feature = "ssr"))]
+fn preloaded_session() -> Option<SessionState> {
+    None
+}
+
 /// The routes, and the session shared by every page.
 #[component]
 fn Console() -> impl IntoView {
@@ -114,16 +142,26 @@ fn Console() -> impl IntoView {
     });
     let log_out = ServerAction::<LogOut>::new();
     let set_up = ServerAction::<SetUp>::new();
-    let session = Resource::new(
-        move || {
-            (
-                log_in.version().get(),
-                log_out.version().get(),
-                set_up.version().get(),
-            )
-        },
-        |_| accounts::api::get_session(),
-    );
+    // The server worked the session out before rendering (`PreloadedSession`) and hands it to
+    // the browser with the page: both render every page at once, the same way, with nothing
+    // suspended around the console's frame (a suspended part may be rendered more than once by
+    // the server, creating its resources again under ids the browser never sees). Sign-in,
+    // sign-out and set-up change it: it is asked for again whenever one of them finishes.
+    let known = SharedValue::new(preloaded_session).into_inner();
+    let (session, set_session) = signal(known.map(Ok));
+    Effect::new(move |previous: Option<(usize, usize, usize)>| {
+        let versions = (
+            log_in.version().get(),
+            log_out.version().get(),
+            set_up.version().get(),
+        );
+        if previous.is_some() || session.get_untracked().is_none() {
+            leptos::task::spawn_local(async move {
+                set_session.set(Some(accounts::api::get_session().await));
+            });
+        }
+        versions
+    });
     provide_context(Auth {
         session,
         log_in,
@@ -140,6 +178,10 @@ fn Console() -> impl IntoView {
                 <Route path=path!("account") view=accounts::pages::AccountPage/>
                 <Route path=path!("users") view=accounts::pages::UsersPage/>
                 <Route path=path!("settings") view=accounts::pages::SettingsPage/>
+                <Route path=path!("settings/packages") view=accounts::settings::PackagesSettingsPage/>
+                <Route path=path!("settings/content") view=accounts::settings::ContentSettingsPage/>
+                <Route path=path!("settings/carriers") view=accounts::settings::CarriersSettingsPage/>
+                <Route path=path!("settings/alarms") view=accounts::settings::AlarmsSettingsPage/>
                 <Route path=path!("settings/opt-outs") view=optouts::pages::OptOutsPage/>
                 <Route path=path!("settings/limits") view=limits::pages::FrequencyLimitsPage/>
                 <Route path=path!("settings/limits/:id") view=limits::pages::ApplicationLimitsPage/>

@@ -5,7 +5,6 @@ use leptos_router::components::{Outlet, Redirect, A};
 
 use crate::accounts::model::{CurrentUser, Organisation, Role, SessionState};
 use crate::accounts::pages::role_words;
-use crate::forms::error_view;
 use crate::i18n::{t, td_string, use_i18n, Locale};
 use crate::Auth;
 use leptos_i18n::Locale as _;
@@ -99,27 +98,54 @@ impl Area {
 /// The signed-in frame around every console page; sends everyone else to set-up or sign-in.
 #[component]
 pub fn ConsoleLayout() -> impl IntoView {
+    for_session(
+        |state| matches!(state, SessionState::SignedIn { .. }),
+        |state| match state {
+            SessionState::SignedIn { user, organisation } => {
+                view! { <Frame user organisation/> }.into_any()
+            }
+            _ => ().into_any(),
+        },
+    )
+}
+
+/// Renders `page` for a reader whose session `belongs`, and sends anyone else where they belong.
+///
+/// The session is known when the page is first rendered (the server preloads it), so this
+/// renders synchronously: nothing here may wait in a `Suspend`, whose body the server can run
+/// more than once, creating the page's resources again under ids the browser never sees.
+pub fn for_session(
+    belongs: fn(&SessionState) -> bool,
+    page: impl Fn(SessionState) -> AnyView + Send + Sync + 'static,
+) -> impl IntoView {
     let auth = expect_context::<Auth>();
-    view! {
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            <ErrorBoundary fallback=error_view>
-                {move || Suspend::new(async move {
-                    auth.session.await.map(|state| match state {
-                        SessionState::NeedsSetup => view! { <Redirect path="/setup"/> }.into_any(),
-                        SessionState::SignedOut => view! { <Redirect path="/login"/> }.into_any(),
-                        SessionState::SignedIn { user, organisation } => {
-                            view! { <Frame user organisation/> }.into_any()
-                        }
-                    })
-                })}
-            </ErrorBoundary>
-        </Transition>
+    let i18n = use_i18n();
+    let location = leptos_router::hooks::use_location();
+    let state = Memo::new(move |_| auth.session.get());
+    move || match state.get() {
+        None => view! { <p class="loading">{t!(i18n, shell.loading)}</p> }.into_any(),
+        Some(Err(err)) => view! {
+            <p class="alert alert-error" role="alert">{move || err.message(i18n.get_locale())}</p>
+        }
+        .into_any(),
+        Some(Ok(state)) if belongs(&state) => page(state),
+        Some(Ok(state)) => {
+            let (path, query) = (
+                location.pathname.get_untracked(),
+                location.search.get_untracked(),
+            );
+            let to = state
+                .redirect_for(&path, Some(query.trim_start_matches('?')))
+                .unwrap_or_else(|| "/".to_owned());
+            view! { <Redirect path=to/> }.into_any()
+        }
     }
 }
 
 #[component]
 fn Frame(user: CurrentUser, organisation: Organisation) -> impl IntoView {
     let auth = expect_context::<Auth>();
+    crate::notifications::provide_mark_read();
     let i18n = use_i18n();
     let nav_items = Area::ALL
         .into_iter()
@@ -127,7 +153,9 @@ fn Frame(user: CurrentUser, organisation: Organisation) -> impl IntoView {
         .map(|area| {
             view! {
                 <li>
-                    <A href=area.path() exact=true>
+                    // An area stays current on the pages below it (a task under Delivery Records,
+                    // a section under Settings); only the dashboard's address is a prefix of all.
+                    <A href=area.path() exact=area == Area::Dashboard>
                         {move || area.label(i18n.get_locale())}
                     </A>
                 </li>

@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect } from './fixtures';
 import { admin, operator } from './people';
 import { signIn, waitForHydration } from './session';
 
@@ -27,11 +27,23 @@ test('an operator submits a signature with its certificate', async ({ browser })
   await expect(page.getByText('Certificate uploaded')).toBeVisible();
   await waitForHydration(page);
 
-  await page.getByLabel('Signature content').fill('这是十三个字的签名内容啊啊');
+  // Every problem shows as it is typed, each refused character named once, a space as "space".
+  const signatureContent = page.getByLabel('Signature content');
+  const liveProblems = page.locator('.field ul.problems');
+  await signatureContent.fill('【Acme 商城-旗舰 店】');
+  await expect(liveProblems).toContainText('Leave out 【 and 】: the console puts them around the signature itself.');
+  await expect(liveProblems).toContainText('not allowed: space, “-”.');
+
+  // The server's refusal says the same, and goes once the text is changed.
+  await signatureContent.fill('这是十三个字的签名内容啊啊');
+  await expect(liveProblems).toContainText('this one has 13');
   await page.getByRole('button', { name: 'Submit for review' }).click();
+  await expect(page.locator('.field-error')).toHaveText('A signature has 2 to 12 characters (this one has 13).');
   await expect(page.getByText('A signature has 2 to 12 characters (this one has 13).')).toBeVisible();
 
-  await page.getByLabel('Signature content').fill('Acme商城');
+  await signatureContent.fill('Acme商城');
+  await expect(page.locator('.field-error')).toHaveCount(0);
+  await expect(liveProblems.locator('li')).toHaveCount(0);
   await page.getByLabel('Signature type').selectOption({ label: 'Company' });
   await page.getByLabel('Certificate type').selectOption({ label: 'Business licence' });
   await page.getByRole('button', { name: 'Submit for review' }).click();
@@ -46,16 +58,25 @@ test('an operator writes a marketing template and watches the preview', async ({
   await page.getByLabel('Name', { exact: true }).fill('Spring sale');
   await page.getByLabel('SMS type').selectOption({ label: 'Marketing' });
 
+  // No signature is approved yet: the preview counts the one the operator types.
+  await expect(page.getByText('No signature is approved yet')).toBeVisible();
+  const previewSignature = page.getByLabel('Signature', { exact: true });
+  await previewSignature.fill('Acme商城');
+
   const content = page.getByLabel('Content');
   const segmentsShown = page.locator('.preview .segments');
   await content.pressSequentially('{1}您好，春节大促');
   await expect(segmentsShown).toHaveAttribute('data-segments', '1');
   await expect(page.locator('.preview .problems')).toContainText('unsubscribe phrase');
   await page.locator('.preview input.sample').first().fill('张先生');
-  await expect(page.locator('.sms-bubble')).toContainText('张先生您好，春节大促');
+  await expect(page.locator('.sms-bubble')).toHaveText('【Acme商城】张先生您好，春节大促');
 
-  // Past 70 characters the message is billed in parts of 67.
   await content.pressSequentially('，会员全场五折起，满三百再减五十，活动仅限本周末两天，欢迎到店选购，详情请咨询门店导购。拒收请回复R');
+  await expect(page.locator('.preview .chars')).toHaveText('68 characters');
+  await expect(segmentsShown).toHaveAttribute('data-segments', '1');
+  // A longer signature takes it past 70 characters: billed in parts of 67.
+  await previewSignature.fill('Acme商城旗舰店');
+  await expect(page.locator('.preview .chars')).toHaveText('71 characters');
   await expect(segmentsShown).toHaveAttribute('data-segments', '2');
   await expect(page.locator('.preview .rules-ok')).toBeVisible();
 
@@ -64,10 +85,14 @@ test('an operator writes a marketing template and watches the preview', async ({
   await expect(page.locator('.preview .problems')).toContainText('HTML');
   await expect(page.locator('.sms-bubble')).toContainText('<script>');
   await page.getByRole('button', { name: 'Submit for review' }).click();
-  await expect(page.getByRole('alert').filter({ hasText: 'Remove HTML' })).toBeVisible();
+  const contentError = page.locator('.field-error').filter({ hasText: 'Remove HTML' });
+  await expect(contentError).toBeVisible();
   expect(await page.evaluate(() => (window as any).pwned)).toBeUndefined();
 
+  // Once the text is fixed the server's refusal of the old text goes, as the preview agrees.
   await content.fill('{1}您好，春节大促，会员全场五折起，满三百再减五十，活动仅限本周末两天，欢迎到店选购。拒收请回复R');
+  await expect(contentError).toHaveCount(0);
+  await expect(page.locator('.preview .rules-ok')).toBeVisible();
   await page.getByRole('button', { name: 'Submit for review' }).click();
   await expect(page.getByRole('heading', { name: 'Spring sale' })).toBeVisible();
 });

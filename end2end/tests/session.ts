@@ -1,8 +1,10 @@
 import { expect, Page, Browser } from '@playwright/test';
 
 export async function waitForHydration(page: Page) {
-  // The front end marks the document once it has taken over from the server-rendered HTML.
-  await page.waitForFunction(() => document.documentElement.dataset.hydrated === 'true');
+  // The front end marks the document once it has taken over from the server-rendered HTML, or
+  // `failed` when it stopped (a panic): a dead page fails at once instead of timing out.
+  await page.waitForFunction(() => ['true', 'failed'].includes(document.documentElement.dataset.hydrated ?? ''));
+  expect(await page.evaluate(() => document.documentElement.dataset.hydrated), 'the page hydrated').toBe('true');
 }
 
 export async function signIn(browser: Browser, who: { email: string; password: string }) {

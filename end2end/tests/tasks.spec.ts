@@ -1,6 +1,6 @@
-import { test, expect } from '@playwright/test';
-import { spawn, ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { test, expect } from './fixtures';
+import { ChildProcess } from 'node:child_process';
+import { addGateway, ledger } from './gateway';
 import { admin, operator, marketer } from './people';
 import { signIn, waitForHydration } from './session';
 
@@ -16,27 +16,20 @@ test.describe.configure({ mode: 'serial' });
 let gateway: ChildProcess | undefined;
 test.afterAll(() => gateway?.kill());
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-type Ledger = { accepted: number; duplicates: number; refused: number; receipts_delivered: number; receipts_failed: number };
-
-async function ledger(port: number): Promise<Ledger> {
-  return (await fetch(`http://127.0.0.1:${port}/ledger`)).json();
-}
-
 function tomorrowInShanghai(): string {
   const now = new Date(Date.now() + 24 * 3600 * 1000);
   return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
 }
+
+/// The same day as the console writes it in English ("4 Dec 2026").
+function tomorrowInShanghaiWords(): string {
+  const [year, month, day] = tomorrowInShanghai().split('-').map(Number);
+  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  return `${day} ${months[month - 1]} ${year}`;
+}
+
+/// A figure as the console shows it ("1,000").
+const figure = (text: string | null) => Number((text ?? '').replace(/,/g, ''));
 
 test('an operator registers the application and an admin adds SMS units', async ({ browser }) => {
   const page = await signIn(browser, operator);
@@ -47,11 +40,16 @@ test('an operator registers the application and an admin adds SMS units', async 
   await expect(page.getByText('Acme Shop').first()).toBeVisible();
 
   const adminPage = await signIn(browser, admin);
-  await adminPage.goto('/settings');
+  await adminPage.goto('/settings/packages');
   await waitForHydration(adminPage);
   await adminPage.getByLabel('Units (one per billable segment)').fill('1000');
   await adminPage.getByRole('button', { name: 'Add package' }).click();
   await expect(adminPage.locator('[data-available="1000"]')).toBeVisible();
+
+  // Everything the first message needs is there: the getting-started checklist is gone.
+  await adminPage.goto('/');
+  await expect(adminPage.locator('[data-figure="balance"]')).toHaveText('1,000');
+  await expect(adminPage.locator('[data-getting-started]')).toHaveCount(0);
 });
 
 test('the operator makes an API key for the application and sees its SecretKey once', async ({ browser }) => {
@@ -130,6 +128,8 @@ test('a marketer uploads the member list, confirms the fee and schedules the tas
   await page.getByLabel('Send at a scheduled time').check();
   await page.locator('#field-send_at').fill(`${tomorrowInShanghai()}T10:00:00`);
   await page.getByLabel('Time zone').selectOption('Asia/Shanghai');
+  // Before anything is submitted, the moment reads in China time.
+  await expect(page.locator('[data-china-time]')).toHaveText(`That is ${tomorrowInShanghaiWords()}, 10:00:00, China time.`);
 
   // Without consent nothing starts.
   await page.getByRole('button', { name: 'Start task' }).click();
@@ -139,7 +139,7 @@ test('a marketer uploads the member list, confirms the fee and schedules the tas
 
   await expect(page.getByRole('heading', { name: 'Spring Festival greetings' })).toBeVisible();
   await expect(page.locator('[data-status]').first()).toHaveText('Scheduled');
-  await expect(page.getByText(`${tomorrowInShanghai()} 10:00:00 (Asia/Shanghai)`)).toBeVisible();
+  await expect(page.getByRole('row', { name: 'Send time (China time)' })).toContainText(`${tomorrowInShanghaiWords()}, 10:00:00`);
   await expect(page.locator('[data-figure="reserved"]')).toHaveText('3');
 });
 
@@ -151,9 +151,12 @@ test('the marketer cancels the scheduled task and the units come back', async ({
   await expect(row).toContainText('3');
   await expect(page.locator('[data-balance]')).toHaveAttribute('data-balance', '997');
   await waitForHydration(page);
-  await row.getByRole('button', { name: 'Cancel' }).click();
+  // Cancelling a campaign asks first.
+  await row.locator('summary', { hasText: 'Cancel' }).click();
+  await expect(row.getByText('Cancel this task for good?')).toBeVisible();
+  await row.getByRole('button', { name: 'Cancel task' }).click();
   await expect(row.locator('[data-status]')).toHaveText('Cancelled');
-  await expect(row.getByRole('button', { name: 'Cancel' })).toHaveCount(0);
+  await expect(row.locator('summary', { hasText: 'Cancel' })).toHaveCount(0);
   await expect(page.locator('[data-balance]')).toHaveAttribute('data-balance', '1000');
 
   await page.getByLabel('Status').selectOption('scheduled');
@@ -167,12 +170,14 @@ test('the marketer cancels the scheduled task and the units come back', async ({
 test('a 1,000-recipient task is sent, its analytics add up and its records export', async ({ browser }) => {
   test.setTimeout(180_000);
   const adminPage = await signIn(browser, admin);
-  await adminPage.goto('/settings');
+  await adminPage.goto('/settings/packages');
   await waitForHydration(adminPage);
   await adminPage.getByLabel('Units (one per billable segment)').fill('3000');
   await adminPage.getByRole('button', { name: 'Add package' }).click();
   await expect(adminPage.locator('[data-available="4000"]')).toBeVisible();
   // Marketing may go out at any hour of this test run.
+  await adminPage.goto('/settings/content');
+  await waitForHydration(adminPage);
   await adminPage.locator('#field-start').fill('00:00');
   await adminPage.locator('#field-end').fill('23:59');
   await adminPage.getByRole('button', { name: 'Save hours' }).click();
@@ -180,26 +185,12 @@ test('a 1,000-recipient task is sent, its analytics add up and its records expor
   await adminPage.reload();
   await expect(adminPage.locator('#field-end')).toHaveValue('23:59');
 
-  // The admin adds the gateway, then starts the carrier behind it, posting receipts to the path
-  // Settings shows for it.
-  const port = await freePort();
-  const secret = 'end-to-end gateway secret';
-  await waitForHydration(adminPage);
-  const addGateway = adminPage.locator('section.panel', { has: adminPage.getByRole('heading', { name: 'Add an HTTP gateway' }) });
-  await addGateway.locator('input[name="name"]').fill('Gateway simulator');
-  await addGateway.locator('input[name="endpoint"]').fill(`http://127.0.0.1:${port}/send`);
-  await addGateway.locator('input[name="secret"]').fill(secret);
-  await addGateway.locator('input[name="rate_limit"]').fill('1000');
-  await addGateway.getByRole('button', { name: 'Add carrier' }).click();
-  await expect(addGateway.getByText('Carrier added.')).toBeVisible();
-  await adminPage.reload();
-  const receiptPath = await adminPage.locator('tr', { hasText: 'Gateway simulator' }).locator('code').textContent();
-  gateway = spawn(process.env.HERALD_BIN ?? 'herald', [
-    'simulator', '--listen', `127.0.0.1:${port}`, '--secret', secret,
-    '--receipts-url', new URL(receiptPath ?? '', adminPage.url()).href,
-    '--accept-rate', '0.97', '--delivery-rate', '0.9', '--seed', '2026',
-  ], { stdio: 'inherit' });
-  await expect.poll(() => ledger(port).then(() => true, () => false)).toBe(true);
+  const added = await addGateway(adminPage, {
+    name: 'Gateway simulator', rateLimit: 1000,
+    simulatorArgs: ['--accept-rate', '0.97', '--delivery-rate', '0.9', '--seed', '2026'],
+  });
+  gateway = added.carrier;
+  const port = added.port;
 
   const page = await signIn(browser, marketer);
   await page.goto('/bulk');
@@ -209,26 +200,26 @@ test('a 1,000-recipient task is sent, its analytics add up and its records expor
   await page.setInputFiles('#bulk-file', { name: 'all-members.csv', mimeType: 'text/csv', buffer: Buffer.from(rows.join('\n')) });
   await page.getByRole('button', { name: 'Upload and check' }).click();
   const confirm = page.getByRole('region', { name: 'Confirm and send' });
-  await expect(confirm.locator('[data-figure="recipients"]')).toHaveText('1000');
+  await expect(confirm.locator('[data-figure="recipients"]')).toHaveText('1,000');
   await waitForHydration(page);
   await page.getByLabel('Task name').fill('Greetings to every member');
   await page.locator('#field-carrier_id').selectOption({ label: 'Gateway simulator (http)' });
-  await page.getByLabel(/I confirm sending to 1000 recipients/).check();
+  await page.getByLabel(/I confirm sending to 1,000 recipients/).check();
   await page.getByRole('button', { name: 'Start task' }).click();
   await expect(page.getByRole('heading', { name: 'Greetings to every member' })).toBeVisible();
 
   // The analytics are read when the page loads: reload until every recipient has an outcome
   // (nothing awaiting a receipt is also true before the first message goes out).
-  const figure = async (key: string) => Number(await page.locator(`[data-analytics="${key}"]`).textContent());
+  const analytics = async (key: string) => figure(await page.locator(`[data-analytics="${key}"]`).textContent());
   await expect
     .poll(async () => {
       await page.reload();
       const status = await page.locator('[data-status]').first().textContent();
-      return `${status}, ${await figure('delivered') + await figure('failed')} outcomes, ${await figure('awaiting')} awaiting`;
+      return `${status}, ${await analytics('delivered') + await analytics('failed')} outcomes, ${await analytics('awaiting')} awaiting`;
     }, { timeout: 120_000, intervals: [1000] })
     .toBe('Completed, 1000 outcomes, 0 awaiting');
   const [recipients, submitted, delivered, failed] = [
-    await figure('recipients'), await figure('submitted'), await figure('delivered'), await figure('failed'),
+    await analytics('recipients'), await analytics('submitted'), await analytics('delivered'), await analytics('failed'),
   ];
   expect(recipients).toBe(1000);
   expect(delivered + failed).toBe(1000);
@@ -244,8 +235,11 @@ test('a 1,000-recipient task is sent, its analytics add up and its records expor
   expect(delivered).toBe(carrier.receipts_delivered);
   expect(failed).toBe(carrier.refused + carrier.receipts_failed);
 
+  // Sent within seconds: the chart draws its few steps as bars, and they show something.
   const timeline = page.locator('figure[data-chart="Sends and receipts over time"]');
-  await expect(timeline.locator('svg polyline')).toHaveCount(4);
+  await expect(timeline.locator('svg rect.bar').first()).toBeVisible();
+  const tallest = await timeline.locator('svg rect.bar').evaluateAll((bars) => Math.max(...bars.map((b) => Number(b.getAttribute('height')))));
+  expect(tallest).toBeGreaterThan(10);
   await expect(timeline.locator('.legend li')).toHaveCount(4);
   await expect(timeline.locator('svg text.tick').first()).toBeVisible();
   const latency = page.locator('figure[data-chart^="Delivery latency"]');
@@ -263,6 +257,9 @@ test('a 1,000-recipient task is sent, its analytics add up and its records expor
   expect(lines[0]).toBe('mobile number,state,code,serial,units,submitted (China time),outcome at (China time)');
   expect(lines.length - 1).toBe(1000);
   expect(lines.filter((l) => l.split(',')[1] === 'Delivered').length).toBe(delivered);
+  // No receipt before its send: an outcome time is never earlier than the submission time.
+  const inverted = lines.slice(1).map((l) => l.split(',')).filter((f) => f[5] && f[6] && f[6] < f[5]);
+  expect(inverted).toEqual([]);
 
   // Searching a number finds its one record.
   await page.locator('#records').getByLabel('Number').fill('13900000042');

@@ -1,4 +1,5 @@
-import { test, expect, Page } from '@playwright/test';
+import { Page } from '@playwright/test';
+import { test, expect } from './fixtures';
 import { admin, operator } from './people';
 import { signIn, waitForHydration } from './session';
 
@@ -90,7 +91,26 @@ test('a login page outside the console uses the public key', async ({ browser })
 test('an admin of the organisation account changes the shop’s frequency limits', async ({ browser }) => {
   const page = await signIn(browser, admin);
   await page.goto('/settings');
-  await page.getByRole('link', { name: 'Frequency limits →' }).click();
+  // Each section of Settings has an address of its own behind its tab, and Settings stays the
+  // current area in the side navigation.
+  const tabs = page.getByRole('navigation', { name: 'Settings sections' });
+  await expect(tabs.getByRole('link', { name: 'Organisation' })).toHaveAttribute('aria-current', 'page');
+  for (const [tab, address, heading] of [
+    ['SMS packages', '/settings/packages', 'SMS packages'],
+    ['Marketing rules', '/settings/content', 'Marketing hours'],
+    ['Carriers', '/settings/carriers', 'Carriers'],
+    ['Alarm contacts', '/settings/alarms', 'Alarm contacts'],
+    ['Opt-out list', '/settings/opt-outs', 'Opt-out list'],
+  ]) {
+    await tabs.getByRole('link', { name: tab }).click();
+    await expect(page).toHaveURL(new RegExp(`${address}$`));
+    await expect(page.getByRole('heading', { name: heading, exact: true })).toBeVisible();
+    await expect(tabs.getByRole('link', { name: tab })).toHaveAttribute('aria-current', 'page');
+    await expect(tabs.getByRole('link', { name: 'Organisation' })).not.toHaveAttribute('aria-current', 'page');
+    await expect(page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Settings' }))
+      .toHaveAttribute('aria-current', 'page');
+  }
+  await tabs.getByRole('link', { name: 'Frequency limits' }).click();
   const row = page.locator('tr[data-application="Acme Shop"]');
   await expect(row).toContainText('10');
   await row.getByRole('link', { name: 'Change' }).click();

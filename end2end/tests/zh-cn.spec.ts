@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect } from './fixtures';
 import { admin, operator } from './people';
 import { signIn, waitForHydration } from './session';
 
@@ -90,4 +90,10 @@ test('the operator signs in from another browser and the console is in Chinese',
   await waitForHydration(page);
   await page.getByRole('button', { name: 'English' }).click();
   await expect(page.getByRole('heading', { name: 'Notifications' })).toBeVisible();
+
+  // Marking them read empties the bell at once, without leaving the page.
+  await expect(page.locator('.bell .count')).toBeVisible();
+  await page.getByRole('button', { name: 'Mark all as read' }).click();
+  await expect(page.locator('ul.notifications li.unread')).toHaveCount(0);
+  await expect(page.locator('.bell .count')).toHaveCount(0);
 });

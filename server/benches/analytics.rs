@@ -154,7 +154,7 @@ async fn prepare(pool: &PgPool) -> i64 {
         sqlx::query(sql).execute(pool).await.expect(sql);
     };
     run(
-        "TRUNCATE messages, dispatch_chunks, pending_receipts, task_reservations, task_minutes,
+        "TRUNCATE messages, dispatch_chunks, pending_receipts, task_reservations, task_seconds,
                   task_latency, task_failures, task_operators, stats_hourly, tasks, recipients,
                   recipient_uploads, templates, signatures, documents, applications, sms_packages,
                   audit_log, users CASCADE",
@@ -227,8 +227,8 @@ async fn prepare(pool: &PgPool) -> i64 {
     .await;
     // The counters of the big task, as the write path keeps them.
     run(
-        "INSERT INTO task_minutes (task_id, minute, submitted, delivered, failed)
-         SELECT task_id, date_trunc('minute', done_at), count(*), count(*) FILTER (WHERE state = 3),
+        "INSERT INTO task_seconds (task_id, second, submitted, delivered, failed)
+         SELECT task_id, date_trunc('second', done_at), count(*), count(*) FILTER (WHERE state = 3),
                 count(*) FILTER (WHERE state = 4)
            FROM messages WHERE task_id = (SELECT min(id) FROM tasks) GROUP BY 1, 2",
     )

@@ -5,6 +5,7 @@ use std::any::Any;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use app::accounts::model::PreloadedSession;
 use app::error::AppError;
 use app::metrics::{HttpLabels, RouteLabels};
 use app::state::{AppState, ClientIp};
@@ -13,9 +14,10 @@ use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::HeaderMap;
 use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_sessions::Session;
 
 /// Records who is calling, for audit records, sign-in throttling and getSms limits. Behind a
 /// trusted proxy that is the last X-Forwarded-For entry, the one the proxy appended: the ones
@@ -34,6 +36,37 @@ pub async fn client_ip(trust_proxy: bool, mut request: Request, next: Next) -> R
         .map(|ConnectInfo(addr)| addr.ip().to_string());
     let ip = forwarded.or(peer).unwrap_or_else(|| "unknown".to_owned());
     request.extensions_mut().insert(ClientIp(ip));
+    next.run(request).await
+}
+
+/// A console page is rendered knowing the reader's session, so the server and the browser build
+/// the same page from the start (nothing waits for the session in a suspended part of the page,
+/// which the server may render more than once). A reader who does not belong on the page is sent
+/// where they do before anything is rendered: to set-up, or to sign in and then back.
+pub async fn page_session(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let is_page = request.method() == Method::GET
+        && !request.uri().path().starts_with("/api/")
+        && request
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"));
+    let session = request.extensions().get::<Session>().cloned();
+    let (true, Some(session)) = (is_page, session) else {
+        return next.run(request).await;
+    };
+    // A failure here is the page's to report: it asks for the session itself.
+    if let Ok(found) = app::accounts::session::state(&state.pool, &session).await {
+        let uri = request.uri();
+        if let Some(to) = found.redirect_for(uri.path(), uri.query()) {
+            return Redirect::to(&to).into_response();
+        }
+        request.extensions_mut().insert(PreloadedSession(found));
+    }
     next.run(request).await
 }
 

@@ -93,7 +93,7 @@ pub fn router(state: AppState, config: &ServeConfig) -> Router {
 
     let routes = generate_route_list(App);
     let context_state = state.clone();
-    let console = Router::new()
+    let pages = Router::new()
         .leptos_routes_with_context(
             &state,
             routes,
@@ -103,6 +103,11 @@ pub fn router(state: AppState, config: &ServeConfig) -> Router {
                 move || shell(options.clone())
             },
         )
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            http::page_session,
+        ));
+    let console = pages
         .route(
             "/documents",
             post(documents::upload).layer(DefaultBodyLimit::max(documents::UPLOAD_BODY_LIMIT)),

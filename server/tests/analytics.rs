@@ -7,6 +7,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use app::dispatch::simulator::SimulatorSettings;
+use app::numbers::{MobileCarrier, PhoneNumber};
 use common::sending::*;
 use rand::seq::SliceRandom;
 use rand::Rng;
@@ -156,20 +157,25 @@ async fn counters_equal_raw_counts_after_random_receipts(pool: PgPool) {
         "every receipt applied once"
     );
     assert_eq!(
-        raw("SELECT sum(delivered)::bigint FROM task_minutes WHERE task_id = $1").await,
+        raw("SELECT sum(delivered)::bigint FROM task_seconds WHERE task_id = $1").await,
         delivered
     );
     assert_eq!(
-        raw("SELECT sum(failed)::bigint FROM task_minutes WHERE task_id = $1").await,
+        raw("SELECT sum(failed)::bigint FROM task_seconds WHERE task_id = $1").await,
         receipt_failed
     );
     assert_eq!(
-        raw("SELECT sum(refused)::bigint FROM task_minutes WHERE task_id = $1").await,
+        raw("SELECT sum(refused)::bigint FROM task_seconds WHERE task_id = $1").await,
         refused
     );
     assert_eq!(
-        raw("SELECT sum(submitted)::bigint FROM task_minutes WHERE task_id = $1").await,
+        raw("SELECT sum(submitted)::bigint FROM task_seconds WHERE task_id = $1").await,
         taken
+    );
+    assert_eq!(
+        raw("SELECT refused::bigint FROM tasks WHERE id = $1").await,
+        refused,
+        "the task's own count of refusals"
     );
     assert_eq!(
         raw("SELECT sum(receipts)::bigint FROM task_latency WHERE task_id = $1").await,
@@ -370,4 +376,94 @@ async fn receipt_doors_refuse_strangers_and_other_applications_messages(pool: Pg
         200
     );
     assert_eq!(counters(&w.app.pool, task).await.delivered, 1);
+}
+
+/// Counters are filed by SQL's `mobile_operator()`, numbers read by `PhoneNumber::carrier`: every
+/// mainland prefix to four digits (which covers 130–199 and the 170 block split by its fourth),
+/// with the rest of the number all zeros and all nines, lands with the same operator in both.
+#[sqlx::test(migrator = "herald::MIGRATOR")]
+async fn sql_and_rust_file_every_mainland_prefix_with_the_same_operator(pool: PgPool) {
+    let numbers: Vec<PhoneNumber> = (1300..=1999)
+        .flat_map(|prefix| [format!("{prefix:0<11}"), format!("{prefix:9<11}")])
+        .chain(["+447911123456".to_owned()])
+        .map(|raw| PhoneNumber::parse(&raw).expect(&raw))
+        .collect();
+    let phones: Vec<&str> = numbers.iter().map(PhoneNumber::as_str).collect();
+    let filed: Vec<i16> = sqlx::query_scalar(
+        "SELECT mobile_operator(phone) FROM unnest($1::text[]) WITH ORDINALITY AS p (phone, i)
+          ORDER BY i",
+    )
+    .bind(&phones)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(filed.len(), numbers.len());
+    for (number, sql) in numbers.iter().zip(filed) {
+        assert_eq!(sql, number.carrier().code(), "{}", number.as_str());
+    }
+    for carrier in MobileCarrier::ALL {
+        assert!(
+            numbers.iter().any(|n| n.carrier() == carrier),
+            "no prefix reaches {carrier:?}"
+        );
+    }
+}
+
+/// Virtual operators count for their host network, China Broadnet for itself, and what is not
+/// one of the four networks' phones comes last as "Other".
+#[sqlx::test(migrator = "herald::MIGRATOR")]
+async fn analytics_split_virtual_and_broadnet_numbers_by_network(pool: PgPool) {
+    let w = world_with(pool, SimulatorSettings::default(), false).await;
+    let phones = [
+        "17212345678",
+        "17031234567",
+        "17041234567",
+        "16712345678",
+        "19212345678",
+        "19212345679",
+        "17412345678",
+    ]
+    .map(str::to_owned);
+    // No engine runs: the split is of recipients, counted when the task is made.
+    let task = task_to(&w, &phones, 1, now()).await;
+    let marketer = w
+        .app
+        .log_in("mia@example.com", "marketing password 1")
+        .await
+        .0;
+    let mut operators = Vec::new();
+    wait_for("the recipients to be counted", async || {
+        let (status, analytics) = w
+            .app
+            .call(
+                &marketer,
+                "get_task_analytics",
+                &[("id", &task.to_string())],
+            )
+            .await;
+        assert_eq!(status, 200, "{analytics}");
+        operators = analytics["operators"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| {
+                (
+                    o["operator"].as_str().unwrap().to_owned(),
+                    o["recipients"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        !operators.is_empty()
+    })
+    .await;
+    let expected = [
+        ("China Mobile", 2),
+        ("China Unicom", 2),
+        ("China Broadnet", 2),
+        ("Other / international", 1),
+    ];
+    assert_eq!(
+        operators,
+        expected.map(|(name, recipients)| (name.to_owned(), recipients))
+    );
 }

@@ -161,7 +161,7 @@ async fn pages_render_on_the_server_for_each_state(pool: PgPool) {
     let client = browser();
     // Before set-up every console page leads to the set-up form.
     let home = page(&client, "/users").await.unwrap();
-    assert_eq!(home.status(), StatusCode::FOUND);
+    assert_eq!(home.status(), StatusCode::SEE_OTHER);
     assert_eq!(home.headers()["location"], "/setup");
     let setup = page(&client, "/setup").await.unwrap().text().await.unwrap();
     assert!(setup.contains("Create organisation"));
@@ -186,7 +186,31 @@ async fn pages_render_on_the_server_for_each_state(pool: PgPool) {
         "the users table is in the server-rendered HTML"
     );
     let signed_out = page(&browser(), "/").await.unwrap();
+    assert_eq!(signed_out.status(), StatusCode::SEE_OTHER);
     assert_eq!(signed_out.headers()["location"], "/login");
+    // The page a signed-out visitor wanted is kept for after sign-in, and only ever a page here.
+    let wanted = page(&browser(), "/records/5?phone=138").await.unwrap();
+    assert_eq!(
+        wanted.headers()["location"],
+        "/login?next=%2Frecords%2F5%3Fphone%3D138"
+    );
+    let back = page(&admin, "/login?next=%2Frecords%2F5%3Fphone%3D138")
+        .await
+        .unwrap();
+    assert_eq!(back.status(), StatusCode::SEE_OTHER);
+    assert_eq!(back.headers()["location"], "/records/5?phone=138");
+    for elsewhere in [
+        "%2F%2Fevil.example",
+        "https%3A%2F%2Fevil.example",
+        "%2F%5Cevil.example",
+    ] {
+        let refused = page(&admin, &format!("/login?next={elsewhere}"))
+            .await
+            .unwrap();
+        assert_eq!(refused.headers()["location"], "/", "next={elsewhere}");
+    }
+    let set_up_again = page(&admin, "/setup").await.unwrap();
+    assert_eq!(set_up_again.headers()["location"], "/");
 }
 
 #[sqlx::test(migrator = "herald::MIGRATOR")]

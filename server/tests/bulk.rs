@@ -449,10 +449,16 @@ async fn a_marketer_uploads_confirms_the_fee_schedules_and_cancels(pool: PgPool)
     let listed = &page["tasks"][0];
     assert_eq!(listed["status"], "Scheduled");
     assert_eq!(listed["recipients"], 2);
-    assert!(listed["send_at_local"]
-        .as_str()
-        .unwrap()
-        .ends_with("10:00:00 (Asia/Shanghai)"));
+    assert_eq!(listed["time_zone"], "Asia/Shanghai");
+    let send_at: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(listed["send_at"].clone()).unwrap();
+    assert_eq!(
+        send_at
+            .with_timezone(&chrono_tz::Asia::Shanghai)
+            .format("%H:%M:%S")
+            .to_string(),
+        "10:00:00"
+    );
     let (_, filtered) = app
         .call(&marketer, "list_tasks", &[("status", "sending")])
         .await;

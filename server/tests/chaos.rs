@@ -352,6 +352,48 @@ async fn three_server_processes_share_a_task_without_duplicates(pool: PgPool) {
     assert_eq!(resubmitted, 0, "no process took over another's live chunk");
 }
 
+/// Receipts often reach Herald before the carrier's answer does (the carrier sends its receipt,
+/// then answers): an outcome is still never recorded before its submission, so no delivery
+/// latency is negative.
+#[sqlx::test(migrator = "herald::MIGRATOR")]
+async fn no_outcome_precedes_its_submission(pool: PgPool) {
+    let messages = 10_000;
+    let (app_port, sim_port) = (free_port(), free_port());
+    let Shop { task, carrier, .. } = task(&pool, messages, sim_port).await;
+    let _simulator = simulator(sim_port, app_port, carrier);
+    wait_until_up(sim_port).await;
+    let _server = server(&database_url(&pool).await, app_port);
+    wait_settled(&pool, task, messages as i64, Duration::from_secs(180)).await;
+    let (with_receipt, before_submission): (i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE submitted_at IS NOT NULL AND done_at IS NOT NULL),
+                count(*) FILTER (WHERE done_at < submitted_at)
+           FROM messages WHERE task_id = $1",
+    )
+    .bind(task)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(
+        with_receipt > messages as i64 / 2,
+        "most messages have a receipt: {with_receipt}"
+    );
+    assert_eq!(
+        before_submission, 0,
+        "outcomes recorded before their submission"
+    );
+    let latency: i64 = sqlx::query_scalar(
+        "SELECT coalesce(sum(receipts), 0)::bigint FROM task_latency WHERE task_id = $1",
+    )
+    .bind(task)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        latency, with_receipt,
+        "every receipt has its latency bucket"
+    );
+}
+
 /// Two servers behind one (imagined) balancer: both engines send one campaign, and users ask
 /// for and check verification codes at either server, the number's limits (a code per 2 s and
 /// two a day, here) counted once across both through Redis.

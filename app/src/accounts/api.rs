@@ -50,19 +50,7 @@ fn parse_user(
 
 #[server(endpoint = "get_session")]
 pub async fn get_session() -> Result<SessionState, AppError> {
-    serve(|caller| async move {
-        if super::repo::user_count(caller.pool()).await? == 0 {
-            return Ok(SessionState::NeedsSetup);
-        }
-        let Some(user) = super::session::current_user(&caller).await? else {
-            return Ok(SessionState::SignedOut);
-        };
-        let organisation = super::repo::organisation(caller.pool())
-            .await?
-            .ok_or_else(|| AppError::internal("users exist but the organisation row is missing"))?;
-        Ok(SessionState::SignedIn { user, organisation })
-    })
-    .await
+    serve(|caller| async move { super::session::state(caller.pool(), &caller.session).await }).await
 }
 
 #[allow(clippy::too_many_arguments)]

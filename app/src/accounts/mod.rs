@@ -9,3 +9,4 @@ pub mod repo;
 pub mod service;
 #[cfg(feature = "ssr")]
 pub mod session;
+pub mod settings;

@@ -229,6 +229,83 @@ pub enum SessionState {
     },
 }
 
+impl SessionState {
+    /// Where a reader in this state who asked for the page at `path` (with `query`) belongs
+    /// instead, if elsewhere: set-up until someone has set Herald up, the sign-in page (keeping
+    /// the page they wanted) while signed out, and past both once signed in.
+    pub fn redirect_for(&self, path: &str, query: Option<&str>) -> Option<String> {
+        match self {
+            SessionState::NeedsSetup => (path != SETUP_PATH).then(|| SETUP_PATH.to_owned()),
+            SessionState::SignedOut if path == LOGIN_PATH => None,
+            SessionState::SignedOut if path == SETUP_PATH => Some(LOGIN_PATH.to_owned()),
+            SessionState::SignedOut => {
+                let wanted = match query.filter(|q| !q.is_empty()) {
+                    Some(query) => format!("{path}?{query}"),
+                    None => path.to_owned(),
+                };
+                Some(match wanted.as_str() {
+                    "/" => LOGIN_PATH.to_owned(),
+                    _ => format!(
+                        "{LOGIN_PATH}?next={}",
+                        crate::forms::encode_query_value(&wanted)
+                    ),
+                })
+            }
+            SessionState::SignedIn { .. } if path == LOGIN_PATH || path == SETUP_PATH => {
+                let next = query.and_then(|q| {
+                    q.split('&')
+                        .find_map(|pair| pair.strip_prefix("next="))
+                        .map(decode_query_value)
+                });
+                Some(next.and_then(local_path).unwrap_or_else(|| "/".to_owned()))
+            }
+            SessionState::SignedIn { .. } => None,
+        }
+    }
+}
+
+pub const LOGIN_PATH: &str = "/login";
+pub const SETUP_PATH: &str = "/setup";
+
+/// `next` only ever leads to a page of this console: a path, never another site
+/// (`//evil.example`, `https://…`, `/\evil.example`).
+fn local_path(next: String) -> Option<String> {
+    let bytes = next.as_bytes();
+    let local = bytes.first() == Some(&b'/')
+        && !matches!(bytes.get(1), Some(b'/' | b'\\'))
+        && !next.chars().any(char::is_control);
+    local.then_some(next)
+}
+
+fn decode_query_value(value: &str) -> String {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(hi), Some(lo)) => {
+                    out.push((hi * 16 + lo) as u8);
+                    i += 3;
+                    continue;
+                }
+                _ => out.push(b'%'),
+            },
+            b'+' => out.push(b' '),
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The session state a page request was rendered with, worked out before rendering so that the
+/// server and the browser build the same page from the first byte (see `Console`).
+#[cfg(feature = "ssr")]
+#[derive(Debug, Clone)]
+pub struct PreloadedSession(pub SessionState);
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserRow {
     pub id: i64,
@@ -255,6 +332,59 @@ pub struct UsersPageData {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn signed_in() -> SessionState {
+        SessionState::SignedIn {
+            user: CurrentUser {
+                id: 1,
+                email: "a@example.com".into(),
+                display_name: "A".into(),
+                roles: Roles::new(vec![Role::Admin]).unwrap(),
+            },
+            organisation: Organisation {
+                name: "Acme".into(),
+                account_type: AccountType::Organisation,
+                verified: true,
+            },
+        }
+    }
+
+    #[test]
+    fn readers_are_sent_where_they_belong_and_back_to_what_they_wanted() {
+        let setup = SessionState::NeedsSetup;
+        assert_eq!(setup.redirect_for("/users", None), Some("/setup".into()));
+        assert_eq!(setup.redirect_for("/setup", None), None);
+        let out = SessionState::SignedOut;
+        assert_eq!(out.redirect_for("/", None), Some("/login".into()));
+        assert_eq!(out.redirect_for("/setup", None), Some("/login".into()));
+        assert_eq!(out.redirect_for("/login", Some("next=%2Fusers")), None);
+        assert_eq!(
+            out.redirect_for("/records/7", Some("phone=13&code=A B")),
+            Some("/login?next=%2Frecords%2F7%3Fphone%3D13%26code%3DA%20B".into())
+        );
+        let user = signed_in();
+        assert_eq!(user.redirect_for("/users", None), None);
+        assert_eq!(user.redirect_for("/login", None), Some("/".into()));
+        assert_eq!(
+            user.redirect_for(
+                "/login",
+                Some("next=%2Frecords%2F7%3Fphone%3D13%26code%3DA%20B")
+            ),
+            Some("/records/7?phone=13&code=A B".into())
+        );
+        for elsewhere in [
+            "%2F%2Fevil.example",
+            "https://evil.example",
+            "%2F%5Cevil",
+            "%0A",
+        ] {
+            assert_eq!(
+                user.redirect_for("/login", Some(&format!("next={elsewhere}"))),
+                Some("/".into()),
+                "{elsewhere}"
+            );
+        }
+    }
 
     #[test]
     fn roles_are_sorted_deduplicated_and_never_empty() {

@@ -2,13 +2,14 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::{Redirect, A};
+use leptos_router::components::A;
 
 use super::api::{
     get_organisation, list_users, ChangePassword, CreateUser, ResetUserPassword, SetUserDisabled,
     UpdateOrganisation, UpdateUserRoles,
 };
 use super::model::{AccountType, Organisation, Role, SessionState, UserRow};
+use super::settings::{Section, SettingsFrame};
 use crate::forms::{action_error, action_succeeded, error_view, Field, FieldMessage, FormAlert};
 use crate::i18n::{t, td_string, use_i18n, Locale};
 use crate::shell::{Area, Guard};
@@ -17,28 +18,7 @@ use crate::Auth;
 /// Pages outside the console frame send a user who does not belong there to where they do.
 #[component]
 fn OnlyWhen(state: fn(&SessionState) -> bool, children: ChildrenFn) -> impl IntoView {
-    let auth = expect_context::<Auth>();
-    let children = StoredValue::new(children);
-    view! {
-        <Transition fallback=|| ()>
-            <ErrorBoundary fallback=error_view>
-                {move || Suspend::new(async move {
-                    auth.session.await.map(|session| {
-                        if state(&session) {
-                            children.with_value(|c| c()).into_any()
-                        } else {
-                            let to = match session {
-                                SessionState::NeedsSetup => "/setup",
-                                SessionState::SignedOut => "/login",
-                                SessionState::SignedIn { .. } => "/",
-                            };
-                            view! { <Redirect path=to/> }.into_any()
-                        }
-                    })
-                })}
-            </ErrorBoundary>
-        </Transition>
-    }
+    crate::shell::for_session(state, move |_| children().into_any())
 }
 
 #[component]
@@ -51,6 +31,7 @@ pub fn SetupPage() -> impl IntoView {
         <OnlyWhen state=|s| matches!(s, SessionState::NeedsSetup)>
             <main class="card-page">
                 <section class="card">
+                    <crate::shell::LanguageSwitch/>
                     <h1>{t!(i18n, accounts.welcome)}</h1>
                     <p class="muted">{t!(i18n, accounts.setup_intro)}</p>
                     <ActionForm action=auth.set_up>
@@ -154,10 +135,9 @@ pub fn DashboardPage() -> impl IntoView {
         <section class="page">
             <h1>{t!(i18n, dashboard.title)}</h1>
             <crate::stats::pages::DashboardFiguresSection/>
-            <Transition fallback=|| ()>
-                {move || Suspend::new(async move {
-                    match auth.session.await {
-                        Ok(SessionState::SignedIn { user, organisation }) => {
+            // The console's frame is only rendered with a known session (see `shell::for_session`).
+            {match auth.session.get_untracked() {
+                        Some(Ok(SessionState::SignedIn { user, organisation })) => {
                             let areas = Area::ALL
                                 .into_iter()
                                 .filter(|a| *a != Area::Dashboard && a.open_to(&user))
@@ -210,9 +190,7 @@ pub fn DashboardPage() -> impl IntoView {
                             .into_any()
                         }
                         _ => ().into_any(),
-                    }
-                })}
-            </Transition>
+            }}
         </section>
     }
 }
@@ -418,51 +396,41 @@ pub fn SettingsPage() -> impl IntoView {
     let error = action_error(update);
     let i18n = use_i18n();
     view! {
-        <Title text=move || td_string!(i18n.get_locale(), settings.title)/>
-        <Guard area=Area::Settings>
-            <section class="page">
-                <h1>{t!(i18n, settings.title)}</h1>
-                <p><A href="/settings/opt-outs">{t!(i18n, settings.opt_outs_link)}</A>" · "<A href="/settings/limits">{t!(i18n, settings.limits_link)}</A></p>
-                <h2>{t!(i18n, accounts.organisation_legend)}</h2>
-                <Transition fallback=|| ()>
-                    <ErrorBoundary fallback=error_view>
-                        {move || Suspend::new(async move {
-                            organisation.await.map(|org: Organisation| {
-                                let account_type = org.account_type;
-                                let is = move |t: AccountType| account_type == t;
-                                view! {
-                                    <ActionForm action=update attr:class="form narrow">
-                                        <FormAlert error succeeded=action_succeeded(update) success_text=move || td_string!(i18n.get_locale(), settings.saved)/>
-                                        <Field label=move || td_string!(i18n.get_locale(), accounts.org_name) name="org_name" value=org.name.clone() error/>
-                                        <div class="field">
-                                            <span class="label">{t!(i18n, accounts.account_type)}</span>
-                                            <label class="choice">
-                                                <input type="radio" name="account_type" value="organisation" checked=is(AccountType::Organisation)/>
-                                                {t!(i18n, accounts.organisation)}
-                                            </label>
-                                            <label class="choice">
-                                                <input type="radio" name="account_type" value="individual" checked=is(AccountType::Individual)/>
-                                                {t!(i18n, accounts.individual)}
-                                            </label>
-                                            <FieldMessage error name="account_type"/>
-                                        </div>
+        <SettingsFrame section=Section::Organisation>
+            <h2>{t!(i18n, accounts.organisation_legend)}</h2>
+            <Transition fallback=|| ()>
+                <ErrorBoundary fallback=error_view>
+                    {move || Suspend::new(async move {
+                        organisation.await.map(|org: Organisation| {
+                            let account_type = org.account_type;
+                            let is = move |t: AccountType| account_type == t;
+                            view! {
+                                <ActionForm action=update attr:class="form narrow">
+                                    <FormAlert error succeeded=action_succeeded(update) success_text=move || td_string!(i18n.get_locale(), settings.saved)/>
+                                    <Field label=move || td_string!(i18n.get_locale(), accounts.org_name) name="org_name" value=org.name.clone() error/>
+                                    <div class="field">
+                                        <span class="label">{t!(i18n, accounts.account_type)}</span>
                                         <label class="choice">
-                                            <input type="checkbox" name="verified" checked=org.verified/>
-                                            {t!(i18n, accounts.verified_choice)}
+                                            <input type="radio" name="account_type" value="organisation" checked=is(AccountType::Organisation)/>
+                                            {t!(i18n, accounts.organisation)}
                                         </label>
-                                        <button type="submit" class="primary">{t!(i18n, settings.save)}</button>
-                                    </ActionForm>
-                                }
-                            })
-                        })}
-                    </ErrorBoundary>
-                </Transition>
-                <crate::balance::pages::BalanceSection/>
-                <crate::templates::pages::UnsubscribePhrasesSection/>
-                <crate::campaigns::pages::MarketingWindowSection/>
-                <crate::dispatch::pages::CarriersSection/>
-                <crate::alerts::pages::AlarmContactsSection/>
-            </section>
-        </Guard>
+                                        <label class="choice">
+                                            <input type="radio" name="account_type" value="individual" checked=is(AccountType::Individual)/>
+                                            {t!(i18n, accounts.individual)}
+                                        </label>
+                                        <FieldMessage error name="account_type"/>
+                                    </div>
+                                    <label class="choice">
+                                        <input type="checkbox" name="verified" checked=org.verified/>
+                                        {t!(i18n, accounts.verified_choice)}
+                                    </label>
+                                    <button type="submit" class="primary">{t!(i18n, settings.save)}</button>
+                                </ActionForm>
+                            }
+                        })
+                    })}
+                </ErrorBoundary>
+            </Transition>
+        </SettingsFrame>
     }
 }

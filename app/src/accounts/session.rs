@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use tower_sessions::Session;
 
-use super::model::CurrentUser;
+use super::model::{CurrentUser, SessionState};
 use super::repo;
 use crate::error::AppError;
 use crate::state::Caller;
@@ -32,6 +32,20 @@ pub async fn user_of(pool: &PgPool, session: &Session) -> Result<Option<CurrentU
         session.flush().await?;
     }
     Ok(user)
+}
+
+/// Whether Herald is set up, and who (if anyone) the session belongs to.
+pub async fn state(pool: &PgPool, session: &Session) -> Result<SessionState, AppError> {
+    if repo::user_count(pool).await? == 0 {
+        return Ok(SessionState::NeedsSetup);
+    }
+    let Some(user) = user_of(pool, session).await? else {
+        return Ok(SessionState::SignedOut);
+    };
+    let organisation = repo::organisation(pool)
+        .await?
+        .ok_or_else(|| AppError::internal("users exist but the organisation row is missing"))?;
+    Ok(SessionState::SignedIn { user, organisation })
 }
 
 /// A new session id on every sign-in, so an id planted before sign-in is worthless after it.

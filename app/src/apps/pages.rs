@@ -86,11 +86,17 @@ pub fn ApplicationsPage() -> impl IntoView {
 
 #[component]
 pub fn ApplicationPage() -> impl IntoView {
-    let id = use_id_param();
+    let id = Signal::derive(use_id_param());
     let update = ServerAction::<UpdateApplication>::new();
     let choose_carrier = ServerAction::<SetApplicationCarrier>::new();
     let app = Resource::new(
-        move || (id(), update.version().get(), choose_carrier.version().get()),
+        move || {
+            (
+                id.get(),
+                update.version().get(),
+                choose_carrier.version().get(),
+            )
+        },
         |(id, _, _)| get_application(id),
     );
     let carriers = Resource::new(|| (), |_| crate::dispatch::api::list_carriers());
@@ -157,14 +163,17 @@ pub fn ApplicationPage() -> impl IntoView {
                                     </div>
                                     <button type="submit">{t!(i18n, apps.save_carrier)}</button>
                                 </ActionForm>
-                                <ApiKeysSection application_id=a.id/>
-                                <crate::limits::pages::FrequencyLimitsSection application_id=a.id can_change=false/>
-                                <crate::verify::pages::VerifySection application_id=a.id/>
                                 }
                             })
                         })}
                     </ErrorBoundary>
                 </Transition>
+                // Beside the application's part, not inside it: a part that waits for the
+                // application may be rendered more than once by the server, and resources created
+                // in it again would not be the ones the browser finds.
+                <ApiKeysSection application_id=id/>
+                <crate::limits::pages::FrequencyLimitsSection application_id=id can_change=false/>
+                <crate::verify::pages::VerifySection application_id=id/>
             </section>
         </Guard>
     }
@@ -172,16 +181,22 @@ pub fn ApplicationPage() -> impl IntoView {
 
 /// The application's API key pairs: make one (its SecretKey shown once), revoke, last use.
 #[component]
-fn ApiKeysSection(application_id: i64) -> impl IntoView {
+fn ApiKeysSection(application_id: Signal<i64>) -> impl IntoView {
     let create = ServerAction::<CreateApiKey>::new();
     let revoke = ServerAction::<RevokeApiKey>::new();
     let keys = Resource::new(
-        move || (create.version().get(), revoke.version().get()),
-        move |_| list_api_keys(application_id),
+        move || {
+            (
+                application_id.get(),
+                create.version().get(),
+                revoke.version().get(),
+            )
+        },
+        |(application_id, _, _)| list_api_keys(application_id),
     );
     let fresh = Resource::new(
-        move || create.version().get(),
-        move |_| take_fresh_api_key(application_id),
+        move || (application_id.get(), create.version().get()),
+        |(application_id, _)| take_fresh_api_key(application_id),
     );
     let error = action_error(create);
     let revoke_error = action_error(revoke);
@@ -226,7 +241,7 @@ fn ApiKeysSection(application_id: i64) -> impl IntoView {
                                     }).into_any(),
                                     None => view! {
                                         <ActionForm action=revoke attr:class="inline">
-                                            <input type="hidden" name="application_id" value=application_id/>
+                                            <input type="hidden" name="application_id" value=move || application_id.get()/>
                                             <input type="hidden" name="key_id" value=k.id/>
                                             <button type="submit">{t!(i18n, apps.revoke)}</button>
                                         </ActionForm>
@@ -250,7 +265,7 @@ fn ApiKeysSection(application_id: i64) -> impl IntoView {
         </Transition>
         <ActionForm action=create attr:class="form narrow">
             <FormAlert error/>
-            <input type="hidden" name="application_id" value=application_id/>
+            <input type="hidden" name="application_id" value=move || application_id.get()/>
             <button type="submit">{t!(i18n, apps.create_key)}</button>
         </ActionForm>
     }

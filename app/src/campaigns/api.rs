@@ -84,6 +84,27 @@ pub async fn get_upload_report(id: i64) -> Result<UploadReport, AppError> {
     .await
 }
 
+/// When a scheduled task would go out, checked as `create_task` checks it, so the confirmation
+/// step shows the moment in China time (or what is wrong with it) before anything is submitted.
+#[server(endpoint = "check_send_time")]
+pub async fn check_send_time(
+    upload_id: i64,
+    send_at: String,
+    time_zone: String,
+) -> Result<chrono::DateTime<chrono::Utc>, AppError> {
+    serve(|caller| async move {
+        let user = caller.require(Role::Marketer).await?;
+        let report = repo::report(caller.pool(), upload_id, user.id).await?;
+        let window = if report.marketing {
+            Some(service::marketing_window(caller.pool()).await?)
+        } else {
+            None
+        };
+        parse_send_time("schedule", &send_at, &time_zone, Utc::now(), window).map(|t| t.at)
+    })
+    .await
+}
+
 /// The confirmation step: starts the task and reserves its fee.
 #[server(endpoint = "create_task")]
 pub async fn create_task(

@@ -284,24 +284,29 @@ pub struct TaskSummary {
     pub status: TaskStatus,
     pub status_reason: Option<String>,
     pub send_at: DateTime<Utc>,
+    /// The zone the creator scheduled in (times are shown in China time).
     pub time_zone: String,
-    /// `send_at` as the creator entered it, in their zone.
-    pub send_at_local: String,
     pub recipients: i64,
+    /// Taken by the carrier.
     pub sent: i64,
+    /// Never sent: refused by the carrier, or withheld by Herald (opted out, over a limit).
+    pub refused: i64,
+    pub delivered: i64,
+    /// Everything that will not arrive: refused, or a failed receipt.
+    pub failed: i64,
     pub units_reserved: i64,
     pub units_used: i64,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
 }
 
-impl TaskSummary {
-    pub fn percent_sent(&self) -> i64 {
-        if self.recipients == 0 {
-            0
-        } else {
-            self.sent * 100 / self.recipients
-        }
+/// How far a task has got, in percent: the recipients dealt with (sent or refused); a task that
+/// ended is done whatever it reached.
+pub fn percent_done(status: TaskStatus, recipients: i64, sent: i64, refused: i64) -> i64 {
+    match status {
+        TaskStatus::Completed | TaskStatus::Cancelled | TaskStatus::Failed => 100,
+        _ if recipients == 0 => 0,
+        _ => ((sent + refused) * 100 / recipients).min(100),
     }
 }
 

@@ -5,12 +5,14 @@ use leptos_router::hooks::use_query_map;
 
 use super::api::{
     get_bulk_options, get_marketing_window, get_task_detail, get_upload_report, list_tasks,
-    ChangeTask, CreateTask, UpdateMarketingWindow,
+    ChangeTask, CheckSendTime, CreateTask, UpdateMarketingWindow,
 };
 use super::model::{
-    window_text, TaskStatus, TaskSummary, UploadReport, UploadState, COMMON_TIME_ZONES,
+    percent_done, window_text, TaskStatus, TaskSummary, UploadReport, UploadState,
+    COMMON_TIME_ZONES,
 };
 use crate::dispatch::api::get_task_progress;
+use crate::dispatch::api::CarrierView;
 use crate::forms::{
     action_error, action_succeeded, encode_query_value, error_view, use_id_param, Field,
     FieldMessage, FormAlert,
@@ -190,11 +192,16 @@ fn ReportStep(id: i64) -> impl IntoView {
     let (tick, set_tick) = signal(0u32);
     let polling = StoredValue::new(false);
     let report = Resource::new(move || (id, tick.get()), |(id, _)| get_upload_report(id));
+    // Asked for here, not by the confirmation step inside the report: a resource created in a
+    // part that waits would be created again whenever the server renders that part again.
+    let carriers = Resource::new(|| (), |_| crate::dispatch::api::list_carriers());
     view! {
         <Transition fallback=move || view! { <p class="loading">{t!(i18n, shell.loading)}</p> }>
             <ErrorBoundary fallback=error_view>
                 {move || Suspend::new(async move {
-                    report.await.map(|report| match report.state.clone() {
+                    let report = report.await;
+                    let carriers = carriers.await.unwrap_or_default();
+                    report.map(|report| match report.state.clone() {
                         UploadState::Processing => {
                             poll_again(polling, set_tick, 500);
                             let p = report.percent_processed();
@@ -215,7 +222,7 @@ fn ReportStep(id: i64) -> impl IntoView {
                             <p class="alert alert-error" role="alert">{t!(i18n, bulk.file_failed, file = report.file_name.clone(), reason)}</p>
                             <A href="/bulk" attr:class="button">{t!(i18n, bulk.upload_another)}</A>
                         }.into_any(),
-                        UploadState::Ready => view! { <Report report/> }.into_any(),
+                        UploadState::Ready => view! { <Report report carriers/> }.into_any(),
                     })
                 })}
             </ErrorBoundary>
@@ -224,7 +231,7 @@ fn ReportStep(id: i64) -> impl IntoView {
 }
 
 #[component]
-fn Report(report: UploadReport) -> impl IntoView {
+fn Report(report: UploadReport, carriers: Vec<CarrierView>) -> impl IntoView {
     let i18n = use_i18n();
     let rejected_total = report.rejected_total();
     let reasons = report
@@ -232,7 +239,7 @@ fn Report(report: UploadReport) -> impl IntoView {
         .iter()
         .map(|(reason, n)| {
             let reason = *reason;
-            view! { <tr><td>{move || reason.text(i18n.get_locale())}</td><td class="num">{*n}</td></tr> }
+            view! { <tr><td>{move || reason.text(i18n.get_locale())}</td><td class="num">{number(*n)}</td></tr> }
         })
         .collect_view();
     let has_problems = rejected_total + report.duplicates + report.opted_out > 0;
@@ -242,11 +249,11 @@ fn Report(report: UploadReport) -> impl IntoView {
             <h2>{t!(i18n, bulk.report)}</h2>
             <p class="muted">{format!("{} · {} · {} · {}", report.file_name, report.application, report.signature, report.template)}</p>
             <dl class="figures">
-                <div><dt>{t!(i18n, bulk.rows)}</dt><dd data-figure="total">{report.total_rows}</dd></div>
-                <div><dt>{t!(i18n, bulk.accepted)}</dt><dd data-figure="accepted">{report.accepted}</dd></div>
-                <div><dt>{t!(i18n, bulk.duplicates_removed)}</dt><dd data-figure="duplicates">{report.duplicates}</dd></div>
-                <div><dt>{t!(i18n, bulk.opted_out_removed)}</dt><dd data-figure="opted-out">{report.opted_out}</dd></div>
-                <div><dt>{t!(i18n, bulk.rejected)}</dt><dd data-figure="rejected">{rejected_total}</dd></div>
+                <div><dt>{t!(i18n, bulk.rows)}</dt><dd data-figure="total">{number(report.total_rows)}</dd></div>
+                <div><dt>{t!(i18n, bulk.accepted)}</dt><dd data-figure="accepted">{number(report.accepted)}</dd></div>
+                <div><dt>{t!(i18n, bulk.duplicates_removed)}</dt><dd data-figure="duplicates">{number(report.duplicates)}</dd></div>
+                <div><dt>{t!(i18n, bulk.opted_out_removed)}</dt><dd data-figure="opted-out">{number(report.opted_out)}</dd></div>
+                <div><dt>{t!(i18n, bulk.rejected)}</dt><dd data-figure="rejected">{number(rejected_total)}</dd></div>
             </dl>
             {(rejected_total > 0).then(|| view! {
                 <table class="data compact">
@@ -266,13 +273,13 @@ fn Report(report: UploadReport) -> impl IntoView {
             None if report.accepted == 0 => view! {
                 <p class="alert alert-error">{t!(i18n, bulk.nothing_to_send)}</p>
             }.into_any(),
-            None => view! { <Confirm report/> }.into_any(),
+            None => view! { <Confirm report carriers/> }.into_any(),
         }}
     }
 }
 
 #[component]
-fn Confirm(report: UploadReport) -> impl IntoView {
+fn Confirm(report: UploadReport, carriers: Vec<CarrierView>) -> impl IntoView {
     let i18n = use_i18n();
     let create = ServerAction::<CreateTask>::new();
     let error = action_error(create);
@@ -281,6 +288,37 @@ fn Confirm(report: UploadReport) -> impl IntoView {
     // The server renders China time; once hydrated, the browser's own zone is preselected.
     let (zone, set_zone) = signal(None::<String>);
     Effect::new(move |_| set_zone.set(browser_time_zone()));
+    // The moment typed, as the server reads it, in China time: checked as it is typed.
+    let (send_at, set_send_at) = signal(String::new());
+    let (chosen_zone, set_chosen_zone) = signal(None::<String>);
+    let check = ServerAction::<CheckSendTime>::new();
+    let upload_id = report.id;
+    let recheck = move || {
+        let send_at = send_at.get_untracked();
+        let time_zone = chosen_zone
+            .get_untracked()
+            .or_else(|| zone.get_untracked())
+            .unwrap_or_else(|| CHINA_ZONE.to_owned());
+        if !send_at.is_empty() {
+            check.dispatch(CheckSendTime {
+                upload_id,
+                send_at,
+                time_zone,
+            });
+        }
+    };
+    let in_china_time = move || {
+        let locale = i18n.get_locale();
+        match check.value().get() {
+            Some(Ok(at)) => Some(view! {
+                <p class="hint" data-china-time>{td_string!(locale, bulk.in_china_time, at = date_time(locale, at))}</p>
+            }.into_any()),
+            Some(Err(err)) => Some(view! {
+                <p class="field-error" role="alert">{err.field_message("send_at").or_else(|| err.field_message("time_zone")).unwrap_or_else(|| err.message(locale))}</p>
+            }.into_any()),
+            None => None,
+        }
+    };
     let zones = move || {
         let zone = zone.get();
         COMMON_TIME_ZONES
@@ -291,9 +329,9 @@ fn Confirm(report: UploadReport) -> impl IntoView {
                     .filter(|z| !COMMON_TIME_ZONES.contains(&z.as_str())),
             )
             .map(|z| {
-                let selected = zone.as_deref().unwrap_or("Asia/Shanghai") == z;
+                let selected = zone.as_deref().unwrap_or(CHINA_ZONE) == z;
                 // China time is the zone Herald shows every time in: say so beside it.
-                let text = if z == "Asia/Shanghai" {
+                let text = if z == CHINA_ZONE {
                     format!("{z} · {}", zone_label(i18n.get_locale()))
                 } else {
                     z.clone()
@@ -310,10 +348,10 @@ fn Confirm(report: UploadReport) -> impl IntoView {
                 <input type="hidden" name="upload_id" value=report.id/>
                 <Field label=move || td_string!(i18n.get_locale(), bulk.task_name) name="name" error value=report.file_name.rsplit_once('.').map_or(report.file_name.clone(), |(stem, _)| stem.to_owned())/>
                 <dl class="figures">
-                    <div><dt>{t!(i18n, bulk.recipients)}</dt><dd data-figure="recipients">{report.accepted}</dd></div>
-                    <div><dt>{t!(i18n, bulk.fee)}</dt><dd data-figure="units">{report.units}</dd></div>
-                    <div><dt>{t!(i18n, bulk.balance_now)}</dt><dd data-figure="balance">{report.available_units}</dd></div>
-                    <div><dt>{t!(i18n, bulk.balance_after)}</dt><dd data-figure="balance-after" class:negative=after < 0>{after}</dd></div>
+                    <div><dt>{t!(i18n, bulk.recipients)}</dt><dd data-figure="recipients">{number(report.accepted)}</dd></div>
+                    <div><dt>{t!(i18n, bulk.fee)}</dt><dd data-figure="units">{number(report.units)}</dd></div>
+                    <div><dt>{t!(i18n, bulk.balance_now)}</dt><dd data-figure="balance">{number(report.available_units)}</dd></div>
+                    <div><dt>{t!(i18n, bulk.balance_after)}</dt><dd data-figure="balance-after" class:negative=after < 0>{number(after)}</dd></div>
                 </dl>
                 <p class="hint">{t!(i18n, bulk.fee_hint)}</p>
                 {(after < 0).then(|| view! {
@@ -328,18 +366,21 @@ fn Confirm(report: UploadReport) -> impl IntoView {
                 <div class="field schedule" class:dimmed=move || mode.get() == "now">
                     <label for="field-send_at">{t!(i18n, bulk.send_at)}</label>
                     <div class="inline-label">
-                        <input id="field-send_at" type="datetime-local" name="send_at" step="1"/>
-                        <select name="time_zone" aria-label=move || td_string!(i18n.get_locale(), bulk.time_zone)>{zones}</select>
+                        <input id="field-send_at" type="datetime-local" name="send_at" step="1"
+                            on:change=move |ev| { set_send_at.set(event_target_value(&ev)); recheck(); }/>
+                        <select name="time_zone" aria-label=move || td_string!(i18n.get_locale(), bulk.time_zone)
+                            on:change=move |ev| { set_chosen_zone.set(Some(event_target_value(&ev))); recheck(); }>{zones}</select>
                     </div>
+                    {in_china_time}
                     {report.marketing.then(|| view! { <p class="hint">{t!(i18n, bulk.marketing_hours_hint)}</p> })}
                     <FieldMessage error name="send_at"/>
                     <FieldMessage error name="time_zone"/>
                 </div>
-                <CarrierChoice error/>
+                <CarrierChoice carriers error/>
                 <div class="field">
                     <label class="choice">
                         <input type="checkbox" name="consent" value="yes" required/>
-                        {t!(i18n, bulk.consent, recipients = report.accepted, units = report.units)}
+                        {t!(i18n, bulk.consent, recipients = number(report.accepted), units = number(report.units))}
                     </label>
                     <FieldMessage error name="consent"/>
                 </div>
@@ -348,6 +389,9 @@ fn Confirm(report: UploadReport) -> impl IntoView {
         </section>
     }
 }
+
+/// China time's zone name, the zone every time in the console is shown in.
+const CHINA_ZONE: &str = "Asia/Shanghai";
 
 fn browser_time_zone() -> Option<String> {
     #[cfg(feature = "hydrate")]
@@ -366,7 +410,7 @@ pub fn DeliveryRecordsPage() -> impl IntoView {
     let query = use_query_map();
     let change = ServerAction::<ChangeTask>::new();
     let param = move |name: &'static str| move || query.with(|q| q.get(name));
-    // Refreshed every two seconds while a listed task is sending.
+    // Refreshed every two seconds while a listed task is sending or about to.
     let (tick, set_tick) = signal(0u32);
     let polling = StoredValue::new(false);
     let tasks = Resource::new(
@@ -410,7 +454,8 @@ pub fn DeliveryRecordsPage() -> impl IntoView {
                     <ErrorBoundary fallback=error_view>
                         {move || Suspend::new(async move {
                             tasks.await.map(|page| {
-                                if page.tasks.iter().any(|t| t.status == TaskStatus::Sending) {
+                                // A scheduled task starts on its own: the list follows it.
+                                if page.tasks.iter().any(|t| matches!(t.status, TaskStatus::Sending | TaskStatus::Scheduled)) {
                                     poll_again(polling, set_tick, 2000);
                                 }
                                 let units = page.available_units;
@@ -439,8 +484,10 @@ pub fn DeliveryRecordsPage() -> impl IntoView {
                                             <thead><tr>
                                                 <th>{t!(i18n, records.task)}</th><th>{t!(i18n, records.application)}</th>
                                                 <th>{t!(i18n, records.signature)}</th><th>{t!(i18n, records.template)}</th>
-                                                <th>{t!(i18n, records.recipients)}</th><th>{t!(i18n, records.send_time)}</th>
-                                                <th>{t!(i18n, records.status)}</th><th>{t!(i18n, records.progress)}</th>
+                                                <th>{t!(i18n, records.send_time_china)}</th><th>{t!(i18n, records.status)}</th>
+                                                <th class="num">{t!(i18n, records.recipients)}</th><th class="num">{t!(i18n, records.sent)}</th>
+                                                <th class="num">{t!(i18n, records.delivered)}</th><th class="num">{t!(i18n, records.failed)}</th>
+                                                <th>{t!(i18n, records.progress)}</th>
                                                 <th>{t!(i18n, records.creator)}</th><th></th>
                                             </tr></thead>
                                             <tbody>{rows}</tbody>
@@ -459,23 +506,59 @@ pub fn DeliveryRecordsPage() -> impl IntoView {
 
 #[component]
 fn TaskRow(task: TaskSummary, change: ServerAction<ChangeTask>) -> impl IntoView {
-    let percent = task.percent_sent();
+    let i18n = use_i18n();
     let id = task.id;
     let name = task.name.clone();
+    let send_at = task.send_at;
     view! {
         <tr data-task=name>
             <td><A href=format!("/records/{id}")>{task.name.clone()}</A></td>
             <td>{task.application.clone()}</td>
             <td>{task.signature.clone()}</td>
             <td>{task.template.clone()}</td>
-            <td class="num">{task.recipients}</td>
-            <td>{task.send_at_local.clone()}</td>
+            <td class="nowrap">{move || date_time(i18n.get_locale(), send_at)}</td>
             <td><TaskStatusBadge status=task.status reason=task.status_reason.clone()/></td>
-            <td><Progress percent label=format!("{} / {}", task.sent, task.recipients)/></td>
+            <td class="num" data-figure="recipients">{number(task.recipients)}</td>
+            <td class="num" data-figure="sent">{number(task.sent)}</td>
+            <td class="num" data-figure="delivered">{number(task.delivered)}</td>
+            <td class="num" data-figure="failed">{number(task.failed)}</td>
+            <td><TaskProgressBar status=task.status recipients=task.recipients sent=task.sent refused=task.refused/></td>
             <td>{task.created_by.clone()}</td>
-            <td><TaskActions id status=task.status change/></td>
+            <td class="nowrap"><TaskActions id status=task.status change/></td>
         </tr>
     }
+}
+
+/// How far a task has got: the recipients dealt with while it runs; a task that ended says so.
+#[component]
+fn TaskProgressBar(status: TaskStatus, recipients: i64, sent: i64, refused: i64) -> impl IntoView {
+    let i18n = use_i18n();
+    let percent = percent_done(status, recipients, sent, refused);
+    let label = move || {
+        let locale = i18n.get_locale();
+        match status {
+            TaskStatus::Completed | TaskStatus::Cancelled | TaskStatus::Failed if refused > 0 => {
+                td_string!(
+                    locale,
+                    records.done_with_refusals,
+                    sent = number(sent),
+                    refused = number(refused)
+                )
+                .to_string()
+            }
+            TaskStatus::Completed | TaskStatus::Cancelled | TaskStatus::Failed => {
+                td_string!(locale, records.done_sent, sent = number(sent)).to_string()
+            }
+            _ => td_string!(
+                locale,
+                records.dealt_with,
+                done = number(sent + refused),
+                total = number(recipients)
+            )
+            .to_string(),
+        }
+    };
+    view! { <Progress percent label/> }
 }
 
 #[component]
@@ -501,37 +584,53 @@ fn Progress(percent: i64, #[prop(into)] label: TextProp) -> impl IntoView {
 #[component]
 fn TaskActions(id: i64, status: TaskStatus, change: ServerAction<ChangeTask>) -> impl IntoView {
     let i18n = use_i18n();
-    let button = move |action: &'static str| {
-        let label = move || match action {
-            "pause" => td_string!(i18n.get_locale(), records.pause),
-            "resume" => td_string!(i18n.get_locale(), records.resume),
-            _ => td_string!(i18n.get_locale(), records.cancel),
-        };
+    let form = move |action: &'static str, label: AnyView, class: &'static str| {
         view! {
             <ActionForm action=change attr:class="inline">
                 <input type="hidden" name="id" value=id/>
                 <input type="hidden" name="action" value=action/>
-                <button type="submit">{label}</button>
+                <button type="submit" class=class>{label}</button>
             </ActionForm>
         }
     };
+    // Cancelling stops a whole campaign for good: it asks first (a disclosure, so it works
+    // without JavaScript too).
+    let cancel = move || {
+        view! {
+            <details class="confirm">
+                <summary class="button">{t!(i18n, records.cancel)}</summary>
+                <div class="confirm-body" role="alertdialog" aria-label=move || td_string!(i18n.get_locale(), records.cancel_question)>
+                    <p>{t!(i18n, records.cancel_question)}</p>
+                    {form("cancel", t!(i18n, records.cancel_yes).into_any(), "danger")}
+                </div>
+            </details>
+        }
+    };
     view! {
-        {status.pause().is_ok().then(|| button("pause"))}
-        {status.resume().is_ok().then(|| button("resume"))}
-        {status.cancel().is_ok().then(|| button("cancel"))}
+        {status.pause().is_ok().then(|| form("pause", t!(i18n, records.pause).into_any(), ""))}
+        {status.resume().is_ok().then(|| form("resume", t!(i18n, records.resume).into_any(), ""))}
+        {status.cancel().is_ok().then(cancel)}
     }
 }
+
+/// While a task sends, its analytics are read again every this many progress readings.
+const ANALYTICS_EVERY_READINGS: u32 = 5;
 
 #[component]
 pub fn TaskPage() -> impl IntoView {
     let i18n = use_i18n();
-    let id = use_id_param();
+    let id = Signal::derive(use_id_param());
     let change = ServerAction::<ChangeTask>::new();
     let error = action_error(change);
     let task = Resource::new(
-        move || (id(), change.version().get()),
+        move || (id.get(), change.version().get()),
         |(id, _)| get_task_detail(id),
     );
+    // Every part of the page is created here, not inside a part that waits for the task: the
+    // server may render a waiting part more than once, and the browser would then find parts it
+    // never created.
+    let readings = RwSignal::new(0u32);
+    let analytics_refresh = Memo::new(move |_| readings.get() / ANALYTICS_EVERY_READINGS);
     view! {
         <Title text=move || td_string!(i18n.get_locale(), records.task_title)/>
         <Guard area=Area::DeliveryRecords>
@@ -543,45 +642,55 @@ pub fn TaskPage() -> impl IntoView {
                         {move || Suspend::new(async move {
                             task.await.map(|detail| {
                                 let t = detail.summary;
-                                let sms_type = t.sms_type;
-                                let created_by = t.created_by.clone();
-                                let created_at = t.created_at;
                                 view! {
                                     <div class="page-head">
                                         <h1>{t.name.clone()}</h1>
-                                        <div><TaskActions id=t.id status=t.status change/></div>
+                                        <div class="actions"><TaskActions id=t.id status=t.status change/></div>
                                     </div>
-                                    <LiveProgress id=t.id/>
-                                    <dl class="figures">
-                                        <div><dt>{t!(i18n, records.units_reserved)}</dt><dd data-figure="reserved">{t.units_reserved}</dd></div>
-                                    </dl>
-                                    <table class="data details">
-                                        <tbody>
-                                            <tr><th>{t!(i18n, records.send_time)}</th><td>{t.send_at_local.clone()}</td></tr>
-                                            <tr><th>{t!(i18n, records.application)}</th><td>{t.application.clone()}</td></tr>
-                                            <tr><th>{t!(i18n, records.signature)}</th><td>{t.signature.clone()}</td></tr>
-                                            <tr><th>{t!(i18n, records.template)}</th><td>{t.template.clone()}" · "{move || sms_type_name(i18n.get_locale(), sms_type)}</td></tr>
-                                            <tr><th>{t!(i18n, records.content)}</th><td class="content-text">{detail.template_text.clone()}</td></tr>
-                                            <tr><th>{t!(i18n, records.recipient_file)}</th><td>
-                                                {t!(i18n, records.file_summary, file = detail.file_name.clone(), rows = detail.total_rows,
-                                                    removed = detail.removed, rejected = detail.rejected)}
-                                                <a href=format!("/bulk/uploads/{}/rejected.csv", detail.upload_id) download>{t!(i18n, records.rows_not_sent)}</a>
-                                            </td></tr>
-                                            <tr><th>{t!(i18n, records.created_by)}</th><td>
-                                                {t!(i18n, records.created_by_value, who = created_by.clone(),
-                                                    when = move || date_time(i18n.get_locale(), created_at))}
-                                            </td></tr>
-                                        </tbody>
-                                    </table>
-                                    <crate::stats::pages::TaskAnalyticsSection id=t.id/>
-                                    <crate::receipts::pages::RecipientRecords task_id=t.id/>
                                 }
                             })
                         })}
                     </ErrorBoundary>
                 </Transition>
+                <LiveProgress id readings changed=change.version()/>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move { task.await.ok().map(task_details) })}
+                </Transition>
+                <crate::stats::pages::TaskAnalyticsSection id refresh=analytics_refresh.into()/>
+                <crate::receipts::pages::RecipientRecords task_id=id/>
             </section>
         </Guard>
+    }
+}
+
+/// What the task is: when, through what, with which text and file.
+fn task_details(detail: super::model::TaskDetail) -> impl IntoView {
+    let i18n = use_i18n();
+    let t = detail.summary;
+    let (sms_type, send_at, created_at) = (t.sms_type, t.send_at, t.created_at);
+    let created_by = t.created_by.clone();
+    view! {
+        <dl class="figures">
+            <div><dt>{t!(i18n, records.units_reserved)}</dt><dd data-figure="reserved">{number(t.units_reserved)}</dd></div>
+        </dl>
+        <table class="data details">
+            <tbody>
+                <tr><th>{t!(i18n, records.send_time_china)}</th><td>{move || date_time(i18n.get_locale(), send_at)}</td></tr>
+                <tr><th>{t!(i18n, records.application)}</th><td>{t.application.clone()}</td></tr>
+                <tr><th>{t!(i18n, records.signature)}</th><td>{t.signature.clone()}</td></tr>
+                <tr><th>{t!(i18n, records.template)}</th><td>{t.template.clone()}" · "{move || sms_type_name(i18n.get_locale(), sms_type)}</td></tr>
+                <tr><th>{t!(i18n, records.content)}</th><td class="content-text">{detail.template_text.clone()}</td></tr>
+                <tr><th>{t!(i18n, records.recipient_file)}</th><td>
+                    {t!(i18n, records.file_summary, file = detail.file_name.clone(), rows = number(detail.total_rows),
+                        removed = number(detail.removed), rejected = number(detail.rejected))}
+                    <a href=format!("/bulk/uploads/{}/rejected.csv", detail.upload_id) download>{t!(i18n, records.rows_not_sent)}</a>
+                </td></tr>
+                <tr><th>{t!(i18n, records.created_by)}</th><td>
+                    {t!(i18n, records.created_by_value, who = created_by.clone(),
+                        when = move || date_time(i18n.get_locale(), created_at))}
+                </td></tr>
+            </tbody>
+        </table>
     }
 }
 
@@ -615,81 +724,79 @@ pub fn MarketingWindowSection() -> impl IntoView {
     }
 }
 
-/// A task's counters, refreshed every second while it is sending, with the current rate.
+/// A task's counters, read every second while it is sending (or about to), with the current
+/// rate; `readings` counts the readings, for parts of the page that follow along.
 #[component]
-fn LiveProgress(id: i64) -> impl IntoView {
+fn LiveProgress(
+    id: Signal<i64>,
+    readings: RwSignal<u32>,
+    #[prop(into)] changed: Signal<usize>,
+) -> impl IntoView {
     let i18n = use_i18n();
-    let (tick, set_tick) = signal(0u32);
     let polling = StoredValue::new(false);
-    let progress = Resource::new(move || tick.get(), move |_| get_task_progress(id));
+    let progress = Resource::new(
+        move || (id.get(), readings.get(), changed.get()),
+        |(id, _, _)| get_task_progress(id),
+    );
     // The previous reading, to derive messages per second.
     let previous = StoredValue::new(None::<(i64, chrono::DateTime<chrono::Utc>)>);
     view! {
         <Transition fallback=move || view! { <p class="loading">{t!(i18n, shell.loading)}</p> }>
-            <ErrorBoundary fallback=error_view>
-                {move || Suspend::new(async move {
-                    progress.await.map(|p| {
-                        let rate = previous.get_value().and_then(|(sent, at)| {
-                            let seconds = (p.as_of - at).num_milliseconds() as f64 / 1000.0;
-                            (seconds > 0.0).then(|| (p.sent - sent) as f64 / seconds)
-                        });
-                        previous.set_value(Some((p.sent, p.as_of)));
-                        if matches!(p.status, TaskStatus::Sending | TaskStatus::Scheduled) {
-                            poll_again(polling, set_tick, 1000);
-                        }
-                        let percent = if p.recipients == 0 { 0 } else { (p.sent + p.failed).min(p.recipients) * 100 / p.recipients };
-                        view! {
-                            <dl class="figures live">
-                                <div><dt>{t!(i18n, records.status)}</dt><dd><TaskStatusBadge status=p.status reason=p.status_reason.clone()/></dd></div>
-                                <div><dt>{t!(i18n, records.recipients)}</dt><dd data-figure="recipients">{p.recipients}</dd></div>
-                                <div><dt>{t!(i18n, records.sent)}</dt><dd data-figure="sent">{p.sent}</dd></div>
-                                <div><dt>{t!(i18n, records.delivered)}</dt><dd data-figure="delivered">{p.delivered}</dd></div>
-                                <div><dt>{t!(i18n, records.failed)}</dt><dd data-figure="failed">{p.failed}</dd></div>
-                                <div><dt>{t!(i18n, records.units_used)}</dt><dd data-figure="used">{p.units_used}</dd></div>
-                                <div><dt>{t!(i18n, records.rate)}</dt><dd data-figure="rate">{move || rate.map_or_else(|| "—".to_owned(), |r| {
-                                    td_string!(i18n.get_locale(), records.per_second, n = format!("{r:.0}")).to_string()
-                                })}</dd></div>
-                            </dl>
-                            <Progress percent label={
-                                let (sent, total) = (p.sent, p.recipients);
-                                move || td_string!(i18n.get_locale(), records.sent_of, sent, total).to_string()
-                            }/>
-                            {p.status_reason.clone().map(|r| view! { <p class="alert alert-error">{r}</p> })}
-                        }
-                    })
-                })}
-            </ErrorBoundary>
+            {move || Suspend::new(async move {
+                progress.await.ok().map(|p| {
+                    let rate = previous.get_value().and_then(|(sent, at)| {
+                        let seconds = (p.as_of - at).num_milliseconds() as f64 / 1000.0;
+                        (seconds > 0.0).then(|| (p.sent - sent) as f64 / seconds)
+                    });
+                    previous.set_value(Some((p.sent, p.as_of)));
+                    if matches!(p.status, TaskStatus::Sending | TaskStatus::Scheduled) {
+                        poll_again(polling, readings.write_only(), 1000);
+                    }
+                    view! {
+                        <dl class="figures live">
+                            <div><dt>{t!(i18n, records.status)}</dt><dd><TaskStatusBadge status=p.status reason=p.status_reason.clone()/></dd></div>
+                            <div><dt>{t!(i18n, records.recipients)}</dt><dd data-figure="recipients">{number(p.recipients)}</dd></div>
+                            <div><dt>{t!(i18n, records.sent)}</dt><dd data-figure="sent">{number(p.sent)}</dd></div>
+                            <div><dt>{t!(i18n, records.delivered)}</dt><dd data-figure="delivered">{number(p.delivered)}</dd></div>
+                            <div><dt>{t!(i18n, records.failed)}</dt><dd data-figure="failed">{number(p.failed)}</dd></div>
+                            <div><dt>{t!(i18n, records.units_used)}</dt><dd data-figure="used">{number(p.units_used)}</dd></div>
+                            <div><dt>{t!(i18n, records.rate)}</dt><dd data-figure="rate">{move || rate.map_or_else(|| "—".to_owned(), |r| {
+                                td_string!(i18n.get_locale(), records.per_second, n = number(r.round() as i64)).to_string()
+                            })}</dd></div>
+                        </dl>
+                        <TaskProgressBar status=p.status recipients=p.recipients sent=p.sent refused=p.refused/>
+                        {p.status_reason.clone().map(|r| view! { <p class="alert alert-error">{r}</p> })}
+                    }
+                })
+            })}
         </Transition>
     }
 }
 
 /// The carrier a task goes through; the default carrier is preselected.
 #[component]
-fn CarrierChoice(error: Signal<Option<crate::error::AppError>>) -> impl IntoView {
+fn CarrierChoice(
+    carriers: Vec<CarrierView>,
+    error: Signal<Option<crate::error::AppError>>,
+) -> impl IntoView {
     let i18n = use_i18n();
-    let carriers = Resource::new(|| (), |_| crate::dispatch::api::list_carriers());
+    let options = carriers
+        .into_iter()
+        .map(|c| {
+            let kind = c.kind.clone();
+            let text = move || {
+                let kind = crate::dispatch::pages::carrier_kind_name(i18n.get_locale(), &kind);
+                format!("{} ({kind})", c.name)
+            };
+            view! { <option value=c.id selected=c.is_default>{text}</option> }
+        })
+        .collect_view();
     view! {
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                carriers.await.ok().map(|list| {
-                    let options = list.into_iter().map(|c| {
-                        let kind = c.kind.clone();
-                        let text = move || {
-                            let kind = crate::dispatch::pages::carrier_kind_name(i18n.get_locale(), &kind);
-                            format!("{} ({kind})", c.name)
-                        };
-                        view! { <option value=c.id selected=c.is_default>{text}</option> }
-                    }).collect_view();
-                    view! {
-                        <div class="field">
-                            <label for="field-carrier_id">{t!(i18n, bulk.carrier)}</label>
-                            <select id="field-carrier_id" name="carrier_id">{options}</select>
-                            <FieldMessage error name="carrier_id"/>
-                        </div>
-                    }
-                })
-            })}
-        </Transition>
+        <div class="field">
+            <label for="field-carrier_id">{t!(i18n, bulk.carrier)}</label>
+            <select id="field-carrier_id" name="carrier_id">{options}</select>
+            <FieldMessage error name="carrier_id"/>
+        </div>
     }
 }
 

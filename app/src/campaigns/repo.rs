@@ -5,7 +5,6 @@ use sqlx::postgres::PgPoolCopyExt;
 use sqlx::{PgConnection, PgPool};
 
 use super::model::{RejectReason, TaskDetail, TaskStatus, TaskSummary, UploadReport, UploadState};
-use super::schedule::local_label;
 use super::service::Source;
 use crate::error::AppError;
 use crate::templates::model::SmsType;
@@ -352,6 +351,9 @@ struct TaskRow {
     time_zone: String,
     recipients: i32,
     sent: i32,
+    refused: i32,
+    delivered: i32,
+    failed: i32,
     units_reserved: i64,
     units_used: i64,
     created_by: String,
@@ -376,11 +378,13 @@ impl TryFrom<TaskRow> for TaskSummary {
             status: TaskStatus::parse(&r.status)
                 .ok_or_else(|| AppError::internal(format!("task status {}", r.status)))?,
             status_reason: r.status_reason,
-            send_at_local: local_label(r.send_at, &r.time_zone),
             send_at: r.send_at,
             time_zone: r.time_zone,
             recipients: r.recipients.into(),
             sent: r.sent.into(),
+            refused: r.refused.into(),
+            delivered: r.delivered.into(),
+            failed: r.failed.into(),
             units_reserved: r.units_reserved,
             units_used: r.units_used,
             created_by: r.created_by,
@@ -391,7 +395,8 @@ impl TryFrom<TaskRow> for TaskSummary {
 
 const TASK_SELECT: &str = "SELECT t.id, t.name, a.name AS application, t.signature_text,
         t.template_name, t.template_id, t.sms_type, t.status, t.status_reason, t.send_at,
-        t.time_zone, t.recipients, t.sent, t.units_reserved, t.units_used,
+        t.time_zone, t.recipients, t.sent, t.refused, t.delivered, t.failed, t.units_reserved,
+        t.units_used,
         u.display_name AS created_by, t.created_at
    FROM tasks t JOIN applications a ON a.id = t.application_id JOIN users u ON u.id = t.created_by";
 

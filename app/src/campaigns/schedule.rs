@@ -108,17 +108,6 @@ pub fn inside(window: MarketingWindow, at: DateTime<Utc>) -> bool {
     window.start <= time && time < window.end
 }
 
-/// `at` as the creator entered it, with their zone.
-pub fn local_label(at: DateTime<Utc>, zone: &str) -> String {
-    match zone.parse::<Tz>() {
-        Ok(tz) => format!(
-            "{} ({zone})",
-            at.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S")
-        ),
-        Err(_) => format!("{} UTC", at.format("%Y-%m-%d %H:%M:%S")),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,10 +139,6 @@ mod tests {
         let t =
             parse_send_time("schedule", "2026-11-26T10:00", "Europe/London", now(), None).unwrap();
         assert_eq!(t.at, Utc.with_ymd_and_hms(2026, 11, 26, 10, 0, 0).unwrap());
-        assert_eq!(
-            local_label(t.at, "Europe/London"),
-            "2026-11-26 10:00:00 (Europe/London)"
-        );
     }
 
     #[test]

@@ -14,14 +14,14 @@ pub async fn get_task_progress(id: i64) -> Result<TaskProgress, AppError> {
     serve(|caller| async move {
         caller.require(Role::Marketer).await?;
         #[allow(clippy::type_complexity)]
-        let row: Option<(String, Option<String>, i32, i32, i32, i32, i64)> = sqlx::query_as(
-            "SELECT status, status_reason, recipients, sent, delivered, failed, units_used
+        let row: Option<(String, Option<String>, i32, i32, i32, i32, i32, i64)> = sqlx::query_as(
+            "SELECT status, status_reason, recipients, sent, refused, delivered, failed, units_used
                FROM tasks WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(caller.pool())
         .await?;
-        let (status, status_reason, recipients, sent, delivered, failed, units_used) =
+        let (status, status_reason, recipients, sent, refused, delivered, failed, units_used) =
             row.ok_or_else(|| AppError::NotFound("Task".into()))?;
         Ok(TaskProgress {
             id,
@@ -30,6 +30,7 @@ pub async fn get_task_progress(id: i64) -> Result<TaskProgress, AppError> {
             status_reason,
             recipients: recipients.into(),
             sent: sent.into(),
+            refused: refused.into(),
             delivered: delivered.into(),
             failed: failed.into(),
             units_used,

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
 use tokio::sync::{Notify, Semaphore};
@@ -297,6 +298,7 @@ impl Engine {
         let mut to_send: Vec<&Pending> = Vec::with_capacity(messages.len());
         for m in &messages {
             if m.taken_over && !resendable {
+                // Another worker asked the carrier before it stopped; when is not known.
                 results.push(SendResult {
                     id: m.id,
                     state: MessageState::Submitted,
@@ -304,6 +306,7 @@ impl Engine {
                     code: None,
                     units: i64::from(m.units),
                     carrier: Some(slot.id),
+                    at: Utc::now(),
                 });
             } else if opted_out.contains(&m.phone) {
                 results.push(SendResult {
@@ -313,6 +316,7 @@ impl Engine {
                     code: Some("Herald.OptedOut".into()),
                     units: 0,
                     carrier: None,
+                    at: Utc::now(),
                 });
             } else {
                 to_send.push(m);
@@ -374,6 +378,7 @@ impl Engine {
                         code: Some(hit.code().into()),
                         units: 0,
                         carrier: None,
+                        at: Utc::now(),
                     });
                     false
                 }
@@ -439,9 +444,11 @@ impl Engine {
                         })
                         .collect(),
                 };
+                // Taken before the call: a receipt can arrive before the carrier's answer does.
+                let asked_at = Utc::now();
                 match self.call(&slot, &batch, chunk.task_id).await {
                     Call::Answered(outcomes, carrier) => {
-                        results.extend(outcome_results(part, outcomes, carrier))
+                        results.extend(outcome_results(part, outcomes, carrier, asked_at))
                     }
                     Call::Unknown(carrier) => results.extend(part.iter().map(|m| SendResult {
                         id: m.id,
@@ -450,6 +457,7 @@ impl Engine {
                         code: None,
                         units: i64::from(m.units),
                         carrier: Some(carrier),
+                        at: asked_at,
                     })),
                     Call::NotTaken => unsent.extend(part.iter().map(|m| m.id)),
                 }
@@ -679,6 +687,7 @@ fn outcome_results(
     part: &[&Pending],
     outcomes: Vec<super::carrier::Outcome>,
     carrier: i64,
+    asked_at: DateTime<Utc>,
 ) -> Vec<SendResult> {
     let mut by_key: HashMap<String, super::carrier::Outcome> =
         outcomes.into_iter().map(|o| (o.key.clone(), o)).collect();
@@ -693,6 +702,7 @@ fn outcome_results(
                     code: None,
                     units: outcome.fee.max(i64::from(m.units)),
                     carrier: Some(carrier),
+                    at: asked_at,
                 }
             } else {
                 SendResult {
@@ -702,6 +712,7 @@ fn outcome_results(
                     code: outcome.code,
                     units: 0,
                     carrier: None,
+                    at: asked_at,
                 }
             })
         })

@@ -139,6 +139,8 @@ pub struct TaskProgress {
     pub status_reason: Option<String>,
     pub recipients: i64,
     pub sent: i64,
+    /// Never sent: refused by the carrier, or withheld by Herald (opted out, over a limit).
+    pub refused: i64,
     pub delivered: i64,
     pub failed: i64,
     pub units_used: i64,

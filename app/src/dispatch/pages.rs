@@ -63,7 +63,7 @@ pub fn CarriersSection() -> impl IntoView {
                                     <td>{move || carrier_kind_name(i18n.get_locale(), &kind)}</td>
                                     <td>{c.summary.clone()}</td>
                                     <td class="num">{move || td_string!(i18n.get_locale(), carriers.rate, n = rate).to_string()}</td>
-                                    <td class="num">{c.concurrency}</td>
+                                    <td class="num">{crate::locale::number(c.concurrency.into())}</td>
                                     <td>{move || match &failover {
                                         Some(name) => td_string!(i18n.get_locale(), carriers.failover_value, name, n = after).to_string(),
                                         None => "—".to_owned(),

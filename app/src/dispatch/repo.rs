@@ -117,6 +117,7 @@ pub async fn cancel_unsent(conn: &mut PgConnection, task_id: i64) -> Result<(), 
                 code: Some("Herald.OutcomeUnknown".into()),
                 units: 0,
                 carrier: None,
+                at: chrono::Utc::now(),
             })
             .collect();
         crate::stats::counters::sends(&mut *conn, task_id, &failed).await?;
@@ -377,6 +378,9 @@ pub struct SendResult {
     pub units: i64,
     /// The carrier that has (or may have) a submitted message.
     pub carrier: Option<i64>,
+    /// When the carrier was asked (or Herald decided without asking): a submitted message's
+    /// submission time, which its receipt can only follow, and a refused one's outcome time.
+    pub at: chrono::DateTime<chrono::Utc>,
 }
 
 /// How a recording leaves the chunk.
@@ -404,12 +408,14 @@ pub async fn record(
     let states: Vec<i16> = results.iter().map(|r| r.state.code()).collect();
     let serials: Vec<Option<String>> = results.iter().map(|r| r.serial.clone()).collect();
     let codes: Vec<Option<String>> = results.iter().map(|r| r.code.clone()).collect();
+    let ats: Vec<chrono::DateTime<chrono::Utc>> = results.iter().map(|r| r.at).collect();
     let changed: std::collections::HashSet<i64> = sqlx::query_scalar(
         "UPDATE messages m
             SET state = v.state, serial_no = v.serial, code = v.code,
-                submitted_at = CASE WHEN v.state = 2 THEN now() END,
-                done_at = CASE WHEN v.state IN (4, 5) THEN now() END
-           FROM unnest($1::bigint[], $2::smallint[], $3::text[], $4::text[]) AS v(id, state, serial, code)
+                submitted_at = CASE WHEN v.state = 2 THEN v.at END,
+                done_at = CASE WHEN v.state IN (4, 5) THEN v.at END
+           FROM unnest($1::bigint[], $2::smallint[], $3::text[], $4::text[], $5::timestamptz[])
+                AS v(id, state, serial, code, at)
           WHERE m.id = v.id AND m.state = 1
          RETURNING m.id",
     )
@@ -417,6 +423,7 @@ pub async fn record(
     .bind(&states)
     .bind(&serials)
     .bind(&codes)
+    .bind(&ats)
     .fetch_all(&mut *tx)
     .await?
     .into_iter()
@@ -451,7 +458,8 @@ pub async fn record(
     let early: Vec<(i64, bool)> = sqlx::query_as(
         "WITH early AS (DELETE FROM pending_receipts WHERE message_id = ANY($1) RETURNING *)
          UPDATE messages m SET state = CASE WHEN early.delivered THEN 3 ELSE 4 END,
-                               code = early.code, done_at = early.received_at
+                               code = early.code,
+                               done_at = greatest(early.received_at, m.submitted_at)
            FROM early WHERE m.id = early.message_id AND m.state = 2
          RETURNING m.id, m.state = 3",
     )
@@ -474,7 +482,7 @@ pub async fn record(
     }
     sqlx::query(
         "UPDATE tasks SET sent = sent + $2, failed = failed + $3, delivered = delivered + $4,
-                          units_used = units_used + $5,
+                          refused = refused + $6, units_used = units_used + $5,
                           units_reserved = greatest(units_reserved - $5, 0), updated_at = now()
           WHERE id = $1",
     )
@@ -483,6 +491,7 @@ pub async fn record(
     .bind(refused + early_failed)
     .bind(early_delivered)
     .bind(units)
+    .bind(refused)
     .execute(&mut *tx)
     .await?;
     consume_units(&mut tx, chunk.task_id, units).await?;
@@ -942,7 +951,7 @@ pub async fn apply_receipts(
     let done: Vec<(i64, i64, bool)> = sqlx::query_as(
         "WITH v AS (SELECT * FROM unnest($1::bigint[], $2::bool[], $3::text[]) AS v(id, ok, code))
          UPDATE messages m SET state = CASE WHEN v.ok THEN 3 ELSE 4 END,
-                               code = v.code, done_at = now()
+                               code = v.code, done_at = greatest(now(), m.submitted_at)
            FROM v WHERE m.id = v.id AND m.state = 2
          RETURNING m.id, m.task_id, m.state = 3",
     )
@@ -1143,7 +1152,8 @@ pub async fn expire_unconfirmed(
         "WITH gone AS (DELETE FROM unconfirmed_messages
                         WHERE carrier_id = $1 AND since < now() - make_interval(mins => $2)
                        RETURNING message_id)
-         UPDATE messages m SET state = 4, code = 'Herald.OutcomeUnknown', done_at = now()
+         UPDATE messages m SET state = 4, code = 'Herald.OutcomeUnknown',
+                               done_at = greatest(now(), m.submitted_at)
            FROM gone WHERE m.id = gone.message_id AND m.state = 2
          RETURNING m.id",
     )

@@ -495,11 +495,12 @@ async fn record_refusals(
     .bind(MessageState::Rejected.code())
     .execute(&mut *conn)
     .await?;
-    sqlx::query("UPDATE tasks SET failed = failed + $2 WHERE id = $1")
+    sqlx::query("UPDATE tasks SET failed = failed + $2, refused = refused + $2 WHERE id = $1")
         .bind(task_id)
         .bind(ids.len() as i32)
         .execute(&mut *conn)
         .await?;
+    let now = chrono::Utc::now();
     let results: Vec<SendResult> = refused
         .iter()
         .map(|(id, code)| SendResult {
@@ -509,6 +510,7 @@ async fn record_refusals(
             code: Some((*code).to_owned()),
             units: 0,
             carrier: None,
+            at: now,
         })
         .collect();
     crate::stats::counters::sends(conn, task_id, &results).await?;

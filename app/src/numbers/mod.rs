@@ -47,13 +47,58 @@ impl NumberProblem {
     }
 }
 
-/// Mainland mobile operators, told apart by the number's first digits.
+/// Mainland mobile operators, told apart by the number's first digits. A virtual operator's
+/// numbers count for the network it rents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum MobileCarrier {
     ChinaMobile,
     ChinaUnicom,
     ChinaTelecom,
+    ChinaBroadnet,
+    /// Abroad, or a mainland prefix that is not one of the four networks' phone numbers.
     Other,
+}
+
+impl MobileCarrier {
+    /// Every operator, by code.
+    pub const ALL: [MobileCarrier; 5] = [
+        MobileCarrier::Other,
+        MobileCarrier::ChinaMobile,
+        MobileCarrier::ChinaUnicom,
+        MobileCarrier::ChinaTelecom,
+        MobileCarrier::ChinaBroadnet,
+    ];
+
+    /// The operator as SQL's `mobile_operator()` numbers it and the per-operator counters store
+    /// it.
+    pub fn code(self) -> i16 {
+        match self {
+            MobileCarrier::Other => 0,
+            MobileCarrier::ChinaMobile => 1,
+            MobileCarrier::ChinaUnicom => 2,
+            MobileCarrier::ChinaTelecom => 3,
+            MobileCarrier::ChinaBroadnet => 4,
+        }
+    }
+
+    /// The operator a stored code stands for; a code this build does not know is `Other`.
+    pub fn from_code(code: i16) -> MobileCarrier {
+        MobileCarrier::ALL
+            .into_iter()
+            .find(|carrier| carrier.code() == code)
+            .unwrap_or(MobileCarrier::Other)
+    }
+
+    /// The English name analytics carry (`receipts::model::operator_name` translates it).
+    pub fn english_name(self) -> &'static str {
+        match self {
+            MobileCarrier::ChinaMobile => "China Mobile",
+            MobileCarrier::ChinaUnicom => "China Unicom",
+            MobileCarrier::ChinaTelecom => "China Telecom",
+            MobileCarrier::ChinaBroadnet => "China Broadnet",
+            MobileCarrier::Other => "Other / international",
+        }
+    }
 }
 
 impl PhoneNumber {
@@ -143,16 +188,29 @@ impl PhoneNumber {
             .unwrap_or_default()
     }
 
+    /// The operator by prefix, the same table as SQL's `mobile_operator()` (a test holds the two
+    /// together). 170 is shared out among virtual operators by its fourth digit. Satellite (174),
+    /// data-only and IoT (140, 141, 144, 146, 148) and unallocated prefixes are `Other`: messages to
+    /// them cannot be put down to one network's phones.
     pub fn carrier(&self) -> MobileCarrier {
         if !self.is_mainland() {
             return MobileCarrier::Other;
         }
-        let prefix: u32 = self.subscriber_number()[..3].parse().unwrap_or(0);
-        match prefix {
+        let national = self.subscriber_number();
+        let prefix = |digits: usize| national[..digits].parse::<u32>().unwrap_or(0);
+        match prefix(3) {
+            170 => match prefix(4) {
+                1703 | 1705 | 1706 => MobileCarrier::ChinaMobile,
+                1704 | 1707..=1709 => MobileCarrier::ChinaUnicom,
+                1700..=1702 => MobileCarrier::ChinaTelecom,
+                _ => MobileCarrier::Other,
+            },
             134..=139
             | 147
             | 150..=152
             | 157..=159
+            | 165
+            | 172
             | 178
             | 182..=184
             | 187
@@ -160,12 +218,13 @@ impl PhoneNumber {
             | 195
             | 197
             | 198 => MobileCarrier::ChinaMobile,
-            130..=132 | 145 | 155 | 156 | 166 | 175 | 176 | 185 | 186 | 196 => {
+            130..=132 | 145 | 155 | 156 | 166 | 167 | 171 | 175 | 176 | 185 | 186 | 196 => {
                 MobileCarrier::ChinaUnicom
             }
-            133 | 149 | 153 | 173 | 177 | 180 | 181 | 189 | 190 | 191 | 193 | 199 => {
+            133 | 149 | 153 | 162 | 173 | 177 | 180 | 181 | 189..=191 | 193 | 199 => {
                 MobileCarrier::ChinaTelecom
             }
+            192 => MobileCarrier::ChinaBroadnet,
             _ => MobileCarrier::Other,
         }
     }
@@ -301,11 +360,52 @@ mod tests {
         assert_eq!(carrier("18600000000"), MobileCarrier::ChinaUnicom);
         assert_eq!(carrier("18900000000"), MobileCarrier::ChinaTelecom);
         assert_eq!(carrier("+447911123456"), MobileCarrier::Other);
+        assert_eq!(carrier("17212345678"), MobileCarrier::ChinaMobile);
+        assert_eq!(carrier("16512345678"), MobileCarrier::ChinaMobile);
+        assert_eq!(
+            carrier("13491234567"),
+            MobileCarrier::ChinaMobile,
+            "satellite, 134"
+        );
+        assert_eq!(carrier("17112345678"), MobileCarrier::ChinaUnicom);
+        assert_eq!(carrier("16712345678"), MobileCarrier::ChinaUnicom);
+        assert_eq!(carrier("16212345678"), MobileCarrier::ChinaTelecom);
+        assert_eq!(carrier("19212345678"), MobileCarrier::ChinaBroadnet);
+        assert_eq!(carrier("17412345678"), MobileCarrier::Other, "satellite");
+        assert_eq!(carrier("14412345678"), MobileCarrier::Other, "IoT");
+        assert_eq!(carrier("16012345678"), MobileCarrier::Other, "unallocated");
         assert_eq!(
             PhoneNumber::parse("+8613800000000")
                 .unwrap()
                 .subscriber_number(),
             "13800000000"
         );
+    }
+
+    #[test]
+    fn the_170_block_is_shared_out_by_its_fourth_digit() {
+        let carrier = |raw| PhoneNumber::parse(raw).unwrap().carrier();
+        for (national, operator) in [
+            ("17001234567", MobileCarrier::ChinaTelecom),
+            ("17011234567", MobileCarrier::ChinaTelecom),
+            ("17021234567", MobileCarrier::ChinaTelecom),
+            ("17031234567", MobileCarrier::ChinaMobile),
+            ("17041234567", MobileCarrier::ChinaUnicom),
+            ("17051234567", MobileCarrier::ChinaMobile),
+            ("17061234567", MobileCarrier::ChinaMobile),
+            ("17071234567", MobileCarrier::ChinaUnicom),
+            ("17081234567", MobileCarrier::ChinaUnicom),
+            ("17091234567", MobileCarrier::ChinaUnicom),
+        ] {
+            assert_eq!(carrier(national), operator, "{national}");
+        }
+    }
+
+    #[test]
+    fn operator_codes_read_back_as_the_operator() {
+        for carrier in MobileCarrier::ALL {
+            assert_eq!(MobileCarrier::from_code(carrier.code()), carrier);
+        }
+        assert_eq!(MobileCarrier::from_code(99), MobileCarrier::Other);
     }
 }

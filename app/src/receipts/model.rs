@@ -158,6 +158,7 @@ pub fn operator_name(locale: Locale, english: &str) -> &'static str {
         "China Mobile" => td_string!(locale, receipts.operators.china_mobile),
         "China Unicom" => td_string!(locale, receipts.operators.china_unicom),
         "China Telecom" => td_string!(locale, receipts.operators.china_telecom),
+        "China Broadnet" => td_string!(locale, receipts.operators.china_broadnet),
         _ => td_string!(locale, receipts.operators.other),
     }
 }

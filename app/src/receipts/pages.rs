@@ -12,7 +12,7 @@ use crate::locale::date_time;
 /// Each recipient's message in a task: search by number, filter by state and code, page by
 /// page, and export what the filter selects.
 #[component]
-pub fn RecipientRecords(task_id: i64) -> impl IntoView {
+pub fn RecipientRecords(task_id: Signal<i64>) -> impl IntoView {
     let i18n = use_i18n();
     let query = use_query_map();
     let param = move |name: &'static str| move || query.with(|q| q.get(name).unwrap_or_default());
@@ -23,9 +23,10 @@ pub fn RecipientRecords(task_id: i64) -> impl IntoView {
                 param("state")(),
                 param("code")(),
                 param("after")(),
+                task_id.get(),
             )
         },
-        move |(phone, state, code, after)| {
+        move |(phone, state, code, after, task_id)| {
             list_task_messages(task_id, phone, state, code, after.parse().ok())
         },
     );
@@ -48,7 +49,7 @@ pub fn RecipientRecords(task_id: i64) -> impl IntoView {
             <div class="page-head">
                 <h2>{t!(i18n, receipts.recipients)}</h2>
                 <a class="button" download
-                    href=move || format!("/records/{task_id}/messages.csv?{}", filter().query())>
+                    href=move || format!("/records/{}/messages.csv?{}", task_id.get(), filter().query())>
                     {t!(i18n, receipts.export_csv)}
                 </a>
             </div>
@@ -76,7 +77,7 @@ pub fn RecipientRecords(task_id: i64) -> impl IntoView {
                                     <td>{move || state_name(i18n.get_locale(), m.state)}</td>
                                     <td>{m.code.clone().map(|c| view! { <code>{c}</code> })}</td>
                                     <td>{m.serial.clone().unwrap_or_default()}</td>
-                                    <td class="num">{m.units}</td>
+                                    <td class="num">{crate::locale::number(m.units)}</td>
                                     <td>{when(m.submitted_at)}</td>
                                     <td>{when(m.done_at)}</td>
                                 </tr>

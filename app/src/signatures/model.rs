@@ -14,26 +14,80 @@ fn is_cjk(c: char) -> bool {
     matches!(c, '\u{4e00}'..='\u{9fff}' | '\u{3400}'..='\u{4dbf}' | '\u{20000}'..='\u{2a6df}')
 }
 
+/// The brackets every message shows its signature in; the console adds them.
+const BRACKETS: [char; 2] = ['【', '】'];
+
+/// Characters a reader cannot tell apart by looking: quoted they would read as “” or as nothing.
+fn is_invisible(c: char) -> bool {
+    c.is_control()
+        || c.is_whitespace()
+        || matches!(c,
+            '\u{00ad}' | '\u{034f}' | '\u{061c}' | '\u{115f}' | '\u{1160}' | '\u{17b4}'
+            | '\u{17b5}' | '\u{3164}' | '\u{feff}' | '\u{ffa0}'
+            | '\u{0300}'..='\u{036f}' | '\u{180b}'..='\u{180f}' | '\u{200b}'..='\u{200f}'
+            | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{206f}' | '\u{fe00}'..='\u{fe0f}'
+            | '\u{fff0}'..='\u{fff8}' | '\u{e0000}'..='\u{e0fff}')
+}
+
+/// A refused character as the reader can recognise it.
+fn character_name(locale: Locale, c: char) -> String {
+    match c {
+        ' ' => td_string!(locale, signature.errors.space).to_string(),
+        '\u{3000}' => td_string!(locale, signature.errors.full_width_space).to_string(),
+        c if is_invisible(c) => format!("U+{:04X}", u32::from(c)),
+        c => td_string!(locale, signature.errors.quoted, character = c).to_string(),
+    }
+}
+
+/// Every reason `raw` cannot be a signature, in words for `locale`; empty means it can. The
+/// signature form shows these as the operator types and the server refuses with them, so the two
+/// always agree.
+pub fn signature_problems(locale: Locale, raw: &str) -> Vec<String> {
+    let name = raw.trim();
+    let mut problems = Vec::new();
+    let length = name.chars().count();
+    if !(2..=12).contains(&length) {
+        problems.push(td_string!(locale, signature.errors.length, length).to_string());
+    }
+    let mut refused: Vec<char> = Vec::new();
+    for c in name
+        .chars()
+        .filter(|c| !(c.is_ascii_alphanumeric() || is_cjk(*c)))
+    {
+        if !refused.contains(&c) {
+            refused.push(c);
+        }
+    }
+    if refused.iter().any(|c| BRACKETS.contains(c)) {
+        problems.push(td_string!(locale, signature.errors.brackets).to_string());
+    }
+    let named: Vec<String> = refused
+        .into_iter()
+        .filter(|c| !BRACKETS.contains(c))
+        .map(|c| character_name(locale, c))
+        .collect();
+    if !named.is_empty() {
+        let characters = named.join(td_string!(locale, signature.errors.list_separator));
+        problems.push(td_string!(locale, signature.errors.characters, characters).to_string());
+    }
+    problems
+}
+
 impl SignatureName {
     pub fn parse(raw: &str) -> Result<Self, AppError> {
-        let name = raw.trim();
-        let length = name.chars().count();
-        if !(2..=12).contains(&length) {
+        let locale = crate::locale::current();
+        let problems = signature_problems(locale, raw);
+        if !problems.is_empty() {
             return Err(AppError::field(
                 "content",
-                crate::tr!(signature.errors.length, length),
+                // Chinese runs sentences together; English leaves a space between them.
+                problems.join(match locale {
+                    Locale::zh_CN => "",
+                    Locale::en => " ",
+                }),
             ));
         }
-        if let Some(bad) = name
-            .chars()
-            .find(|c| !(c.is_ascii_alphanumeric() || is_cjk(*c)))
-        {
-            return Err(AppError::field(
-                "content",
-                crate::tr!(signature.errors.characters, bad),
-            ));
-        }
-        Ok(SignatureName(name.to_owned()))
+        Ok(SignatureName(raw.trim().to_owned()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -342,6 +396,72 @@ mod tests {
             "the brackets are added, not typed"
         );
         assert!(SignatureName::parse("<b>x</b>").is_err());
+    }
+
+    #[test]
+    fn every_refused_character_is_named_once_in_order_of_appearance() {
+        assert_eq!(
+            signature_problems(Locale::en, "A-b c-d"),
+            ["Use only Chinese characters, Latin letters and digits; not allowed: “-”, space."]
+        );
+        assert_eq!(
+            signature_problems(Locale::zh_CN, "A-b c-d"),
+            ["只能使用汉字、英文字母和数字，不能包含：“-”、空格。"]
+        );
+    }
+
+    #[test]
+    fn characters_that_print_as_nothing_are_named_by_what_they_are() {
+        let unseen = "Acme\u{200b}商城\u{3000}店\u{7}\u{a0}x";
+        assert_eq!(
+            signature_problems(Locale::en, unseen),
+            [
+                "Use only Chinese characters, Latin letters and digits; not allowed: \
+              U+200B, full-width space, U+0007, U+00A0."
+            ]
+        );
+        assert_eq!(
+            signature_problems(Locale::zh_CN, unseen),
+            ["只能使用汉字、英文字母和数字，不能包含：U+200B、全角空格、U+0007、U+00A0。"]
+        );
+    }
+
+    #[test]
+    fn brackets_are_explained_rather_than_listed() {
+        assert_eq!(
+            signature_problems(Locale::en, "【腾讯云】"),
+            ["Leave out 【 and 】: the console puts them around the signature itself."]
+        );
+        assert_eq!(
+            signature_problems(Locale::zh_CN, "【腾讯 云】"),
+            [
+                "请勿输入【】：控制台会自动在签名两侧加上。",
+                "只能使用汉字、英文字母和数字，不能包含：空格。"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_length_is_counted_after_trimming_and_told_in_both_languages() {
+        assert!(signature_problems(Locale::en, " 腾讯云 ").is_empty());
+        assert_eq!(
+            signature_problems(Locale::en, " 云 "),
+            ["A signature has 2 to 12 characters (this one has 1)."]
+        );
+        assert_eq!(
+            signature_problems(Locale::zh_CN, "这是十三个字的签名内容啊啊"),
+            ["签名须为 2 到 12 个字（当前 13 个）。"]
+        );
+    }
+
+    #[test]
+    fn parse_refuses_with_every_problem_at_once() {
+        let err = SignatureName::parse("这是十三个字的签名内容啊 啊").unwrap_err();
+        assert_eq!(
+            err.field_message("content").unwrap(),
+            "A signature has 2 to 12 characters (this one has 14). \
+             Use only Chinese characters, Latin letters and digits; not allowed: space."
+        );
     }
 
     #[test]

@@ -6,9 +6,14 @@ use leptos_router::hooks::use_query_map;
 use super::api::{
     get_signature, list_signatures, CreateSignature, DeleteSignature, UpdateSignature,
 };
-use super::model::{DocumentFormat, DocumentType, SignPurpose, SignType, Signature};
+use super::model::{
+    signature_problems, DocumentFormat, DocumentType, SignPurpose, SignType, Signature,
+};
 use crate::error::AppError;
-use crate::forms::{action_error, error_view, use_id_param, Field, FieldMessage, FormAlert};
+use crate::forms::{
+    action_error, action_saves, error_until_edited, error_view, submitted_field, use_id_param,
+    Field, FieldMessage, FormAlert,
+};
 use crate::i18n::{t, td_string, use_i18n};
 use crate::review::model::ReviewStatus;
 use crate::review::pages::StatusBadge;
@@ -103,6 +108,58 @@ fn DocumentUpload(return_to: String) -> impl IntoView {
     }
 }
 
+/// The signature content with what is wrong with it: the server's refusal until the operator
+/// edits the text, then the same rules checked as they type.
+#[component]
+fn ContentField(
+    initial: String,
+    error: Signal<Option<AppError>>,
+    submitted: Signal<Option<String>>,
+) -> impl IntoView {
+    let content = RwSignal::new(initial);
+    let refusal = error_until_edited(error, submitted, content.into());
+    let i18n = use_i18n();
+    let refused = move || {
+        refusal.with(|e| {
+            e.as_ref()
+                .and_then(|e| e.field_message("content"))
+                .is_some()
+        })
+    };
+    // An empty field is only "required", which the browser and the server already say.
+    let problems = Memo::new(move |_| {
+        content.with(|c| {
+            if c.trim().is_empty() {
+                Vec::new()
+            } else {
+                signature_problems(i18n.get_locale(), c)
+            }
+        })
+    });
+    let live_problems = move || {
+        if refused() {
+            Vec::new()
+        } else {
+            problems.get()
+        }
+    };
+    let invalid = move || refused() || !problems.with(Vec::is_empty);
+    view! {
+        <div class="field" class:has-error=invalid>
+            <label for="field-content">{t!(i18n, signature.content_label)}</label>
+            <input id="field-content" name="content" type="text" required
+                value=content.get_untracked()
+                aria-invalid=move || invalid().then_some("true")
+                on:input=move |ev| content.set(event_target_value(&ev))/>
+            <p class="hint">{t!(i18n, signature.content_hint)}</p>
+            <FieldMessage error=refusal name="content"/>
+            <ul class="problems" aria-live="polite">
+                {move || live_problems().into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}
+            </ul>
+        </div>
+    }
+}
+
 /// The signature's own fields; the certificate types offered follow the chosen signature type.
 #[component]
 fn SignatureFields(
@@ -110,6 +167,8 @@ fn SignatureFields(
     certificate_id: Option<i64>,
     authorisation_id: Option<i64>,
     error: Signal<Option<AppError>>,
+    /// The content last submitted, to drop its refusal once the operator changes it.
+    submitted_content: Signal<Option<String>>,
 ) -> impl IntoView {
     let sign_type = RwSignal::new(
         initial
@@ -152,8 +211,7 @@ fn SignatureFields(
         <input type="hidden" name="authorisation_id" value=authorisation_id.map(|id| id.to_string()).unwrap_or_default()/>
         <FieldMessage error name="certificate"/>
         <FieldMessage error name="authorisation"/>
-        <Field label=move || td_string!(i18n.get_locale(), signature.content_label) name="content" value=content
-            hint=move || td_string!(i18n.get_locale(), signature.content_hint) error/>
+        <ContentField initial=content error submitted=submitted_content/>
         <div class="field">
             <span class="label">{t!(i18n, signature.purpose)}</span>
             {purpose_options}
@@ -225,6 +283,8 @@ fn query_id(key: &'static str) -> impl Fn() -> Option<i64> + Copy {
 pub fn NewSignaturePage() -> impl IntoView {
     let create = ServerAction::<CreateSignature>::new();
     let error = action_error(create);
+    let submitted_content =
+        submitted_field(create, |input: &CreateSignature| input.content.clone());
     let certificate = query_id("certificate");
     let authorisation = query_id("authorisation");
     let i18n = use_i18n();
@@ -248,7 +308,7 @@ pub fn NewSignaturePage() -> impl IntoView {
                 <h2>{t!(i18n, signature.step_signature)}</h2>
                 <ActionForm action=create attr:class="form narrow">
                     <FormAlert error/>
-                    {move || view! { <SignatureFields initial=None certificate_id=certificate() authorisation_id=authorisation() error/> }}
+                    {move || view! { <SignatureFields initial=None certificate_id=certificate() authorisation_id=authorisation() error submitted_content/> }}
                     <button type="submit" class="primary">{t!(i18n, signature.submit)}</button>
                 </ActionForm>
             </section>
@@ -261,11 +321,11 @@ pub fn SignaturePage() -> impl IntoView {
     let id = use_id_param();
     let update = ServerAction::<UpdateSignature>::new();
     let delete = ServerAction::<DeleteSignature>::new();
-    let signature = Resource::new(
-        move || (id(), update.version().get()),
-        |(id, _)| get_signature(id),
-    );
+    let saves = action_saves(update);
+    let signature = Resource::new(move || (id(), saves.get()), |(id, _)| get_signature(id));
     let error = action_error(update);
+    let submitted_content =
+        submitted_field(update, |input: &UpdateSignature| input.content.clone());
     let delete_error = action_error(delete);
     let new_certificate = query_id("certificate");
     let new_authorisation = query_id("authorisation");
@@ -298,7 +358,7 @@ pub fn SignaturePage() -> impl IntoView {
                                         <ActionForm action=update attr:class="form narrow">
                                             <FormAlert error/>
                                             <input type="hidden" name="id" value=id/>
-                                            <SignatureFields initial=Some(for_editor) certificate_id=Some(certificate_id) authorisation_id error/>
+                                            <SignatureFields initial=Some(for_editor) certificate_id=Some(certificate_id) authorisation_id error submitted_content/>
                                             <button type="submit" class="primary">{t!(i18n, signature.resubmit)}</button>
                                         </ActionForm>
                                     })}

@@ -7,7 +7,7 @@ use crate::dispatch::model::MessageState;
 use crate::dispatch::repo::{MessageSet, SendResult};
 use crate::error::AppError;
 
-/// Counts a recording's results for `task_id`: per minute, failures by code, submissions per
+/// Counts a recording's results for `task_id`: per second, failures by code, submissions per
 /// operator, and the hour's business statistics.
 pub async fn sends(
     conn: &mut PgConnection,
@@ -35,12 +35,12 @@ pub async fn sends(
     let units: i64 = results.iter().map(|r| r.units).sum();
     // One statement: recording runs for every chunk, so round trips count.
     sqlx::query(
-        "WITH minutes AS (
-             INSERT INTO task_minutes (task_id, minute, submitted, refused)
-             VALUES ($1, date_trunc('minute', now()), $2, $3)
-             ON CONFLICT (task_id, minute) DO UPDATE
-                SET submitted = task_minutes.submitted + EXCLUDED.submitted,
-                    refused = task_minutes.refused + EXCLUDED.refused),
+        "WITH seconds AS (
+             INSERT INTO task_seconds (task_id, second, submitted, refused)
+             VALUES ($1, date_trunc('second', now()), $2, $3)
+             ON CONFLICT (task_id, second) DO UPDATE
+                SET submitted = task_seconds.submitted + EXCLUDED.submitted,
+                    refused = task_seconds.refused + EXCLUDED.refused),
               failures AS (
              INSERT INTO task_failures (task_id, code, messages)
              SELECT $1, code, n FROM unnest($4::text[], $5::int[]) AS v(code, n)
@@ -76,7 +76,7 @@ pub async fn sends(
 }
 
 /// Counts the outcomes of messages that just became delivered or failed after the carrier took
-/// them (receipts, statuses, unconfirmed messages given up on): per minute, delivery latency,
+/// them (receipts, statuses, unconfirmed messages given up on): per second, delivery latency,
 /// failures by code, per operator, and in the business statistics of the hour they were sent.
 /// The outcomes of API-sent messages also wait in `status_outbox` for PullSmsSendStatus.
 pub async fn outcomes(conn: &mut PgConnection, message_ids: &[i64]) -> Result<(), AppError> {
@@ -96,14 +96,14 @@ pub async fn outcomes(conn: &mut PgConnection, message_ids: &[i64]) -> Result<()
               pulls AS (
                 INSERT INTO status_outbox (application_id, message_id)
                 SELECT application_id, id FROM r WHERE by_api ORDER BY id),
-              minutes AS (
-                INSERT INTO task_minutes (task_id, minute, delivered, failed)
-                SELECT task_id, date_trunc('minute', now()), count(*) FILTER (WHERE ok),
+              seconds AS (
+                INSERT INTO task_seconds (task_id, second, delivered, failed)
+                SELECT task_id, date_trunc('second', now()), count(*) FILTER (WHERE ok),
                        count(*) FILTER (WHERE NOT ok)
                   FROM r GROUP BY task_id
-                ON CONFLICT (task_id, minute) DO UPDATE
-                   SET delivered = task_minutes.delivered + EXCLUDED.delivered,
-                       failed = task_minutes.failed + EXCLUDED.failed),
+                ON CONFLICT (task_id, second) DO UPDATE
+                   SET delivered = task_seconds.delivered + EXCLUDED.delivered,
+                       failed = task_seconds.failed + EXCLUDED.failed),
               latency AS (
                 INSERT INTO task_latency (task_id, bucket, receipts)
                 SELECT task_id, greatest(width_bucket(seconds, $2::float8[]) - 1, 0), count(*)

@@ -46,7 +46,7 @@ impl Headline {
     }
 }
 
-/// One minute (or a wider step, for long tasks) of a task's sending.
+/// One step (a second for a short task, wider for longer ones) of a task's sending.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TimelinePoint {
     /// When the step starts, China time, as the chart labels it.
@@ -77,8 +77,8 @@ pub struct OperatorRow {
 pub struct TaskAnalytics {
     pub task_id: i64,
     pub headline: Headline,
-    /// Minutes in the timeline's steps.
-    pub step_minutes: i64,
+    /// Seconds in the timeline's steps.
+    pub step_seconds: i64,
     pub timeline: Vec<TimelinePoint>,
     /// Receipts per latency bucket (`LATENCY_LABELS`).
     pub latency: Vec<i64>,
@@ -88,7 +88,7 @@ pub struct TaskAnalytics {
     pub operators: Vec<OperatorRow>,
 }
 
-/// Charts stay readable: a long task's minutes are merged into at most this many points.
+/// Charts stay readable: a long task's seconds are merged into at most this many points.
 pub const MAX_TIMELINE_POINTS: usize = 120;
 
 /// Business statistics' granularity.
@@ -160,11 +160,77 @@ pub struct DashboardFigures {
     /// getSms requests the anti-pumping limits refused today.
     pub verify_abuse: crate::verify::model::AbuseToday,
     pub recent_tasks: Vec<crate::campaigns::model::TaskSummary>,
+    /// For admins: what the installation still lacks before its first message.
+    pub getting_started: Option<GettingStarted>,
 }
 
 impl DashboardFigures {
     pub fn success_rate(&self) -> Option<f64> {
         success_rate(self.delivered_today, self.failed_today)
+    }
+}
+
+/// What a new installation has of what its first message needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct GettingStarted {
+    /// Active users holding the role (the admin may hold it too).
+    pub operators: i64,
+    pub marketers: i64,
+    pub applications: i64,
+    pub approved_signatures: i64,
+    pub pending_signatures: i64,
+    pub approved_templates: i64,
+    pub pending_templates: i64,
+    pub sms_packages: i64,
+}
+
+/// A step of the getting-started checklist, in the order they are taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FirstStep {
+    Roles,
+    Application,
+    Signature,
+    Template,
+    SmsPackage,
+}
+
+impl FirstStep {
+    pub const ALL: [FirstStep; 5] = [
+        FirstStep::Roles,
+        FirstStep::Application,
+        FirstStep::Signature,
+        FirstStep::Template,
+        FirstStep::SmsPackage,
+    ];
+}
+
+impl GettingStarted {
+    pub fn done(&self, step: FirstStep) -> bool {
+        match step {
+            FirstStep::Roles => self.operators > 0 && self.marketers > 0,
+            FirstStep::Application => self.applications > 0,
+            FirstStep::Signature => self.approved_signatures > 0,
+            FirstStep::Template => self.approved_templates > 0,
+            FirstStep::SmsPackage => self.sms_packages > 0,
+        }
+    }
+
+    pub fn finished(&self) -> bool {
+        FirstStep::ALL.into_iter().all(|step| self.done(step))
+    }
+
+    /// Where the step is taken next: a submitted signature or template waits in review.
+    pub fn href(&self, step: FirstStep) -> &'static str {
+        match step {
+            FirstStep::Roles => "/users",
+            FirstStep::Application => "/applications",
+            FirstStep::Signature if self.pending_signatures > 0 => "/review",
+            FirstStep::Signature => "/signatures/new",
+            FirstStep::Template if self.pending_templates > 0 => "/review",
+            FirstStep::Template => "/templates/new",
+            FirstStep::SmsPackage => "/settings/packages",
+        }
     }
 }
 
@@ -187,5 +253,30 @@ mod tests {
         h.failed = 2;
         assert_eq!(h.success_rate(), Some(75.0));
         assert_eq!(LATENCY_BOUNDS_SECONDS.len(), LATENCY_LABELS.len());
+    }
+
+    #[test]
+    fn a_submitted_signature_or_template_is_taken_on_in_review() {
+        let mut start = GettingStarted {
+            operators: 1,
+            marketers: 0,
+            applications: 1,
+            approved_signatures: 0,
+            pending_signatures: 0,
+            approved_templates: 0,
+            pending_templates: 0,
+            sms_packages: 1,
+        };
+        assert!(!start.done(FirstStep::Roles), "nobody can send yet");
+        assert_eq!(start.href(FirstStep::Signature), "/signatures/new");
+        start.pending_signatures = 1;
+        start.pending_templates = 1;
+        assert_eq!(start.href(FirstStep::Signature), "/review");
+        assert_eq!(start.href(FirstStep::Template), "/review");
+        assert!(!start.finished());
+        start.marketers = 1;
+        start.approved_signatures = 1;
+        start.approved_templates = 1;
+        assert!(start.finished());
     }
 }

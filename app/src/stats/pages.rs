@@ -4,7 +4,7 @@ use leptos_router::components::{Form, A};
 use leptos_router::hooks::use_query_map;
 
 use super::api::{get_dashboard, get_statistics, get_statistics_choices, get_task_analytics};
-use super::model::{Granularity, TaskAnalytics, LATENCY_LABELS};
+use super::model::{FirstStep, GettingStarted, Granularity, TaskAnalytics, LATENCY_LABELS};
 use crate::charts::{BarChart, LineChart, Series};
 use crate::forms::error_view;
 use crate::i18n::{t, td_string, use_i18n, Locale};
@@ -37,10 +37,14 @@ fn period_label(locale: Locale, granularity: Granularity, period: &str) -> Strin
     }
 }
 
-/// Details & Receipt Analytics of one task.
+/// Details & Receipt Analytics of one task, read again whenever `refresh` changes (while the
+/// task is sending).
 #[component]
-pub fn TaskAnalyticsSection(id: i64) -> impl IntoView {
-    let analytics = Resource::new(move || id, get_task_analytics);
+pub fn TaskAnalyticsSection(id: Signal<i64>, refresh: Signal<u32>) -> impl IntoView {
+    let analytics = Resource::new(
+        move || (id.get(), refresh.get()),
+        |(id, _)| get_task_analytics(id),
+    );
     let i18n = use_i18n();
     view! {
         <section class="analytics">
@@ -51,6 +55,22 @@ pub fn TaskAnalyticsSection(id: i64) -> impl IntoView {
                 </ErrorBoundary>
             </Transition>
         </section>
+    }
+}
+
+/// A timeline this short reads better as bars (a line through one or two points is nothing).
+const FEW_STEPS: usize = 12;
+
+/// The timeline's unit, "per 5 seconds, China time", in `locale`.
+fn step_words(locale: Locale, seconds: i64) -> String {
+    match seconds {
+        1 => td_string!(locale, analytics.per_second).to_owned(),
+        s if s < 60 => td_string!(locale, analytics.per_seconds, n = s).to_string(),
+        60 => td_string!(locale, analytics.per_minute).to_owned(),
+        s if s < 3600 => td_string!(locale, analytics.per_minutes, n = s / 60).to_string(),
+        3600 => td_string!(locale, analytics.per_hour).to_owned(),
+        s if s < 86400 => td_string!(locale, analytics.per_hours, n = s / 3600).to_string(),
+        _ => td_string!(locale, analytics.per_day).to_owned(),
     }
 }
 
@@ -79,11 +99,7 @@ fn analytics_view(a: TaskAnalytics) -> impl IntoView {
                 series(td_string!(locale, analytics.failed_receipt), "s3", |p| p.failed),
                 series(td_string!(locale, analytics.refused), "s4", |p| p.refused),
             ];
-            let step = if a.step_minutes == 1 {
-                td_string!(locale, analytics.per_minute).to_owned()
-            } else {
-                td_string!(locale, analytics.per_minutes, n = a.step_minutes).to_string()
-            };
+            let step = step_words(locale, a.step_seconds);
             let latency = vec![Series {
                 name: td_string!(locale, analytics.receipts_series).into(),
                 class: "s2",
@@ -91,7 +107,11 @@ fn analytics_view(a: TaskAnalytics) -> impl IntoView {
             }];
             view! {
                 <div class="charts">
-                    <LineChart title=td_string!(locale, analytics.timeline) chart="Sends and receipts over time" y_label=step labels series=timeline/>
+                    {if labels.len() <= FEW_STEPS {
+                        view! { <BarChart title=td_string!(locale, analytics.timeline) chart="Sends and receipts over time" y_label=step labels series=timeline/> }.into_any()
+                    } else {
+                        view! { <LineChart title=td_string!(locale, analytics.timeline) chart="Sends and receipts over time" y_label=step labels series=timeline/> }.into_any()
+                    }}
                     <BarChart title=td_string!(locale, analytics.latency) chart="Delivery latency (carrier took it → receipt)" y_label=td_string!(locale, analytics.receipts_axis)
                         labels=LATENCY_LABELS.iter().map(|l| l.to_string()).collect() series=latency/>
                 </div>
@@ -160,13 +180,13 @@ fn analytics_view(a: TaskAnalytics) -> impl IntoView {
     });
     view! {
         <dl class="figures">
-            {figure(t!(i18n, analytics.recipients).into_any(), "recipients", h.recipients.to_string())}
-            {figure(t!(i18n, analytics.submitted).into_any(), "submitted", h.submitted.to_string())}
-            {figure(t!(i18n, analytics.delivered).into_any(), "delivered", h.delivered.to_string())}
-            {figure(t!(i18n, analytics.failed).into_any(), "failed", h.failed.to_string())}
-            {figure(t!(i18n, analytics.awaiting).into_any(), "awaiting", h.awaiting.to_string())}
+            {figure(t!(i18n, analytics.recipients).into_any(), "recipients", number(h.recipients))}
+            {figure(t!(i18n, analytics.submitted).into_any(), "submitted", number(h.submitted))}
+            {figure(t!(i18n, analytics.delivered).into_any(), "delivered", number(h.delivered))}
+            {figure(t!(i18n, analytics.failed).into_any(), "failed", number(h.failed))}
+            {figure(t!(i18n, analytics.awaiting).into_any(), "awaiting", number(h.awaiting))}
             {figure(t!(i18n, analytics.success_rate).into_any(), "success-rate", percent(h.success_rate()))}
-            {figure(t!(i18n, analytics.units_used).into_any(), "units", h.units_used.to_string())}
+            {figure(t!(i18n, analytics.units_used).into_any(), "units", number(h.units_used))}
         </dl>
         {charts}
         <h3>{t!(i18n, analytics.failure_reasons)}</h3>
@@ -342,6 +362,46 @@ pub fn StatisticsPage() -> impl IntoView {
     }
 }
 
+/// A getting-started step as the checklist words it, in `locale`.
+fn first_step_text(locale: Locale, step: FirstStep) -> &'static str {
+    match step {
+        FirstStep::Roles => td_string!(locale, dashboard.step_roles),
+        FirstStep::Application => td_string!(locale, dashboard.step_application),
+        FirstStep::Signature => td_string!(locale, dashboard.step_signature),
+        FirstStep::Template => td_string!(locale, dashboard.step_template),
+        FirstStep::SmsPackage => td_string!(locale, dashboard.step_sms_package),
+    }
+}
+
+/// The admin's checklist of what the first message needs, each step ticked once it is done.
+fn getting_started_view(start: GettingStarted) -> impl IntoView {
+    let i18n = use_i18n();
+    let steps = FirstStep::ALL
+        .into_iter()
+        .map(|step| {
+            let done = start.done(step);
+            let tick = done.then(|| {
+                view! {
+                    <span class="tick" role="img" aria-label=move || td_string!(i18n.get_locale(), dashboard.step_done)>"✓"</span>
+                }
+            });
+            view! {
+                <li class:done=done data-done=done.to_string()>
+                    {tick}
+                    <A href=start.href(step)>{move || first_step_text(i18n.get_locale(), step)}</A>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <article class="card getting-started" data-getting-started="">
+            <h2>{t!(i18n, dashboard.getting_started)}</h2>
+            <p class="muted">{t!(i18n, dashboard.getting_started_intro)}</p>
+            <ol class="checklist">{steps}</ol>
+        </article>
+    }
+}
+
 /// Today's figures on the dashboard.
 #[component]
 pub fn DashboardFiguresSection() -> impl IntoView {
@@ -352,30 +412,35 @@ pub fn DashboardFiguresSection() -> impl IntoView {
             <ErrorBoundary fallback=error_view>
                 {move || Suspend::new(async move {
                     figures.await.map(|f| {
+                        let getting_started = f
+                            .getting_started
+                            .filter(|start| !start.finished())
+                            .map(getting_started_view);
                         let success_today = percent(f.success_rate());
                         let has_recent = !f.recent_tasks.is_empty();
                         let recent = f.recent_tasks.into_iter().map(|t| {
                             let (status, sent, recipients) = (t.status, t.sent, t.recipients);
                             view! {
                                 <li><A href=format!("/records/{}", t.id)>{t.name.clone()}</A>
-                                    {move || format!(" · {} · {sent}/{recipients}", status.name(i18n.get_locale()))}</li>
+                                    {move || format!(" · {} · {}/{}", status.name(i18n.get_locale()), number(sent), number(recipients))}</li>
                             }
                         }).collect_view();
                         view! {
+                            {getting_started}
                             <dl class="figures" data-dashboard="">
-                                <div><dt>{t!(i18n, dashboard.sent_today)}</dt><dd data-figure="sent-today">{f.sent_today}</dd></div>
+                                <div><dt>{t!(i18n, dashboard.sent_today)}</dt><dd data-figure="sent-today">{number(f.sent_today)}</dd></div>
                                 <div><dt>{t!(i18n, dashboard.success_today)}</dt><dd data-figure="success-today">{success_today}</dd></div>
-                                <div><dt>{t!(i18n, dashboard.balance)}</dt><dd data-figure="balance">{f.balance}</dd></div>
+                                <div><dt>{t!(i18n, dashboard.balance)}</dt><dd data-figure="balance">{number(f.balance)}</dd></div>
                                 {f.pending_reviews.map(|n| view! {
-                                    <div><dt>{t!(i18n, dashboard.pending_reviews)}</dt><dd data-figure="pending-reviews"><A href="/review">{n.to_string()}</A></dd></div>
+                                    <div><dt>{t!(i18n, dashboard.pending_reviews)}</dt><dd data-figure="pending-reviews"><A href="/review">{number(n)}</A></dd></div>
                                 })}
                                 {(f.verify_abuse.by_ip + f.verify_abuse.by_prefix > 0).then(|| view! {
                                     <div><dt>{t!(i18n, dashboard.pumping)}</dt><dd data-figure="verify-abuse">
-                                        {t!(i18n, dashboard.pumping_value, by_ip = f.verify_abuse.by_ip, by_prefix = f.verify_abuse.by_prefix)}
+                                        {t!(i18n, dashboard.pumping_value, by_ip = number(f.verify_abuse.by_ip), by_prefix = number(f.verify_abuse.by_prefix))}
                                     </dd></div>
                                 })}
                                 {(f.unmatched_receipts > 0).then(|| view! {
-                                    <div><dt>{t!(i18n, dashboard.unmatched)}</dt><dd data-figure="unmatched">{f.unmatched_receipts}</dd></div>
+                                    <div><dt>{t!(i18n, dashboard.unmatched)}</dt><dd data-figure="unmatched">{number(f.unmatched_receipts)}</dd></div>
                                 })}
                             </dl>
                             {has_recent.then(|| view! {

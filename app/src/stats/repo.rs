@@ -5,14 +5,8 @@ use sqlx::PgPool;
 
 use super::model::*;
 use crate::error::AppError;
+use crate::numbers::MobileCarrier;
 use crate::receipts::model::{describe, FailureGroup};
-
-const OPERATORS: [&str; 4] = [
-    "Other / international",
-    "China Mobile",
-    "China Unicom",
-    "China Telecom",
-];
 
 pub async fn task_analytics(pool: &PgPool, task_id: i64) -> Result<TaskAnalytics, AppError> {
     let (recipients, sent, delivered, failed, units_used): (i32, i32, i32, i32, i64) =
@@ -23,14 +17,14 @@ pub async fn task_analytics(pool: &PgPool, task_id: i64) -> Result<TaskAnalytics
         .fetch_optional(pool)
         .await?
         .ok_or_else(|| AppError::NotFound(crate::tr!(stats.task)))?;
-    let minutes: Vec<(DateTime<Utc>, i32, i32, i32, i32)> = sqlx::query_as(
-        "SELECT minute, submitted, refused, delivered, failed FROM task_minutes
-          WHERE task_id = $1 ORDER BY minute",
+    let seconds: Vec<(DateTime<Utc>, i32, i32, i32, i32)> = sqlx::query_as(
+        "SELECT second, submitted, refused, delivered, failed FROM task_seconds
+          WHERE task_id = $1 ORDER BY second",
     )
     .bind(task_id)
     .fetch_all(pool)
     .await?;
-    let refused: i64 = minutes.iter().map(|m| i64::from(m.2)).sum();
+    let refused: i64 = seconds.iter().map(|m| i64::from(m.2)).sum();
     let receipts_failed = i64::from(failed) - refused;
     let headline = Headline {
         recipients: recipients.into(),
@@ -40,7 +34,7 @@ pub async fn task_analytics(pool: &PgPool, task_id: i64) -> Result<TaskAnalytics
         awaiting: (i64::from(sent) - i64::from(delivered) - receipts_failed).max(0),
         units_used,
     };
-    let (step_minutes, timeline) = timeline(&minutes);
+    let (step_seconds, timeline) = timeline(&seconds);
 
     let mut latency = vec![0i64; LATENCY_LABELS.len()];
     let buckets: Vec<(i16, i32)> =
@@ -91,10 +85,7 @@ pub async fn task_analytics(pool: &PgPool, task_id: i64) -> Result<TaskAnalytics
         .into_iter()
         .map(
             |(op, recipients, submitted, delivered, failed)| OperatorRow {
-                operator: OPERATORS
-                    .get(op as usize)
-                    .unwrap_or(&OPERATORS[0])
-                    .to_string(),
+                operator: MobileCarrier::from_code(op).english_name().to_string(),
                 recipients: recipients.into(),
                 submitted: submitted.into(),
                 delivered: delivered.into(),
@@ -105,7 +96,7 @@ pub async fn task_analytics(pool: &PgPool, task_id: i64) -> Result<TaskAnalytics
     Ok(TaskAnalytics {
         task_id,
         headline,
-        step_minutes,
+        step_seconds,
         timeline,
         latency,
         failures,
@@ -114,20 +105,42 @@ pub async fn task_analytics(pool: &PgPool, task_id: i64) -> Result<TaskAnalytics
     })
 }
 
-/// The minutes from the first to the last, gaps filled with zeros, merged into steps so a chart
-/// has at most `MAX_TIMELINE_POINTS` points.
-fn timeline(minutes: &[(DateTime<Utc>, i32, i32, i32, i32)]) -> (i64, Vec<TimelinePoint>) {
-    let (Some(first), Some(last)) = (minutes.first(), minutes.last()) else {
+/// Step widths a timeline may use (seconds): round to a reader, each dividing a day.
+const TIMELINE_STEPS: [i64; 18] = [
+    1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400,
+];
+const CHINA_OFFSET_SECONDS: i64 = 8 * 3600;
+
+/// The seconds from the first to the last merged into the narrowest step that keeps a chart
+/// within `MAX_TIMELINE_POINTS` points, steps starting on round China-time moments and gaps
+/// filled with zeros: a task sent within a second is one point, a day-long one is minutes.
+fn timeline(seconds: &[(DateTime<Utc>, i32, i32, i32, i32)]) -> (i64, Vec<TimelinePoint>) {
+    let (Some(first), Some(last)) = (seconds.first(), seconds.last()) else {
         return (1, Vec::new());
     };
-    let span = (last.0 - first.0).num_minutes() + 1;
-    let step = ((span as usize).div_ceil(MAX_TIMELINE_POINTS)).max(1) as i64;
-    let points = (span + step - 1) / step;
-    let mut timeline: Vec<TimelinePoint> = (0..points)
+    let (first, last) = (first.0.timestamp(), last.0.timestamp());
+    let start_of = |at: i64, step: i64| {
+        (at + CHINA_OFFSET_SECONDS).div_euclid(step) * step - CHINA_OFFSET_SECONDS
+    };
+    let points = |step: i64| (start_of(last, step) - start_of(first, step)) / step + 1;
+    let step = TIMELINE_STEPS
+        .into_iter()
+        .find(|step| points(*step) <= MAX_TIMELINE_POINTS as i64)
+        .unwrap_or(TIMELINE_STEPS[TIMELINE_STEPS.len() - 1]);
+    let origin = start_of(first, step);
+    let several_days = start_of(first, 86400) != start_of(last, 86400);
+    let label_format = match step {
+        86400 => "%Y-%m-%d",
+        _ if several_days => "%m-%d %H:%M",
+        s if s < 60 => "%H:%M:%S",
+        _ => "%H:%M",
+    };
+    let mut timeline: Vec<TimelinePoint> = (0..points(step).min(MAX_TIMELINE_POINTS as i64))
         .map(|i| TimelinePoint {
-            label: (first.0 + chrono::Duration::minutes(i * step))
+            label: DateTime::from_timestamp(origin + i * step, 0)
+                .unwrap_or_default()
                 .with_timezone(&chrono_tz::Asia::Shanghai)
-                .format("%H:%M")
+                .format(label_format)
                 .to_string(),
             submitted: 0,
             refused: 0,
@@ -135,8 +148,8 @@ fn timeline(minutes: &[(DateTime<Utc>, i32, i32, i32, i32)]) -> (i64, Vec<Timeli
             failed: 0,
         })
         .collect();
-    for (at, submitted, refused, delivered, failed) in minutes {
-        let i = ((*at - first.0).num_minutes() / step) as usize;
+    for (at, submitted, refused, delivered, failed) in seconds {
+        let i = ((at.timestamp() - origin) / step) as usize;
         if let Some(p) = timeline.get_mut(i) {
             p.submitted += i64::from(*submitted);
             p.refused += i64::from(*refused);
@@ -241,7 +254,7 @@ pub async fn choices(pool: &PgPool) -> Result<StatsChoices, AppError> {
     };
     Ok(StatsChoices {
         applications: list("SELECT id, name FROM applications ORDER BY name, id").await?,
-        signatures: list("SELECT id, name FROM signatures ORDER BY name, id").await?,
+        signatures: list("SELECT id, content FROM signatures ORDER BY content, id").await?,
         templates: list("SELECT id, name FROM templates ORDER BY name, id").await?,
     })
 }
@@ -250,7 +263,7 @@ pub async fn choices(pool: &PgPool) -> Result<StatsChoices, AppError> {
 /// and the latest tasks (for marketers).
 pub async fn dashboard(
     pool: &PgPool,
-    reviewer: bool,
+    admin: bool,
     marketer: bool,
 ) -> Result<DashboardFigures, AppError> {
     let (sent, delivered, failed): (i64, i64, i64) = sqlx::query_as(
@@ -261,7 +274,7 @@ pub async fn dashboard(
     )
     .fetch_one(pool)
     .await?;
-    let pending_reviews = if reviewer {
+    let pending_reviews = if admin {
         Some(
             sqlx::query_scalar(
                 "SELECT (SELECT count(*) FROM signatures WHERE status = 'pending')
@@ -277,6 +290,26 @@ pub async fn dashboard(
         sqlx::query_scalar("SELECT coalesce(sum(receipts), 0)::bigint FROM unmatched_receipts")
             .fetch_one(pool)
             .await?;
+    let getting_started = if admin {
+        Some(
+            sqlx::query_as(
+                "SELECT (SELECT count(*) FROM users
+                          WHERE disabled_at IS NULL AND 'operator' = ANY (roles)) AS operators,
+                        (SELECT count(*) FROM users
+                          WHERE disabled_at IS NULL AND 'marketer' = ANY (roles)) AS marketers,
+                        (SELECT count(*) FROM applications) AS applications,
+                        (SELECT count(*) FROM signatures WHERE status = 'approved') AS approved_signatures,
+                        (SELECT count(*) FROM signatures WHERE status = 'pending') AS pending_signatures,
+                        (SELECT count(*) FROM templates WHERE status = 'approved') AS approved_templates,
+                        (SELECT count(*) FROM templates WHERE status = 'pending') AS pending_templates,
+                        (SELECT count(*) FROM sms_packages) AS sms_packages",
+            )
+            .fetch_one(pool)
+            .await?,
+        )
+    } else {
+        None
+    };
     let recent = if marketer {
         crate::campaigns::repo::list_tasks(pool, &crate::campaigns::repo::TaskFilter::default(), 5)
             .await?
@@ -292,6 +325,7 @@ pub async fn dashboard(
         unmatched_receipts: unmatched,
         verify_abuse: crate::verify::repo::abuse_today(pool).await?,
         recent_tasks: recent,
+        getting_started,
     })
 }
 
@@ -299,22 +333,61 @@ pub async fn dashboard(
 mod tests {
     use super::*;
 
+    fn at(rfc3339: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(rfc3339).unwrap().to_utc()
+    }
+
     #[test]
-    fn long_timelines_are_merged_into_readable_steps() {
-        let t0 = DateTime::parse_from_rfc3339("2026-11-25T08:00:00Z")
-            .unwrap()
-            .to_utc();
-        let at = |m: i64| t0 + chrono::Duration::minutes(m);
-        let (step, points) = timeline(&[(at(0), 5, 1, 0, 0), (at(2), 3, 0, 4, 1)]);
-        assert_eq!((step, points.len()), (1, 3), "gaps are filled");
-        assert_eq!(points[1].submitted, 0);
-        let (step, points) = timeline(&[(at(0), 1, 0, 0, 0), (at(599), 1, 0, 1, 0)]);
-        assert_eq!(step, 5);
+    fn a_task_sent_within_a_second_is_one_point() {
+        let (step, points) = timeline(&[(at("2026-11-25T08:00:07Z"), 1980, 38, 1900, 4)]);
+        assert_eq!((step, points.len()), (1, 1));
+        assert_eq!(points[0].label, "16:00:07", "China time, to the second");
+        assert_eq!((points[0].submitted, points[0].delivered), (1980, 1900));
+    }
+
+    #[test]
+    fn a_task_within_one_minute_gets_second_steps() {
+        let (step, points) = timeline(&[
+            (at("2026-11-25T08:00:03Z"), 500, 0, 0, 0),
+            (at("2026-11-25T08:00:41Z"), 500, 0, 0, 0),
+            (at("2026-11-25T08:00:58Z"), 0, 0, 990, 10),
+        ]);
+        assert_eq!(step, 1);
+        assert_eq!(points.len(), 56, "every second from the first to the last");
+        assert_eq!(points[38].submitted, 500);
+        assert_eq!(points[0].label, "16:00:03");
+    }
+
+    #[test]
+    fn long_timelines_are_merged_into_round_steps() {
+        let t0 = at("2026-11-25T00:00:00Z");
+        let minutes = |m: i64| t0 + chrono::Duration::minutes(m);
+        let (step, points) = timeline(&[(minutes(0), 1, 0, 0, 0), (minutes(599), 1, 0, 1, 0)]);
+        assert_eq!(step, 300, "ten hours in five-minute steps");
         assert!(points.len() <= MAX_TIMELINE_POINTS);
+        assert_eq!(points[0].label, "08:00");
         assert_eq!(
             points.iter().map(|p| p.submitted).sum::<i64>(),
             2,
             "nothing is lost"
         );
+        let (step, points) = timeline(&[(minutes(0), 1, 0, 0, 0), (minutes(2), 3, 0, 4, 1)]);
+        assert_eq!(
+            (step, points.len()),
+            (2, 61),
+            "two-second steps over two minutes"
+        );
+        assert_eq!(points[60].submitted, 3);
+    }
+
+    #[test]
+    fn tasks_across_midnight_say_which_day() {
+        let (step, points) = timeline(&[
+            (at("2026-11-25T15:30:00Z"), 1, 0, 0, 0),
+            (at("2026-11-25T16:30:00Z"), 1, 0, 0, 0),
+        ]);
+        assert_eq!(step, 60);
+        assert_eq!(points[0].label, "11-25 23:30");
+        assert_eq!(points.last().unwrap().label, "11-26 00:30");
     }
 }

@@ -12,7 +12,8 @@ use super::model::{
 use super::segments::{segments, with_signature, Encoding};
 use crate::error::AppError;
 use crate::forms::{
-    action_error, action_succeeded, error_view, use_id_param, Field, FieldMessage, FormAlert,
+    action_error, action_saves, action_succeeded, error_until_edited, error_view, submitted_field,
+    use_id_param, Field, FieldMessage, FormAlert,
 };
 use crate::i18n::{t, td_string, use_i18n, Locale};
 use crate::review::model::ReviewStatus;
@@ -95,8 +96,11 @@ pub fn TemplatesPage() -> impl IntoView {
 fn TemplateFields(
     initial: Option<Template>,
     policy: ContentPolicy,
+    /// Approved signatures, to preview with.
     signatures: Vec<String>,
     error: Signal<Option<AppError>>,
+    /// The content last submitted, to drop its refusal once the operator changes it.
+    submitted_content: Signal<Option<String>>,
 ) -> impl IntoView {
     let content = RwSignal::new(
         initial
@@ -111,12 +115,9 @@ fn TemplateFields(
             .unwrap_or(SmsType::Notification),
     );
     let i18n = use_i18n();
-    let signature_names = if signatures.is_empty() {
-        vec![td_string!(i18n.get_locale_untracked(), template.your_signature).to_owned()]
-    } else {
-        signatures
-    };
-    let signature = RwSignal::new(signature_names[0].clone());
+    let content_error = error_until_edited(error, submitted_content, content.into());
+    let none_approved = signatures.is_empty();
+    let signature = RwSignal::new(signatures.first().cloned().unwrap_or_default());
     let samples = RwSignal::new(Vec::<String>::new());
     let policy = StoredValue::new(policy);
 
@@ -147,9 +148,9 @@ fn TemplateFields(
             view! { <option value=t.code() selected=selected>{move || sms_type_name(i18n.get_locale(), t)}</option> }
         })
         .collect_view();
-    let signature_options = signature_names
+    let signature_options = signatures
         .into_iter()
-        .map(|s| view! { <option value=s.clone()>{s.clone()}</option> })
+        .map(|s| view! { <option value=s/> })
         .collect_view();
 
     view! {
@@ -175,7 +176,7 @@ fn TemplateFields(
                         {initial_content}
                     </textarea>
                     <p class="hint">{t!(i18n, template.content_hint)}</p>
-                    <FieldMessage error name="content"/>
+                    <FieldMessage error=content_error name="content"/>
                 </div>
                 <label class="choice">
                     <input type="checkbox" name="international" checked=international/>
@@ -185,9 +186,20 @@ fn TemplateFields(
             </div>
             <aside class="preview" aria-label=move || td_string!(i18n.get_locale(), template.preview)>
                 <h2>{t!(i18n, template.preview)}</h2>
-                <label class="inline-label">{t!(i18n, template.signature)}
-                    <select on:change=move |ev| signature.set(event_target_value(&ev))>{signature_options}</select>
-                </label>
+                // Only for the preview: it has no name, so the form does not send it.
+                <div class="inline-label">
+                    <label for="preview-signature">{t!(i18n, template.signature)}</label>
+                    <input id="preview-signature" type="text" autocomplete="off"
+                        list=(!none_approved).then_some("approved-signatures")
+                        value=signature.get_untracked()
+                        on:input=move |ev| signature.set(event_target_value(&ev))/>
+                </div>
+                <datalist id="approved-signatures">{signature_options}</datalist>
+                <p class="hint">{move || if none_approved {
+                    td_string!(i18n.get_locale(), template.no_approved_signature)
+                } else {
+                    td_string!(i18n.get_locale(), template.preview_signature_hint)
+                }}</p>
                 <div class="samples">
                     {move || {
                         (1..=fields(&content.get()))
@@ -240,6 +252,7 @@ pub fn NewTemplatePage() -> impl IntoView {
     let create = ServerAction::<CreateTemplate>::new();
     let data = Resource::new(|| (), |_| template_editor_data());
     let error = action_error(create);
+    let submitted_content = submitted_field(create, |input: &CreateTemplate| input.content.clone());
     let i18n = use_i18n();
     view! {
         <Title text=move || td_string!(i18n.get_locale(), template.create)/>
@@ -253,7 +266,7 @@ pub fn NewTemplatePage() -> impl IntoView {
                             data.await.map(|(policy, signatures)| view! {
                                 <ActionForm action=create attr:class="form">
                                     <FormAlert error/>
-                                    <TemplateFields initial=None policy signatures error/>
+                                    <TemplateFields initial=None policy signatures error submitted_content/>
                                     <button type="submit" class="primary">{t!(i18n, template.submit)}</button>
                                 </ActionForm>
                             })
@@ -270,12 +283,11 @@ pub fn TemplatePage() -> impl IntoView {
     let id = use_id_param();
     let update = ServerAction::<UpdateTemplate>::new();
     let delete = ServerAction::<DeleteTemplate>::new();
-    let template = Resource::new(
-        move || (id(), update.version().get()),
-        |(id, _)| get_template(id),
-    );
+    let saves = action_saves(update);
+    let template = Resource::new(move || (id(), saves.get()), |(id, _)| get_template(id));
     let editor = Resource::new(|| (), |_| template_editor_data());
     let error = action_error(update);
+    let submitted_content = submitted_field(update, |input: &UpdateTemplate| input.content.clone());
     let delete_error = action_error(delete);
     let i18n = use_i18n();
     view! {
@@ -312,7 +324,7 @@ pub fn TemplatePage() -> impl IntoView {
                                         <FormAlert error succeeded=action_succeeded(update)
                                             success_text=move || td_string!(i18n.get_locale(), template.resubmitted)/>
                                         <input type="hidden" name="id" value=id/>
-                                        <TemplateFields initial=Some(for_editor) policy signatures error/>
+                                        <TemplateFields initial=Some(for_editor) policy signatures error submitted_content/>
                                         <button type="submit" class="primary">{t!(i18n, template.resubmit)}</button>
                                     </ActionForm>
                                 })}

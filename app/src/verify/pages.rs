@@ -20,18 +20,30 @@ fn state_name(locale: Locale, state: Option<MessageState>) -> &'static str {
 }
 
 #[component]
-pub fn VerifySection(application_id: i64) -> impl IntoView {
+pub fn VerifySection(#[prop(into)] application_id: Signal<i64>) -> impl IntoView {
     let save = ServerAction::<SaveVerifySettings>::new();
     let new_key = ServerAction::<NewVerifyKey>::new();
     let get_sms = ServerAction::<DemoGetSms>::new();
     let login = ServerAction::<DemoLogin>::new();
     let setup = Resource::new(
-        move || (save.version().get(), new_key.version().get()),
-        move |_| get_verify_setup(application_id),
+        move || {
+            (
+                application_id.get(),
+                save.version().get(),
+                new_key.version().get(),
+            )
+        },
+        |(application_id, _, _)| get_verify_setup(application_id),
     );
     let log = Resource::new(
-        move || (get_sms.version().get(), login.version().get()),
-        move |_| recent_codes(application_id),
+        move || {
+            (
+                application_id.get(),
+                get_sms.version().get(),
+                login.version().get(),
+            )
+        },
+        |(application_id, _, _)| recent_codes(application_id),
     );
     let error = action_error(save);
     let i18n = use_i18n();
@@ -60,13 +72,13 @@ pub fn VerifySection(application_id: i64) -> impl IntoView {
                                 <dt>{t!(i18n, verify.public_key)}</dt><dd><code data-public-key="">{s.public_key.clone()}</code></dd>
                             </dl>
                             <ActionForm action=new_key attr:class="inline">
-                                <input type="hidden" name="application_id" value=application_id/>
+                                <input type="hidden" name="application_id" value=move || application_id.get()/>
                                 <button type="submit">{t!(i18n, verify.replace_key)}</button>
                             </ActionForm>
                             <ActionForm action=save attr:class="form narrow">
                                 <FormAlert error succeeded=action_succeeded(save)
                                     success_text=move || td_string!(i18n.get_locale(), verify.saved)/>
-                                <input type="hidden" name="application_id" value=application_id/>
+                                <input type="hidden" name="application_id" value=move || application_id.get()/>
                                 <div class="field">
                                     <label for="verify-template">{t!(i18n, verify.template)}</label>
                                     <select id="verify-template" name="template_id">
@@ -104,7 +116,7 @@ pub fn VerifySection(application_id: i64) -> impl IntoView {
         <h3>{t!(i18n, verify.try_it)}</h3>
         <ActionForm action=get_sms attr:class="form narrow"
             attr:aria-label=move || td_string!(i18n.get_locale(), verify.get_code_form)>
-            <input type="hidden" name="application_id" value=application_id/>
+            <input type="hidden" name="application_id" value=move || application_id.get()/>
             <div class="field">
                 <label for="demo-phone">{t!(i18n, verify.mobile)}</label>
                 <input id="demo-phone" name="phone" required placeholder="8613800000000"/>
@@ -114,7 +126,7 @@ pub fn VerifySection(application_id: i64) -> impl IntoView {
         </ActionForm>
         <ActionForm action=login attr:class="form narrow"
             attr:aria-label=move || td_string!(i18n.get_locale(), verify.login_form)>
-            <input type="hidden" name="application_id" value=application_id/>
+            <input type="hidden" name="application_id" value=move || application_id.get()/>
             <div class="field">
                 <label for="demo-login-phone">{t!(i18n, verify.mobile)}</label>
                 <input id="demo-login-phone" name="phone" required placeholder="8613800000000"/>

@@ -401,6 +401,7 @@ async fn record_refusals(
     let mut streams: Vec<i64> = inserted.iter().map(|(_, task, _)| *task).collect();
     streams.sort_unstable();
     streams.dedup();
+    let now = chrono::Utc::now();
     for stream in streams {
         let results: Vec<SendResult> = inserted
             .iter()
@@ -412,13 +413,14 @@ async fn record_refusals(
                 code: Some(code.clone()),
                 units: 0,
                 carrier: None,
+                at: now,
             })
             .collect();
         // The statistics rows before the task's: the order the engine's recording locks them.
         crate::stats::counters::sends(&mut *conn, stream, &results).await?;
         let ids: std::collections::HashSet<i64> = results.iter().map(|r| r.id).collect();
         crate::dispatch::repo::count_stream_recipients(&mut *conn, stream, &ids).await?;
-        sqlx::query("UPDATE tasks SET failed = failed + $2 WHERE id = $1")
+        sqlx::query("UPDATE tasks SET failed = failed + $2, refused = refused + $2 WHERE id = $1")
             .bind(stream)
             .bind(ids.len() as i32)
             .execute(&mut *conn)
