@@ -106,5 +106,5 @@ chaos:
 	REDIS_URL=$$(scripts/redis.sh)
 	export DATABASE_URL REDIS_URL
 	mkdir -p $(TEST_LOGS)
-	HERALD_CHAOS_MESSAGES=100000 HERALD_CHAOS_KILLS=5 $(CARGO_FLAGS) cargo test --locked -p herald --test chaos -- --nocapture --test-threads 1 2>&1 | tee $(TEST_LOGS)/chaos.log
+	HERALD_CHAOS_MESSAGES=100000 HERALD_CHAOS_KILLS=5 $(CARGO_FLAGS) cargo test --locked -p herald --test it chaos:: -- --nocapture --test-threads 1 2>&1 | tee $(TEST_LOGS)/chaos.log
 	grep -o '^{"chaos":"[^}]*}' $(TEST_LOGS)/chaos.log | sort -r

@@ -79,7 +79,7 @@ pub fn leptos_options(config: &ServeConfig) -> LeptosOptions {
         .build()
 }
 
-/// Everything the server answers, with its middleware. Used by `serve` and by the tests.
+/// Everything the server answers, with its middleware.
 pub fn router(state: AppState, config: &ServeConfig) -> Router {
     let store = PostgresStore::new(state.pool.clone());
     let sessions = SessionManagerLayer::new(store)
@@ -189,11 +189,26 @@ pub fn router(state: AppState, config: &ServeConfig) -> Router {
     http::catch_panics(router)
 }
 
-/// Serves until SIGTERM or Ctrl-C, then finishes the requests in flight.
-pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+/// Whether `build` starts the work a server runs beside its requests: the dispatch engine,
+/// webhook delivery and the cleanups of expired sessions and abandoned uploads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Background {
+    Start,
+    /// Left to the caller: the tests start an engine of their own when they send, and deliver
+    /// webhooks a step at a time.
+    Leave,
+}
+
+/// The server `serve` runs, on `pool` (brought up to date first): its state, everything it
+/// answers and, as `background` says, the work beside the requests. The tests build theirs here
+/// too, so they exercise the wiring production runs.
+pub async fn build(
+    config: &ServeConfig,
+    pool: PgPool,
+    background: Background,
+) -> Result<(AppState, Router), Box<dyn std::error::Error + Send + Sync>> {
     let secrets = config.secrets.secret_box()?;
     let limiter = std::sync::Arc::new(config.limiter().await?);
-    let pool = connect(&config.database).await?;
     migrate(&pool).await?;
     let sealed = app::dispatch::repo::seal_carrier_secrets(&pool, &secrets).await?;
     if sealed > 0 {
@@ -202,36 +217,46 @@ pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error 
             "sealed carrier secrets stored in plain text"
         );
     }
-    spawn_session_cleanup(pool.clone());
-    spawn_hourly_cleanup(pool.clone());
-    app::dispatch::engine::Engine::spawn(
-        pool.clone(),
-        app::dispatch::engine::EngineConfig {
-            workers: config.dispatch_workers,
-            public_url: config.public_url(),
-            lease_seconds: config.dispatch_lease_seconds.max(1),
-            secrets: secrets.clone(),
-            limiter: limiter.clone(),
-        },
-    );
-    webhooks::spawn_worker(pool.clone(), limiter.clone());
+    if background == Background::Start {
+        spawn_session_cleanup(pool.clone());
+        spawn_hourly_cleanup(pool.clone());
+        app::dispatch::engine::Engine::spawn(
+            pool.clone(),
+            app::dispatch::engine::EngineConfig {
+                workers: config.dispatch_workers,
+                public_url: config.public_url(),
+                lease_seconds: config.dispatch_lease_seconds.max(1),
+                secrets: secrets.clone(),
+                limiter: limiter.clone(),
+            },
+        );
+        webhooks::spawn_worker(pool.clone(), limiter.clone());
+    }
     let state = AppState {
         code_writer: std::sync::Arc::new(app::verify::stream::CodeWriter::spawn(
             pool.clone(),
             limiter.clone(),
         )),
         pool,
-        leptos_options: leptos_options(&config),
+        leptos_options: leptos_options(config),
         secrets,
         limiter,
         codes: std::sync::Arc::new(config.code_store().await?),
         verify_keys: Default::default(),
     };
+    let router = router(state.clone(), config);
+    Ok((state, router))
+}
+
+/// Serves until SIGTERM or Ctrl-C, then finishes the requests in flight.
+pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let pool = connect(&config.database).await?;
+    let (_, router) = build(&config, pool, Background::Start).await?;
     let listener = TcpListener::bind(config.addr).await?;
     tracing::info!("Herald console on http://{}", listener.local_addr()?);
     axum::serve(
         listener,
-        router(state, &config).into_make_service_with_connect_info::<SocketAddr>(),
+        router.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown_signal())
     .await?;

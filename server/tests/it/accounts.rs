@@ -1,8 +1,6 @@
 //! Accounts, roles and sessions through the console's own server functions.
 
-mod common;
-
-use common::{browser, spawn, ADMIN_EMAIL, ADMIN_PASSWORD};
+use crate::common::{browser, spawn, ADMIN_EMAIL, ADMIN_PASSWORD};
 use reqwest::StatusCode;
 use serde_json::json;
 use sqlx::PgPool;

@@ -2,16 +2,15 @@
 //! its ledger can be read): every message sent once, receipts applied, units consumed, pause /
 //! cancel honoured, dead workers' chunks recovered, several engines sharing one task.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::common;
+use crate::common::sending::*;
+use crate::common::spawn;
 use app::campaigns::schedule::SendTime;
 use app::campaigns::service::{self, TaskAction};
 use app::dispatch::simulator::{LedgerSummary, Simulator, SimulatorSettings};
-use common::sending::*;
-use common::spawn;
 use sqlx::PgPool;
 
 #[sqlx::test(migrator = "herald::MIGRATOR")]

@@ -1,9 +1,7 @@
 //! The dashboard's getting-started checklist: what it counts, and who sees it.
 
-mod common;
-
-use common::catalogue::catalogue;
-use common::{spawn, TestApp, ADMIN_EMAIL};
+use crate::common::catalogue::catalogue;
+use crate::common::{spawn, TestApp, ADMIN_EMAIL};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 use sqlx::PgPool;

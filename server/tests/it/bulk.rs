@@ -1,19 +1,17 @@
 //! Bulk SMS tasks against a real database: recipient files of every kind a marketer produces,
 //! the validation report, the fee reservation, scheduling rules and Delivery Records actions.
 
-mod common;
-
 use std::io::Write;
 use std::path::PathBuf;
 
+use crate::common;
+use crate::common::catalogue::{catalogue, Catalogue};
+use crate::common::{browser, spawn, TestApp};
 use app::campaigns::import::{import, ImportError, ImportTotals};
 use app::campaigns::model::RejectReason;
 use app::campaigns::service::{self, Source};
-use common::catalogue::{catalogue, Catalogue};
-use common::{browser, spawn, TestApp};
 use reqwest::StatusCode;
 use rust_xlsxwriter::{Format, Formula, Workbook};
-use serde_json::Value;
 use sqlx::PgPool;
 
 const MARKETER: &str = "mia@example.com";
@@ -291,47 +289,6 @@ async fn broken_files_store_nothing(pool: PgPool) {
 // ------------------------------------------------------------------------------------------
 // Through the console
 
-async fn upload_file(
-    app: &TestApp,
-    client: &reqwest::Client,
-    c: &Catalogue,
-    template: i64,
-    name: &str,
-    bytes: Vec<u8>,
-) -> (StatusCode, Value) {
-    let form = reqwest::multipart::Form::new()
-        .text("application_id", c.application.to_string())
-        .text("signature_id", c.signature.to_string())
-        .text("template_id", template.to_string())
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
-        );
-    let response = client
-        .post(format!("{}/bulk/uploads", app.base))
-        .header("Accept", "application/json")
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
-async fn report_when_ready(app: &TestApp, client: &reqwest::Client, upload: i64) -> Value {
-    for _ in 0..100 {
-        let (status, report) = app
-            .call(client, "get_upload_report", &[("id", &upload.to_string())])
-            .await;
-        assert_eq!(status, StatusCode::OK, "{report}");
-        if report["state"] != "Processing" {
-            return report;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("upload {upload} never finished");
-}
-
 async fn reserved(app: &TestApp) -> i64 {
     app.count("SELECT coalesce(sum(reserved), 0)::bigint FROM sms_packages")
         .await
@@ -345,18 +302,18 @@ async fn a_marketer_uploads_confirms_the_fee_schedules_and_cancels(pool: PgPool)
     let csv = format!(
         "Mobile number,Name,Shop\n13800000001,Li,Acme\n13800000002,{long_name},Acme\nnot a number,x,y\n13800000001,again,Acme\n"
     );
-    let (status, body) = upload_file(
-        &app,
-        &marketer,
-        &c,
-        c.notification,
-        "spring.csv",
-        csv.into_bytes(),
-    )
-    .await;
+    let (status, body) = app
+        .upload_file(
+            &marketer,
+            &c,
+            c.notification,
+            "spring.csv",
+            csv.into_bytes(),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let upload = body["upload_id"].as_i64().unwrap();
-    let report = report_when_ready(&app, &marketer, upload).await;
+    let report = app.report_when_ready(&marketer, upload).await;
     assert_eq!(report["state"], "Ready", "{report}");
     assert_eq!(report["total_rows"], 4);
     assert_eq!(report["accepted"], 2);
@@ -534,21 +491,23 @@ async fn marketing_tasks_keep_to_the_window_and_sending_tasks_pause_and_resume(p
         ],
     )
     .await;
-    let (_, body) = upload_file(
-        &app,
-        &marketer,
-        &c,
-        c.marketing,
-        "sale.xlsx",
-        workbook_bytes(|wb| {
-            let sheet = wb.add_worksheet();
-            sheet.write_string(0, 0, "13800000001").unwrap();
-            sheet.write_string(0, 1, "Li").unwrap();
-        }),
-    )
-    .await;
+    let (_, body) = app
+        .upload_file(
+            &marketer,
+            &c,
+            c.marketing,
+            "sale.xlsx",
+            workbook_bytes(|wb| {
+                let sheet = wb.add_worksheet();
+                sheet.write_string(0, 0, "13800000001").unwrap();
+                sheet.write_string(0, 1, "Li").unwrap();
+            }),
+        )
+        .await;
     let upload = body["upload_id"].as_i64().expect("upload id").to_string();
-    let report = report_when_ready(&app, &marketer, upload.parse().unwrap()).await;
+    let report = app
+        .report_when_ready(&marketer, upload.parse().unwrap())
+        .await;
     assert_eq!(report["marketing"], true);
     let day = (chrono::Utc::now() + chrono::Duration::days(2))
         .with_timezone(&chrono_tz::Asia::Shanghai)
@@ -620,18 +579,14 @@ async fn uploads_are_checked_before_anything_is_stored(pool: PgPool) {
     let (app, _, c) = with_catalogue(pool).await;
     let (marketer, _, _) = app.log_in(MARKETER, PASSWORD).await;
     let too_big = vec![b'1'; 30 * 1024 * 1024 + 1];
-    let (status, body) = upload_file(&app, &marketer, &c, c.notification, "big.csv", too_big).await;
+    let (status, body) = app
+        .upload_file(&marketer, &c, c.notification, "big.csv", too_big)
+        .await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
     assert!(body["message"].as_str().unwrap().contains("30 MB"));
-    let (status, body) = upload_file(
-        &app,
-        &marketer,
-        &c,
-        999,
-        "x.csv",
-        b"13800000001,a,b\n".to_vec(),
-    )
-    .await;
+    let (status, body) = app
+        .upload_file(&marketer, &c, 999, "x.csv", b"13800000001,a,b\n".to_vec())
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["field"], "template_id");
     assert_eq!(app.count("SELECT count(*) FROM recipient_uploads").await, 0);
@@ -640,15 +595,9 @@ async fn uploads_are_checked_before_anything_is_stored(pool: PgPool) {
     let (admin_client, _, _) = app
         .log_in(common::ADMIN_EMAIL, common::ADMIN_PASSWORD)
         .await;
-    let (status, _) = upload_file(
-        &app,
-        &admin_client,
-        &c,
-        c.notification,
-        "x.csv",
-        b"1".to_vec(),
-    )
-    .await;
+    let (status, _) = app
+        .upload_file(&admin_client, &c, c.notification, "x.csv", b"1".to_vec())
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
 
@@ -698,14 +647,17 @@ async fn the_standard_template_has_a_column_per_variable(pool: PgPool) {
         Some(&Data::String("13800000000".into()))
     );
     // The filled-in template is accepted as it is.
-    let (status, body) = upload_file(&app, &marketer, &c, c.notification, "t.xlsx", {
-        let mut bytes = Vec::new();
-        std::io::copy(&mut std::io::Cursor::new(xlsx.to_vec()), &mut bytes).unwrap();
-        bytes
-    })
-    .await;
+    let (status, body) = app
+        .upload_file(&marketer, &c, c.notification, "t.xlsx", {
+            let mut bytes = Vec::new();
+            std::io::copy(&mut std::io::Cursor::new(xlsx.to_vec()), &mut bytes).unwrap();
+            bytes
+        })
+        .await;
     assert_eq!(status, StatusCode::OK);
-    let report = report_when_ready(&app, &marketer, body["upload_id"].as_i64().unwrap()).await;
+    let report = app
+        .report_when_ready(&marketer, body["upload_id"].as_i64().unwrap())
+        .await;
     assert_eq!(
         (report["total_rows"].clone(), report["accepted"].clone()),
         (1.into(), 1.into())
@@ -735,7 +687,10 @@ async fn week_old_uploads_without_a_task_are_dropped_with_their_rows(pool: PgPoo
 #[sqlx::test(migrator = "herald::MIGRATOR")]
 async fn legacy_xls_workbooks_are_read(pool: PgPool) {
     let (app, _, _) = with_catalogue(pool).await;
-    let bytes = include_bytes!("fixtures/recipients.xls");
+    let bytes = include_bytes!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/recipients.xls"
+    ));
     let (upload, outcome) = import_bytes(&app.pool, bytes).await;
     let totals = outcome.expect("imported");
     assert_eq!((totals.total_rows, totals.accepted), (3, 2));

@@ -16,6 +16,10 @@ use sqlx::PgPool;
 use super::catalogue::{catalogue, Catalogue};
 use super::{spawn, TestApp};
 
+/// The world's marketer, who signs in with this password.
+pub const MARKETER_EMAIL: &str = "mia@example.com";
+pub const MARKETER_PASSWORD: &str = "marketing password 1";
+
 pub struct World {
     pub app: TestApp,
     pub marketer: CurrentUser,
@@ -32,17 +36,24 @@ pub async fn world(pool: PgPool, settings: SimulatorSettings) -> World {
     world_with(pool, settings, true).await
 }
 
+/// `receipts: false`: the simulator posts none.
 pub async fn world_with(pool: PgPool, settings: SimulatorSettings, receipts: bool) -> World {
     let app = spawn(pool).await;
+    let receipts_to = receipts.then(|| app.base.clone());
+    populate(app, settings, receipts_to.as_deref()).await
+}
+
+/// The world, its simulator posting receipts to the Herald at `base` instead of the world's app
+/// (a `herald serve` process of the test's own, on the same database).
+pub async fn world_receipts_to(pool: PgPool, settings: SimulatorSettings, base: &str) -> World {
+    populate(spawn(pool).await, settings, Some(base)).await
+}
+
+async fn populate(app: TestApp, settings: SimulatorSettings, receipts_to: Option<&str>) -> World {
     let admin = app.set_up().await;
-    app.create_user(
-        &admin,
-        "mia@example.com",
-        "marketing password 1",
-        &["marketer"],
-    )
-    .await;
-    let user = app.user_id("mia@example.com").await;
+    app.create_user(&admin, MARKETER_EMAIL, MARKETER_PASSWORD, &["marketer"])
+        .await;
+    let user = app.user_id(MARKETER_EMAIL).await;
     let catalogue = catalogue(&app.pool, user).await;
     sqlx::query("INSERT INTO sms_packages (units, package_type) VALUES (1000000, 1)")
         .execute(&app.pool)
@@ -57,7 +68,7 @@ pub async fn world_with(pool: PgPool, settings: SimulatorSettings, receipts: boo
     .unwrap();
     let simulator = Arc::new(Simulator::new(
         settings,
-        receipts.then(|| format!("{}/receipts/{carrier}/receipt-token", app.base)),
+        receipts_to.map(|base| format!("{base}/receipts/{carrier}/receipt-token")),
     ));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let endpoint = format!("http://{}/send", listener.local_addr().unwrap());
@@ -80,7 +91,7 @@ pub async fn world_with(pool: PgPool, settings: SimulatorSettings, receipts: boo
     World {
         marketer: CurrentUser {
             id: user,
-            email: "mia@example.com".into(),
+            email: MARKETER_EMAIL.into(),
             display_name: "Mia".into(),
             roles: Roles::new(vec![Role::Marketer]).unwrap(),
         },
@@ -107,16 +118,27 @@ pub fn engine(world: &World, workers: usize) -> Arc<Engine> {
 
 /// A task to `rows` distinct numbers whose variables take `variants` distinct values.
 pub async fn task(world: &World, rows: usize, variants: usize, when: SendTime) -> i64 {
-    let phones: Vec<String> = (0..rows).map(|i| format!("138{i:08}")).collect();
-    task_to(world, &phones, variants, when).await
+    task_to(world, &numbers(rows), variants, when).await
 }
 
-/// A task to these numbers (as a spreadsheet would hold them).
-pub async fn task_to(world: &World, phones: &[String], variants: usize, when: SendTime) -> i64 {
+/// `rows` distinct mobile numbers.
+pub fn numbers(rows: usize) -> Vec<String> {
+    (0..rows).map(|i| format!("138{i:08}")).collect()
+}
+
+/// A recipient file to these numbers (as a spreadsheet would hold them), for the notification
+/// template; its variables take `variants` distinct values.
+pub fn recipients_csv(phones: &[String], variants: usize) -> String {
     let mut csv = String::from("mobile,name,shop\n");
     for (i, phone) in phones.iter().enumerate() {
         csv.push_str(&format!("{phone},n{},Acme\n", i % variants));
     }
+    csv
+}
+
+/// A task to these numbers.
+pub async fn task_to(world: &World, phones: &[String], variants: usize, when: SendTime) -> i64 {
+    let csv = recipients_csv(phones, variants);
     let path = std::env::temp_dir().join(format!("herald-dispatch-{}", uuid::Uuid::new_v4()));
     std::fs::write(&path, &csv).unwrap();
     let source = service::source(

@@ -1,8 +1,7 @@
 //! The audit trail, the organisation settings, health probes, panics and the command line.
 
-mod common;
-
-use common::{browser, spawn, ADMIN_EMAIL, ADMIN_PASSWORD};
+use crate::common;
+use crate::common::{browser, spawn, ADMIN_EMAIL, ADMIN_PASSWORD};
 use reqwest::StatusCode;
 use serde_json::Value;
 use sqlx::PgPool;

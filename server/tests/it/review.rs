@@ -1,8 +1,6 @@
 //! Signatures, templates and their review, through the console's own endpoints.
 
-mod common;
-
-use common::{browser, spawn, TestApp, ADMIN_EMAIL};
+use crate::common::{browser, spawn, TestApp, ADMIN_EMAIL};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sqlx::PgPool;

@@ -7,52 +7,31 @@
 //! Small by default (it runs in `make test`); `make chaos` runs the full size:
 //! `HERALD_CHAOS_MESSAGES=100000 HERALD_CHAOS_KILLS=5`. Each run prints a JSON summary line.
 
-mod common;
-
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::common;
+use crate::common::catalogue::{catalogue, Catalogue};
+use crate::common::database_url;
+use crate::common::process::{free_port, server, wait_until_up, Process, HERALD};
+use crate::common::verification::{code_sent_to, set_up_verification};
 use app::accounts::model::{CurrentUser, Role, Roles};
 use app::campaigns::import::import;
 use app::campaigns::repo::create_upload;
 use app::campaigns::schedule::SendTime;
 use app::campaigns::service::{self, NewTask};
 use app::dispatch::simulator::LedgerSummary;
-use common::catalogue::{catalogue, Catalogue};
-use common::database_url;
-use common::verification::{code_sent_to, set_up_verification};
 use rand::Rng;
 use sqlx::PgPool;
 
-const HERALD: &str = env!("CARGO_BIN_EXE_herald");
 const SECRET: &str = "chaos carrier secret";
 const TOKEN: &str = "chaos-receipt-token";
-/// This run of the test binary, shared by the servers each test starts.
-static RUN: std::sync::LazyLock<uuid::Uuid> = std::sync::LazyLock::new(uuid::Uuid::new_v4);
 
 fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A child process killed (SIGKILL) when dropped, so a failing test leaves nothing behind.
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 fn simulator(port: u16, app_port: u16, carrier: i64) -> Process {
@@ -80,34 +59,6 @@ fn simulator(port: u16, app_port: u16, carrier: i64) -> Process {
     )
 }
 
-fn server(database_url: &str, port: u16) -> Process {
-    Process(
-        Command::new(HERALD)
-            .arg("serve")
-            .env("DATABASE_URL", database_url)
-            .env("HERALD_ADDR", format!("127.0.0.1:{port}"))
-            .env("HERALD_DISPATCH_WORKERS", "4")
-            .env("HERALD_DISPATCH_LEASE_SECONDS", "2")
-            .env("HERALD_SECRET_KEY", common::TEST_SECRET_KEY)
-            .env(
-                "REDIS_URL",
-                std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into()),
-            )
-            // Per test database and run: parallel tests never share counters, and a test run
-            // again (its database name is the same each time) starts from none.
-            .env(
-                "HERALD_REDIS_PREFIX",
-                format!("herald-test:{}:{database_url}:", *RUN),
-            )
-            .env("HERALD_DB_MAX_CONNECTIONS", "10")
-            .env("HERALD_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start the server"),
-    )
-}
-
 async fn ledger(port: u16) -> LedgerSummary {
     reqwest::get(format!("http://127.0.0.1:{port}/ledger"))
         .await
@@ -115,22 +66,6 @@ async fn ledger(port: u16) -> LedgerSummary {
         .json()
         .await
         .expect("ledger JSON")
-}
-
-async fn wait_until_up(port: u16) {
-    for _ in 0..200 {
-        if reqwest::get(format!("http://127.0.0.1:{port}/ledger"))
-            .await
-            .is_ok()
-            || reqwest::get(format!("http://127.0.0.1:{port}/healthz"))
-                .await
-                .is_ok()
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("nothing answers on port {port}");
 }
 
 /// What `task` made: the task, its carrier, and the shop behind it.

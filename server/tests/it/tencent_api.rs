@@ -1,9 +1,8 @@
 //! The Tencent Cloud SMS API: every check a request goes through, with Tencent's error codes,
 //! and a call through the official Python SDK (tencentcloud-sdk-python) pointed at Herald.
 
-mod common;
-
-use common::catalogue::catalogue;
+use crate::common;
+use crate::common::catalogue::catalogue;
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
@@ -303,7 +302,7 @@ impl Api {
 /// send, pull the status, submit a template, and get the SDK's own error for a wrong key.
 #[sqlx::test(migrator = "herald::MIGRATOR")]
 async fn the_official_sdks_work_against_herald(pool: PgPool) {
-    use common::sending::{engine, wait_for};
+    use crate::common::sending::{engine, wait_for};
     let (w, api) = delivering_world(pool).await;
     let key = api.secret_key.clone();
     let _engine = engine(&w, 1);
@@ -405,7 +404,7 @@ async fn message_states(pool: &PgPool, serials: &[&str]) -> Vec<i16> {
 
 #[sqlx::test(migrator = "herald::MIGRATOR")]
 async fn send_sms_goes_through_the_engine_and_each_status_is_pulled_once(pool: PgPool) {
-    use common::sending::{engine, wait_for};
+    use crate::common::sending::{engine, wait_for};
     let (w, api) = delivering_world(pool).await;
     let answer = api
         .ok(

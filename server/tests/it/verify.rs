@@ -2,13 +2,12 @@
 //! the simulator), its error codes, expiry with a moved clock on both code stores, wrong
 //! attempts, concurrent getSms and the anti-pumping limits.
 
-mod common;
-
+use crate::common;
+use crate::common::sending::{engine, wait_for, world, World, MARKETER_EMAIL, MARKETER_PASSWORD};
+use crate::common::verification::{code_sent_to, set_up_verification};
 use app::verify::model::VerifySettings;
 use app::verify::service::{handle, Verifier};
 use app::verify::store::CodeStore;
-use common::sending::{engine, wait_for, world, World};
-use common::verification::{code_sent_to, set_up_verification};
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
@@ -441,10 +440,7 @@ async fn an_admin_changes_the_limits_and_the_next_code_follows_them(pool: PgPool
     let (status, body) = save("0", "0", "1").await;
     assert!(status.is_success(), "{status} {body}");
 
-    let (marketer, _, _) = w
-        .app
-        .log_in("mia@example.com", "marketing password 1")
-        .await;
+    let (marketer, _, _) = w.app.log_in(MARKETER_EMAIL, MARKETER_PASSWORD).await;
     let (status, _) = w
         .app
         .call(

@@ -1,15 +1,13 @@
 //! Organisation event webhooks: what a customer's endpoint hears about campaigns, messages and
 //! the balance (review decisions are covered with the review workflow).
 
-mod common;
-
 use std::collections::HashSet;
 
-use app::dispatch::simulator::SimulatorSettings;
-use common::sending::{
+use crate::common::sending::{
     counters, engine, now, set_up_sms_alerts, settled, sms_alerts, task, wait_for, world,
 };
-use common::{spawn, ADMIN_EMAIL, ADMIN_PASSWORD};
+use crate::common::{spawn, ADMIN_EMAIL, ADMIN_PASSWORD};
+use app::dispatch::simulator::SimulatorSettings;
 use reqwest::StatusCode;
 use serde_json::Value;
 use sqlx::PgPool;

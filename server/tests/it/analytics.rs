@@ -2,13 +2,11 @@
 //! mix of sends and duplicate, out-of-order and unknown receipts they equal raw counts of the
 //! message table.
 
-mod common;
-
 use std::collections::BTreeMap;
 
+use crate::common::sending::*;
 use app::dispatch::simulator::SimulatorSettings;
 use app::numbers::{MobileCarrier, PhoneNumber};
-use common::sending::*;
 use rand::seq::SliceRandom;
 use rand::Rng;
 use serde_json::{json, Value};

@@ -1,13 +1,17 @@
-//! `/metrics`: the series a Prometheus scraping Herald sees after a small campaign. (Its own
-//! test binary: the metrics are the process's, so no other test may send at the same time.)
-
-mod common;
+//! `/metrics`: the series a Prometheus scraping Herald sees after a small campaign. The metrics
+//! are the process's, and other tests of this binary send at the same time: the campaign goes
+//! through a `herald serve` process of its own, which counts nothing else.
 
 use app::dispatch::simulator::SimulatorSettings;
-use common::sending::{counters, engine, now, settled, task, wait_for, world};
-use common::METRICS_TOKEN;
 use reqwest::StatusCode;
 use sqlx::PgPool;
+
+use crate::common::process::{free_port, server, wait_until_up};
+use crate::common::sending::{
+    counters, numbers, recipients_csv, settled, wait_for, world_receipts_to, MARKETER_EMAIL,
+    MARKETER_PASSWORD,
+};
+use crate::common::{database_url, TestApp, METRICS_TOKEN};
 
 /// The value of one series (name and labels exactly as exposed).
 fn value(exposition: &str, series: &str) -> Option<f64> {
@@ -19,17 +23,59 @@ fn value(exposition: &str, series: &str) -> Option<f64> {
 
 #[sqlx::test(migrator = "herald::MIGRATOR")]
 async fn a_token_holder_reads_the_series_of_a_small_campaign(pool: PgPool) {
-    let w = world(
+    let port = free_port();
+    let served = format!("http://127.0.0.1:{port}");
+    let w = world_receipts_to(
         pool,
         SimulatorSettings {
             accept_rate: 0.8,
             seed: Some(11),
             ..Default::default()
         },
+        &served,
     )
     .await;
-    let _engine = engine(&w, 2);
-    let task = task(&w, 40, 3, now()).await;
+    let _server = server(&database_url(&w.app.pool).await, port);
+    wait_until_up(port).await;
+    // The same database, served (and sent from) by that process.
+    let console = TestApp {
+        base: served,
+        ..w.app.clone()
+    };
+    let (marketer, status, body) = console.log_in(MARKETER_EMAIL, MARKETER_PASSWORD).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let csv = recipients_csv(&numbers(40), 3).into_bytes();
+    let (status, body) = console
+        .upload_file(
+            &marketer,
+            &w.catalogue,
+            w.catalogue.notification,
+            "small.csv",
+            csv,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let upload = body["upload_id"].as_i64().unwrap();
+    let report = console.report_when_ready(&marketer, upload).await;
+    assert_eq!(report["accepted"], 40, "{report}");
+    let (status, body) = console
+        .call(
+            &marketer,
+            "create_task",
+            &[
+                ("upload_id", &upload.to_string()),
+                ("name", "Small campaign"),
+                ("send_mode", "now"),
+                ("time_zone", "Asia/Shanghai"),
+                ("consent", "yes"),
+            ],
+        )
+        .await;
+    assert!(
+        status.is_success() || status.is_redirection(),
+        "{status} {body}"
+    );
+    let task = console.count("SELECT id FROM tasks").await;
     wait_for("the task to settle", async || {
         settled(&w.app.pool, task).await
     })
@@ -37,7 +83,7 @@ async fn a_token_holder_reads_the_series_of_a_small_campaign(pool: PgPool) {
     let c = counters(&w.app.pool, task).await;
     assert!(c.sent > 20 && c.sent < 40, "{c:?}");
 
-    let url = format!("{}/metrics", w.app.base);
+    let url = format!("{}/metrics", console.base);
     let client = reqwest::Client::new();
     let anonymous = client.get(&url).send().await.unwrap();
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);

@@ -1,15 +1,13 @@
 //! Spawns Herald on a random port against the per-test database `#[sqlx::test]` provides.
 
-#![allow(dead_code)] // each test file uses its own subset
-
 pub mod catalogue;
+pub mod process;
 pub mod sending;
 pub mod verification;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use app::state::AppState;
 use herald::config::{DatabaseConfig, ServeConfig};
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -32,25 +30,6 @@ pub fn secrets() -> app::secrets::SecretBox {
 /// The test Redis (make test starts it).
 pub fn redis_url() -> String {
     std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
-}
-
-/// A key prefix of a test's own, so parallel tests (whose databases reuse ids) never share
-/// counters or codes.
-fn redis_prefix() -> String {
-    format!("herald-test:{}:", uuid::Uuid::new_v4())
-}
-
-/// Frequency-limit counters in the test Redis, under a prefix of their own.
-pub async fn limiter() -> std::sync::Arc<app::limits::store::Limiter> {
-    limiter_at(&redis_url()).await
-}
-
-async fn limiter_at(url: &str) -> std::sync::Arc<app::limits::store::Limiter> {
-    std::sync::Arc::new(
-        app::limits::store::Limiter::redis(url, &redis_prefix())
-            .await
-            .expect("the tests need Redis (make test starts it)"),
-    )
 }
 
 #[derive(Clone)]
@@ -80,12 +59,14 @@ pub async fn spawn(pool: PgPool) -> TestApp {
     spawn_with_redis(pool, &redis_url()).await
 }
 
-/// The app with its frequency limits and verification codes in the Redis at `redis`.
+/// The app with its frequency limits and verification codes in the Redis at `redis`, built as
+/// `herald serve` builds it but without the work beside the requests: tests start an engine when
+/// they send, and deliver webhooks a step at a time.
 pub async fn spawn_with_redis(pool: PgPool, redis: &str) -> TestApp {
-    herald::migrate(&pool).await.expect("migrate");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let config = ServeConfig {
+        // Unused: the app runs on the per-test database's pool.
         database: DatabaseConfig {
             database_url: String::new(),
             db_max_connections: 5,
@@ -102,31 +83,17 @@ pub async fn spawn_with_redis(pool: PgPool, redis: &str) -> TestApp {
             secret_key: Some(TEST_SECRET_KEY.into()),
             data_dir: std::env::temp_dir(),
         },
-        redis_url: None,
+        redis_url: Some(redis.into()),
         tencent_api_path: "/".into(),
         verify_path: "/verify".into(),
-        redis_prefix: "herald:".into(),
+        // A prefix of the test's own: parallel tests (whose databases reuse ids) never share
+        // counters or codes.
+        redis_prefix: format!("herald-test:{}:", uuid::Uuid::new_v4()),
         metrics_token: Some(METRICS_TOKEN.into()),
     };
-    let limiter = limiter_at(redis).await;
-    let verify_keys = Arc::new(app::verify::repo::KeyCache::default());
-    let state = AppState {
-        pool: pool.clone(),
-        leptos_options: herald::leptos_options(&config),
-        secrets: secrets(),
-        limiter: Arc::clone(&limiter),
-        codes: Arc::new(
-            app::verify::store::CodeStore::redis(redis, &redis_prefix())
-                .await
-                .expect("the tests need Redis (make test starts it)"),
-        ),
-        verify_keys: Arc::clone(&verify_keys),
-        code_writer: Arc::new(app::verify::stream::CodeWriter::spawn(
-            pool.clone(),
-            Arc::clone(&limiter),
-        )),
-    };
-    let router = herald::router(state, &config);
+    let (state, router) = herald::build(&config, pool, herald::Background::Leave)
+        .await
+        .expect("the app (the tests need Redis: make test starts it)");
     tokio::spawn(async move {
         axum::serve(
             listener,
@@ -137,9 +104,9 @@ pub async fn spawn_with_redis(pool: PgPool, redis: &str) -> TestApp {
     });
     TestApp {
         base: format!("http://{addr}"),
-        limiter,
-        verify_keys,
-        pool,
+        limiter: state.limiter,
+        verify_keys: state.verify_keys,
+        pool: state.pool,
     }
 }
 
@@ -260,6 +227,50 @@ impl TestApp {
             )
             .await;
         (client, status, body)
+    }
+
+    /// Uploads a recipient file for a task from `template` of the catalogue, as the Bulk SMS
+    /// page posts it.
+    pub async fn upload_file(
+        &self,
+        client: &reqwest::Client,
+        c: &catalogue::Catalogue,
+        template: i64,
+        name: &str,
+        bytes: Vec<u8>,
+    ) -> (StatusCode, Value) {
+        let form = reqwest::multipart::Form::new()
+            .text("application_id", c.application.to_string())
+            .text("signature_id", c.signature.to_string())
+            .text("template_id", template.to_string())
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
+            );
+        let response = client
+            .post(format!("{}/bulk/uploads", self.base))
+            .header("Accept", "application/json")
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// The upload's validation report, once its import has finished.
+    pub async fn report_when_ready(&self, client: &reqwest::Client, upload: i64) -> Value {
+        for _ in 0..100 {
+            let (status, report) = self
+                .call(client, "get_upload_report", &[("id", &upload.to_string())])
+                .await;
+            assert_eq!(status, StatusCode::OK, "{report}");
+            if report["state"] != "Processing" {
+                return report;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("upload {upload} never finished");
     }
 
     /// Starts a webhook receiver answering `answer` and adds it as an alarm contact through the
