@@ -73,6 +73,9 @@ pub enum AppError {
     /// Details went to the log under this id; the user only needs the id to report it.
     #[error("Something went wrong on our side (error id {0}).")]
     Internal(String),
+    /// The request's arguments could not be read (a malformed or hand-made request).
+    #[error("The request could not be read: {0}")]
+    BadRequest(String),
     /// The request never reached our code intact (network, encoding).
     #[error("Request failed: {0}")]
     Transport(String),
@@ -115,6 +118,9 @@ impl AppError {
                 retry_after_minutes,
             } => td_string!(locale, error.throttled, minutes = retry_after_minutes).to_string(),
             AppError::Internal(id) => td_string!(locale, error.internal, id).to_string(),
+            AppError::BadRequest(detail) => {
+                td_string!(locale, error.bad_request, detail).to_string()
+            }
             AppError::Transport(detail) => td_string!(locale, error.transport, detail).to_string(),
         }
     }
@@ -122,6 +128,7 @@ impl AppError {
     pub fn status_code(&self) -> u16 {
         match self {
             AppError::Unauthenticated | AppError::BadCredentials => 401,
+            AppError::BadRequest(_) => 400,
             AppError::Forbidden | AppError::CrossSite => 403,
             AppError::NotFound(_) => 404,
             AppError::Invalid(_) => 422,
@@ -140,6 +147,7 @@ impl AppError {
             AppError::Forbidden | AppError::CrossSite => "AuthFailure.UnauthorizedOperation",
             AppError::NotFound(_) => "ResourceNotFound",
             AppError::Invalid(_) => "InvalidParameterValue",
+            AppError::BadRequest(_) => "InvalidParameter",
             AppError::Conflict(_) => "FailedOperation",
             AppError::InsufficientBalance { .. } => {
                 "FailedOperation.InsufficientBalanceInSmsPackage"
@@ -155,7 +163,12 @@ impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        AppError::Transport(value.to_string())
+        match value {
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => {
+                AppError::BadRequest(value.to_string())
+            }
+            _ => AppError::Transport(value.to_string()),
+        }
     }
 }
 

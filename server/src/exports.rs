@@ -22,7 +22,11 @@ pub async fn task_messages(
     Path(task_id): Path<i64>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    if let Err(err) = signed_in(&state, &session, &[Role::Marketer]).await {
+    let readable = async {
+        let user = signed_in(&state, &session, &[Role::Marketer]).await?;
+        app::campaigns::service::readable_task(&state.pool, &user, task_id).await
+    };
+    if let Err(err) = readable.await {
         return err.into_response();
     }
     let get = |name: &str| query.get(name).map(String::as_str).unwrap_or("");

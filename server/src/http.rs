@@ -22,6 +22,28 @@ use tower_sessions::Session;
 /// Records who is calling, for audit records, sign-in throttling and getSms limits. Behind a
 /// trusted proxy that is the last X-Forwarded-For entry, the one the proxy appended: the ones
 /// before it are whatever the client wrote.
+/// A server function whose arguments cannot be read fails before its body runs, and the framework
+/// answers every such failure 500; the error itself knows its status (400 for a malformed request).
+pub async fn server_function_status(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let framework_failure = response.status() == StatusCode::INTERNAL_SERVER_ERROR
+        && response
+            .headers()
+            .contains_key(leptos::server_fn::error::SERVER_FN_ERROR_HEADER);
+    if !framework_failure {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.status =
+            StatusCode::from_u16(err.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
 pub async fn client_ip(trust_proxy: bool, mut request: Request, next: Next) -> Response {
     let forwarded = trust_proxy
         .then(|| request.headers().get("x-forwarded-for"))

@@ -146,6 +146,7 @@ pub fn router(state: AppState, config: &ServeConfig) -> Router {
                 .layer(DefaultBodyLimit::max(opt_out_import::IMPORT_BODY_LIMIT)),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn(http::server_function_status))
         .layer(axum::middleware::from_fn(http::same_origin_only))
         .layer(axum::middleware::from_fn(http::in_readers_language))
         .layer(sessions);

@@ -93,9 +93,9 @@ async fn apply(
     source: ReceiptSource,
     incoming: Vec<Incoming>,
 ) -> Result<ReceiptTally, AppError> {
-    let application = match source {
-        ReceiptSource::Application { id, .. } => Some(id),
-        ReceiptSource::Carrier(_) => None,
+    let (application, carrier) = match source {
+        ReceiptSource::Application { id, .. } => (Some(id), None),
+        ReceiptSource::Carrier(carrier) => (None, Some(carrier)),
     };
     let mut ours = Vec::with_capacity(incoming.len());
     let mut theirs = Vec::new();
@@ -111,7 +111,7 @@ async fn apply(
             }),
         }
     }
-    let mut tally = repo::apply_receipts(&state.pool, &ours, application).await?;
+    let mut tally = repo::apply_receipts(&state.pool, &ours, application, carrier).await?;
     if !theirs.is_empty() {
         tally += repo::apply_carrier_receipts(&state.pool, source, &theirs).await?;
     }

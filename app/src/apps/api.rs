@@ -216,7 +216,7 @@ pub async fn revoke_api_key(application_id: i64, key_id: i64) -> Result<(), AppE
     serve(|caller| async move {
         let user = caller.require(Role::Operator).await?;
         let mut tx = caller.pool().begin().await?;
-        let secret_id = super::keys::revoke(&mut tx, key_id).await?;
+        let secret_id = super::keys::revoke(&mut tx, application_id, key_id).await?;
         let details = json!({ "secret_id": secret_id });
         record(
             &mut *tx,

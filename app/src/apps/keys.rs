@@ -78,12 +78,19 @@ pub async fn list(pool: &PgPool, application_id: i64) -> Result<Vec<ApiKeyView>,
 }
 
 /// Revokes a key; returns its SecretId (for the audit log).
-pub async fn revoke(conn: &mut PgConnection, key_id: i64) -> Result<String, AppError> {
+/// Revokes the key of `application` (a key of another application is not found there).
+pub async fn revoke(
+    conn: &mut PgConnection,
+    application: i64,
+    key_id: i64,
+) -> Result<String, AppError> {
     sqlx::query_scalar(
-        "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1
+        "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now())
+          WHERE id = $1 AND application_id = $2
          RETURNING secret_id",
     )
     .bind(key_id)
+    .bind(application)
     .fetch_optional(conn)
     .await?
     .ok_or_else(|| AppError::NotFound(crate::tr!(apps.api_key)))

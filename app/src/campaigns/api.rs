@@ -227,7 +227,8 @@ fn parse_cursor(raw: &str) -> Option<(chrono::DateTime<Utc>, i64)> {
 #[server(endpoint = "get_task_detail")]
 pub async fn get_task_detail(id: i64) -> Result<TaskDetail, AppError> {
     serve(|caller| async move {
-        caller.require(Role::Marketer).await?;
+        let user = caller.require(Role::Marketer).await?;
+        service::readable_task(caller.pool(), &user, id).await?;
         repo::task(caller.pool(), id).await
     })
     .await

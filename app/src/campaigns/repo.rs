@@ -292,6 +292,20 @@ pub async fn insert_task(
     .await?)
 }
 
+/// Who made a console task; `None` when no console task has that id (API sends, verification
+/// streams and alerts are not the console's).
+pub async fn console_task_creator(
+    conn: &mut PgConnection,
+    task_id: i64,
+) -> Result<Option<i64>, AppError> {
+    Ok(sqlx::query_scalar(
+        "SELECT created_by FROM tasks WHERE id = $1 AND origin = 'console' AND created_by IS NOT NULL",
+    )
+    .bind(task_id)
+    .fetch_optional(conn)
+    .await?)
+}
+
 pub async fn lock_task_status(
     conn: &mut PgConnection,
     task_id: i64,

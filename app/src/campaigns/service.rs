@@ -9,7 +9,7 @@ use super::model::{MarketingWindow, TaskStatus};
 use super::repo;
 use super::rules::RowRules;
 use super::schedule::SendTime;
-use crate::accounts::model::CurrentUser;
+use crate::accounts::model::{CurrentUser, Role};
 use crate::audit::repo::{record, AuditEvent};
 use crate::error::{AppError, FieldErrors};
 use crate::review::model::ReviewStatus;
@@ -332,6 +332,49 @@ pub enum TaskAction {
     Resume,
 }
 
+/// What a console user means to do with a task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskUse {
+    /// Its records, progress, analytics and exports: Delivery Records is shared by marketers.
+    Read,
+    /// Pause, resume or cancel it: its creator's or an admin's decision.
+    Change,
+}
+
+/// Lets `user` read or change a console task. Tasks of other origins (an application's API
+/// sends, verification codes, alerts) answer as absent, so their ids and numbers do not leak
+/// and their sending is not stopped from the console.
+pub async fn console_task(
+    conn: &mut PgConnection,
+    user: &CurrentUser,
+    task_id: i64,
+    task_use: TaskUse,
+) -> Result<(), AppError> {
+    let creator = repo::console_task_creator(conn, task_id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(crate::tr!(records.errors.task)))?;
+    let may = match task_use {
+        TaskUse::Read => user.has(Role::Marketer),
+        TaskUse::Change => {
+            user.has(Role::Admin) || (creator == user.id && user.has(Role::Marketer))
+        }
+    };
+    if may {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// Lets `user` read a console task (see `console_task`).
+pub async fn readable_task(
+    pool: &PgPool,
+    user: &CurrentUser,
+    task_id: i64,
+) -> Result<(), AppError> {
+    console_task(&mut *pool.acquire().await?, user, task_id, TaskUse::Read).await
+}
+
 /// Moves a task as its creator or an admin asks, refusing moves its state does not allow.
 pub async fn change_task(
     pool: &PgPool,
@@ -341,6 +384,7 @@ pub async fn change_task(
     action: TaskAction,
 ) -> Result<TaskStatus, AppError> {
     let mut tx = pool.begin().await?;
+    console_task(&mut tx, user, task_id, TaskUse::Change).await?;
     let current = repo::lock_task_status(&mut tx, task_id).await?;
     let (next, name) = match action {
         TaskAction::Cancel => (current.cancel()?, "task.cancel"),

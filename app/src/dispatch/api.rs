@@ -12,7 +12,8 @@ use {crate::accounts::model::Role, crate::campaigns::model::TaskStatus, crate::s
 #[server(endpoint = "get_task_progress")]
 pub async fn get_task_progress(id: i64) -> Result<TaskProgress, AppError> {
     serve(|caller| async move {
-        caller.require(Role::Marketer).await?;
+        let user = caller.require(Role::Marketer).await?;
+        crate::campaigns::service::readable_task(caller.pool(), &user, id).await?;
         #[allow(clippy::type_complexity)]
         let row: Option<(String, Option<String>, i32, i32, i32, i32, i32, i64)> = sqlx::query_as(
             "SELECT status, status_reason, recipients, sent, refused, delivered, failed, units_used

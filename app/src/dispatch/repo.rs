@@ -409,13 +409,16 @@ pub async fn record(
     let serials: Vec<Option<String>> = results.iter().map(|r| r.serial.clone()).collect();
     let codes: Vec<Option<String>> = results.iter().map(|r| r.code.clone()).collect();
     let ats: Vec<chrono::DateTime<chrono::Utc>> = results.iter().map(|r| r.at).collect();
+    let carriers: Vec<Option<i64>> = results.iter().map(|r| r.carrier).collect();
     let changed: std::collections::HashSet<i64> = sqlx::query_scalar(
         "UPDATE messages m
             SET state = v.state, serial_no = v.serial, code = v.code,
                 submitted_at = CASE WHEN v.state = 2 THEN v.at END,
-                done_at = CASE WHEN v.state IN (4, 5) THEN v.at END
-           FROM unnest($1::bigint[], $2::smallint[], $3::text[], $4::text[], $5::timestamptz[])
-                AS v(id, state, serial, code, at)
+                done_at = CASE WHEN v.state IN (4, 5) THEN v.at END,
+                carrier_id = CASE WHEN v.state = 2 THEN v.carrier END
+           FROM unnest($1::bigint[], $2::smallint[], $3::text[], $4::text[], $5::timestamptz[],
+                       $6::bigint[])
+                AS v(id, state, serial, code, at, carrier)
           WHERE m.id = v.id AND m.state = 1
          RETURNING m.id",
     )
@@ -424,6 +427,7 @@ pub async fn record(
     .bind(&serials)
     .bind(&codes)
     .bind(&ats)
+    .bind(&carriers)
     .fetch_all(&mut *tx)
     .await?
     .into_iter()
@@ -460,7 +464,9 @@ pub async fn record(
          UPDATE messages m SET state = CASE WHEN early.delivered THEN 3 ELSE 4 END,
                                code = early.code,
                                done_at = greatest(early.received_at, m.submitted_at)
-           FROM early WHERE m.id = early.message_id AND m.state = 2
+           FROM early
+          WHERE m.id = early.message_id AND m.state = 2
+            AND (early.carrier_id IS NULL OR early.carrier_id = m.carrier_id)
          RETURNING m.id, m.state = 3",
     )
     .bind(&accepted_ids)
@@ -899,13 +905,16 @@ impl std::ops::AddAssign for ReceiptTally {
     }
 }
 
-/// Applies receipts: submitted messages become delivered or failed; receipts for messages whose
-/// result is not recorded yet are kept; repeats change nothing. With `application`, only that
-/// application's messages are touched (the rest count as unknown).
+/// Applies receipts: submitted messages become delivered or failed; receipts for messages being
+/// handed over (their result not recorded yet) are kept; repeats change nothing. With
+/// `application`, only that application's messages are touched; with `carrier`, only messages
+/// that carrier took (a kept receipt applies only if it did). The rest count as unknown, messages
+/// not handed to any carrier yet included: no receipt for them can be genuine.
 pub async fn apply_receipts(
     pool: &PgPool,
     receipts: &[(i64, bool, String)],
     application: Option<i64>,
+    carrier: Option<i64>,
 ) -> Result<ReceiptTally, AppError> {
     let mut tx = pool.begin().await?;
     let mut ids: Vec<i64> = receipts.iter().map(|r| r.0).collect();
@@ -913,14 +922,16 @@ pub async fn apply_receipts(
     ids.dedup();
     // Locks first, in id order: a worker recording these messages finishes before we look.
     let states: Vec<(i64, i16)> = sqlx::query_as(
-        "SELECT id, state FROM messages
-          WHERE id = ANY($1)
-            AND ($2::bigint IS NULL
-                 OR task_id IN (SELECT id FROM tasks WHERE application_id = $2))
-          ORDER BY id FOR UPDATE",
+        "SELECT m.id, m.state FROM messages m JOIN tasks t ON t.id = m.task_id
+          WHERE m.id = ANY($1)
+            AND ($2::bigint IS NULL OR t.application_id = $2)
+            AND ($3::bigint IS NULL OR m.state = 1
+                 OR coalesce(m.carrier_id, t.carrier_id) = $3)
+          ORDER BY m.id FOR UPDATE OF m",
     )
     .bind(&ids)
     .bind(application)
+    .bind(carrier)
     .fetch_all(&mut *tx)
     .await?;
     let state_of: std::collections::HashMap<i64, i16> = states.into_iter().collect();
@@ -939,7 +950,8 @@ pub async fn apply_receipts(
                 now_ok.push(*ok);
                 now_code.push(code.clone());
             }
-            Some(MessageState::Queued | MessageState::Submitting) => {
+            Some(MessageState::Queued) => tally.unknown += 1,
+            Some(MessageState::Submitting) => {
                 later_ids.push(*id);
                 later_ok.push(*ok);
                 later_code.push(code.clone());
@@ -983,13 +995,14 @@ pub async fn apply_receipts(
         .await?;
     }
     let kept = sqlx::query(
-        "INSERT INTO pending_receipts (message_id, delivered, code)
-         SELECT * FROM unnest($1::bigint[], $2::bool[], $3::text[])
+        "INSERT INTO pending_receipts (message_id, delivered, code, carrier_id)
+         SELECT *, $4 FROM unnest($1::bigint[], $2::bool[], $3::text[])
          ON CONFLICT (message_id) DO NOTHING",
     )
     .bind(&later_ids)
     .bind(&later_ok)
     .bind(&later_code)
+    .bind(carrier)
     .execute(&mut *tx)
     .await?
     .rows_affected();
@@ -1056,7 +1069,8 @@ pub async fn apply_carrier_receipts(
             None => early.push(receipt),
         }
     }
-    let mut tally = apply_receipts(pool, &found, application).await?;
+    // The serials were looked up at this carrier (or this application) already.
+    let mut tally = apply_receipts(pool, &found, application, None).await?;
     // Serials recorded between the lookup above and this insert would strand their receipt, so
     // the insert skips serials that exist by now; those are applied on the carrier's next try.
     let kept_early = sqlx::query(

@@ -15,7 +15,8 @@ pub async fn list_task_messages(
     #[server(default)] after: Option<i64>,
 ) -> Result<MessagePage, AppError> {
     serve(|caller| async move {
-        caller.require(Role::Marketer).await?;
+        let user = caller.require(Role::Marketer).await?;
+        crate::campaigns::service::readable_task(caller.pool(), &user, task_id).await?;
         let filter = MessageFilter::parse(&phone, &state, &code);
         super::repo::messages(caller.pool(), task_id, &filter, after).await
     })

@@ -33,6 +33,21 @@ fn table(subject: Subject) -> (&'static str, &'static str) {
     }
 }
 
+/// The application whose API key made the item (`None`: made in the console).
+pub async fn owning_application(
+    conn: &mut PgConnection,
+    subject: Subject,
+    id: i64,
+) -> Result<Option<i64>, AppError> {
+    let (table, _) = table(subject);
+    let row: Option<Option<i64>> =
+        sqlx::query_scalar(&format!("SELECT application_id FROM {table} WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(conn)
+            .await?;
+    row.ok_or_else(|| AppError::NotFound(noun(subject)))
+}
+
 /// Locks the item for a change and returns its review status, for the caller's transition.
 pub async fn lock_status(
     conn: &mut PgConnection,

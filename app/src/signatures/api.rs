@@ -161,7 +161,7 @@ pub async fn create_signature(
         )
         .await?;
         let mut tx = caller.pool().begin().await?;
-        let id = repo::insert(&mut tx, &draft, user.id).await?;
+        let id = repo::insert(&mut tx, &draft, user.id, None).await?;
         record(
             &mut *tx,
             AuditEvent::by(

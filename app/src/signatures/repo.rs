@@ -123,15 +123,18 @@ fn duplicate_content(err: sqlx::Error) -> AppError {
     }
 }
 
+/// Submits a new item for review; `application` is the application whose API key submitted it
+/// (`None` in the console).
 pub async fn insert(
     conn: &mut PgConnection,
     draft: &SignatureDraft,
     submitted_by: i64,
+    application: Option<i64>,
 ) -> Result<i64, AppError> {
     sqlx::query_scalar(
         "INSERT INTO signatures (content, purpose, sign_type, document_type, international, remark,
-                                 certificate_id, authorisation_id, submitted_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                                 certificate_id, authorisation_id, submitted_by, application_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
     )
     .bind(draft.content.as_str())
     .bind(draft.purpose.code())
@@ -142,6 +145,7 @@ pub async fn insert(
     .bind(draft.certificate_id)
     .bind(draft.authorisation_id)
     .bind(submitted_by)
+    .bind(application)
     .fetch_one(conn)
     .await
     .map_err(duplicate_content)

@@ -12,8 +12,8 @@ use crate::audit::repo::record;
 use crate::review::model::Subject;
 use crate::review::service::lock_status;
 use crate::tencent::api::{
-    audit_event, choose, delete_reviewed, field_errors, international, missing, required_id,
-    submitter, text_field, ApiContext, ApiError,
+    audit_event, choose, delete_reviewed, field_errors, international, made_by_caller, missing,
+    required_id, submitter, text_field, ApiContext, ApiError,
 };
 
 pub async fn describe(pool: &PgPool, request: &Value) -> Result<Value, ApiError> {
@@ -116,9 +116,14 @@ pub async fn add(context: &ApiContext<'_>, request: &Value) -> Result<Value, Api
     let submitted_by = submitter(context)?;
     let mut tx = context.pool.begin().await?;
     let draft = draft(&mut tx, request, submitted_by).await?;
-    let id = repo::insert(&mut tx, &draft, submitted_by)
-        .await
-        .map_err(|err| field_errors(err, &FIELDS))?;
+    let id = repo::insert(
+        &mut tx,
+        &draft,
+        submitted_by,
+        Some(context.caller.application_id),
+    )
+    .await
+    .map_err(|err| field_errors(err, &FIELDS))?;
     let details = super::api::audit_details(&draft);
     record(
         &mut *tx,
@@ -136,16 +141,16 @@ pub async fn modify(context: &ApiContext<'_>, request: &Value) -> Result<Value, 
     let submitted_by = submitter(context)?;
     let mut tx = context.pool.begin().await?;
     // Only an approved signature refuses an edit.
-    lock_status(&mut tx, Subject::Signature, id)
+    let status = lock_status(&mut tx, Subject::Signature, id)
         .await
-        .map_err(|err| missing(err, MISSING, "Signature", id))?
-        .edit()
-        .map_err(|_| {
-            ApiError::new(
-                "FailedOperation.SignAlreadyPassedCheck",
-                "An approved signature cannot be modified; add a new one.",
-            )
-        })?;
+        .map_err(|err| missing(err, MISSING, "Signature", id))?;
+    made_by_caller(context, &mut tx, Subject::Signature, id).await??;
+    status.edit().map_err(|_| {
+        ApiError::new(
+            "FailedOperation.SignAlreadyPassedCheck",
+            "An approved signature cannot be modified; add a new one.",
+        )
+    })?;
     let draft = draft(&mut tx, request, submitted_by).await?;
     repo::resubmit(&mut tx, id, &draft, submitted_by)
         .await

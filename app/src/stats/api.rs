@@ -8,7 +8,8 @@ use {crate::accounts::model::Role, crate::state::serve};
 #[server(endpoint = "get_task_analytics")]
 pub async fn get_task_analytics(id: i64) -> Result<TaskAnalytics, AppError> {
     serve(|caller| async move {
-        caller.require(Role::Marketer).await?;
+        let user = caller.require(Role::Marketer).await?;
+        crate::campaigns::service::readable_task(caller.pool(), &user, id).await?;
         super::repo::task_analytics(caller.pool(), id).await
     })
     .await

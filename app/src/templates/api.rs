@@ -106,7 +106,7 @@ pub async fn create_template(
         )
         .await?;
         let mut tx = caller.pool().begin().await?;
-        let id = repo::insert(&mut tx, &draft, user.id).await?;
+        let id = repo::insert(&mut tx, &draft, user.id, None).await?;
         record(
             &mut *tx,
             AuditEvent::by(

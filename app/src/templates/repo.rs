@@ -82,14 +82,18 @@ pub struct TemplateDraft {
     pub remark: String,
 }
 
+/// Submits a new item for review; `application` is the application whose API key submitted it
+/// (`None` in the console).
 pub async fn insert(
     conn: &mut PgConnection,
     draft: &TemplateDraft,
     submitted_by: i64,
+    application: Option<i64>,
 ) -> Result<i64, AppError> {
     Ok(sqlx::query_scalar(
-        "INSERT INTO templates (name, sms_type, content, international, remark, submitted_by)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        "INSERT INTO templates (name, sms_type, content, international, remark, submitted_by,
+                                application_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(draft.name.as_str())
     .bind(draft.sms_type.code())
@@ -97,6 +101,7 @@ pub async fn insert(
     .bind(draft.international)
     .bind(&draft.remark)
     .bind(submitted_by)
+    .bind(application)
     .fetch_one(conn)
     .await?)
 }

@@ -11,8 +11,8 @@ use crate::audit::repo::record;
 use crate::review::model::Subject;
 use crate::review::service::lock_status;
 use crate::tencent::api::{
-    audit_event, choose, delete_reviewed, field_errors, international, missing, required_id,
-    submitter, text_field, ApiContext, ApiError,
+    audit_event, choose, delete_reviewed, field_errors, international, made_by_caller, missing,
+    required_id, submitter, text_field, ApiContext, ApiError,
 };
 
 pub async fn describe(pool: &PgPool, request: &Value) -> Result<Value, ApiError> {
@@ -89,7 +89,13 @@ pub async fn add(context: &ApiContext<'_>, request: &Value) -> Result<Value, Api
     let draft = draft(context, request).await?;
     let submitted_by = submitter(context)?;
     let mut tx = context.pool.begin().await?;
-    let id = repo::insert(&mut tx, &draft, submitted_by).await?;
+    let id = repo::insert(
+        &mut tx,
+        &draft,
+        submitted_by,
+        Some(context.caller.application_id),
+    )
+    .await?;
     let details = super::api::audit_details(&draft);
     record(
         &mut *tx,
@@ -108,16 +114,16 @@ pub async fn modify(context: &ApiContext<'_>, request: &Value) -> Result<Value, 
     let submitted_by = submitter(context)?;
     let mut tx = context.pool.begin().await?;
     // Only an approved template refuses an edit.
-    lock_status(&mut tx, Subject::Template, id)
+    let status = lock_status(&mut tx, Subject::Template, id)
         .await
-        .map_err(|err| missing(err, MISSING, "Template", id))?
-        .edit()
-        .map_err(|_| {
-            ApiError::new(
-                "FailedOperation.TemplateAlreadyPassedCheck",
-                "An approved template cannot be modified; add a new one.",
-            )
-        })?;
+        .map_err(|err| missing(err, MISSING, "Template", id))?;
+    made_by_caller(context, &mut tx, Subject::Template, id).await??;
+    status.edit().map_err(|_| {
+        ApiError::new(
+            "FailedOperation.TemplateAlreadyPassedCheck",
+            "An approved template cannot be modified; add a new one.",
+        )
+    })?;
     repo::resubmit(&mut tx, id, &draft, submitted_by).await?;
     let details = super::api::audit_details(&draft);
     record(

@@ -444,6 +444,29 @@ pub fn field_errors(err: crate::error::AppError, names: &[(&str, &'static str)])
     }
 }
 
+/// Refuses (the inner error) a change to a signature or template that this key's application did
+/// not make: another application's, or one made in the console. An application's keys change
+/// only what they submitted, so one application cannot delete what another sends with.
+pub async fn made_by_caller(
+    context: &ApiContext<'_>,
+    conn: &mut sqlx::PgConnection,
+    subject: crate::review::model::Subject,
+    id: i64,
+) -> Result<Result<(), ApiError>, crate::error::AppError> {
+    let owner = crate::review::service::owning_application(conn, subject, id).await?;
+    Ok(if owner == Some(context.caller.application_id) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            "UnauthorizedOperation.RequestPermissionDeny",
+            format!(
+                "{} {id} was not submitted with this application's keys; change it in the console or with the keys that submitted it.",
+                subject.label()
+            ),
+        ))
+    })
+}
+
 /// The user an API change to a signature or template is submitted as (see
 /// `ApiCaller::acting_user`); review needs a submitter.
 pub fn submitter(context: &ApiContext<'_>) -> Result<i64, ApiError> {
@@ -491,6 +514,11 @@ pub async fn delete_reviewed(
     id: i64,
     missing_code: &'static str,
 ) -> Result<Value, ApiError> {
+    let mut conn = context.pool.acquire().await?;
+    made_by_caller(context, &mut conn, subject, id)
+        .await
+        .map_err(|err| missing(err, missing_code, subject.label(), id))??;
+    drop(conn);
     crate::review::service::delete_as(
         context.pool,
         None,

@@ -77,7 +77,8 @@ pub async fn resolve(
 }
 
 /// Finds or opens the day's stream for the carrier the application uses now: a change of
-/// carrier opens another stream, so a stream's carrier says where each of its codes went.
+/// carrier opens another stream, so a stream's carrier says where each of its codes went. Only
+/// a sending stream takes codes; one that was stopped stays as it is and another opens.
 async fn stream_task(
     pool: &PgPool,
     application_id: i64,
@@ -96,7 +97,7 @@ async fn stream_task(
         sqlx::query_scalar::<_, i64>(
             "SELECT id FROM tasks
               WHERE application_id = $1 AND template_id = $2 AND signature_id = $3
-                AND carrier_id = $4 AND stream_day = $5",
+                AND carrier_id = $4 AND stream_day = $5 AND status = 'sending'",
         )
         .bind(application_id)
         .bind(template.id)
@@ -115,7 +116,7 @@ async fn stream_task(
          VALUES ('Verification codes', $1, $2, $3, $4, $5, $6, $7, 'sending', now(),
                  'Asia/Shanghai', 0, 0, now(), 'verify', $8, $9)
          ON CONFLICT (application_id, template_id, signature_id, carrier_id, stream_day)
-            WHERE stream_day IS NOT NULL DO NOTHING
+            WHERE stream_day IS NOT NULL AND status = 'sending' DO NOTHING
          RETURNING id",
     )
     .bind(application_id)

@@ -35,7 +35,7 @@ async fn task_status(w: &World, task: i64) -> String {
 }
 
 /// A key pair for `application`.
-async fn key_for(w: &World, application: i64) -> NewKeyPair {
+pub(crate) async fn key_for(w: &World, application: i64) -> NewKeyPair {
     let mut conn = w.app.pool.acquire().await.unwrap();
     app::apps::keys::create(&mut conn, &crate::common::secrets(), application, None)
         .await
@@ -55,7 +55,7 @@ async fn second_application(w: &World) -> i64 {
 }
 
 /// A Tencent API call signed with `key` as the SDKs sign it; returns the `Response` object.
-async fn tencent(w: &World, key: &NewKeyPair, action: &str, body: &Value) -> Value {
+pub(crate) async fn tencent(w: &World, key: &NewKeyPair, action: &str, body: &Value) -> Value {
     let payload = serde_json::to_vec(body).unwrap();
     let timestamp = chrono::Utc::now().timestamp();
     let content_type = "application/json; charset=utf-8";

@@ -453,17 +453,24 @@ async fn receipts_are_idempotent_and_early_ones_wait_for_their_message(pool: PgP
                 .unwrap()
         }
     };
-    // Before the message was recorded: kept.
+    // Not handed to the carrier yet: no receipt for it can be genuine, so none is kept.
+    post(ids[1], "FAIL").await;
+    // Being handed over (the carrier answered, its result not recorded yet): kept.
+    sqlx::query("UPDATE messages SET state = 1 WHERE id = $1")
+        .bind(ids[0])
+        .execute(&w.app.pool)
+        .await
+        .unwrap();
     let answer = post(ids[0], "SUCCESS").await;
     assert_eq!(
         answer.json::<serde_json::Value>().await.unwrap(),
         serde_json::json!({"result": 0, "errmsg": "OK"})
     );
-    let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM pending_receipts")
-        .fetch_one(&w.app.pool)
+    let kept: Vec<i64> = sqlx::query_scalar("SELECT message_id FROM pending_receipts")
+        .fetch_all(&w.app.pool)
         .await
         .unwrap();
-    assert_eq!(kept, 1);
+    assert_eq!(kept, [ids[0]]);
     // A wrong token is refused.
     let refused = reqwest::Client::new()
         .post(format!("{}/receipts/{}/wrong", w.app.base, w.carrier))
@@ -650,17 +657,8 @@ async fn a_refusing_carrier_fails_over_to_its_secondary(pool: PgPool) {
         },
     )
     .await;
-    let secondary = Arc::new(Simulator::new(
-        SimulatorSettings::default(),
-        Some(format!(
-            "{}/receipts/{}/receipt-token",
-            w.app.base, w.carrier
-        )),
-    ));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let endpoint = format!("http://{}/send", listener.local_addr().unwrap());
-    let router = herald::simulator::router(Arc::clone(&secondary), None);
-    tokio::spawn(async move { axum::serve(listener, router).await });
     let backup: i64 = sqlx::query_scalar(
         "INSERT INTO carriers (name, kind, settings, rate_limit, concurrency, receipt_token)
          VALUES ('Backup', 'http', $1, 100000, 8, 'backup-token') RETURNING id",
@@ -669,6 +667,13 @@ async fn a_refusing_carrier_fails_over_to_its_secondary(pool: PgPool) {
     .fetch_one(&w.app.pool)
     .await
     .unwrap();
+    // Its receipts come through its own door: the primary's would not settle its messages.
+    let secondary = Arc::new(Simulator::new(
+        SimulatorSettings::default(),
+        Some(format!("{}/receipts/{backup}/backup-token", w.app.base)),
+    ));
+    let router = herald::simulator::router(Arc::clone(&secondary), None);
+    tokio::spawn(async move { axum::serve(listener, router).await });
     sqlx::query("UPDATE carriers SET failover_carrier_id = $2, failover_after = 2 WHERE id = $1")
         .bind(w.carrier)
         .bind(backup)

@@ -5,6 +5,7 @@ mod accounts;
 mod analytics;
 mod audit_and_service;
 mod authorization;
+mod authorization_matrix;
 mod bulk;
 mod chaos;
 mod common;

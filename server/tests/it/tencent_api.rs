@@ -778,10 +778,20 @@ async fn templates_added_through_the_api_enter_the_review_queue(pool: PgPool) {
         "InvalidParameterValue"
     );
 
-    let mut approved = modify.clone();
-    approved["TemplateId"] = json!(api.template);
+    // What was made in the console is changed in the console, not with an application's key.
+    let mut console_made = modify.clone();
+    console_made["TemplateId"] = json!(api.template);
     assert_eq!(
-        api.error("ModifySmsTemplate", &approved, |_| {}).await,
+        api.error("ModifySmsTemplate", &console_made, |_| {}).await,
+        "UnauthorizedOperation.RequestPermissionDeny"
+    );
+    sqlx::query("UPDATE templates SET status = 'approved' WHERE id = $1")
+        .bind(id)
+        .execute(&api.app.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        api.error("ModifySmsTemplate", &modify, |_| {}).await,
         "FailedOperation.TemplateAlreadyPassedCheck"
     );
 
@@ -894,11 +904,28 @@ async fn signatures_added_through_the_api_enter_the_review_queue(pool: PgPool) {
         listed["DescribeSignListStatusSet"][0]["SignName"],
         "艾克米商店"
     );
-    let approved: i64 = sqlx::query_scalar("SELECT id FROM signatures WHERE status = 'approved'")
-        .fetch_one(&api.app.pool)
+    // What was made in the console is changed in the console, not with an application's key.
+    let console_made: i64 =
+        sqlx::query_scalar("SELECT id FROM signatures WHERE status = 'approved'")
+            .fetch_one(&api.app.pool)
+            .await
+            .unwrap();
+    let mut theirs = modify.clone();
+    theirs["SignId"] = json!(console_made);
+    assert_eq!(
+        api.error("ModifySmsSign", &theirs, |_| {}).await,
+        "UnauthorizedOperation.RequestPermissionDeny"
+    );
+    assert_eq!(
+        api.error("DeleteSmsSign", &json!({"SignId": console_made}), |_| {})
+            .await,
+        "UnauthorizedOperation.RequestPermissionDeny"
+    );
+    sqlx::query("UPDATE signatures SET status = 'approved' WHERE id = $1")
+        .bind(id)
+        .execute(&api.app.pool)
         .await
         .unwrap();
-    modify["SignId"] = json!(approved);
     modify["SignName"] = json!("Another");
     assert_eq!(
         api.error("ModifySmsSign", &modify, |_| {}).await,
