@@ -207,9 +207,7 @@ pub async fn check_balance(pool: &PgPool) -> Result<Option<LowBalance>, AppError
     let Some(threshold) = threshold else {
         return Ok(None);
     };
-    let available: i64 = sqlx::query_scalar(crate::campaigns::repo::AVAILABLE_UNITS)
-        .fetch_one(&mut *tx)
-        .await?;
+    let available = crate::balance::ledger::available(&mut tx).await?;
     let reported = match (available < threshold, reported_low) {
         (true, false) => {
             enqueue_event(

@@ -208,7 +208,10 @@ pub async fn list_tasks(
         Ok(TaskPage {
             tasks,
             next: next.flatten(),
-            available_units: repo::available_units(caller.pool()).await?,
+            available_units: crate::balance::ledger::available(
+                &mut *caller.pool().acquire().await?,
+            )
+            .await?,
         })
     })
     .await

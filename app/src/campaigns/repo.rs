@@ -31,14 +31,6 @@ pub async fn create_upload(
     .await?)
 }
 
-/// Units free to reserve now, over every package in force.
-pub(crate) const AVAILABLE_UNITS: &str = "SELECT coalesce(sum(units - used - reserved), 0)::bigint
-    FROM sms_packages WHERE effective_at <= now() AND (expires_at IS NULL OR expires_at > now())";
-
-pub async fn available_units(pool: &PgPool) -> Result<i64, AppError> {
-    Ok(sqlx::query_scalar(AVAILABLE_UNITS).fetch_one(pool).await?)
-}
-
 /// An import that has not reported progress for this long died with its process.
 const STALLED_AFTER: &str = "10 minutes";
 
@@ -61,7 +53,6 @@ struct UploadRow {
     opted_out: Option<i32>,
     rejected: Option<serde_json::Value>,
     units: Option<i64>,
-    available_units: i64,
     task_id: Option<i64>,
 }
 
@@ -76,18 +67,17 @@ pub async fn report(pool: &PgPool, upload_id: i64, user_id: i64) -> Result<Uploa
     .bind(upload_id)
     .execute(pool)
     .await?;
-    let row: UploadRow = sqlx::query_as(&format!(
+    let row: UploadRow = sqlx::query_as(
         "SELECT u.id, u.file_name, u.file_bytes, u.processed_bytes, u.state, u.error,
                 a.name AS application, s.content AS signature, t.name AS template, u.template_id,
                 t.sms_type, u.total_rows, u.accepted, u.duplicates, u.opted_out, u.rejected, u.units,
-                ({AVAILABLE_UNITS}) AS available_units,
                 (SELECT id FROM tasks WHERE upload_id = u.id) AS task_id
            FROM recipient_uploads u
            JOIN applications a ON a.id = u.application_id
            LEFT JOIN signatures s ON s.id = u.signature_id
            LEFT JOIN templates t ON t.id = u.template_id
-          WHERE u.id = $1 AND u.uploaded_by = $2"
-    ))
+          WHERE u.id = $1 AND u.uploaded_by = $2",
+    )
     .bind(upload_id)
     .bind(user_id)
     .fetch_optional(pool)
@@ -108,6 +98,7 @@ pub async fn report(pool: &PgPool, upload_id: i64, user_id: i64) -> Result<Uploa
         })
         .unwrap_or_default();
     rejected.sort_by_key(|(reason, n)| (-n, *reason));
+    let available_units = crate::balance::ledger::available(&mut *pool.acquire().await?).await?;
     Ok(UploadReport {
         id: row.id,
         file_name: row.file_name,
@@ -128,7 +119,7 @@ pub async fn report(pool: &PgPool, upload_id: i64, user_id: i64) -> Result<Uploa
         opted_out: row.opted_out.unwrap_or(0).into(),
         rejected,
         units: row.units.unwrap_or(0),
-        available_units: row.available_units,
+        available_units,
         marketing: row.sms_type == Some(SmsType::Marketing.code()),
         task_id: row.task_id,
     })

@@ -221,7 +221,7 @@ pub async fn start_task(
         },
     )
     .await?;
-    reserve(&mut tx, task_id, upload.units).await?;
+    crate::balance::ledger::reserve(&mut tx, task_id, upload.units).await?;
     crate::dispatch::repo::enqueue(&mut tx, task_id, upload.id).await?;
     record(
         &mut *tx,
@@ -243,86 +243,6 @@ pub async fn start_task(
     .await?;
     tx.commit().await?;
     Ok(task_id)
-}
-
-/// The packages in force with free units, as (id, free units) in spend order (the soonest to
-/// expire first), locked until the transaction ends.
-pub(crate) async fn locked_free_units(
-    conn: &mut PgConnection,
-) -> Result<Vec<(i64, i64)>, AppError> {
-    Ok(sqlx::query_as(
-        "SELECT id, units - used - reserved FROM sms_packages
-          WHERE effective_at <= now() AND (expires_at IS NULL OR expires_at > now())
-            AND units - used - reserved > 0
-          ORDER BY expires_at NULLS LAST, id
-          FOR UPDATE",
-    )
-    .fetch_all(conn)
-    .await?)
-}
-
-/// Holds `units` for a task, drawing on packages in spend order.
-pub(crate) async fn reserve(
-    conn: &mut PgConnection,
-    task_id: i64,
-    units: i64,
-) -> Result<(), AppError> {
-    let packages = locked_free_units(conn).await?;
-    let available: i64 = packages.iter().map(|(_, free)| free).sum();
-    if available < units {
-        return Err(AppError::InsufficientBalance {
-            needed: units,
-            available,
-        });
-    }
-    let mut left = units;
-    for (package, free) in packages {
-        if left == 0 {
-            break;
-        }
-        let take = free.min(left);
-        sqlx::query("UPDATE sms_packages SET reserved = reserved + $2 WHERE id = $1")
-            .bind(package)
-            .bind(take)
-            .execute(&mut *conn)
-            .await?;
-        sqlx::query(
-            "INSERT INTO task_reservations (task_id, package_id, units) VALUES ($1, $2, $3)",
-        )
-        .bind(task_id)
-        .bind(package)
-        .bind(take)
-        .execute(&mut *conn)
-        .await?;
-        left -= take;
-    }
-    Ok(())
-}
-
-/// Gives back what a task still holds. Packages are locked in the same order `reserve` takes
-/// them, so a cancel and a start running together cannot deadlock.
-pub(crate) async fn release(conn: &mut PgConnection, task_id: i64) -> Result<i64, AppError> {
-    let held: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT p.id, r.units FROM task_reservations r JOIN sms_packages p ON p.id = r.package_id
-          WHERE r.task_id = $1 AND r.units > 0
-          ORDER BY p.expires_at NULLS LAST, p.id
-          FOR UPDATE",
-    )
-    .bind(task_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    for (package, units) in &held {
-        sqlx::query("UPDATE sms_packages SET reserved = reserved - $2 WHERE id = $1")
-            .bind(package)
-            .bind(units)
-            .execute(&mut *conn)
-            .await?;
-    }
-    sqlx::query("UPDATE task_reservations SET units = 0 WHERE task_id = $1")
-        .bind(task_id)
-        .execute(&mut *conn)
-        .await?;
-    Ok(held.iter().map(|(_, units)| units).sum())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -393,7 +313,7 @@ pub async fn change_task(
     };
     let released = if next == TaskStatus::Cancelled {
         crate::dispatch::repo::cancel_unsent(&mut tx, task_id).await?;
-        release(&mut tx, task_id).await?
+        crate::balance::ledger::release(&mut tx, task_id).await?
     } else {
         0
     };

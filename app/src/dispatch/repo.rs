@@ -500,7 +500,7 @@ pub async fn record(
     .bind(refused)
     .execute(&mut *tx)
     .await?;
-    consume_units(&mut tx, chunk.task_id, units).await?;
+    crate::balance::ledger::consume(&mut tx, chunk.task_id, units).await?;
     if end == ChunkEnd::Finish {
         sqlx::query(
             "UPDATE dispatch_chunks SET done = $3, lease_owner = NULL, lease_until = NULL
@@ -656,83 +656,6 @@ async fn record_carrier_side(
     Ok(())
 }
 
-/// Moves `units` from the task's reservation to `used`, package by package in spend order;
-/// anything beyond the reservation is charged to free units.
-async fn consume_units(conn: &mut PgConnection, task_id: i64, units: i64) -> Result<(), AppError> {
-    if units == 0 {
-        return Ok(());
-    }
-    let held: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT p.id, r.units FROM task_reservations r JOIN sms_packages p ON p.id = r.package_id
-          WHERE r.task_id = $1 AND r.units > 0
-          ORDER BY p.expires_at NULLS LAST, p.id
-          FOR UPDATE",
-    )
-    .bind(task_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut left = units;
-    for (package, reserved) in held {
-        if left == 0 {
-            break;
-        }
-        let take = reserved.min(left);
-        sqlx::query(
-            "UPDATE sms_packages SET reserved = reserved - $2, used = used + $2 WHERE id = $1",
-        )
-        .bind(package)
-        .bind(take)
-        .execute(&mut *conn)
-        .await?;
-        sqlx::query(
-            "UPDATE task_reservations SET units = units - $3 WHERE task_id = $1 AND package_id = $2",
-        )
-        .bind(task_id)
-        .bind(package)
-        .bind(take)
-        .execute(&mut *conn)
-        .await?;
-        left -= take;
-    }
-    if left > 0 {
-        charge_free_units(conn, task_id, left).await?;
-    }
-    Ok(())
-}
-
-/// Charges units no reservation held (a verification stream's, or a batch in flight when its
-/// task was cancelled) to the packages' free units in spend order. Stream requests checked the
-/// balance without holding units, so near zero a few in-flight codes can find it spent: they
-/// went out, and are logged rather than lost.
-async fn charge_free_units(
-    conn: &mut PgConnection,
-    task_id: i64,
-    units: i64,
-) -> Result<(), AppError> {
-    let packages = crate::campaigns::service::locked_free_units(conn).await?;
-    let mut left = units;
-    for (package, free) in packages {
-        if left == 0 {
-            break;
-        }
-        let take = free.min(left);
-        sqlx::query("UPDATE sms_packages SET used = used + $2 WHERE id = $1")
-            .bind(package)
-            .bind(take)
-            .execute(&mut *conn)
-            .await?;
-        left -= take;
-    }
-    if left > 0 {
-        tracing::warn!(
-            task_id,
-            units = left,
-            "sent units could not be charged to any package"
-        );
-    }
-    Ok(())
-}
-
 /// A verification stream takes codes all its China day; it can complete once the day is over
 /// (with a few minutes' grace for a request recorded at midnight).
 const STREAM_OVER: &str = "(stream_day IS NULL
@@ -754,7 +677,7 @@ pub async fn complete_if_done(pool: &PgPool, task_id: i64) -> Result<bool, AppEr
     .rows_affected()
         == 1;
     if completed {
-        crate::campaigns::service::release(&mut tx, task_id).await?;
+        crate::balance::ledger::release(&mut tx, task_id).await?;
         sqlx::query("UPDATE tasks SET units_reserved = 0 WHERE id = $1")
             .bind(task_id)
             .execute(&mut *tx)

@@ -194,7 +194,7 @@ pub(crate) async fn record(
     // Checked before the frequency limits count anything (the reservation below is what
     // holds the units).
     let needed = units * phones.iter().filter(|p| !opted_out.contains(p)).count() as i64;
-    let available = crate::campaigns::repo::available_units(pool).await?;
+    let available = crate::balance::ledger::available(&mut *pool.acquire().await?).await?;
     if available < needed {
         return Err(insufficient(needed, available));
     }
@@ -234,7 +234,7 @@ pub(crate) async fn record(
     // The statistics rows before the packages: the order the engine's recording locks them
     // in, so the two never wait on each other in a circle.
     record_refusals(&mut tx, task_id, &refused).await?;
-    crate::campaigns::service::reserve(&mut tx, task_id, units * to_send.len() as i64)
+    crate::balance::ledger::reserve(&mut tx, task_id, units * to_send.len() as i64)
         .await
         .map_err(|err| match err {
             crate::error::AppError::InsufficientBalance { needed, available } => {

@@ -320,7 +320,7 @@ pub async fn dashboard(
         sent_today: sent,
         delivered_today: delivered,
         failed_today: failed,
-        balance: crate::campaigns::repo::available_units(pool).await?,
+        balance: crate::balance::ledger::available(&mut *pool.acquire().await?).await?,
         pending_reviews,
         unmatched_receipts: unmatched,
         verify_abuse: crate::verify::repo::abuse_today(pool).await?,

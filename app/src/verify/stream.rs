@@ -242,13 +242,12 @@ async fn check_and_record(
 ) -> Result<Vec<Result<Recorded, ApiError>>, ApiError> {
     let mut conn = pool.acquire().await?;
     let phones: Vec<&str> = batch.iter().map(|p| p.phone.as_str()).collect();
-    let (opted_out, mut available): (Vec<String>, i64) = sqlx::query_as(&format!(
-        "SELECT ARRAY(SELECT phone FROM opt_outs WHERE phone = ANY($1)), ({})",
-        crate::campaigns::repo::AVAILABLE_UNITS
-    ))
-    .bind(&phones)
-    .fetch_one(&mut *conn)
-    .await?;
+    let opted_out: Vec<String> =
+        sqlx::query_scalar("SELECT phone FROM opt_outs WHERE phone = ANY($1)")
+            .bind(&phones)
+            .fetch_all(&mut *conn)
+            .await?;
+    let mut available = crate::balance::ledger::available(&mut conn).await?;
     // Refusals first (they are recorded), then the balance in arrival order.
     let mut outcomes: Vec<Option<Result<Recorded, ApiError>>> = batch
         .iter()
