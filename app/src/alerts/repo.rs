@@ -5,6 +5,7 @@ use sqlx::{PgConnection, PgPool};
 use super::model::{
     backoff_seconds, AlarmContact, AlertSms, AlertSmsChoices, Delivery, DeliveryState, MAX_ATTEMPTS,
 };
+use crate::dispatch::model::MessageState;
 use crate::error::AppError;
 
 pub async fn contacts(pool: &PgPool) -> Result<Vec<AlarmContact>, AppError> {
@@ -78,18 +79,21 @@ pub async fn enqueue_outcomes(
     }
     sqlx::query(
         "SELECT enqueue_webhook_event(
-                    CASE WHEN m.state = 3 THEN 'message.delivered' ELSE 'message.failed' END,
+                    CASE WHEN m.state = $2 THEN 'message.delivered' ELSE 'message.failed' END,
                     jsonb_build_object('messages', jsonb_agg(jsonb_build_object(
                         'message_id', m.id, 'task_id', m.task_id, 'sdk_app_id', a.sdk_app_id,
                         'phone', m.phone, 'serial_no', m.serial_no, 'code', m.code,
                         'submitted_at', m.submitted_at, 'done_at', m.done_at) ORDER BY m.id)))
            FROM messages m JOIN tasks t ON t.id = m.task_id
            JOIN applications a ON a.id = t.application_id
-          WHERE m.id = ANY($1) AND m.state IN (3, 4, 5)
+          WHERE m.id = ANY($1) AND m.state IN ($2, $3, $4)
             AND EXISTS (SELECT 1 FROM alarm_contacts WHERE webhook_url IS NOT NULL)
           GROUP BY m.state",
     )
     .bind(message_ids)
+    .bind(MessageState::Delivered)
+    .bind(MessageState::Failed)
+    .bind(MessageState::Rejected)
     .execute(conn)
     .await?;
     Ok(())

@@ -42,15 +42,18 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Stored as its `code` (a smallint): statements bind states, they never spell the numbers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::Type))]
+#[repr(i16)]
 pub enum MessageState {
-    Queued,
-    Submitting,
-    Submitted,
-    Delivered,
-    Failed,
-    Rejected,
-    Cancelled,
+    Queued = 0,
+    Submitting = 1,
+    Submitted = 2,
+    Delivered = 3,
+    Failed = 4,
+    Rejected = 5,
+    Cancelled = 6,
 }
 
 impl MessageState {

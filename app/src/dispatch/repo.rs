@@ -93,16 +93,20 @@ pub async fn cancel_unsent(conn: &mut PgConnection, task_id: i64) -> Result<(), 
     .await?;
     for (first, last, abandoned) in open {
         let unknown: Vec<i64> = sqlx::query_scalar::<_, Option<i64>>(
-            "UPDATE messages SET state = CASE WHEN state = 0 THEN 6 ELSE 4 END,
-                                 code = CASE WHEN state = 0 THEN NULL ELSE 'Herald.OutcomeUnknown' END,
+            "UPDATE messages SET state = CASE WHEN state = $5 THEN $7 ELSE $8 END,
+                                 code = CASE WHEN state = $5 THEN NULL ELSE 'Herald.OutcomeUnknown' END,
                                  done_at = now()
-              WHERE task_id = $1 AND id BETWEEN $2 AND $3 AND (state = 0 OR (state = 1 AND $4))
-             RETURNING CASE WHEN state = 4 THEN id END",
+              WHERE task_id = $1 AND id BETWEEN $2 AND $3 AND (state = $5 OR (state = $6 AND $4))
+             RETURNING CASE WHEN state = $8 THEN id END",
         )
         .bind(task_id)
         .bind(first)
         .bind(last)
         .bind(abandoned)
+        .bind(MessageState::Queued)
+        .bind(MessageState::Submitting)
+        .bind(MessageState::Cancelled)
+        .bind(MessageState::Failed)
         .fetch_all(&mut *conn)
         .await?
         .into_iter()
@@ -285,18 +289,18 @@ pub async fn take_messages(
     let set = chunk.messages();
     let sql = if mark_taken_over {
         format!(
-            "UPDATE messages m SET state = 1, attempts = m.attempts + 1
+            "UPDATE messages m SET state = $5, attempts = m.attempts + 1
                FROM (SELECT id, state FROM messages m
-                      WHERE {} AND task_id = $1 AND state IN (0, 1)
+                      WHERE {} AND task_id = $1 AND state IN ($5, $6)
                       FOR UPDATE) before
               WHERE m.id = before.id
-             RETURNING m.id, m.phone, m.params, m.units, before.state = 1",
+             RETURNING m.id, m.phone, m.params, m.units, before.state = $5",
             set.condition()
         )
     } else {
         format!(
-            "UPDATE messages m SET state = 1, attempts = attempts + 1
-              WHERE {} AND task_id = $1 AND state IN (0, 1)
+            "UPDATE messages m SET state = $5, attempts = attempts + 1
+              WHERE {} AND task_id = $1 AND state IN ($5, $6)
              RETURNING id, phone, params, units, false",
             set.condition()
         )
@@ -307,6 +311,8 @@ pub async fn take_messages(
         .bind(first)
         .bind(last)
         .bind(ids)
+        .bind(MessageState::Submitting)
+        .bind(MessageState::Queued)
         .fetch_all(pool)
         .await?;
     let mut messages: Vec<Pending> = rows
@@ -413,13 +419,13 @@ pub async fn record(
     let changed: std::collections::HashSet<i64> = sqlx::query_scalar(
         "UPDATE messages m
             SET state = v.state, serial_no = v.serial, code = v.code,
-                submitted_at = CASE WHEN v.state = 2 THEN v.at END,
-                done_at = CASE WHEN v.state IN (4, 5) THEN v.at END,
-                carrier_id = CASE WHEN v.state = 2 THEN v.carrier END
+                submitted_at = CASE WHEN v.state = $7 THEN v.at END,
+                done_at = CASE WHEN v.state IN ($8, $9) THEN v.at END,
+                carrier_id = CASE WHEN v.state = $7 THEN v.carrier END
            FROM unnest($1::bigint[], $2::smallint[], $3::text[], $4::text[], $5::timestamptz[],
                        $6::bigint[])
                 AS v(id, state, serial, code, at, carrier)
-          WHERE m.id = v.id AND m.state = 1
+          WHERE m.id = v.id AND m.state = $10
          RETURNING m.id",
     )
     .bind(&ids)
@@ -428,18 +434,23 @@ pub async fn record(
     .bind(&codes)
     .bind(&ats)
     .bind(&carriers)
+    .bind(MessageState::Submitted)
+    .bind(MessageState::Failed)
+    .bind(MessageState::Rejected)
+    .bind(MessageState::Submitting)
     .fetch_all(&mut *tx)
     .await?
     .into_iter()
     .collect();
     if !unsent.is_empty() {
-        sqlx::query("UPDATE messages SET state = $2 WHERE id = ANY($1) AND state = 1")
+        sqlx::query("UPDATE messages SET state = $2 WHERE id = ANY($1) AND state = $3")
             .bind(unsent)
             .bind(if task_cancelled {
-                MessageState::Cancelled.code()
+                MessageState::Cancelled
             } else {
-                MessageState::Queued.code()
+                MessageState::Queued
             })
+            .bind(MessageState::Submitting)
             .execute(&mut *tx)
             .await?;
     }
@@ -461,15 +472,18 @@ pub async fn record(
     crate::alerts::repo::enqueue_outcomes(&mut tx, &refused_now).await?;
     let early: Vec<(i64, bool)> = sqlx::query_as(
         "WITH early AS (DELETE FROM pending_receipts WHERE message_id = ANY($1) RETURNING *)
-         UPDATE messages m SET state = CASE WHEN early.delivered THEN 3 ELSE 4 END,
+         UPDATE messages m SET state = CASE WHEN early.delivered THEN $2 ELSE $3 END,
                                code = early.code,
                                done_at = greatest(early.received_at, m.submitted_at)
            FROM early
-          WHERE m.id = early.message_id AND m.state = 2
+          WHERE m.id = early.message_id AND m.state = $4
             AND (early.carrier_id IS NULL OR early.carrier_id = m.carrier_id)
-         RETURNING m.id, m.state = 3",
+         RETURNING m.id, m.state = $2",
     )
     .bind(&accepted_ids)
+    .bind(MessageState::Delivered)
+    .bind(MessageState::Failed)
+    .bind(MessageState::Submitted)
     .fetch_all(&mut *tx)
     .await?;
     let early_ids: Vec<i64> = early.iter().map(|(id, _)| *id).collect();
@@ -844,20 +858,21 @@ pub async fn apply_receipts(
     ids.sort_unstable();
     ids.dedup();
     // Locks first, in id order: a worker recording these messages finishes before we look.
-    let states: Vec<(i64, i16)> = sqlx::query_as(
+    let states: Vec<(i64, MessageState)> = sqlx::query_as(
         "SELECT m.id, m.state FROM messages m JOIN tasks t ON t.id = m.task_id
           WHERE m.id = ANY($1)
             AND ($2::bigint IS NULL OR t.application_id = $2)
-            AND ($3::bigint IS NULL OR m.state = 1
+            AND ($3::bigint IS NULL OR m.state = $4
                  OR coalesce(m.carrier_id, t.carrier_id) = $3)
           ORDER BY m.id FOR UPDATE OF m",
     )
     .bind(&ids)
     .bind(application)
     .bind(carrier)
+    .bind(MessageState::Submitting)
     .fetch_all(&mut *tx)
     .await?;
-    let state_of: std::collections::HashMap<i64, i16> = states.into_iter().collect();
+    let state_of: std::collections::HashMap<i64, MessageState> = states.into_iter().collect();
     let (mut now_ids, mut now_ok, mut now_code) = (Vec::new(), Vec::new(), Vec::new());
     let (mut later_ids, mut later_ok, mut later_code) = (Vec::new(), Vec::new(), Vec::new());
     let mut tally = ReceiptTally::default();
@@ -867,7 +882,7 @@ pub async fn apply_receipts(
             tally.repeated += 1;
             continue;
         }
-        match state_of.get(id).copied().and_then(MessageState::from_code) {
+        match state_of.get(id).copied() {
             Some(MessageState::Submitted) => {
                 now_ids.push(*id);
                 now_ok.push(*ok);
@@ -885,14 +900,17 @@ pub async fn apply_receipts(
     }
     let done: Vec<(i64, i64, bool)> = sqlx::query_as(
         "WITH v AS (SELECT * FROM unnest($1::bigint[], $2::bool[], $3::text[]) AS v(id, ok, code))
-         UPDATE messages m SET state = CASE WHEN v.ok THEN 3 ELSE 4 END,
+         UPDATE messages m SET state = CASE WHEN v.ok THEN $4 ELSE $5 END,
                                code = v.code, done_at = greatest(now(), m.submitted_at)
-           FROM v WHERE m.id = v.id AND m.state = 2
-         RETURNING m.id, m.task_id, m.state = 3",
+           FROM v WHERE m.id = v.id AND m.state = $6
+         RETURNING m.id, m.task_id, m.state = $4",
     )
     .bind(&now_ids)
     .bind(&now_ok)
     .bind(&now_code)
+    .bind(MessageState::Delivered)
+    .bind(MessageState::Failed)
+    .bind(MessageState::Submitted)
     .fetch_all(&mut *tx)
     .await?;
     let done_ids: Vec<i64> = done.iter().map(|(id, _, _)| *id).collect();
@@ -1089,13 +1107,15 @@ pub async fn expire_unconfirmed(
         "WITH gone AS (DELETE FROM unconfirmed_messages
                         WHERE carrier_id = $1 AND since < now() - make_interval(mins => $2)
                        RETURNING message_id)
-         UPDATE messages m SET state = 4, code = 'Herald.OutcomeUnknown',
+         UPDATE messages m SET state = $3, code = 'Herald.OutcomeUnknown',
                                done_at = greatest(now(), m.submitted_at)
-           FROM gone WHERE m.id = gone.message_id AND m.state = 2
+           FROM gone WHERE m.id = gone.message_id AND m.state = $4
          RETURNING m.id",
     )
     .bind(carrier_id)
     .bind(minutes as i32)
+    .bind(MessageState::Failed)
+    .bind(MessageState::Submitted)
     .fetch_all(&mut *tx)
     .await?;
     settled(&mut tx, &failed_ids).await?;

@@ -492,7 +492,7 @@ async fn record_refusals(
     )
     .bind(&ids)
     .bind(&codes)
-    .bind(MessageState::Rejected.code())
+    .bind(MessageState::Rejected)
     .execute(&mut *conn)
     .await?;
     sqlx::query("UPDATE tasks SET failed = failed + $2, refused = refused + $2 WHERE id = $1")

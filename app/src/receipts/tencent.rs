@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 
 use crate::dispatch::model::message_key;
+use crate::dispatch::model::MessageState;
 use crate::numbers::PhoneNumber;
 use crate::tencent::api::{
     require_own_application, required_limit, text_field, ApiContext, ApiError,
@@ -58,13 +59,14 @@ pub async fn pull(context: &ApiContext<'_>, request: &Value) -> Result<Value, Ap
                  SELECT id FROM status_outbox WHERE application_id = $1
                   ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
              RETURNING id AS outbox_id, message_id)
-         SELECT m.id, m.phone, m.state = 3 AS delivered, coalesce(m.code, '') AS code,
+         SELECT m.id, m.phone, m.state = $3 AS delivered, coalesce(m.code, '') AS code,
                 coalesce(m.done_at, now()) AS done_at, t.session_context
            FROM taken JOIN messages m ON m.id = taken.message_id JOIN tasks t ON t.id = m.task_id
           ORDER BY taken.outbox_id",
     )
     .bind(context.caller.application_id)
     .bind(limit)
+    .bind(MessageState::Delivered)
     .fetch_all(context.pool)
     .await?;
     let set: Vec<Value> = rows.iter().map(StatusRow::to_json).collect();
@@ -133,13 +135,13 @@ async fn number_statuses(
     // lookup reads the application's tasks of the period, not the whole message table. A
     // receipt can come a day after its task started.
     Ok(sqlx::query_as(
-        "SELECT m.id, m.phone, m.state = 3 AS delivered, coalesce(m.code, '') AS code,
+        "SELECT m.id, m.phone, m.state = $7 AS delivered, coalesce(m.code, '') AS code,
                 m.done_at, t.session_context
            FROM tasks t
            JOIN messages m ON m.id BETWEEN t.first_message_id AND t.last_message_id
                           AND m.task_id = t.id
           WHERE t.application_id = $1 AND t.created_at BETWEEN $3 - interval '1 day' AND $4
-            AND m.phone = $2 AND m.state IN (3, 4) AND m.done_at BETWEEN $3 AND $4
+            AND m.phone = $2 AND m.state IN ($7, $8) AND m.done_at BETWEEN $3 AND $4
           ORDER BY m.done_at, m.id
           LIMIT $5 OFFSET $6",
     )
@@ -149,6 +151,8 @@ async fn number_statuses(
     .bind(end)
     .bind(limit)
     .bind(offset)
+    .bind(MessageState::Delivered)
+    .bind(MessageState::Failed)
     .fetch_all(pool)
     .await?)
 }

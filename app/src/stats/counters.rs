@@ -84,7 +84,7 @@ pub async fn outcomes(conn: &mut PgConnection, message_ids: &[i64]) -> Result<()
         return Ok(());
     }
     sqlx::query(
-        "WITH r AS (SELECT m.id, m.task_id, t.origin = 'api' AS by_api, m.state = 3 AS ok, coalesce(m.code, '') AS code,
+        "WITH r AS (SELECT m.id, m.task_id, t.origin = 'api' AS by_api, m.state = $3 AS ok, coalesce(m.code, '') AS code,
                            mobile_operator(m.phone) AS operator,
                            extract(epoch FROM coalesce(m.done_at, now())
                                               - coalesce(m.submitted_at, now())) AS seconds,
@@ -92,7 +92,7 @@ pub async fn outcomes(conn: &mut PgConnection, message_ids: &[i64]) -> Result<()
                            t.application_id, coalesce(t.signature_id, 0) AS signature_id,
                            coalesce(t.template_id, 0) AS template_id, t.sms_type
                       FROM messages m JOIN tasks t ON t.id = m.task_id
-                     WHERE m.id = ANY($1) AND m.state IN (3, 4)),
+                     WHERE m.id = ANY($1) AND m.state IN ($3, $4)),
               pulls AS (
                 INSERT INTO status_outbox (application_id, message_id)
                 SELECT application_id, id FROM r WHERE by_api ORDER BY id),
@@ -133,6 +133,8 @@ pub async fn outcomes(conn: &mut PgConnection, message_ids: &[i64]) -> Result<()
     )
     .bind(message_ids)
     .bind(super::model::LATENCY_BOUNDS_SECONDS.to_vec())
+    .bind(MessageState::Delivered)
+    .bind(MessageState::Failed)
     .execute(&mut *conn)
     .await?;
     Ok(())

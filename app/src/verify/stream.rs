@@ -395,7 +395,7 @@ async fn record_refusals(
     .bind(seconds)
     .bind(refused.iter().map(|(p, _)| p.units as i16).collect::<Vec<_>>())
     .bind(reasons)
-    .bind(MessageState::Rejected.code())
+    .bind(MessageState::Rejected)
     .fetch_all(&mut *conn)
     .await?;
     let mut streams: Vec<i64> = inserted.iter().map(|(_, task, _)| *task).collect();
