@@ -19,9 +19,6 @@ use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_sessions::Session;
 
-/// Records who is calling, for audit records, sign-in throttling and getSms limits. Behind a
-/// trusted proxy that is the last X-Forwarded-For entry, the one the proxy appended: the ones
-/// before it are whatever the client wrote.
 /// A server function whose arguments cannot be read fails before its body runs, and the framework
 /// answers every such failure 500; the error itself knows its status (400 for a malformed request).
 pub async fn server_function_status(request: Request, next: Next) -> Response {
@@ -44,14 +41,13 @@ pub async fn server_function_status(request: Request, next: Next) -> Response {
     Response::from_parts(parts, Body::from(bytes))
 }
 
+/// Records who is calling, for audit records, sign-in throttling and getSms limits. Behind a
+/// trusted proxy that is the last X-Forwarded-For entry, the one the proxy appended: the ones
+/// before it are whatever the client wrote.
 pub async fn client_ip(trust_proxy: bool, mut request: Request, next: Next) -> Response {
     let forwarded = trust_proxy
-        .then(|| request.headers().get("x-forwarded-for"))
-        .flatten()
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.rsplit(',').next())
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty());
+        .then(|| forwarded_client(request.headers()))
+        .flatten();
     let peer = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -59,6 +55,14 @@ pub async fn client_ip(trust_proxy: bool, mut request: Request, next: Next) -> R
     let ip = forwarded.or(peer).unwrap_or_else(|| "unknown".to_owned());
     request.extensions_mut().insert(ClientIp(ip));
     next.run(request).await
+}
+
+/// The client a trusted proxy names: the last entry of the last X-Forwarded-For line (a proxy may
+/// append its own line rather than extend the client's).
+fn forwarded_client(headers: &HeaderMap) -> Option<String> {
+    let last = headers.get_all("x-forwarded-for").iter().next_back()?;
+    let entry = last.to_str().ok()?.rsplit(',').next()?.trim();
+    (!entry.is_empty()).then(|| entry.to_owned())
 }
 
 /// A console page is rendered knowing the reader's session, so the server and the browser build
@@ -280,5 +284,32 @@ mod tests {
             .body(Body::empty())
             .unwrap();
         assert!(!is_cross_site(&request));
+    }
+
+    #[test]
+    fn the_client_is_what_the_proxy_appended_last() {
+        let headers = |lines: &[&str]| {
+            let mut map = HeaderMap::new();
+            for line in lines {
+                map.append("x-forwarded-for", line.parse().unwrap());
+            }
+            map
+        };
+        assert_eq!(forwarded_client(&headers(&[])), None);
+        assert_eq!(
+            forwarded_client(&headers(&["203.0.113.7"])).as_deref(),
+            Some("203.0.113.7")
+        );
+        assert_eq!(
+            forwarded_client(&headers(&["1.2.3.4, 203.0.113.7"])).as_deref(),
+            Some("203.0.113.7"),
+            "what the client wrote comes first"
+        );
+        // A proxy that adds a line of its own: the client's line says what it likes.
+        assert_eq!(
+            forwarded_client(&headers(&["1.2.3.4", "203.0.113.7"])).as_deref(),
+            Some("203.0.113.7")
+        );
+        assert_eq!(forwarded_client(&headers(&["1.2.3.4", " "])), None);
     }
 }

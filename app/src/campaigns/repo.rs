@@ -491,11 +491,11 @@ pub async fn rejected_rows_csv(
         .collect::<Vec<_>>()
         .join(" ");
     let cells: String = (1..=widest.unwrap_or(0))
-        .map(|i| format!(", params[{i}]"))
+        .map(|i| format!(", csv_text(params[{i}])"))
         .collect();
     // Only integers and our own labels are spliced in: COPY takes no bind parameters.
     let statement = format!(
-        "COPY (SELECT row_no, phone, CASE reason {reason} END{cells} FROM recipients
+        "COPY (SELECT row_no, csv_text(phone), CASE reason {reason} END{cells} FROM recipients
                 WHERE upload_id = {upload_id} AND reason IS NOT NULL ORDER BY row_no)
            TO STDOUT WITH (FORMAT csv)"
     );

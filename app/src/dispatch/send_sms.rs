@@ -212,8 +212,9 @@ pub(crate) async fn record(
         })
         .collect();
     let rules = application_rules(&mut *tx, request.application_id).await?;
+    let admitted_at = chrono::Utc::now();
     let hits = limiter
-        .admit(request.application_id, &rules, &attempts)
+        .admit_as_of(request.application_id, &rules, &attempts, admitted_at)
         .await
         .map_err(limits_unavailable)?;
     let mut refused: std::collections::HashMap<i64, &'static str> = attempts
@@ -231,17 +232,47 @@ pub(crate) async fn record(
         .copied()
         .filter(|id| !refused.contains_key(id))
         .collect();
-    // The statistics rows before the packages: the order the engine's recording locks them
-    // in, so the two never wait on each other in a circle.
-    record_refusals(&mut tx, task_id, &refused).await?;
-    crate::balance::ledger::reserve(&mut tx, task_id, units * to_send.len() as i64)
-        .await
-        .map_err(|err| match err {
-            crate::error::AppError::InsufficientBalance { needed, available } => {
-                insufficient(needed, available)
-            }
-            other => other.into(),
-        })?;
+    let recorded = async {
+        // The statistics rows before the packages: the order the engine's recording locks
+        // them in, so the two never wait on each other in a circle.
+        record_refusals(&mut tx, task_id, &refused).await?;
+        crate::balance::ledger::reserve(&mut tx, task_id, units * to_send.len() as i64)
+            .await
+            .map_err(|err| match err {
+                crate::error::AppError::InsufficientBalance { needed, available } => {
+                    insufficient(needed, available)
+                }
+                other => other.into(),
+            })?;
+        open_or_finish(&mut tx, task_id, units, &to_send).await?;
+        tx.commit().await?;
+        Ok::<_, ApiError>(())
+    }
+    .await;
+    if let Err(err) = recorded {
+        // Nothing was recorded: the numbers' limits are as they were before the request.
+        let admitted: Vec<Attempt> = attempts
+            .into_iter()
+            .filter(|a| !refused.contains_key(&a.message_id))
+            .collect();
+        if let Err(undo) = limiter
+            .withdraw(request.application_id, &rules, &admitted, admitted_at)
+            .await
+        {
+            tracing::warn!("a refused SendSms keeps its frequency counts: {undo}");
+        }
+        return Err(err);
+    }
+    Ok(Recorded { ids, refused })
+}
+
+/// Opens the chunk the engine sends `to_send` from, or finishes a request with nothing to send.
+async fn open_or_finish(
+    tx: &mut PgConnection,
+    task_id: i64,
+    units: i64,
+    to_send: &[i64],
+) -> Result<(), ApiError> {
     match (to_send.first(), to_send.last()) {
         (Some(&first), Some(&last)) => {
             sqlx::query("UPDATE tasks SET units_reserved = $2 WHERE id = $1")
@@ -249,7 +280,7 @@ pub(crate) async fn record(
                 .bind(units * to_send.len() as i64)
                 .execute(&mut *tx)
                 .await?;
-            super::repo::open_chunks(&mut tx, task_id, first, last).await?;
+            super::repo::open_chunks(&mut *tx, task_id, first, last).await?;
         }
         _ => {
             // Nothing to send: the request is finished as it is recorded.
@@ -259,8 +290,7 @@ pub(crate) async fn record(
                 .await?;
         }
     }
-    tx.commit().await?;
-    Ok(Recorded { ids, refused })
+    Ok(())
 }
 
 pub(crate) fn insufficient(needed: i64, available: i64) -> ApiError {

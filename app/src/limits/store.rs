@@ -86,6 +86,27 @@ end
 return out
 "#;
 
+/// Takes back what `ADMIT` counted for messages that will not go out after all: the marker still
+/// naming the message, its number's day (and hour) count and the application's day count.
+const WITHDRAW: &str = r#"
+local prefix, app, day, hour, per_hour = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+local day_key = prefix .. 'd:' .. app .. ':' .. day
+local hour_key = prefix .. 'h:' .. app .. ':' .. hour
+local app_key = prefix .. 'a:' .. app .. ':' .. day
+for i = 6, #ARGV, 3 do
+  local id, phone, content = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local marker_key = prefix .. 'c:' .. app .. ':' .. phone .. ':' .. content
+  local marker = redis.call('GET', marker_key)
+  if marker and string.sub(marker, 1, string.find(marker, '|', 1, true) - 1) == id then
+    redis.call('DEL', marker_key)
+    redis.call('HINCRBY', day_key, phone, -1)
+    if per_hour > 0 then redis.call('HINCRBY', hour_key, phone, -1) end
+    redis.call('DECR', app_key)
+  end
+end
+return 0
+"#;
+
 /// A Redis URL fit for a log line: `redis://user:secret@host` becomes `redis://user:…@host`.
 pub fn without_password(url: &str) -> String {
     match (url.split_once("://"), url.rfind('@')) {
@@ -114,6 +135,7 @@ enum Backend {
     Redis {
         connection: redis::aio::ConnectionManager,
         script: redis::Script,
+        withdraw: redis::Script,
     },
     Memory(std::sync::Mutex<Memory>),
 }
@@ -141,6 +163,7 @@ impl Limiter {
             backend: Backend::Redis {
                 connection,
                 script: redis::Script::new(ADMIT),
+                withdraw: redis::Script::new(WITHDRAW),
             },
         })
     }
@@ -164,7 +187,18 @@ impl Limiter {
         rules: &FrequencyRules,
         attempts: &[Attempt],
     ) -> Result<Vec<Option<LimitHit>>, AppError> {
-        let hits = self.admit_at(app, rules, attempts, Utc::now()).await?;
+        self.admit_as_of(app, rules, attempts, Utc::now()).await
+    }
+
+    /// `admit` as of `now`, for a caller that may `withdraw` what it admitted.
+    pub async fn admit_as_of(
+        &self,
+        app: i64,
+        rules: &FrequencyRules,
+        attempts: &[Attempt],
+        now: chrono::DateTime<Utc>,
+    ) -> Result<Vec<Option<LimitHit>>, AppError> {
+        let hits = self.admit_at(app, rules, attempts, now).await?;
         for hit in hits.iter().flatten() {
             crate::metrics::metrics().limit_hit(hit.code());
         }
@@ -186,7 +220,9 @@ impl Limiter {
         let day = now.format("%Y%m%d").to_string();
         let hour = now.format("%Y%m%d%H").to_string();
         match &self.backend {
-            Backend::Redis { connection, script } => {
+            Backend::Redis {
+                connection, script, ..
+            } => {
                 let mut invocation = script.prepare_invoke();
                 invocation
                     .arg(&self.prefix)
@@ -219,7 +255,92 @@ impl Limiter {
     }
 }
 
+impl Limiter {
+    /// Takes back what `admit_as_of(…, now)` counted for `attempts` (admitted ones) whose messages
+    /// will not go out after all: a refused request leaves its numbers' limits as they were.
+    pub async fn withdraw(
+        &self,
+        app: i64,
+        rules: &FrequencyRules,
+        attempts: &[Attempt],
+        now: chrono::DateTime<Utc>,
+    ) -> Result<(), AppError> {
+        if attempts.is_empty() {
+            return Ok(());
+        }
+        let now = now.with_timezone(&Shanghai);
+        let day = now.format("%Y%m%d").to_string();
+        let hour = now.format("%Y%m%d%H").to_string();
+        match &self.backend {
+            Backend::Redis {
+                connection,
+                withdraw,
+                ..
+            } => {
+                let mut invocation = withdraw.prepare_invoke();
+                invocation
+                    .arg(&self.prefix)
+                    .arg(app)
+                    .arg(&day)
+                    .arg(&hour)
+                    .arg(rules.per_hour);
+                for a in attempts {
+                    invocation.arg(a.message_id).arg(&a.phone).arg(&a.content);
+                }
+                let mut connection = connection.clone();
+                invocation
+                    .invoke_async::<i64>(&mut connection)
+                    .await
+                    .map_err(|e| AppError::internal(format!("frequency limits (Redis): {e}")))?;
+                Ok(())
+            }
+            Backend::Memory(memory) => {
+                memory
+                    .lock()
+                    .map_err(|_| AppError::internal("frequency limit counters poisoned"))?
+                    .withdraw(app, (&day, &hour), rules, attempts);
+                Ok(())
+            }
+        }
+    }
+}
+
 impl Memory {
+    fn withdraw(
+        &mut self,
+        app: i64,
+        (day, hour): (&str, &str),
+        rules: &FrequencyRules,
+        attempts: &[Attempt],
+    ) {
+        let day_key = format!("d:{app}:{day}");
+        let hour_key = format!("h:{app}:{hour}");
+        let app_key = format!("a:{app}:{day}");
+        for a in attempts {
+            let marker_key = format!("c:{app}:{}:{}", a.phone, a.content);
+            if self.markers.get(&marker_key).map(|m| m.0) != Some(a.message_id) {
+                continue;
+            }
+            self.markers.remove(&marker_key);
+            self.take(&day_key, &a.phone);
+            self.take(&app_key, "");
+            if rules.per_hour > 0 {
+                self.take(&hour_key, &a.phone);
+            }
+        }
+    }
+
+    /// Counts one message fewer for the number under `key`.
+    fn take(&mut self, key: &str, number: &str) {
+        if let Some(count) = self
+            .counts
+            .get_mut(key)
+            .and_then(|(numbers, _)| numbers.get_mut(number))
+        {
+            *count = count.saturating_sub(1);
+        }
+    }
+
     fn admit(
         &mut self,
         app: i64,
@@ -434,10 +555,45 @@ mod tests {
         );
     }
 
+    /// What a refused request counted is taken back; a message admitted again later (or another
+    /// message's marker) is not touched.
+    async fn withdrawals_give_back(limiter: &Limiter) {
+        let rules = FrequencyRules {
+            same_content_seconds: 30,
+            per_hour: 1,
+            per_day: 1,
+            app_per_day: 1,
+        };
+        let now = Utc::now();
+        let a = "+8613600000001";
+        let first = [attempt(30, a, "x")];
+        assert_eq!(
+            limiter.admit_as_of(4, &rules, &first, now).await.unwrap(),
+            [None]
+        );
+        limiter.withdraw(4, &rules, &first, now).await.unwrap();
+        // Every limit (same content, hour, day, the application's day) is free again.
+        let again = [attempt(31, a, "x")];
+        assert_eq!(
+            limiter.admit_as_of(4, &rules, &again, now).await.unwrap(),
+            [None]
+        );
+        // Withdrawing a message the marker does not name changes nothing.
+        limiter.withdraw(4, &rules, &first, now).await.unwrap();
+        assert_eq!(
+            limiter
+                .admit_as_of(4, &rules, &[attempt(32, a, "y")], now)
+                .await
+                .unwrap(),
+            [Some(LimitHit::AppDay)]
+        );
+    }
+
     #[tokio::test]
     async fn in_memory_counters_enforce_every_limit() {
         limits_hold(&Limiter::in_memory()).await;
         boundaries_hold(&Limiter::in_memory()).await;
+        withdrawals_give_back(&Limiter::in_memory()).await;
     }
 
     #[tokio::test]
@@ -450,5 +606,6 @@ mod tests {
         assert!(limiter.is_shared());
         limits_hold(&limiter).await;
         boundaries_hold(&limiter).await;
+        withdrawals_give_back(&limiter).await;
     }
 }

@@ -109,7 +109,7 @@ pub async fn messages_csv(
         conditions.push(format!("code = '{}'", filter.code));
     }
     let statement = format!(
-        "COPY (SELECT phone, CASE state {states} END, code, serial_no, units,
+        "COPY (SELECT phone, CASE state {states} END, csv_text(code), csv_text(serial_no), units,
                       to_char(submitted_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS'),
                       to_char(done_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS')
                  FROM messages WHERE {} ORDER BY id)

@@ -111,7 +111,12 @@ impl KeyCache {
         self.sending.clear();
     }
 
+    /// What `key` opens. Only a well-formed key is looked up and remembered: a stranger's
+    /// made-up keys, however long, cost neither a query nor memory.
     pub async fn get(&self, pool: &PgPool, key: &str) -> Result<Option<VerifySettings>, AppError> {
+        if !is_public_key(key) {
+            return Ok(None);
+        }
         let key = key.to_owned();
         if let Some(settings) = self.keys.get(&key) {
             return Ok(settings);
@@ -148,6 +153,16 @@ pub async fn by_public_key(pool: &PgPool, key: &str) -> Result<Option<VerifySett
     .fetch_optional(pool)
     .await?;
     Ok(row.map(Into::into))
+}
+
+/// A key as `new_public_key` makes them.
+fn is_public_key(key: &str) -> bool {
+    key.strip_prefix("pk_").is_some_and(|hex| {
+        hex.len() == 32
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
 }
 
 fn new_public_key() -> String {
@@ -324,5 +339,23 @@ mod tests {
             Some(KEY_CACHE_SECONDS + 1),
         );
         assert_eq!(cache.get(&1), None);
+    }
+
+    /// A made-up key is answered without a query (the pool here reaches no database) and is not
+    /// remembered, however long: an unknown key cannot fill memory.
+    #[tokio::test]
+    async fn made_up_keys_are_neither_looked_up_nor_remembered() {
+        let nowhere = PgPool::connect_lazy("postgres://nobody@127.0.0.1:1/none").unwrap();
+        let cache = KeyCache::default();
+        for key in [
+            "pk_unknown".to_owned(),
+            format!("pk_{}", "a".repeat(60_000)),
+            "PK_0123456789ABCDEF0123456789ABCDEF".to_owned(),
+            String::new(),
+        ] {
+            assert!(cache.get(&nowhere, &key).await.unwrap().is_none());
+        }
+        assert!(cache.keys.entries.lock().unwrap().is_empty());
+        assert!(is_public_key("pk_0123456789abcdef0123456789abcdef"));
     }
 }

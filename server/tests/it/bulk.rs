@@ -710,3 +710,61 @@ async fn legacy_xls_workbooks_are_read(pool: PgPool) {
         (5, Some(RejectReason::InvalidNumber.code()))
     );
 }
+
+/// Cells a spreadsheet would run as formulas come back from the downloads as text (an
+/// apostrophe first); signed numbers stay numbers.
+#[sqlx::test(migrator = "herald::MIGRATOR")]
+async fn downloads_never_hand_a_spreadsheet_a_formula(pool: PgPool) {
+    let (app, _, c) = with_catalogue(pool).await;
+    let (marketer, _, _) = app.log_in(MARKETER, PASSWORD).await;
+    let csv = "Mobile number,Name,Shop\n13800000001,Li,-5\n=1+2,=HYPERLINK(\"http://evil.example\"),-5\n13800000001,@SUM(A1),+1-cmd\n";
+    let (status, body) = app
+        .upload_file(&marketer, &c, c.notification, "formulas.csv", csv.into())
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let upload = body["upload_id"].as_i64().unwrap();
+    app.report_when_ready(&marketer, upload).await;
+    let text = marketer
+        .get(format!("{}/bulk/uploads/{upload}/rejected.csv", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let lines: Vec<&str> = text
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .skip(1)
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "3,'=1+2,invalid mobile number,\"'=HYPERLINK(\"\"http://evil.example\"\")\",-5",
+            "4,13800000001,duplicate number (first row kept),'@SUM(A1),'+1-cmd",
+        ]
+    );
+}
+
+#[sqlx::test(migrator = "herald::MIGRATOR")]
+async fn carrier_codes_in_the_records_export_are_text(pool: PgPool) {
+    use crate::common::sending::{now, task, world, MARKETER_EMAIL, MARKETER_PASSWORD};
+    let w = world(pool, app::dispatch::simulator::SimulatorSettings::default()).await;
+    let task = task(&w, 1, 1, now()).await;
+    sqlx::query("UPDATE messages SET code = '=2+3', serial_no = '@x' WHERE task_id = $1")
+        .bind(task)
+        .execute(&w.app.pool)
+        .await
+        .unwrap();
+    let (mia, _, _) = w.app.log_in(MARKETER_EMAIL, MARKETER_PASSWORD).await;
+    let text = mia
+        .get(format!("{}/records/{task}/messages.csv", w.app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let record = text.lines().nth(1).expect("one record");
+    assert!(record.contains(",'=2+3,'@x,"), "{record}");
+}

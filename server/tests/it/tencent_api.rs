@@ -943,3 +943,59 @@ async fn signatures_added_through_the_api_enter_the_review_queue(pool: PgPool) {
         "FailedOperation.MissingSignatureToModify"
     );
 }
+
+/// A SendSms refused after its numbers were counted (the last units went to someone else while
+/// it waited for them) leaves the numbers' frequency limits as they were.
+#[sqlx::test(migrator = "herald::MIGRATOR")]
+async fn a_refused_send_does_not_use_up_its_numbers_limits(pool: PgPool) {
+    let api = api(pool).await;
+    let pool = api.app.pool.clone();
+    sqlx::query("UPDATE applications SET frequency_rules = '{\"per_day\": 1}'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO sms_packages (units, package_type) VALUES (10, 1)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let body = send_body(&api, &["+8613800000061"]);
+    // The packages are free when the request checks them, then held by this transaction, which
+    // spends them before letting the request have them.
+    let mut holder = pool.begin().await.unwrap();
+    sqlx::query("SELECT id FROM sms_packages FOR UPDATE")
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    let request = api.call("SendSms", &body, |_| {});
+    tokio::pin!(request);
+    let waiting = common::sending::wait_for("the request to wait for the packages", async || {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity
+              WHERE wait_event_type = 'Lock' AND datname = current_database()",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        waiting > 0
+    });
+    tokio::select! {
+        answer = &mut request => panic!("answered without waiting for the packages: {answer}"),
+        () = waiting => {}
+    }
+    sqlx::query("UPDATE sms_packages SET used = units - reserved")
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    holder.commit().await.unwrap();
+    let answer = request.await;
+    assert_eq!(
+        answer["Response"]["Error"]["Code"], "FailedOperation.InsufficientBalanceInSmsPackage",
+        "{answer}"
+    );
+    sqlx::query("UPDATE sms_packages SET used = 0")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let sent = api.ok("SendSms", &body).await;
+    assert_eq!(sent["SendStatusSet"][0]["Code"], "Ok", "{sent}");
+}
