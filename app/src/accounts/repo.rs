@@ -18,8 +18,18 @@ pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
 pub const MAX_FAILURES_PER_IP: i64 = 30;
 pub const FAILURE_WINDOW_MINUTES: i64 = 15;
 
+/// Argon2 runs this many at once, whatever arrives: each takes 19 MiB and a core for a moment,
+/// so a flood of sign-ins waits its turn instead of taking the server's memory.
+const HASHING_AT_ONCE: usize = 4;
+
+async fn hashing_turn() -> Result<tokio::sync::SemaphorePermit<'static>, AppError> {
+    static TURNS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(HASHING_AT_ONCE);
+    TURNS.acquire().await.map_err(AppError::internal)
+}
+
 pub async fn hash_password(password: &NewPassword) -> Result<String, AppError> {
     let plain = password.expose().to_owned();
+    let _turn = hashing_turn().await?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
@@ -36,6 +46,7 @@ pub async fn hash_password(password: &NewPassword) -> Result<String, AppError> {
 pub async fn verify_password(stored: Option<String>, plain: &str) -> Result<bool, AppError> {
     static DUMMY: OnceLock<String> = OnceLock::new();
     let plain = plain.to_owned();
+    let _turn = hashing_turn().await?;
     tokio::task::spawn_blocking(move || {
         let (hash, real) = match stored {
             Some(hash) => (hash, true),
@@ -312,8 +323,52 @@ pub async fn set_password(
     .await?)
 }
 
+/// Counts a sign-in attempt before its password is checked, so attempts running together are
+/// all counted: `Err(minutes)` when the account or the address has used up its attempts (this
+/// one is not counted), else the attempt's row, to be taken back if the password is right.
+/// Attempts for one e-mail, and from one address, take their turn through advisory locks.
+pub async fn count_attempt(
+    pool: &PgPool,
+    email: &str,
+    ip: &str,
+) -> Result<Result<i64, i64>, AppError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('login:' || $1, 0))")
+        .bind(email)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('login-ip:' || $1, 0))")
+        .bind(ip)
+        .execute(&mut *tx)
+        .await?;
+    if let Some(minutes) = throttled_for(&mut tx, email, ip).await? {
+        return Ok(Err(minutes));
+    }
+    let id =
+        sqlx::query_scalar("INSERT INTO login_failures (email, ip) VALUES ($1, $2) RETURNING id")
+            .bind(email)
+            .bind(ip)
+            .fetch_one(&mut *tx)
+            .await?;
+    tx.commit().await?;
+    Ok(Ok(id))
+}
+
+/// Takes back an attempt `count_attempt` counted (its password was right).
+pub async fn uncount_attempt(pool: &PgPool, id: i64) -> Result<(), AppError> {
+    sqlx::query("DELETE FROM login_failures WHERE id = $1")
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
 /// Minutes until sign-in may be tried again, when the account or the address has failed too often.
-pub async fn throttled_for(pool: &PgPool, email: &str, ip: &str) -> Result<Option<i64>, AppError> {
+async fn throttled_for(
+    conn: &mut PgConnection,
+    email: &str,
+    ip: &str,
+) -> Result<Option<i64>, AppError> {
     let (email_failures, email_oldest, ip_failures, ip_oldest): (
         i64,
         Option<chrono::DateTime<chrono::Utc>>,
@@ -328,7 +383,7 @@ pub async fn throttled_for(pool: &PgPool, email: &str, ip: &str) -> Result<Optio
     .bind(email)
     .bind(ip)
     .bind(FAILURE_WINDOW_MINUTES as i32)
-    .fetch_one(pool)
+    .fetch_one(conn)
     .await?;
     let blocked_since = match (
         email_failures >= MAX_FAILURES_PER_ACCOUNT,
@@ -346,13 +401,8 @@ pub async fn throttled_for(pool: &PgPool, email: &str, ip: &str) -> Result<Optio
     }))
 }
 
-pub async fn record_failure(pool: &PgPool, email: &str, ip: &str) -> Result<(), AppError> {
-    sqlx::query("INSERT INTO login_failures (email, ip) VALUES ($1, $2)")
-        .bind(email)
-        .bind(ip)
-        .execute(pool)
-        .await?;
-    // Old rows no longer count towards any limit.
+/// Forgets attempts too old to count towards any limit.
+pub async fn forget_old_failures(pool: &PgPool) -> Result<(), AppError> {
     sqlx::query(
         "DELETE FROM login_failures WHERE failed_at < now() - make_interval(mins => $1::int)",
     )

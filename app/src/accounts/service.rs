@@ -31,6 +31,10 @@ pub async fn set_up(
     admin: UserInput,
     ip: &str,
 ) -> Result<CurrentUser, AppError> {
+    // Nobody may make the server hash a password for a set-up that cannot happen again.
+    if repo::organisation(pool).await?.is_some() {
+        return Err(AppError::Conflict(crate::tr!(accounts.err_already_set_up)));
+    }
     let hash = repo::hash_password(&admin.password).await?;
     let mut tx = pool.begin().await?;
     repo::create_organisation(
@@ -98,17 +102,18 @@ pub async fn sign_in(
 ) -> Result<CurrentUser, AppError> {
     let email = email.trim().to_lowercase();
     let pool = caller.pool();
-    if let Some(minutes) = repo::throttled_for(pool, &email, &caller.ip).await? {
-        return Err(AppError::Throttled {
+    // Counted before the password is checked: attempts running together each use one up.
+    let attempt = repo::count_attempt(pool, &email, &caller.ip)
+        .await?
+        .map_err(|minutes| AppError::Throttled {
             retry_after_minutes: minutes,
-        });
-    }
+        })?;
     let account = repo::find_login(pool, &email).await?;
     let password_ok =
         repo::verify_password(account.as_ref().map(|a| a.password_hash.clone()), password).await?;
     let account = account.filter(|a| password_ok && !a.disabled);
     let Some(account) = account else {
-        repo::record_failure(pool, &email, &caller.ip).await?;
+        repo::forget_old_failures(pool).await?;
         record(
             pool,
             AuditEvent {
@@ -126,6 +131,7 @@ pub async fn sign_in(
     let user = repo::active_user(pool, account.id, account.session_epoch)
         .await?
         .ok_or(AppError::BadCredentials)?;
+    repo::uncount_attempt(pool, attempt).await?;
     repo::clear_failures(pool, &email).await?;
     session::start(&caller.session, account.id, account.session_epoch).await?;
     record(

@@ -112,6 +112,33 @@ async fn repeated_failures_throttle_the_account_even_for_the_right_password(pool
     assert_eq!(failures, 5);
 }
 
+/// Guesses sent all at once are counted as they arrive, before any password is checked: five are
+/// judged, the rest are turned away without hashing anything.
+#[sqlx::test(migrator = "herald::MIGRATOR")]
+async fn concurrent_guesses_are_all_counted(pool: PgPool) {
+    let app = spawn(pool).await;
+    app.set_up().await;
+    let guesses = (0..20).map(|i| {
+        let app = &app;
+        async move {
+            app.log_in(ADMIN_EMAIL, &format!("guess number {i}"))
+                .await
+                .1
+        }
+    });
+    let statuses = futures_util::future::join_all(guesses).await;
+    let judged = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let turned_away = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!((judged, turned_away), (5, 15), "{statuses:?}");
+    assert_eq!(app.count("SELECT count(*) FROM login_failures").await, 5);
+}
+
 #[sqlx::test(migrator = "herald::MIGRATOR")]
 async fn signing_in_issues_a_new_session_id(pool: PgPool) {
     let app = spawn(pool).await;
