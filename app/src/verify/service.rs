@@ -111,13 +111,29 @@ fn prefix(phone: &PhoneNumber) -> String {
     phone.as_str().chars().skip(1).take(9).collect()
 }
 
+/// Whom the per-address limit counts: an IPv4 address, or an IPv6 address's /64 network (one
+/// subscriber holds a whole /64, so its single addresses would be unlimited).
+fn address_key(ip: &str) -> String {
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+        Ok(v4) => v4.to_string(),
+        Err(_) => ip.to_owned(),
+    }
+}
+
 async fn get_sms(
     verifier: &Verifier<'_>,
     settings: &VerifySettings,
     phone: &PhoneNumber,
 ) -> Result<VerifyReply, crate::error::AppError> {
     let application = settings.application_id;
-    let by_ip = format!("ip:{}", verifier.ip);
+    let by_ip = format!("ip:{}", address_key(verifier.ip));
     let by_prefix = format!("prefix:{}", prefix(phone));
     let limits = [
         (by_ip.as_str(), settings.per_ip_hourly.max(0) as u32),
@@ -249,4 +265,26 @@ async fn login(
             "The code is no longer valid (used, replaced, or too many wrong tries); ask for a new one.",
         ),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::address_key;
+
+    #[test]
+    fn an_ipv6_network_counts_as_one_address() {
+        assert_eq!(
+            address_key("2001:db8:1:2:aaaa::1"),
+            address_key("2001:db8:1:2:ffff:ffff:ffff:ffff")
+        );
+        assert_eq!(address_key("2001:db8:1:2::7"), "2001:db8:1:2::/64");
+        assert_ne!(
+            address_key("2001:db8:1:2::7"),
+            address_key("2001:db8:1:3::7")
+        );
+        assert_eq!(address_key("::ffff:203.0.113.9"), "203.0.113.9");
+        assert_eq!(address_key("203.0.113.9"), "203.0.113.9");
+        assert_ne!(address_key("203.0.113.9"), address_key("203.0.113.10"));
+        assert_eq!(address_key("unknown"), "unknown");
+    }
 }
