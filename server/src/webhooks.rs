@@ -8,14 +8,18 @@ use app::error::AppError;
 use app::limits::store::Limiter;
 use sqlx::PgPool;
 
-/// How long a claimed delivery stays with one worker before another may retry it.
+/// How long a claimed delivery stays with one worker before another may retry it: well beyond
+/// one attempt's timeout, and a batch's attempts run together, so a batch never outlives it.
 const LEASE_SECONDS: i64 = 60;
+/// Deliveries claimed (and attempted together) at a time.
+const BATCH: i64 = 20;
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub use app::signing::signature;
 
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
+        .timeout(ATTEMPT_TIMEOUT)
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("HTTP client")
@@ -48,18 +52,23 @@ async fn attempt(client: &reqwest::Client, delivery: &DueDelivery) -> Result<(),
     }
 }
 
-/// One pass over the due deliveries; returns how many were attempted.
+/// One pass over the due deliveries, attempted together (a slow receiver delays nobody else);
+/// returns how many were attempted.
 pub async fn deliver_due(pool: &PgPool, client: &reqwest::Client) -> Result<usize, AppError> {
-    let due = claim_due(pool, 20, LEASE_SECONDS).await?;
-    for delivery in &due {
+    let due = claim_due(pool, BATCH, LEASE_SECONDS).await?;
+    let outcomes = futures_util::future::join_all(due.iter().map(|delivery| async move {
         match attempt(client, delivery).await {
-            Ok(()) => mark_delivered(pool, delivery.id).await?,
+            Ok(()) => mark_delivered(pool, delivery.id).await,
             Err(error) => {
                 tracing::warn!(delivery = delivery.id, url = %delivery.url, "webhook delivery failed: {error}");
-                mark_failed_attempt(pool, delivery, &error).await?;
+                mark_failed_attempt(pool, delivery, &error).await
             }
         }
-    }
+    }))
+    .await;
+    outcomes
+        .into_iter()
+        .collect::<Result<Vec<()>, AppError>>()?;
     Ok(due.len())
 }
 

@@ -221,3 +221,70 @@ async fn a_low_balance_is_sent_by_sms_to_the_alarm_contacts_phone(pool: PgPool) 
     })
     .await;
 }
+
+/// A receiver that takes its time holds up only its own delivery: the others of the batch go out
+/// meanwhile, and the batch ends within one attempt's timeout, inside the lease.
+#[sqlx::test(migrator = "herald::MIGRATOR")]
+async fn a_slow_receiver_delays_nobody_else(pool: PgPool) {
+    let app = spawn(pool).await;
+    let admin = app.set_up().await;
+    // Answers only when the test lets it (or never, past the worker's timeout).
+    let gate = std::sync::Arc::new(tokio::sync::Notify::new());
+    let held = std::sync::Arc::clone(&gate);
+    let router = axum::Router::new().route(
+        "/slow",
+        axum::routing::post(move || {
+            let held = std::sync::Arc::clone(&held);
+            async move {
+                held.notified().await;
+                StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let slow_url = format!("http://{}/slow", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let (status, body) = app
+        .call(
+            &admin,
+            "add_alarm_contact",
+            &[
+                ("name", "Slow"),
+                ("email", ""),
+                ("phone", "+8613800000001"),
+                ("webhook_url", &slow_url),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let mut fast = app.webhook_receiver(&admin, StatusCode::OK).await;
+
+    let mut conn = app.pool.acquire().await.unwrap();
+    app::alerts::repo::enqueue_event(&mut conn, "balance.low", serde_json::json!({}))
+        .await
+        .unwrap();
+    // The slow receiver's delivery is the older one: a worker taking them in turn starts there.
+    sqlx::query(
+        "UPDATE webhook_deliveries d SET next_attempt_at = now() - interval '1 minute'
+           FROM alarm_contacts c WHERE c.id = d.contact_id AND c.webhook_url = $1",
+    )
+    .bind(&slow_url)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+
+    let pool = app.pool.clone();
+    let worker = tokio::spawn(async move {
+        herald::webhooks::deliver_due(&pool, &herald::webhooks::client()).await
+    });
+    // Well before the slow attempt's 10 s timeout, which a worker in turn would wait out first.
+    let arrived = tokio::time::timeout(std::time::Duration::from_secs(5), fast.next()).await;
+    assert!(arrived.is_ok(), "the fast receiver waited for the slow one");
+    gate.notify_one();
+    assert_eq!(worker.await.unwrap().unwrap(), 2);
+    assert_eq!(
+        app.count("SELECT count(*) FROM webhook_deliveries WHERE delivered_at IS NOT NULL")
+            .await,
+        2
+    );
+}
