@@ -324,14 +324,10 @@ pub async fn set_password(
 }
 
 /// Counts a sign-in attempt before its password is checked, so attempts running together are
-/// all counted: `Err(minutes)` when the account or the address has used up its attempts (this
-/// one is not counted), else the attempt's row, to be taken back if the password is right.
+/// all counted (a right password clears the account's count, `clear_failures`). The minutes to
+/// wait when the account or the address has used up its attempts (this one is not counted).
 /// Attempts for one e-mail, and from one address, take their turn through advisory locks.
-pub async fn count_attempt(
-    pool: &PgPool,
-    email: &str,
-    ip: &str,
-) -> Result<Result<i64, i64>, AppError> {
+pub async fn count_attempt(pool: &PgPool, email: &str, ip: &str) -> Result<Option<i64>, AppError> {
     let mut tx = pool.begin().await?;
     sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('login:' || $1, 0))")
         .bind(email)
@@ -342,25 +338,15 @@ pub async fn count_attempt(
         .execute(&mut *tx)
         .await?;
     if let Some(minutes) = throttled_for(&mut tx, email, ip).await? {
-        return Ok(Err(minutes));
+        return Ok(Some(minutes));
     }
-    let id =
-        sqlx::query_scalar("INSERT INTO login_failures (email, ip) VALUES ($1, $2) RETURNING id")
-            .bind(email)
-            .bind(ip)
-            .fetch_one(&mut *tx)
-            .await?;
-    tx.commit().await?;
-    Ok(Ok(id))
-}
-
-/// Takes back an attempt `count_attempt` counted (its password was right).
-pub async fn uncount_attempt(pool: &PgPool, id: i64) -> Result<(), AppError> {
-    sqlx::query("DELETE FROM login_failures WHERE id = $1")
-        .bind(id)
-        .execute(pool)
+    sqlx::query("INSERT INTO login_failures (email, ip) VALUES ($1, $2)")
+        .bind(email)
+        .bind(ip)
+        .execute(&mut *tx)
         .await?;
-    Ok(())
+    tx.commit().await?;
+    Ok(None)
 }
 
 /// Minutes until sign-in may be tried again, when the account or the address has failed too often.

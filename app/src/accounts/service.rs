@@ -103,11 +103,11 @@ pub async fn sign_in(
     let email = email.trim().to_lowercase();
     let pool = caller.pool();
     // Counted before the password is checked: attempts running together each use one up.
-    let attempt = repo::count_attempt(pool, &email, &caller.ip)
-        .await?
-        .map_err(|minutes| AppError::Throttled {
+    if let Some(minutes) = repo::count_attempt(pool, &email, &caller.ip).await? {
+        return Err(AppError::Throttled {
             retry_after_minutes: minutes,
-        })?;
+        });
+    }
     let account = repo::find_login(pool, &email).await?;
     let password_ok =
         repo::verify_password(account.as_ref().map(|a| a.password_hash.clone()), password).await?;
@@ -131,7 +131,7 @@ pub async fn sign_in(
     let user = repo::active_user(pool, account.id, account.session_epoch)
         .await?
         .ok_or(AppError::BadCredentials)?;
-    repo::uncount_attempt(pool, attempt).await?;
+    // The right password: this attempt and the account's earlier failures count no more.
     repo::clear_failures(pool, &email).await?;
     session::start(&caller.session, account.id, account.session_epoch).await?;
     record(

@@ -214,7 +214,7 @@ pub(crate) async fn record(
     let rules = application_rules(&mut *tx, request.application_id).await?;
     let admitted_at = chrono::Utc::now();
     let hits = limiter
-        .admit_as_of(request.application_id, &rules, &attempts, admitted_at)
+        .admit_at(request.application_id, &rules, &attempts, admitted_at)
         .await
         .map_err(limits_unavailable)?;
     let mut refused: std::collections::HashMap<i64, &'static str> = attempts

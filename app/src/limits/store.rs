@@ -187,26 +187,26 @@ impl Limiter {
         rules: &FrequencyRules,
         attempts: &[Attempt],
     ) -> Result<Vec<Option<LimitHit>>, AppError> {
-        self.admit_as_of(app, rules, attempts, Utc::now()).await
+        self.admit_at(app, rules, attempts, Utc::now()).await
     }
 
-    /// `admit` as of `now`, for a caller that may `withdraw` what it admitted.
-    pub async fn admit_as_of(
+    /// `admit` as if it were `now`: for a caller that may `withdraw` what it admitted, and for
+    /// tests that walk the clock over the limits' boundaries.
+    pub async fn admit_at(
         &self,
         app: i64,
         rules: &FrequencyRules,
         attempts: &[Attempt],
         now: chrono::DateTime<Utc>,
     ) -> Result<Vec<Option<LimitHit>>, AppError> {
-        let hits = self.admit_at(app, rules, attempts, now).await?;
+        let hits = self.count(app, rules, attempts, now).await?;
         for hit in hits.iter().flatten() {
             crate::metrics::metrics().limit_hit(hit.code());
         }
         Ok(hits)
     }
 
-    /// `admit` as if it were `now` (tests walk the clock over the limits' boundaries).
-    pub async fn admit_at(
+    async fn count(
         &self,
         app: i64,
         rules: &FrequencyRules,
@@ -216,9 +216,8 @@ impl Limiter {
         if attempts.is_empty() {
             return Ok(Vec::new());
         }
+        let (day, hour) = periods(now);
         let now = now.with_timezone(&Shanghai);
-        let day = now.format("%Y%m%d").to_string();
-        let hour = now.format("%Y%m%d%H").to_string();
         match &self.backend {
             Backend::Redis {
                 connection, script, ..
@@ -256,7 +255,7 @@ impl Limiter {
 }
 
 impl Limiter {
-    /// Takes back what `admit_as_of(…, now)` counted for `attempts` (admitted ones) whose messages
+    /// Takes back what `admit_at(…, now)` counted for `attempts` (admitted ones) whose messages
     /// will not go out after all: a refused request leaves its numbers' limits as they were.
     pub async fn withdraw(
         &self,
@@ -268,9 +267,7 @@ impl Limiter {
         if attempts.is_empty() {
             return Ok(());
         }
-        let now = now.with_timezone(&Shanghai);
-        let day = now.format("%Y%m%d").to_string();
-        let hour = now.format("%Y%m%d%H").to_string();
+        let (day, hour) = periods(now);
         match &self.backend {
             Backend::Redis {
                 connection,
@@ -305,6 +302,24 @@ impl Limiter {
     }
 }
 
+/// The China-time day and hour that limits count in (as `ADMIT` and `WITHDRAW` name them).
+fn periods(now: chrono::DateTime<Utc>) -> (String, String) {
+    let now = now.with_timezone(&Shanghai);
+    (
+        now.format("%Y%m%d").to_string(),
+        now.format("%Y%m%d%H").to_string(),
+    )
+}
+
+/// The numbers' day and hour counters and the application's day counter, as `ADMIT` names them.
+fn counter_keys(app: i64, day: &str, hour: &str) -> (String, String, String) {
+    (
+        format!("d:{app}:{day}"),
+        format!("h:{app}:{hour}"),
+        format!("a:{app}:{day}"),
+    )
+}
+
 impl Memory {
     fn withdraw(
         &mut self,
@@ -313,9 +328,7 @@ impl Memory {
         rules: &FrequencyRules,
         attempts: &[Attempt],
     ) {
-        let day_key = format!("d:{app}:{day}");
-        let hour_key = format!("h:{app}:{hour}");
-        let app_key = format!("a:{app}:{day}");
+        let (day_key, hour_key, app_key) = counter_keys(app, day, hour);
         for a in attempts {
             let marker_key = format!("c:{app}:{}:{}", a.phone, a.content);
             if self.markers.get(&marker_key).map(|m| m.0) != Some(a.message_id) {
@@ -350,9 +363,7 @@ impl Memory {
     ) -> Vec<Option<LimitHit>> {
         let clock = Instant::now();
         self.forget_expired(clock);
-        let day_key = format!("d:{app}:{day}");
-        let hour_key = format!("h:{app}:{hour}");
-        let app_key = format!("a:{app}:{day}");
+        let (day_key, hour_key, app_key) = counter_keys(app, day, hour);
         let same = i64::from(rules.same_content_seconds);
         let marker_life =
             Duration::from_secs(MARKER_SECONDS.max(u64::from(rules.same_content_seconds)));
@@ -568,21 +579,21 @@ mod tests {
         let a = "+8613600000001";
         let first = [attempt(30, a, "x")];
         assert_eq!(
-            limiter.admit_as_of(4, &rules, &first, now).await.unwrap(),
+            limiter.admit_at(4, &rules, &first, now).await.unwrap(),
             [None]
         );
         limiter.withdraw(4, &rules, &first, now).await.unwrap();
         // Every limit (same content, hour, day, the application's day) is free again.
         let again = [attempt(31, a, "x")];
         assert_eq!(
-            limiter.admit_as_of(4, &rules, &again, now).await.unwrap(),
+            limiter.admit_at(4, &rules, &again, now).await.unwrap(),
             [None]
         );
         // Withdrawing a message the marker does not name changes nothing.
         limiter.withdraw(4, &rules, &first, now).await.unwrap();
         assert_eq!(
             limiter
-                .admit_as_of(4, &rules, &[attempt(32, a, "y")], now)
+                .admit_at(4, &rules, &[attempt(32, a, "y")], now)
                 .await
                 .unwrap(),
             [Some(LimitHit::AppDay)]

@@ -144,7 +144,7 @@ pub async fn modify(context: &ApiContext<'_>, request: &Value) -> Result<Value, 
     let status = lock_status(&mut tx, Subject::Signature, id)
         .await
         .map_err(|err| missing(err, MISSING, "Signature", id))?;
-    made_by_caller(context, &mut tx, Subject::Signature, id).await??;
+    made_by_caller(context, &mut tx, Subject::Signature, id, MISSING).await?;
     status.edit().map_err(|_| {
         ApiError::new(
             "FailedOperation.SignAlreadyPassedCheck",

@@ -117,7 +117,7 @@ pub async fn modify(context: &ApiContext<'_>, request: &Value) -> Result<Value, 
     let status = lock_status(&mut tx, Subject::Template, id)
         .await
         .map_err(|err| missing(err, MISSING, "Template", id))?;
-    made_by_caller(context, &mut tx, Subject::Template, id).await??;
+    made_by_caller(context, &mut tx, Subject::Template, id, MISSING).await?;
     status.edit().map_err(|_| {
         ApiError::new(
             "FailedOperation.TemplateAlreadyPassedCheck",

@@ -444,27 +444,30 @@ pub fn field_errors(err: crate::error::AppError, names: &[(&str, &'static str)])
     }
 }
 
-/// Refuses (the inner error) a change to a signature or template that this key's application did
-/// not make: another application's, or one made in the console. An application's keys change
-/// only what they submitted, so one application cannot delete what another sends with.
+/// Refuses a change to a signature or template that this key's application did not make:
+/// another application's, or one made in the console. An application's keys change only what
+/// they submitted, so one application cannot delete what another sends with. An item that is
+/// not there answers `missing_code`.
 pub async fn made_by_caller(
     context: &ApiContext<'_>,
     conn: &mut sqlx::PgConnection,
     subject: crate::review::model::Subject,
     id: i64,
-) -> Result<Result<(), ApiError>, crate::error::AppError> {
-    let owner = crate::review::service::owning_application(conn, subject, id).await?;
-    Ok(if owner == Some(context.caller.application_id) {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            "UnauthorizedOperation.RequestPermissionDeny",
-            format!(
-                "{} {id} was not submitted with this application's keys; change it in the console or with the keys that submitted it.",
-                subject.label()
-            ),
-        ))
-    })
+    missing_code: &'static str,
+) -> Result<(), ApiError> {
+    let owner = crate::review::service::owning_application(conn, subject, id)
+        .await
+        .map_err(|err| missing(err, missing_code, subject.label(), id))?;
+    if owner == Some(context.caller.application_id) {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        "UnauthorizedOperation.RequestPermissionDeny",
+        format!(
+            "{} {id} was not submitted with this application's keys; change it in the console or with the keys that submitted it.",
+            subject.label()
+        ),
+    ))
 }
 
 /// The user an API change to a signature or template is submitted as (see
@@ -514,11 +517,14 @@ pub async fn delete_reviewed(
     id: i64,
     missing_code: &'static str,
 ) -> Result<Value, ApiError> {
-    let mut conn = context.pool.acquire().await?;
-    made_by_caller(context, &mut conn, subject, id)
-        .await
-        .map_err(|err| missing(err, missing_code, subject.label(), id))??;
-    drop(conn);
+    made_by_caller(
+        context,
+        &mut *context.pool.acquire().await?,
+        subject,
+        id,
+        missing_code,
+    )
+    .await?;
     crate::review::service::delete_as(
         context.pool,
         None,

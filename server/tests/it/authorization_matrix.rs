@@ -543,12 +543,7 @@ const API_ACTIONS: &[&str] = &[
 
 /// The SMS actions of API 2021-01-11, as the official Python SDK's client declares them.
 fn sdk_actions() -> Vec<String> {
-    let python = std::env::var("HERALD_SDK_PYTHON").unwrap_or_else(|_| {
-        format!(
-            "{}/.cache/herald/tools/sdk-python/bin/python",
-            std::env::var("HOME").unwrap()
-        )
-    });
+    let python = common::sdk_python();
     let listed = std::process::Command::new(&python)
         .args([
             "-c",

@@ -267,15 +267,7 @@ impl Api {
     async fn sdk(&self, sdk: Sdk, action: &str, body: &Value, secret_key: &str) -> Value {
         let end2end = concat!(env!("CARGO_MANIFEST_DIR"), "/../end2end");
         let (program, script) = match sdk {
-            Sdk::Python => (
-                std::env::var("HERALD_SDK_PYTHON").unwrap_or_else(|_| {
-                    format!(
-                        "{}/.cache/herald/tools/sdk-python/bin/python",
-                        std::env::var("HOME").unwrap()
-                    )
-                }),
-                format!("{end2end}/sdk/python_sdk.py"),
-            ),
+            Sdk::Python => (common::sdk_python(), format!("{end2end}/sdk/python_sdk.py")),
             Sdk::Node => ("node".to_owned(), format!("{end2end}/sdk/node_sdk.js")),
         };
         let output = tokio::process::Command::new(&program)

@@ -28,6 +28,16 @@ pub fn secrets() -> app::secrets::SecretBox {
 }
 
 /// The test Redis (make test starts it).
+/// The Python with the official Tencent SDK that `make test` installs.
+pub fn sdk_python() -> String {
+    std::env::var("HERALD_SDK_PYTHON").unwrap_or_else(|_| {
+        format!(
+            "{}/.cache/herald/tools/sdk-python/bin/python",
+            std::env::var("HOME").unwrap()
+        )
+    })
+}
+
 pub fn redis_url() -> String {
     std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
 }
