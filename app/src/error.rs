@@ -174,7 +174,7 @@ impl FromServerFnError for AppError {
 
 #[cfg(feature = "ssr")]
 mod ssr {
-    use super::AppError;
+    use crate::error::AppError;
 
     impl AppError {
         /// Logs the cause and hands the user only an id to quote.
@@ -206,6 +206,40 @@ mod ssr {
             });
             (status, axum::Json(body)).into_response()
         }
+    }
+}
+
+#[cfg(feature = "ssr")]
+/// An error as the Tencent-compatible API's envelope carries it: a code and a message. What the
+/// send path answers, so that `SendSms`, verification codes and alerts refuse alike.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub code: &'static str,
+    pub message: String,
+}
+
+#[cfg(feature = "ssr")]
+impl ApiError {
+    pub fn new(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<AppError> for ApiError {
+    fn from(err: AppError) -> ApiError {
+        // Internal details were logged by `AppError::internal`; the caller gets the error id.
+        ApiError::new(err.code(), err.to_string())
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<sqlx::Error> for ApiError {
+    fn from(err: sqlx::Error) -> ApiError {
+        AppError::from(err).into()
     }
 }
 

@@ -213,3 +213,22 @@ pub fn error_view(errors: ArcRwSignal<leptos::error::Errors>) -> impl IntoView {
         </div>
     }
 }
+
+/// Asks for one more reading after `millis`, in the browser. At most one is ever pending: a view
+/// that renders twice must not leave a second refresh behind, which would re-render (and reset)
+/// a form the user is filling in after the polling stopped.
+pub fn poll_again(pending: StoredValue<bool>, set_tick: WriteSignal<u32>, millis: u64) {
+    #[cfg(feature = "hydrate")]
+    if !pending.get_value() {
+        pending.set_value(true);
+        set_timeout(
+            move || {
+                pending.set_value(false);
+                set_tick.update(|t| *t += 1);
+            },
+            std::time::Duration::from_millis(millis),
+        );
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (pending, set_tick, millis);
+}

@@ -6,6 +6,7 @@ pub mod apps;
 pub mod audit;
 pub mod balance;
 pub mod campaigns;
+pub mod carriers;
 pub mod charts;
 pub mod dispatch;
 pub mod error;
@@ -21,9 +22,10 @@ pub mod numbers;
 pub mod optouts;
 pub mod receipts;
 pub mod review;
+pub mod routes;
 #[cfg(feature = "ssr")]
 pub mod secrets;
-pub mod shell;
+pub mod send;
 pub mod signatures;
 #[cfg(feature = "ssr")]
 pub mod signing;
@@ -42,19 +44,9 @@ use leptos_router::hooks::use_query_map;
 use leptos_router::{path, SsrMode};
 
 use accounts::api::{LogIn, LogOut, SetUp};
+use accounts::frame::Auth;
 use accounts::model::SessionState;
-use error::AppError;
-use shell::ConsoleLayout;
-
-/// The session as every page sees it, refreshed whenever someone signs in or out; `None` only
-/// until it is first known.
-#[derive(Clone, Copy)]
-pub struct Auth {
-    pub session: ReadSignal<Option<Result<SessionState, AppError>>>,
-    pub log_in: ServerAction<LogIn>,
-    pub log_out: ServerAction<LogOut>,
-    pub set_up: ServerAction<SetUp>,
-}
+use routes::frame::ConsoleLayout;
 
 /// Once the front end has stopped (the document is marked `failed` by the panic hook in
 /// `frontend`), its event handlers are dead: links and forms go back to what the browser does by
@@ -174,30 +166,30 @@ fn Console() -> impl IntoView {
             <Route path=path!("/setup") view=accounts::pages::SetupPage ssr=SsrMode::Async/>
             <Route path=path!("/login") view=accounts::pages::LoginPage ssr=SsrMode::Async/>
             <ParentRoute path=path!("") view=ConsoleLayout ssr=SsrMode::Async>
-                <Route path=path!("") view=accounts::pages::DashboardPage/>
+                <Route path=path!("") view=routes::dashboard::DashboardPage/>
                 <Route path=path!("account") view=accounts::pages::AccountPage/>
                 <Route path=path!("users") view=accounts::pages::UsersPage/>
                 <Route path=path!("settings") view=accounts::pages::SettingsPage/>
-                <Route path=path!("settings/packages") view=accounts::settings::PackagesSettingsPage/>
-                <Route path=path!("settings/content") view=accounts::settings::ContentSettingsPage/>
-                <Route path=path!("settings/carriers") view=accounts::settings::CarriersSettingsPage/>
-                <Route path=path!("settings/alarms") view=accounts::settings::AlarmsSettingsPage/>
+                <Route path=path!("settings/packages") view=routes::settings::PackagesSettingsPage/>
+                <Route path=path!("settings/content") view=routes::settings::ContentSettingsPage/>
+                <Route path=path!("settings/carriers") view=routes::settings::CarriersSettingsPage/>
+                <Route path=path!("settings/alarms") view=routes::settings::AlarmsSettingsPage/>
                 <Route path=path!("settings/opt-outs") view=optouts::pages::OptOutsPage/>
                 <Route path=path!("settings/limits") view=limits::pages::FrequencyLimitsPage/>
                 <Route path=path!("settings/limits/:id") view=limits::pages::ApplicationLimitsPage/>
                 <Route path=path!("audit") view=audit::pages::AuditPage/>
-                <Route path=path!("notifications") view=notifications::NotificationsPage/>
+                <Route path=path!("notifications") view=notifications::pages::NotificationsPage/>
                 <Route path=path!("signatures") view=signatures::pages::SignaturesPage/>
                 <Route path=path!("signatures/new") view=signatures::pages::NewSignaturePage/>
                 <Route path=path!("signatures/:id") view=signatures::pages::SignaturePage/>
                 <Route path=path!("templates") view=templates::pages::TemplatesPage/>
                 <Route path=path!("templates/new") view=templates::pages::NewTemplatePage/>
                 <Route path=path!("templates/:id") view=templates::pages::TemplatePage/>
-                <Route path=path!("review") view=review::pages::ReviewQueuePage/>
-                <Route path=path!("review/:subject/:id") view=review::pages::ReviewItemPage/>
-                <Route path=path!("bulk") view=campaigns::pages::BulkSmsPage/>
-                <Route path=path!("records") view=campaigns::pages::DeliveryRecordsPage/>
-                <Route path=path!("records/:id") view=campaigns::pages::TaskPage/>
+                <Route path=path!("review") view=routes::review::ReviewQueuePage/>
+                <Route path=path!("review/:subject/:id") view=routes::review::ReviewItemPage/>
+                <Route path=path!("bulk") view=campaigns::pages::bulk::BulkSmsPage/>
+                <Route path=path!("records") view=campaigns::pages::records::DeliveryRecordsPage/>
+                <Route path=path!("records/:id") view=campaigns::pages::records::TaskPage/>
                 <Route path=path!("statistics") view=stats::pages::StatisticsPage/>
                 <Route path=path!("applications") view=apps::pages::ApplicationsPage/>
                 <Route path=path!("applications/:id") view=apps::pages::ApplicationPage/>

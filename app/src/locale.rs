@@ -6,11 +6,9 @@
 //! cookie, else Accept-Language) and in the browser the console's language.
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
-use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use leptos_i18n::Locale as _;
 
-use crate::error::AppError;
 use crate::i18n::Locale;
 
 /// A translated string in the current language, as an owned `String`:
@@ -61,42 +59,8 @@ pub fn current() -> Locale {
 /// The cookie the console's language switch writes (leptos_i18n's default name).
 pub const COOKIE: &str = "i18n_pref_locale";
 
-/// Saves the language chosen with the switch to the signed-in user's account, so it follows them
-/// to other browsers (the cookie keeps it in this one). Signed out, there is nothing to save to.
-#[server(endpoint = "remember_language")]
-pub async fn remember_language(locale: String) -> Result<(), AppError> {
-    crate::state::serve(|caller| async move {
-        let locale: Locale = locale
-            .parse()
-            .map_err(|_| AppError::field("locale", "Unknown language."))?;
-        if let Some(user) = crate::accounts::session::current_user(&caller).await? {
-            sqlx::query("UPDATE users SET locale = $2 WHERE id = $1")
-                .bind(user.id)
-                .bind(locale.as_str())
-                .execute(caller.pool())
-                .await?;
-        }
-        Ok(())
-    })
-    .await
-}
-
 /// How long a browser remembers the console's language.
 pub const COOKIE_MAX_AGE_SECONDS: i64 = 365 * 24 * 3600;
-
-/// The language a user chose for their account, if they chose one.
-#[cfg(feature = "ssr")]
-pub async fn of_user(
-    executor: impl sqlx::PgExecutor<'_>,
-    user_id: i64,
-) -> Result<Option<Locale>, AppError> {
-    let stored: Option<String> = sqlx::query_scalar("SELECT locale FROM users WHERE id = $1")
-        .bind(user_id)
-        .fetch_optional(executor)
-        .await?
-        .flatten();
-    Ok(stored.and_then(|l| l.parse().ok()))
-}
 
 /// Makes `locale` the console's language in the browser this response goes to, as the switch
 /// would (the whole console, a year).
@@ -107,7 +71,7 @@ pub fn set_cookie(locale: Locale) {
         locale.as_str()
     );
     if let (Some(response), Ok(value)) = (
-        use_context::<leptos_axum::ResponseOptions>(),
+        leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
         axum::http::HeaderValue::from_str(&cookie),
     ) {
         response.append_header(axum::http::header::SET_COOKIE, value);

@@ -23,7 +23,7 @@ pub struct AppState {
     /// Verification codes (Redis, or this process's memory).
     pub codes: std::sync::Arc<crate::verify::store::CodeStore>,
     /// What the verification endpoint's public keys open, briefly cached.
-    pub verify_keys: std::sync::Arc<crate::verify::repo::KeyCache>,
+    pub verify_keys: std::sync::Arc<crate::verify::cache::KeyCache>,
     /// Records verification codes' messages, those arriving together in one write.
     pub code_writer: std::sync::Arc<crate::verify::stream::CodeWriter>,
 }
@@ -62,11 +62,13 @@ impl Caller {
         &self.state.pool
     }
 
-    /// The signed-in user, re-read from the database so role changes and disabling apply at once.
+    /// The signed-in user, if any.
+    pub async fn signed_in(&self) -> Result<Option<CurrentUser>, AppError> {
+        crate::accounts::session::user_of(&self.state.pool, &self.session).await
+    }
+
     pub async fn user(&self) -> Result<CurrentUser, AppError> {
-        crate::accounts::session::current_user(self)
-            .await?
-            .ok_or(AppError::Unauthenticated)
+        self.signed_in().await?.ok_or(AppError::Unauthenticated)
     }
 
     pub async fn require(&self, role: Role) -> Result<CurrentUser, AppError> {

@@ -188,7 +188,7 @@ async fn prepare(pool: &PgPool) -> i64 {
     .await
     .expect("recipients");
     let mut tx = pool.begin().await.expect("tx");
-    app::dispatch::repo::enqueue(&mut tx, task, upload)
+    app::dispatch::queue::enqueue(&mut tx, task, upload)
         .await
         .expect("enqueue");
     tx.commit().await.expect("commit");

@@ -11,7 +11,8 @@ use std::time::Instant;
 
 use app::campaigns::import::import;
 use app::campaigns::repo::create_upload;
-use app::campaigns::service::{source, Source};
+use app::campaigns::rules::Source;
+use app::campaigns::service::source;
 use rust_xlsxwriter::Workbook;
 use sqlx::postgres::PgPoolCopyExt;
 use sqlx::PgPool;

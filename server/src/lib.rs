@@ -211,7 +211,7 @@ pub async fn build(
     let secrets = config.secrets.secret_box()?;
     let limiter = std::sync::Arc::new(config.limiter().await?);
     migrate(&pool).await?;
-    let sealed = app::dispatch::repo::seal_carrier_secrets(&pool, &secrets).await?;
+    let sealed = app::carriers::repo::seal_carrier_secrets(&pool, &secrets).await?;
     if sealed > 0 {
         tracing::info!(
             carriers = sealed,

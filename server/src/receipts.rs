@@ -9,11 +9,13 @@
 //! Repeats change nothing; receipts that come before their message's result are kept; receipts
 //! naming no message are counted (dashboard) and acknowledged, so no sender retries forever.
 
+use app::carriers::simulator::Receipt;
 use app::dispatch::model::id_from_serial;
-use app::dispatch::repo::{self, CarrierReceipt, ReceiptSource, ReceiptTally};
-use app::dispatch::simulator::Receipt;
 use app::error::AppError;
 use app::metrics::Metrics;
+use app::receipts::apply::CarrierReceipt;
+use app::receipts::apply::ReceiptSource;
+use app::receipts::apply::ReceiptTally;
 use app::signing::same;
 use app::state::AppState;
 use axum::extract::{Path, State};
@@ -111,9 +113,10 @@ async fn apply(
             }),
         }
     }
-    let mut tally = repo::apply_receipts(&state.pool, &ours, application, carrier).await?;
+    let mut tally =
+        app::receipts::apply::apply_receipts(&state.pool, &ours, application, carrier).await?;
     if !theirs.is_empty() {
-        tally += repo::apply_carrier_receipts(&state.pool, source, &theirs).await?;
+        tally += app::receipts::apply::apply_carrier_receipts(&state.pool, source, &theirs).await?;
     }
     let metrics = app::metrics::metrics();
     for (outcome, n) in [

@@ -4,8 +4,9 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use app::dispatch::carrier::{Batch, BatchAnswer, CarrierError};
-use app::dispatch::simulator::{Simulator, SimulatorSettings};
+use app::carriers::carrier::{Batch, BatchAnswer, CarrierError};
+use app::carriers::model::SimulatorSettings;
+use app::carriers::simulator::Simulator;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};

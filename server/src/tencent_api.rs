@@ -1,8 +1,10 @@
 //! The Tencent Cloud SMS API endpoint (`POST /` unless HERALD_TENCENT_API_PATH says otherwise):
 //! every answer is HTTP 200 with Tencent's envelope, success or error.
 
+use app::error::ApiError;
+use app::routes::tencent::call;
 use app::state::{AppState, ClientIp};
-use app::tencent::api::{authenticate, call, failure, success, ApiContext, ApiError};
+use app::tencent::api::{authenticate, failure, success, ApiContext};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;

@@ -8,7 +8,9 @@ use crate::error::AppError;
 use {
     super::model::{AccountType, EmailAddress, Label, NewPassword, Role, Roles},
     super::service::{self, OrganisationInput, UserInput},
+    super::{repo, session},
     crate::error::FieldErrors,
+    crate::i18n::Locale,
     crate::state::serve,
 };
 
@@ -95,8 +97,9 @@ pub async fn set_up(
 #[server(endpoint = "log_in")]
 pub async fn log_in(email: String, password: String) -> Result<Option<String>, AppError> {
     serve(|caller| async move {
-        let user = service::sign_in(&caller, &email, &password).await?;
-        let locale = crate::locale::of_user(caller.pool(), user.id).await?;
+        let signed_in = service::sign_in(caller.pool(), &caller.ip, &email, &password).await?;
+        session::start(&caller.session, signed_in.user.id, signed_in.session_epoch).await?;
+        let locale = repo::locale_of(caller.pool(), signed_in.user.id).await?;
         if let Some(locale) = locale {
             crate::locale::set_cookie(locale);
         }
@@ -109,7 +112,9 @@ pub async fn log_in(email: String, password: String) -> Result<Option<String>, A
 #[server(endpoint = "log_out")]
 pub async fn log_out() -> Result<(), AppError> {
     serve(|caller| async move {
-        service::sign_out(&caller).await?;
+        let user = caller.signed_in().await?;
+        service::sign_out(caller.pool(), &caller.ip, user.as_ref()).await?;
+        session::end(&caller.session).await?;
         leptos_axum::redirect("/login");
         Ok(())
     })
@@ -133,7 +138,10 @@ pub async fn change_password(
             )));
         }
         let new = errors.finish(new)?;
-        service::change_own_password(&caller, &user, &current_password, new).await
+        let epoch =
+            service::change_own_password(caller.pool(), &caller.ip, &user, &current_password, new)
+                .await?;
+        session::start(&caller.session, user.id, epoch).await
     })
     .await
 }
@@ -190,7 +198,7 @@ pub async fn update_user_roles(
     serve(|caller| async move {
         let admin = caller.require(Role::Admin).await?;
         let roles = Roles::from_checkboxes(&role_admin, &role_operator, &role_marketer)?;
-        service::change_roles(&caller, &admin, user_id, roles).await
+        service::change_roles(caller.pool(), &caller.ip, &admin, user_id, roles).await
     })
     .await
 }
@@ -199,7 +207,7 @@ pub async fn update_user_roles(
 pub async fn set_user_disabled(user_id: i64, disabled: bool) -> Result<(), AppError> {
     serve(|caller| async move {
         let admin = caller.require(Role::Admin).await?;
-        service::set_disabled(&caller, &admin, user_id, disabled).await
+        service::set_disabled(caller.pool(), &caller.ip, &admin, user_id, disabled).await
     })
     .await
 }
@@ -208,7 +216,8 @@ pub async fn set_user_disabled(user_id: i64, disabled: bool) -> Result<(), AppEr
 pub async fn reset_user_password(user_id: i64) -> Result<(), AppError> {
     serve(|caller| async move {
         let admin = caller.require(Role::Admin).await?;
-        let (email, password) = service::reset_password(&caller, &admin, user_id).await?;
+        let (email, password) =
+            service::reset_password(caller.pool(), &caller.ip, &admin, user_id).await?;
         let issued = super::model::IssuedPassword { email, password };
         caller.session.insert(ISSUED_PASSWORD_KEY, issued).await?;
         Ok(())
@@ -238,7 +247,23 @@ pub async fn update_organisation(
         let mut errors = FieldErrors::default();
         let input = parse_organisation(&mut errors, &org_name, &account_type, &verified);
         let input = errors.finish(input)?;
-        service::update_organisation(&caller, &admin, input).await
+        service::update_organisation(caller.pool(), &caller.ip, &admin, input).await
+    })
+    .await
+}
+
+/// Saves the language chosen with the switch to the signed-in user's account, so it follows them
+/// to other browsers (the cookie keeps it in this one). Signed out, there is nothing to save to.
+#[server(endpoint = "remember_language")]
+pub async fn remember_language(locale: String) -> Result<(), AppError> {
+    serve(|caller| async move {
+        let locale: Locale = locale
+            .parse()
+            .map_err(|_| AppError::field("locale", "Unknown language."))?;
+        if let Some(user) = caller.signed_in().await? {
+            repo::set_locale(caller.pool(), user.id, locale).await?;
+        }
+        Ok(())
     })
     .await
 }

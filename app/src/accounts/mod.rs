@@ -1,6 +1,7 @@
 //! Users, roles, sessions and the organisation they belong to.
 
 pub mod api;
+pub mod frame;
 pub mod model;
 pub mod pages;
 #[cfg(feature = "ssr")]

@@ -2,23 +2,22 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
 
 use super::api::{
     get_organisation, list_users, ChangePassword, CreateUser, ResetUserPassword, SetUserDisabled,
     UpdateOrganisation, UpdateUserRoles,
 };
+use super::frame::{role_words, Area, Guard};
 use super::model::{AccountType, Organisation, Role, SessionState, UserRow};
 use super::settings::{Section, SettingsFrame};
+use crate::accounts::frame::Auth;
 use crate::forms::{action_error, action_succeeded, error_view, Field, FieldMessage, FormAlert};
-use crate::i18n::{t, td_string, use_i18n, Locale};
-use crate::shell::{Area, Guard};
-use crate::Auth;
+use crate::i18n::{t, td_string, use_i18n};
 
 /// Pages outside the console frame send a user who does not belong there to where they do.
 #[component]
 fn OnlyWhen(state: fn(&SessionState) -> bool, children: ChildrenFn) -> impl IntoView {
-    crate::shell::for_session(state, move |_| children().into_any())
+    crate::accounts::frame::for_session(state, move |_| children().into_any())
 }
 
 #[component]
@@ -31,7 +30,7 @@ pub fn SetupPage() -> impl IntoView {
         <OnlyWhen state=|s| matches!(s, SessionState::NeedsSetup)>
             <main class="card-page">
                 <section class="card">
-                    <crate::shell::LanguageSwitch/>
+                    <crate::accounts::frame::LanguageSwitch/>
                     <h1>{t!(i18n, accounts.welcome)}</h1>
                     <p class="muted">{t!(i18n, accounts.setup_intro)}</p>
                     <ActionForm action=auth.set_up>
@@ -94,7 +93,7 @@ pub fn LoginPage() -> impl IntoView {
         <OnlyWhen state=|s| matches!(s, SessionState::SignedOut)>
             <main class="card-page">
                 <section class="card narrow">
-                    <crate::shell::LanguageSwitch/>
+                    <crate::accounts::frame::LanguageSwitch/>
                     <h1>{t!(i18n, login.heading)}</h1>
                     <ActionForm action=auth.log_in>
                         <FormAlert error/>
@@ -105,93 +104,6 @@ pub fn LoginPage() -> impl IntoView {
                 </section>
             </main>
         </OnlyWhen>
-    }
-}
-
-/// A role's name and what it opens, in `locale`.
-pub fn role_words(locale: Locale, role: Role) -> (&'static str, &'static str) {
-    match role {
-        Role::Admin => (
-            td_string!(locale, role.admin),
-            td_string!(locale, role.admin_does),
-        ),
-        Role::Operator => (
-            td_string!(locale, role.operator),
-            td_string!(locale, role.operator_does),
-        ),
-        Role::Marketer => (
-            td_string!(locale, role.marketer),
-            td_string!(locale, role.marketer_does),
-        ),
-    }
-}
-
-#[component]
-pub fn DashboardPage() -> impl IntoView {
-    let auth = expect_context::<Auth>();
-    let i18n = use_i18n();
-    view! {
-        <Title text=move || td_string!(i18n.get_locale(), dashboard.title)/>
-        <section class="page">
-            <h1>{t!(i18n, dashboard.title)}</h1>
-            <crate::stats::pages::DashboardFiguresSection/>
-            // The console's frame is only rendered with a known session (see `shell::for_session`).
-            {match auth.session.get_untracked() {
-                        Some(Ok(SessionState::SignedIn { user, organisation })) => {
-                            let areas = Area::ALL
-                                .into_iter()
-                                .filter(|a| *a != Area::Dashboard && a.open_to(&user))
-                                .map(|a| {
-                                    view! {
-                                        <li>
-                                            <A href=a.path()>{move || a.label(i18n.get_locale())}</A>
-                                        </li>
-                                    }
-                                })
-                                .collect_view();
-                            let roles = user
-                                .roles
-                                .iter()
-                                .map(|r| view! {
-                                    <li>{move || {
-                                        let (name, does) = role_words(i18n.get_locale(), r);
-                                        view! { <strong>{name}</strong>": "{does} }
-                                    }}</li>
-                                })
-                                .collect_view();
-                            view! {
-                                <div class="cards">
-                                    <article class="card">
-                                        <h2>{organisation.name.clone()}</h2>
-                                        <p>{move || {
-                                            let locale = i18n.get_locale();
-                                            let kind = match organisation.account_type {
-                                                AccountType::Organisation => td_string!(locale, dashboard.organisation),
-                                                AccountType::Individual => td_string!(locale, dashboard.individual),
-                                            };
-                                            let verified = if organisation.verified {
-                                                td_string!(locale, dashboard.verified)
-                                            } else {
-                                                td_string!(locale, dashboard.not_verified)
-                                            };
-                                            td_string!(locale, dashboard.account, kind, verified)
-                                        }}</p>
-                                    </article>
-                                    <article class="card">
-                                        <h2>{t!(i18n, dashboard.your_roles)}</h2>
-                                        <ul>{roles}</ul>
-                                    </article>
-                                    <article class="card">
-                                        <h2>{t!(i18n, dashboard.your_areas)}</h2>
-                                        <ul>{areas}</ul>
-                                    </article>
-                                </div>
-                            }
-                            .into_any()
-                        }
-                        _ => ().into_any(),
-            }}
-        </section>
     }
 }
 

@@ -12,6 +12,8 @@ use super::model::{
     AccountType, CurrentUser, EmailAddress, Label, NewPassword, Organisation, Roles, UserRow,
 };
 use crate::error::AppError;
+use crate::i18n::Locale;
+use leptos_i18n::Locale as _;
 
 /// Failed sign-ins allowed per typed e-mail, and per client address, within the window.
 pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
@@ -401,6 +403,28 @@ pub async fn forget_old_failures(pool: &PgPool) -> Result<(), AppError> {
 pub async fn clear_failures(pool: &PgPool, email: &str) -> Result<(), AppError> {
     sqlx::query("DELETE FROM login_failures WHERE email = $1")
         .bind(email)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// The language a user chose for their account, if they chose one.
+pub async fn locale_of(
+    executor: impl sqlx::PgExecutor<'_>,
+    user_id: i64,
+) -> Result<Option<Locale>, AppError> {
+    let stored: Option<String> = sqlx::query_scalar("SELECT locale FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_optional(executor)
+        .await?
+        .flatten();
+    Ok(stored.and_then(|l| l.parse().ok()))
+}
+
+pub async fn set_locale(pool: &PgPool, user_id: i64, locale: Locale) -> Result<(), AppError> {
+    sqlx::query("UPDATE users SET locale = $2 WHERE id = $1")
+        .bind(user_id)
+        .bind(locale.as_str())
         .execute(pool)
         .await?;
     Ok(())

@@ -6,10 +6,15 @@ use serde_json::json;
 use sqlx::PgPool;
 
 use super::model::{AccountType, CurrentUser, EmailAddress, Label, NewPassword, Role, Roles};
-use super::{repo, session};
+use super::repo;
 use crate::audit::repo::{record, AuditEvent};
 use crate::error::AppError;
-use crate::state::Caller;
+
+/// A sign-in that passed: the user, and the session epoch the browser session starts under.
+pub struct SignedIn {
+    pub user: CurrentUser,
+    pub session_epoch: i32,
+}
 
 pub struct OrganisationInput {
     pub name: Label,
@@ -95,15 +100,16 @@ pub async fn create_admin(
 
 /// One answer for every failure (unknown e-mail, wrong password, disabled account), so sign-in
 /// never tells which accounts exist.
+/// Judges a sign-in; the door starts the browser session under the answered epoch.
 pub async fn sign_in(
-    caller: &Caller,
+    pool: &PgPool,
+    ip: &str,
     email: &str,
     password: &str,
-) -> Result<CurrentUser, AppError> {
+) -> Result<SignedIn, AppError> {
     let email = email.trim().to_lowercase();
-    let pool = caller.pool();
     // Counted before the password is checked: attempts running together each use one up.
-    if let Some(minutes) = repo::count_attempt(pool, &email, &caller.ip).await? {
+    if let Some(minutes) = repo::count_attempt(pool, &email, ip).await? {
         return Err(AppError::Throttled {
             retry_after_minutes: minutes,
         });
@@ -118,7 +124,7 @@ pub async fn sign_in(
             pool,
             AuditEvent {
                 actor: None,
-                ip: &caller.ip,
+                ip,
                 action: "session.login_failed",
                 object_type: "session",
                 object_id: None,
@@ -133,12 +139,11 @@ pub async fn sign_in(
         .ok_or(AppError::BadCredentials)?;
     // The right password: this attempt and the account's earlier failures count no more.
     repo::clear_failures(pool, &email).await?;
-    session::start(&caller.session, account.id, account.session_epoch).await?;
     record(
         pool,
         AuditEvent {
             actor: Some(&user),
-            ip: &caller.ip,
+            ip,
             action: "session.login",
             object_type: "session",
             object_id: None,
@@ -146,16 +151,20 @@ pub async fn sign_in(
         },
     )
     .await?;
-    Ok(user)
+    Ok(SignedIn {
+        user,
+        session_epoch: account.session_epoch,
+    })
 }
 
-pub async fn sign_out(caller: &Caller) -> Result<(), AppError> {
-    if let Some(user) = session::current_user(caller).await? {
+/// Records who signed out; the door ends the browser session.
+pub async fn sign_out(pool: &PgPool, ip: &str, user: Option<&CurrentUser>) -> Result<(), AppError> {
+    if let Some(user) = user {
         record(
-            caller.pool(),
+            pool,
             AuditEvent {
                 actor: Some(&user),
-                ip: &caller.ip,
+                ip,
                 action: "session.logout",
                 object_type: "session",
                 object_id: None,
@@ -164,7 +173,7 @@ pub async fn sign_out(caller: &Caller) -> Result<(), AppError> {
         )
         .await?;
     }
-    session::end(&caller.session).await
+    Ok(())
 }
 
 /// Adds a user; `actor` is the admin who did it, or none for the command line.
@@ -203,12 +212,13 @@ pub async fn create_user(
 }
 
 pub async fn change_roles(
-    caller: &Caller,
+    pool: &PgPool,
+    ip: &str,
     admin: &CurrentUser,
     user_id: i64,
     roles: Roles,
 ) -> Result<(), AppError> {
-    let mut tx = caller.pool().begin().await?;
+    let mut tx = pool.begin().await?;
     let email = repo::lock_user(&mut tx, user_id).await?;
     if !roles.contains(Role::Admin) && repo::other_active_admins(&mut tx, user_id).await? == 0 {
         return Err(AppError::field(
@@ -221,7 +231,7 @@ pub async fn change_roles(
         &mut *tx,
         AuditEvent {
             actor: Some(admin),
-            ip: &caller.ip,
+            ip,
             action: "user.roles",
             object_type: "user",
             object_id: Some(user_id.to_string()),
@@ -234,7 +244,8 @@ pub async fn change_roles(
 }
 
 pub async fn set_disabled(
-    caller: &Caller,
+    pool: &PgPool,
+    ip: &str,
     admin: &CurrentUser,
     user_id: i64,
     disabled: bool,
@@ -242,7 +253,7 @@ pub async fn set_disabled(
     if disabled && user_id == admin.id {
         return Err(AppError::Conflict(crate::tr!(accounts.err_disable_self)));
     }
-    let mut tx = caller.pool().begin().await?;
+    let mut tx = pool.begin().await?;
     let email = repo::lock_user(&mut tx, user_id).await?;
     if disabled && repo::other_active_admins(&mut tx, user_id).await? == 0 {
         return Err(AppError::Conflict(crate::tr!(
@@ -254,7 +265,7 @@ pub async fn set_disabled(
         &mut *tx,
         AuditEvent {
             actor: Some(admin),
-            ip: &caller.ip,
+            ip,
             action: if disabled {
                 "user.disable"
             } else {
@@ -273,20 +284,21 @@ pub async fn set_disabled(
 /// Sets a generated one-time password, shown once to the admin to hand over.
 /// Returns the user's e-mail with it.
 pub async fn reset_password(
-    caller: &Caller,
+    pool: &PgPool,
+    ip: &str,
     admin: &CurrentUser,
     user_id: i64,
 ) -> Result<(String, String), AppError> {
     let temporary = generate_password();
     let hash = repo::hash_password(&NewPassword::parse("password", &temporary)?).await?;
-    let mut tx = caller.pool().begin().await?;
+    let mut tx = pool.begin().await?;
     let email = repo::lock_user(&mut tx, user_id).await?;
     repo::set_password(&mut tx, user_id, &hash).await?;
     record(
         &mut *tx,
         AuditEvent {
             actor: Some(admin),
-            ip: &caller.ip,
+            ip,
             action: "user.reset_password",
             object_type: "user",
             object_id: Some(user_id.to_string()),
@@ -299,12 +311,13 @@ pub async fn reset_password(
 }
 
 pub async fn change_own_password(
-    caller: &Caller,
+    pool: &PgPool,
+    ip: &str,
     user: &CurrentUser,
     current: &str,
     new: NewPassword,
-) -> Result<(), AppError> {
-    let account = repo::find_login(caller.pool(), &user.email).await?;
+) -> Result<i32, AppError> {
+    let account = repo::find_login(pool, &user.email).await?;
     if !repo::verify_password(account.map(|a| a.password_hash), current).await? {
         return Err(AppError::field(
             "current_password",
@@ -312,13 +325,13 @@ pub async fn change_own_password(
         ));
     }
     let hash = repo::hash_password(&new).await?;
-    let mut tx = caller.pool().begin().await?;
+    let mut tx = pool.begin().await?;
     let epoch = repo::set_password(&mut tx, user.id, &hash).await?;
     record(
         &mut *tx,
         AuditEvent {
             actor: Some(user),
-            ip: &caller.ip,
+            ip,
             action: "user.change_password",
             object_type: "user",
             object_id: Some(user.id.to_string()),
@@ -327,22 +340,23 @@ pub async fn change_own_password(
     )
     .await?;
     tx.commit().await?;
-    // Other sessions end with the old epoch; this one carries on under the new one.
-    session::start(&caller.session, user.id, epoch).await
+    // Other sessions end with the old epoch; the door carries this one on under the new one.
+    Ok(epoch)
 }
 
 pub async fn update_organisation(
-    caller: &Caller,
+    pool: &PgPool,
+    ip: &str,
     admin: &CurrentUser,
     input: OrganisationInput,
 ) -> Result<(), AppError> {
-    let mut tx = caller.pool().begin().await?;
+    let mut tx = pool.begin().await?;
     repo::update_organisation(&mut tx, &input.name, input.account_type, input.verified).await?;
     record(
         &mut *tx,
         AuditEvent {
             actor: Some(admin),
-            ip: &caller.ip,
+            ip,
             action: "organisation.update",
             object_type: "organisation",
             object_id: None,

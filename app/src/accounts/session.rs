@@ -7,7 +7,6 @@ use tower_sessions::Session;
 use super::model::{CurrentUser, SessionState};
 use super::repo;
 use crate::error::AppError;
-use crate::state::Caller;
 
 const USER_KEY: &str = "user";
 
@@ -18,11 +17,7 @@ struct SessionUser {
     epoch: i32,
 }
 
-pub async fn current_user(caller: &Caller) -> Result<Option<CurrentUser>, AppError> {
-    user_of(caller.pool(), &caller.session).await
-}
-
-/// The session's user, for handlers outside server functions (uploads, documents).
+/// The session's user, re-read from the database so role changes and disabling apply at once.
 pub async fn user_of(pool: &PgPool, session: &Session) -> Result<Option<CurrentUser>, AppError> {
     let Some(signed_in) = session.get::<SessionUser>(USER_KEY).await? else {
         return Ok(None);

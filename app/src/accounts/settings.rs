@@ -1,11 +1,12 @@
-//! Settings: a page of its own for each section, joined by tabs.
+//! Settings: a page of its own for each section, joined by tabs; each domain renders its own
+//! sections inside `SettingsFrame` (the pages that join several live in `routes::settings`).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
+use super::frame::{Area, Guard};
 use crate::i18n::{t, td_string, use_i18n, Locale};
-use crate::shell::{Area, Guard};
 
 /// The sections of Settings, in tab order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,45 +97,6 @@ pub fn SettingsFrame(section: Section, children: ChildrenFn) -> impl IntoView {
                 {children()}
             </section>
         </Guard>
-    }
-}
-
-#[component]
-pub fn PackagesSettingsPage() -> impl IntoView {
-    view! {
-        <SettingsFrame section=Section::Packages>
-            <crate::balance::pages::BalanceSection/>
-        </SettingsFrame>
-    }
-}
-
-/// What marketing messages must say and when they may go out.
-#[component]
-pub fn ContentSettingsPage() -> impl IntoView {
-    view! {
-        <SettingsFrame section=Section::Content>
-            <crate::templates::pages::UnsubscribePhrasesSection/>
-            <crate::campaigns::pages::MarketingWindowSection/>
-        </SettingsFrame>
-    }
-}
-
-#[component]
-pub fn CarriersSettingsPage() -> impl IntoView {
-    view! {
-        <SettingsFrame section=Section::Carriers>
-            <crate::dispatch::pages::CarriersSection/>
-        </SettingsFrame>
-    }
-}
-
-/// Alarm contacts, their webhooks' deliveries and the SMS alerts.
-#[component]
-pub fn AlarmsSettingsPage() -> impl IntoView {
-    view! {
-        <SettingsFrame section=Section::Alarms>
-            <crate::alerts::pages::AlarmContactsSection/>
-        </SettingsFrame>
     }
 }
 

@@ -134,6 +134,12 @@ pub fn parse_phone(field: &str, raw: &str) -> Result<Option<String>, AppError> {
     }
 }
 
+#[cfg(feature = "ssr")]
+/// Whether an approved template can carry alerts: exactly one placeholder, for the text.
+pub fn fits_alerts(content: &str) -> bool {
+    crate::templates::model::TemplateContent::from_stored(content.to_owned()).param_count() == 1
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -171,7 +171,7 @@ pub async fn alert_sms_choices(pool: &PgPool) -> Result<AlertSmsChoices, AppErro
         applications,
         templates: templates
             .into_iter()
-            .filter(|(_, _, content)| super::sms::fits_alerts(content))
+            .filter(|(_, _, content)| super::model::fits_alerts(content))
             .map(|(id, name, _)| (id, name))
             .collect(),
         signatures,

@@ -6,12 +6,11 @@
 use sqlx::PgPool;
 
 use super::model::AlertSms;
-use crate::dispatch::send_sms::{self, Request};
 use crate::error::AppError;
 use crate::limits::store::Limiter;
 use crate::numbers::PhoneNumber;
 use crate::review::model::ReviewStatus;
-use crate::templates::model::TemplateContent;
+use crate::send::service::{self as send, Request};
 
 /// Reports a fall of the balance below the alert threshold, when this check finds one: the
 /// `balance.low` event (see `repo::check_balance`) and an SMS to the contacts' phones.
@@ -70,14 +69,13 @@ async fn send_alert(pool: &PgPool, limiter: &Limiter, text: &str) -> Result<(), 
         ));
     };
     let params = vec![text.to_owned()];
-    let refused = |e: crate::tencent::api::ApiError| {
+    let refused = |e: crate::error::ApiError| {
         AppError::internal(format!("SMS alert refused: {} {}", e.code, e.message))
     };
-    let units =
-        send_sms::units_per_message(&template, &signature, first, &params).map_err(refused)?;
+    let units = send::units_per_message(&template, &signature, first, &params).map_err(refused)?;
     let numbers: Vec<String> = phones.iter().map(|p| p.as_str().to_owned()).collect();
     let content_key = crate::limits::content_key(&signature, &template.content, &params);
-    send_sms::record(
+    send::record(
         pool,
         limiter,
         &Request {
@@ -95,11 +93,6 @@ async fn send_alert(pool: &PgPool, limiter: &Limiter, text: &str) -> Result<(), 
     )
     .await
     .map_err(refused)?;
-    crate::dispatch::engine::work_recorded();
+    crate::dispatch::queue::work_recorded();
     Ok(())
-}
-
-/// Whether an approved template can carry alerts: exactly one placeholder, for the text.
-pub fn fits_alerts(content: &str) -> bool {
-    TemplateContent::from_stored(content.to_owned()).param_count() == 1
 }

@@ -6,10 +6,10 @@ use super::api::{
     get_application, list_api_keys, list_applications, take_fresh_api_key, CreateApiKey,
     CreateApplication, RevokeApiKey, SetApplicationCarrier, UpdateApplication,
 };
+use crate::accounts::frame::{Area, Guard};
 use crate::forms::{action_error, action_succeeded, error_view, use_id_param, Field, FormAlert};
 use crate::i18n::{t, td_string, use_i18n, Locale};
 use crate::locale::{china_time, date, date_time_minutes};
-use crate::shell::{Area, Guard};
 
 /// Whether an application may send, in the console's language.
 fn enabled_name(locale: Locale, enabled: bool) -> &'static str {
@@ -99,7 +99,7 @@ pub fn ApplicationPage() -> impl IntoView {
         },
         |(id, _, _)| get_application(id),
     );
-    let carriers = Resource::new(|| (), |_| crate::dispatch::api::list_carriers());
+    let carriers = Resource::new(|| (), |_| crate::carriers::api::list_carriers());
     let error = action_error(update);
     let carrier_error = action_error(choose_carrier);
     let i18n = use_i18n();
@@ -151,7 +151,7 @@ pub fn ApplicationPage() -> impl IntoView {
                                             {carriers.iter().map(|c| {
                                                 let (name, kind) = (c.name.clone(), c.kind.clone());
                                                 let text = move || {
-                                                    let kind = crate::dispatch::pages::carrier_kind_name(i18n.get_locale(), &kind);
+                                                    let kind = crate::carriers::pages::carrier_kind_name(i18n.get_locale(), &kind);
                                                     format!("{name} ({kind})")
                                                 };
                                                 view! {

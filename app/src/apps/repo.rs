@@ -117,7 +117,7 @@ pub async fn set_carrier(
     carrier: Option<i64>,
 ) -> Result<(), AppError> {
     if let Some(carrier) = carrier {
-        crate::dispatch::repo::require_carrier(&mut *conn, carrier, "carrier_id").await?;
+        crate::carriers::repo::require_carrier(&mut *conn, carrier, "carrier_id").await?;
     }
     let updated =
         sqlx::query("UPDATE applications SET carrier_id = $2, updated_at = now() WHERE id = $1")

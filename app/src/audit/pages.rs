@@ -5,10 +5,10 @@ use leptos_router::hooks::use_query_map;
 
 use super::api::list_audit;
 use super::model::AuditFilter;
+use crate::accounts::frame::{Area, Guard};
 use crate::forms::error_view;
 use crate::i18n::{t, td_string, use_i18n};
 use crate::locale::{date_time, zone_label};
-use crate::shell::{Area, Guard};
 
 #[component]
 pub fn AuditPage() -> impl IntoView {

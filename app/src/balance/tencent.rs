@@ -4,7 +4,8 @@
 use serde_json::{json, Value};
 
 use super::model::SmsPackage;
-use crate::tencent::api::{require_own_application, required_limit, ApiContext, ApiError};
+use crate::error::ApiError;
+use crate::tencent::api::{require_own_application, required_limit, ApiContext};
 
 const MAX_LIMIT: i64 = 500;
 

@@ -5,7 +5,7 @@ use sqlx::postgres::PgPoolCopyExt;
 use sqlx::{PgConnection, PgPool};
 
 use super::model::{RejectReason, TaskDetail, TaskStatus, TaskSummary, UploadReport, UploadState};
-use super::service::Source;
+use super::rules::Source;
 use crate::error::AppError;
 use crate::templates::model::SmsType;
 

@@ -120,6 +120,28 @@ fn looks_like_url(value: &str) -> bool {
         })
 }
 
+/// What a recipient file is uploaded for: all three checked usable.
+pub struct Source {
+    pub application_id: i64,
+    pub signature_id: i64,
+    pub signature: String,
+    pub template_id: i64,
+    pub template: TemplateContent,
+    pub sms_type: SmsType,
+    pub international: bool,
+}
+
+impl Source {
+    pub fn rules(&self) -> RowRules {
+        RowRules::new(
+            &self.signature,
+            &self.template,
+            self.sms_type,
+            self.international,
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,35 +7,13 @@ use sqlx::{PgConnection, PgPool};
 
 use super::model::{MarketingWindow, TaskStatus};
 use super::repo;
-use super::rules::RowRules;
+use super::rules::Source;
 use super::schedule::SendTime;
 use crate::accounts::model::{CurrentUser, Role};
 use crate::audit::repo::{record, AuditEvent};
 use crate::error::{AppError, FieldErrors};
 use crate::review::model::ReviewStatus;
 use crate::templates::model::{SmsType, TemplateContent};
-
-/// What a recipient file is uploaded for: all three checked usable.
-pub struct Source {
-    pub application_id: i64,
-    pub signature_id: i64,
-    pub signature: String,
-    pub template_id: i64,
-    pub template: TemplateContent,
-    pub sms_type: SmsType,
-    pub international: bool,
-}
-
-impl Source {
-    pub fn rules(&self) -> RowRules {
-        RowRules::new(
-            &self.signature,
-            &self.template,
-            self.sms_type,
-            self.international,
-        )
-    }
-}
 
 fn id(field: &str, raw: &str, choose: fn() -> String) -> Result<i64, AppError> {
     raw.trim()
@@ -222,7 +200,7 @@ pub async fn start_task(
     )
     .await?;
     crate::balance::ledger::reserve(&mut tx, task_id, upload.units).await?;
-    crate::dispatch::repo::enqueue(&mut tx, task_id, upload.id).await?;
+    crate::dispatch::queue::enqueue(&mut tx, task_id, upload.id).await?;
     record(
         &mut *tx,
         AuditEvent::by(
@@ -312,13 +290,13 @@ pub async fn change_task(
         TaskAction::Resume => (current.resume()?, "task.resume"),
     };
     let released = if next == TaskStatus::Cancelled {
-        crate::dispatch::repo::cancel_unsent(&mut tx, task_id).await?;
+        crate::dispatch::queue::cancel_unsent(&mut tx, task_id).await?;
         crate::balance::ledger::release(&mut tx, task_id).await?
     } else {
         0
     };
     repo::set_task_status(&mut tx, task_id, next, released).await?;
-    crate::dispatch::repo::notify(&mut tx).await?;
+    crate::dispatch::queue::notify(&mut tx).await?;
     record(
         &mut *tx,
         AuditEvent::by(

@@ -14,11 +14,15 @@ use sqlx::PgPool;
 use tokio::sync::{Notify, Semaphore};
 use uuid::Uuid;
 
-use super::carrier::{Batch, CarrierError, HttpCarrier, HttpSettings, Outgoing, SharedCarrier};
-use super::model::{message_key, MessageState};
-use super::repo::{self, Chunk, ChunkEnd, Pending, SendResult};
-use super::simulator::{Simulator, SimulatorSettings};
-use super::tencent::{TencentCarrier, TencentSettings};
+use super::model::{message_key, Chunk, ChunkEnd, MessageState, SendResult};
+use super::queue::Pending;
+use super::slot::{CarrierSlot, RateLimiter};
+use crate::carriers::carrier::{
+    Batch, CarrierError, HttpCarrier, HttpSettings, Outgoing, SharedCarrier,
+};
+use crate::carriers::model::SimulatorSettings;
+use crate::carriers::simulator::Simulator;
+use crate::carriers::tencent::{TencentCarrier, TencentSettings};
 use crate::error::AppError;
 use crate::templates::model::TemplateContent;
 use crate::templates::segments::with_signature;
@@ -30,17 +34,7 @@ const MAX_ATTEMPTS: u32 = 6;
 const PAUSE_ERROR_RATE: f64 = 0.5;
 const PAUSE_MIN_SAMPLE: i64 = 200;
 const STATUS_EVERY: Duration = Duration::from_millis(250);
-const RETRY_PRIMARY_AFTER: Duration = Duration::from_secs(30);
 const RECONCILE_EVERY: Duration = Duration::from_secs(2);
-
-/// Work recorded by this process outside a task start (a verification code): wakes this
-/// process's workers at once. Not a NOTIFY per code: a NOTIFY serialises the commits that send
-/// it, and other processes' idle workers look for work every half second anyway.
-static LOCAL_WORK: Notify = Notify::const_new();
-
-pub fn work_recorded() {
-    LOCAL_WORK.notify_waiters();
-}
 
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
@@ -59,46 +53,12 @@ pub struct EngineConfig {
 /// What became of one batch at its carrier(s).
 enum Call {
     /// The carrier answered for each message, as this carrier.
-    Answered(Vec<super::carrier::Outcome>, i64),
+    Answered(Vec<crate::carriers::carrier::Outcome>, i64),
     /// A carrier that cannot deduplicate may have taken the batch: its messages wait for a
     /// delivery status (never sent again).
     Unknown(i64),
     /// No carrier took it; the messages go back to the queue.
     NotTaken,
-}
-
-/// A carrier built from its row, with this process's share of its limits.
-struct CarrierSlot {
-    id: i64,
-    carrier: SharedCarrier,
-    limiter: Arc<RateLimiter>,
-    in_flight: Arc<Semaphore>,
-    version: chrono::DateTime<chrono::Utc>,
-    failover: Option<i64>,
-    failover_after: u32,
-    /// Consecutive calls the carrier refused, and when the last was: while at or above
-    /// `failover_after`, batches go to the failover carrier; after `RETRY_PRIMARY_AFTER` the
-    /// primary is tried again.
-    refusals: std::sync::Mutex<(u32, Option<Instant>)>,
-}
-
-impl CarrierSlot {
-    fn failing_over(&self) -> Option<i64> {
-        let failover = self.failover?;
-        let (refusals, last) = *self.refusals.lock().ok()?;
-        let recent = last.is_some_and(|at| at.elapsed() < RETRY_PRIMARY_AFTER);
-        (refusals >= self.failover_after && recent).then_some(failover)
-    }
-
-    fn note(&self, refused: bool) {
-        if let Ok(mut state) = self.refusals.lock() {
-            *state = if refused {
-                (state.0.saturating_add(1), Some(Instant::now()))
-            } else {
-                (0, None)
-            };
-        }
-    }
 }
 
 pub struct Engine {
@@ -107,7 +67,7 @@ pub struct Engine {
     owner: Uuid,
     wake: Notify,
     carriers: tokio::sync::Mutex<HashMap<i64, Arc<CarrierSlot>>>,
-    /// Verification streams a worker of this process is sending (see `repo::claim`).
+    /// Verification streams a worker of this process is sending (see `super::queue::claim`).
     streams_in_hand: tokio::sync::Mutex<std::collections::HashSet<i64>>,
 }
 
@@ -172,15 +132,15 @@ impl Engine {
     }
 
     async fn schedule_once(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>, AppError> {
-        if repo::start_due(&self.pool).await? > 0 {
+        if super::lifecycle::start_due(&self.pool).await? > 0 {
             self.wake.notify_waiters();
         }
-        repo::apply_marketing_window(&self.pool).await?;
+        super::lifecycle::apply_marketing_window(&self.pool).await?;
         // A task whose last chunk finished while it was paused completes once it runs again.
-        for task_id in repo::sending_without_work(&self.pool).await? {
-            repo::complete_if_done(&self.pool, task_id).await?;
+        for task_id in super::lifecycle::sending_without_work(&self.pool).await? {
+            super::lifecycle::complete_if_done(&self.pool, task_id).await?;
         }
-        repo::next_due(&self.pool).await
+        super::lifecycle::next_due(&self.pool).await
     }
 
     async fn work(self: Arc<Self>) {
@@ -204,7 +164,7 @@ impl Engine {
                     tokio::select! {
                         _ = tokio::time::sleep(Duration::from_millis(500)) => {}
                         _ = self.wake.notified() => {}
-                        _ = LOCAL_WORK.notified(), if !streaming => {}
+                        _ = super::queue::local_work(), if !streaming => {}
                     }
                 }
                 Err(err) => {
@@ -220,7 +180,8 @@ impl Engine {
     async fn claim(&self) -> Result<Option<Chunk>, AppError> {
         let mut in_hand = self.streams_in_hand.lock().await;
         let skip: Vec<i64> = in_hand.iter().copied().collect();
-        let chunk = repo::claim(&self.pool, self.owner, self.config.lease_seconds, &skip).await?;
+        let chunk =
+            super::queue::claim(&self.pool, self.owner, self.config.lease_seconds, &skip).await?;
         if let Some(chunk) = chunk.as_ref().filter(|c| c.stream) {
             in_hand.insert(chunk.task_id);
         }
@@ -228,7 +189,7 @@ impl Engine {
     }
 
     async fn carrier(&self, id: Option<i64>) -> Result<Arc<CarrierSlot>, AppError> {
-        let row = repo::carrier(&self.pool, id).await?;
+        let row = crate::carriers::repo::carrier(&self.pool, id).await?;
         let mut carriers = self.carriers.lock().await;
         if let Some(slot) = carriers
             .get(&row.id)
@@ -236,7 +197,8 @@ impl Engine {
         {
             return Ok(Arc::clone(slot));
         }
-        let settings = repo::open_settings(row.settings.clone(), &self.config.secrets)?;
+        let settings =
+            crate::carriers::repo::open_settings(row.settings.clone(), &self.config.secrets)?;
         let carrier: SharedCarrier = match row.kind.as_str() {
             "simulator" => {
                 let settings: SimulatorSettings = serde_json::from_value(settings)
@@ -274,12 +236,12 @@ impl Engine {
     }
 
     async fn send_chunk(&self, chunk: &Chunk) -> Result<(), AppError> {
-        let task = repo::task_context(&self.pool, chunk.task_id).await?;
+        let task = super::lifecycle::task_context(&self.pool, chunk.task_id).await?;
         let slot = self.carrier(task.carrier_id).await?;
         let body = TemplateContent::from_stored(task.template.clone()).compile();
         // A carrier that cannot deduplicate never gets a message a dead worker may have sent.
         let resendable = slot.carrier.deduplicates();
-        let mut messages = repo::take_messages(&self.pool, chunk, !resendable).await?;
+        let mut messages = super::queue::take_messages(&self.pool, chunk, !resendable).await?;
         if task.origin == "verify" {
             // The code is kept sealed; only the carrier gets it in clear.
             for m in &mut messages {
@@ -290,10 +252,11 @@ impl Engine {
         }
 
         let phones: Vec<String> = messages.iter().map(|m| m.phone.clone()).collect();
-        let opted_out: std::collections::HashSet<String> = repo::opted_out(&self.pool, &phones)
-            .await?
-            .into_iter()
-            .collect();
+        let opted_out: std::collections::HashSet<String> =
+            super::queue::opted_out(&self.pool, &phones)
+                .await?
+                .into_iter()
+                .collect();
         let mut results: Vec<SendResult> = Vec::with_capacity(messages.len());
         let mut to_send: Vec<&Pending> = Vec::with_capacity(messages.len());
         for m in &messages {
@@ -401,7 +364,7 @@ impl Engine {
                 // (looked up every quarter second, not per call: calls can be one message each).
                 if status_checked.is_none_or(|at| at.elapsed() > STATUS_EVERY) {
                     status_checked = Some(Instant::now());
-                    let status = repo::task_status(&self.pool, chunk.task_id).await?;
+                    let status = super::lifecycle::task_status(&self.pool, chunk.task_id).await?;
                     if status != "sending" {
                         stopped = true;
                         cancelled = status == "cancelled";
@@ -410,8 +373,13 @@ impl Engine {
                     }
                 }
                 if last_renewal.elapsed().as_secs_f64() > self.config.lease_seconds as f64 / 3.0 {
-                    if !repo::renew(&self.pool, chunk, self.owner, self.config.lease_seconds)
-                        .await?
+                    if !super::queue::renew(
+                        &self.pool,
+                        chunk,
+                        self.owner,
+                        self.config.lease_seconds,
+                    )
+                    .await?
                     {
                         // Another worker took the chunk over (this one stalled past its lease):
                         // keep what was sent, leave the rest to it.
@@ -480,7 +448,7 @@ impl Engine {
         )
         .await?;
         if unsent.is_empty() && !chunk.stream {
-            repo::complete_if_done(&self.pool, chunk.task_id).await?;
+            super::lifecycle::complete_if_done(&self.pool, chunk.task_id).await?;
         }
         self.pause_if_failing(chunk.task_id).await
     }
@@ -488,7 +456,7 @@ impl Engine {
     /// Counts the chunk's messages against the application's limits; the refused ones, by id.
     async fn check_limits(
         &self,
-        task: &repo::TaskContext,
+        task: &super::lifecycle::TaskContext,
         groups: &[(Vec<String>, Vec<&Pending>)],
     ) -> Result<HashMap<i64, crate::limits::LimitHit>, AppError> {
         let mut attempts = Vec::new();
@@ -563,7 +531,9 @@ impl Engine {
                     let refused = batch
                         .messages
                         .iter()
-                        .map(|m| super::carrier::Outcome::refused(&m.key, &code, &message))
+                        .map(|m| {
+                            crate::carriers::carrier::Outcome::refused(&m.key, &code, &message)
+                        })
                         .collect();
                     return Call::Answered(refused, slot.id);
                 }
@@ -598,7 +568,7 @@ impl Engine {
     async fn reconcile(self: Arc<Self>) {
         loop {
             tokio::time::sleep(RECONCILE_EVERY).await;
-            let carriers = match repo::pulling_carriers(&self.pool).await {
+            let carriers = match crate::receipts::apply::pulling_carriers(&self.pool).await {
                 Ok(carriers) => carriers,
                 Err(err) => {
                     tracing::warn!("reconciliation: {err}");
@@ -620,27 +590,30 @@ impl Engine {
                 .await
                 .map_err(|e| AppError::internal(format!("pulling statuses: {e}")))?;
             if !statuses.is_empty() {
-                let confirmed = repo::confirm_from_statuses(&self.pool, carrier, &statuses).await?;
-                let receipts: Vec<repo::CarrierReceipt> = statuses
+                let confirmed =
+                    crate::receipts::apply::confirm_from_statuses(&self.pool, carrier, &statuses)
+                        .await?;
+                let receipts: Vec<crate::receipts::apply::CarrierReceipt> = statuses
                     .into_iter()
-                    .map(|s| repo::CarrierReceipt {
-                        batch: super::tencent::session_range(&s.session),
+                    .map(|s| crate::receipts::apply::CarrierReceipt {
+                        batch: crate::carriers::model::session_range(&s.session),
                         serial: s.serial,
                         delivered: s.delivered,
                         code: s.code,
                         phone: Some(s.phone),
                     })
                     .collect();
-                let tally = repo::apply_carrier_receipts(
+                let tally = crate::receipts::apply::apply_carrier_receipts(
                     &self.pool,
-                    repo::ReceiptSource::Carrier(carrier),
+                    crate::receipts::apply::ReceiptSource::Carrier(carrier),
                     &receipts,
                 )
                 .await?;
                 tracing::debug!(carrier, confirmed, ?tally, "statuses pulled");
             }
         }
-        let expired = repo::expire_unconfirmed(&self.pool, carrier, window_minutes).await?;
+        let expired =
+            crate::receipts::apply::expire_unconfirmed(&self.pool, carrier, window_minutes).await?;
         if expired > 0 {
             tracing::warn!(
                 carrier,
@@ -668,7 +641,9 @@ impl Engine {
                 "Paused automatically: {failed} of {total} messages failed so far. Check the \
                  carrier and the failure codes, then resume."
             );
-            if let Some(name) = repo::pause_for_errors(&self.pool, task_id, &reason).await? {
+            if let Some(name) =
+                super::lifecycle::pause_for_errors(&self.pool, task_id, &reason).await?
+            {
                 let limiter = &self.config.limiter;
                 if let Err(err) =
                     crate::alerts::sms::report_task_paused(&self.pool, limiter, &name).await
@@ -685,11 +660,11 @@ impl Engine {
 /// not sent (it goes back to the queue under its key).
 fn outcome_results(
     part: &[&Pending],
-    outcomes: Vec<super::carrier::Outcome>,
+    outcomes: Vec<crate::carriers::carrier::Outcome>,
     carrier: i64,
     asked_at: DateTime<Utc>,
 ) -> Vec<SendResult> {
-    let mut by_key: HashMap<String, super::carrier::Outcome> =
+    let mut by_key: HashMap<String, crate::carriers::carrier::Outcome> =
         outcomes.into_iter().map(|o| (o.key.clone(), o)).collect();
     part.iter()
         .filter_map(|m| {
@@ -730,7 +705,7 @@ async fn record_with_retry(
     // A receipt applied at the same moment can deadlock with this; one side retries.
     let mut last = None;
     for attempt in 0..3u64 {
-        match repo::record(pool, chunk, results, unsent, cancelled, end).await {
+        match super::recording::record(pool, chunk, results, unsent, cancelled, end).await {
             Ok(()) => return Ok(()),
             Err(err) => {
                 last = Some(err);
@@ -739,58 +714,4 @@ async fn record_with_retry(
         }
     }
     Err(last.unwrap_or_else(|| AppError::internal("recording failed")))
-}
-
-/// A token bucket: `rate` messages per second, bursts up to one second's worth.
-pub struct RateLimiter {
-    rate: f64,
-    state: tokio::sync::Mutex<(f64, tokio::time::Instant)>,
-}
-
-impl RateLimiter {
-    pub fn new(rate: f64) -> Self {
-        RateLimiter {
-            rate: rate.max(1.0),
-            state: tokio::sync::Mutex::new((rate.max(1.0), tokio::time::Instant::now())),
-        }
-    }
-
-    pub async fn acquire(&self, n: f64) {
-        loop {
-            let wait = {
-                let mut state = self.state.lock().await;
-                let (tokens, at) = &mut *state;
-                let now = tokio::time::Instant::now();
-                *tokens =
-                    (*tokens + now.duration_since(*at).as_secs_f64() * self.rate).min(self.rate);
-                *at = now;
-                // A batch larger than the bucket waits for a full bucket, then goes.
-                let need = n.min(self.rate);
-                if *tokens >= need {
-                    *tokens -= need;
-                    return;
-                }
-                Duration::from_secs_f64((need - *tokens) / self.rate)
-            };
-            tokio::time::sleep(wait).await;
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    // Paused time: the clock only moves when every task sleeps, so this is exact, not timed.
-    #[tokio::test(start_paused = true)]
-    async fn the_rate_limiter_spaces_calls_to_its_rate() {
-        let limiter = RateLimiter::new(1000.0);
-        let started = tokio::time::Instant::now();
-        for _ in 0..15 {
-            limiter.acquire(200.0).await;
-        }
-        // 3,000 messages at 1,000/s after a 1,000 burst: 2 s.
-        let took = started.elapsed().as_secs_f64();
-        assert!((1.99..2.01).contains(&took), "{took}");
-    }
 }

@@ -1,18 +1,15 @@
-//! Sending: the engine that turns started tasks into carrier calls, the carriers, the
-//! simulator, and the live progress of a task.
+//! Sending tasks: the queue of their messages in chunks, the engine that turns started tasks
+//! into carrier calls, the recording of what came back, and each task's progress.
 
 pub mod api;
 #[cfg(feature = "ssr")]
-pub mod carrier;
-#[cfg(feature = "ssr")]
 pub mod engine;
+#[cfg(feature = "ssr")]
+pub mod lifecycle;
 pub mod model;
-pub mod pages;
 #[cfg(feature = "ssr")]
-pub mod repo;
+pub mod queue;
 #[cfg(feature = "ssr")]
-pub mod send_sms;
+pub mod recording;
 #[cfg(feature = "ssr")]
-pub mod simulator;
-#[cfg(feature = "ssr")]
-pub mod tencent;
+pub mod slot;

@@ -3,7 +3,8 @@
 use serde_json::{json, Value};
 
 use super::PhoneNumber;
-use crate::tencent::api::{phone_number_set, ApiError};
+use crate::error::ApiError;
+use crate::tencent::api::phone_number_set;
 
 pub fn describe(request: &Value) -> Result<Value, ApiError> {
     let numbers = phone_number_set(request)?;

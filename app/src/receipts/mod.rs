@@ -1,7 +1,9 @@
 //! Receipts: what each code means, and each recipient's record in a task (searchable, filtered,
-//! exported). Receipts are applied by `dispatch::repo` and counted by `stats::counters`.
+//! exported). Receipts are applied by `apply` and counted by `stats::counters`.
 
 pub mod api;
+#[cfg(feature = "ssr")]
+pub mod apply;
 pub mod model;
 pub mod pages;
 #[cfg(feature = "ssr")]

@@ -8,10 +8,9 @@ use sqlx::PgPool;
 
 use crate::dispatch::model::message_key;
 use crate::dispatch::model::MessageState;
+use crate::error::ApiError;
 use crate::numbers::PhoneNumber;
-use crate::tencent::api::{
-    require_own_application, required_limit, text_field, ApiContext, ApiError,
-};
+use crate::tencent::api::{require_own_application, required_limit, text_field, ApiContext};
 
 /// Tencent's most statuses per call.
 const MAX_LIMIT: i64 = 100;

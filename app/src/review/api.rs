@@ -49,7 +49,15 @@ pub async fn approve_submission(subject: String, id: i64) -> Result<(), AppError
         let admin = caller.require(Role::Admin).await?;
         let subject = Subject::parse(&subject)
             .ok_or_else(|| AppError::NotFound(crate::tr!(review.submission_noun)))?;
-        decide(&caller, &admin, subject, id, Decision::Approve).await?;
+        decide(
+            caller.pool(),
+            &caller.ip,
+            &admin,
+            subject,
+            id,
+            Decision::Approve,
+        )
+        .await?;
         leptos_axum::redirect("/review");
         Ok(())
     })
@@ -63,7 +71,15 @@ pub async fn reject_submission(subject: String, id: i64, reason: String) -> Resu
         let subject = Subject::parse(&subject)
             .ok_or_else(|| AppError::NotFound(crate::tr!(review.submission_noun)))?;
         let reason = RejectionReason::parse(&reason)?;
-        decide(&caller, &admin, subject, id, Decision::Reject(reason)).await?;
+        decide(
+            caller.pool(),
+            &caller.ip,
+            &admin,
+            subject,
+            id,
+            Decision::Reject(reason),
+        )
+        .await?;
         leptos_axum::redirect("/review");
         Ok(())
     })

@@ -29,6 +29,14 @@ impl Subject {
         }
     }
 
+    /// The word for it in `locale`.
+    pub fn name(self, locale: Locale) -> &'static str {
+        match self {
+            Subject::Signature => td_string!(locale, review.signature),
+            Subject::Template => td_string!(locale, review.template),
+        }
+    }
+
     pub fn parse(raw: &str) -> Option<Subject> {
         match raw {
             "signature" => Some(Subject::Signature),

@@ -10,7 +10,6 @@ use crate::alerts::repo as alerts;
 use crate::audit::repo::{record, AuditEvent};
 use crate::error::AppError;
 use crate::notifications::repo as notifications;
-use crate::state::Caller;
 
 pub enum Decision {
     Approve,
@@ -67,7 +66,8 @@ pub async fn lock_status(
 
 /// Deletes a signature or template once the user has ticked the confirmation box.
 pub async fn delete(
-    caller: &Caller,
+    pool: &sqlx::PgPool,
+    ip: &str,
     user: &CurrentUser,
     subject: Subject,
     id: i64,
@@ -79,7 +79,7 @@ pub async fn delete(
             crate::tr!(review.errors.confirm_delete),
         ));
     }
-    delete_as(caller.pool(), Some(user), &caller.ip, subject, id, None).await
+    delete_as(pool, Some(user), ip, subject, id, None).await
 }
 
 /// Deletes a signature or template no unfinished task uses, audited as `actor` (`None` with
@@ -138,14 +138,15 @@ pub async fn delete_as(
 }
 
 pub async fn decide(
-    caller: &Caller,
+    pool: &sqlx::PgPool,
+    ip: &str,
     reviewer: &CurrentUser,
     subject: Subject,
     id: i64,
     decision: Decision,
 ) -> Result<ReviewStatus, AppError> {
     let (table, title_column) = table(subject);
-    let mut tx = caller.pool().begin().await?;
+    let mut tx = pool.begin().await?;
     let row: Option<(String, Option<String>, i64, String)> = sqlx::query_as(&format!(
         "SELECT status, review_reply, submitted_by, {title_column} FROM {table} WHERE id = $1 FOR UPDATE"
     ))
@@ -180,15 +181,15 @@ pub async fn decide(
     let details = json!({ "title": title, "reason": reply });
     record(
         &mut *tx,
-        AuditEvent::by(reviewer, &caller.ip, &action, subject.as_str(), id, details),
+        AuditEvent::by(reviewer, ip, &action, subject.as_str(), id, details),
     )
     .await?;
 
     // In the submitter's language, who reads it, not the reviewer's.
-    let locale = crate::locale::of_user(&mut *tx, submitted_by)
+    let locale = crate::accounts::repo::locale_of(&mut *tx, submitted_by)
         .await?
         .unwrap_or_default();
-    let subject_name = crate::review::pages::subject_name(locale, subject);
+    let subject_name = subject.name(locale);
     let headline = match &next {
         ReviewStatus::Rejected { .. } => crate::i18n::td_string!(
             locale,

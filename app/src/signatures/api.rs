@@ -233,8 +233,15 @@ pub async fn update_signature(
 pub async fn delete_signature(id: i64, confirm: Option<String>) -> Result<(), AppError> {
     serve(|caller| async move {
         let user = caller.require(Role::Operator).await?;
-        crate::review::service::delete(&caller, &user, Subject::Signature, id, confirm.is_some())
-            .await?;
+        crate::review::service::delete(
+            caller.pool(),
+            &caller.ip,
+            &user,
+            Subject::Signature,
+            id,
+            confirm.is_some(),
+        )
+        .await?;
         leptos_axum::redirect("/signatures");
         Ok(())
     })

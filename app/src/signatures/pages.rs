@@ -9,6 +9,7 @@ use super::api::{
 use super::model::{
     signature_problems, DocumentFormat, DocumentType, SignPurpose, SignType, Signature,
 };
+use crate::accounts::frame::{Area, Guard};
 use crate::error::AppError;
 use crate::forms::{
     action_error, action_saves, error_until_edited, error_view, submitted_field, use_id_param,
@@ -17,7 +18,6 @@ use crate::forms::{
 use crate::i18n::{t, td_string, use_i18n};
 use crate::review::model::ReviewStatus;
 use crate::review::pages::StatusBadge;
-use crate::shell::{Area, Guard};
 
 #[component]
 pub fn SignaturesPage() -> impl IntoView {

@@ -3,8 +3,9 @@
 
 use sqlx::PgConnection;
 
+use crate::dispatch::model::MessageSet;
 use crate::dispatch::model::MessageState;
-use crate::dispatch::repo::{MessageSet, SendResult};
+use crate::dispatch::model::SendResult;
 use crate::error::AppError;
 
 /// Counts a recording's results for `task_id`: per second, failures by code, submissions per

@@ -5,12 +5,12 @@ use leptos_router::hooks::use_query_map;
 
 use super::api::{get_dashboard, get_statistics, get_statistics_choices, get_task_analytics};
 use super::model::{FirstStep, GettingStarted, Granularity, TaskAnalytics, LATENCY_LABELS};
+use crate::accounts::frame::{Area, Guard};
 use crate::charts::{BarChart, LineChart, Series};
 use crate::forms::error_view;
 use crate::i18n::{t, td_string, use_i18n, Locale};
 use crate::locale::number;
 use crate::receipts::model::{meaning, operator_name};
-use crate::shell::{Area, Guard};
 use crate::templates::model::SmsType;
 use crate::templates::pages::sms_type_name;
 

@@ -3,8 +3,9 @@
 
 use serde_json::{json, Value};
 
+use crate::error::ApiError;
 use crate::receipts::model::{describe, FailureGroup};
-use crate::tencent::api::{hour_range, require_own_application, ApiContext, ApiError};
+use crate::tencent::api::{hour_range, require_own_application, ApiContext};
 
 /// The longest period one call may cover (Tencent's limit).
 const MAX_DAYS: i64 = 32;

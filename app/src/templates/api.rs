@@ -171,8 +171,15 @@ pub async fn update_template(
 pub async fn delete_template(id: i64, confirm: Option<String>) -> Result<(), AppError> {
     serve(|caller| async move {
         let user = caller.require(Role::Operator).await?;
-        crate::review::service::delete(&caller, &user, Subject::Template, id, confirm.is_some())
-            .await?;
+        crate::review::service::delete(
+            caller.pool(),
+            &caller.ip,
+            &user,
+            Subject::Template,
+            id,
+            confirm.is_some(),
+        )
+        .await?;
         leptos_axum::redirect("/templates");
         Ok(())
     })

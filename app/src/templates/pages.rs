@@ -10,6 +10,7 @@ use super::model::{
     content_problems, placeholder_count, render_preview, ContentPolicy, SmsType, Template,
 };
 use super::segments::{segments, with_signature, Encoding};
+use crate::accounts::frame::{Area, Guard};
 use crate::error::AppError;
 use crate::forms::{
     action_error, action_saves, action_succeeded, error_until_edited, error_view, submitted_field,
@@ -18,7 +19,6 @@ use crate::forms::{
 use crate::i18n::{t, td_string, use_i18n, Locale};
 use crate::review::model::ReviewStatus;
 use crate::review::pages::StatusBadge;
-use crate::shell::{Area, Guard};
 
 /// An SMS type in the console's language.
 pub fn sms_type_name(locale: Locale, sms_type: SmsType) -> &'static str {

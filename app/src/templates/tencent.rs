@@ -8,11 +8,12 @@ use sqlx::PgPool;
 use super::model::SmsType;
 use super::repo::{self, TemplateDraft};
 use crate::audit::repo::record;
+use crate::error::ApiError;
 use crate::review::model::Subject;
 use crate::review::service::lock_status;
 use crate::tencent::api::{
     audit_event, choose, delete_reviewed, field_errors, international, made_by_caller, missing,
-    required_id, submitter, text_field, ApiContext, ApiError,
+    required_id, submitter, text_field, ApiContext,
 };
 
 pub async fn describe(pool: &PgPool, request: &Value) -> Result<Value, ApiError> {

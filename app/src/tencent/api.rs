@@ -7,41 +7,13 @@ use sqlx::PgPool;
 
 use super::tc3::Credential;
 use crate::apps::keys;
+use crate::error::ApiError;
 use crate::limits::store::Limiter;
 use crate::secrets::SecretBox;
 
 pub const VERSION: &str = "2021-01-11";
 /// Requests signed further than this from the server's clock are refused (replays).
 pub const TIMESTAMP_WINDOW_SECONDS: i64 = 300;
-
-/// An error as Tencent's envelope carries it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiError {
-    pub code: &'static str,
-    pub message: String,
-}
-
-impl ApiError {
-    pub fn new(code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError {
-            code,
-            message: message.into(),
-        }
-    }
-}
-
-impl From<crate::error::AppError> for ApiError {
-    fn from(err: crate::error::AppError) -> ApiError {
-        // Internal details were logged by `AppError::internal`; the caller gets the error id.
-        ApiError::new(err.code(), err.to_string())
-    }
-}
-
-impl From<sqlx::Error> for ApiError {
-    fn from(err: sqlx::Error) -> ApiError {
-        crate::error::AppError::from(err).into()
-    }
-}
 
 pub fn success(request_id: &str, mut fields: Value) -> Value {
     if let Some(map) = fields.as_object_mut() {
@@ -148,40 +120,6 @@ pub async fn authenticate(
         },
         action,
     ))
-}
-
-/// Runs one action (the caller is authenticated).
-pub async fn call(
-    context: &ApiContext<'_>,
-    action: &str,
-    request: &Value,
-) -> Result<Value, ApiError> {
-    let pool = context.pool;
-    match action {
-        "SendSms" => crate::dispatch::send_sms::send(context, request).await,
-        "PullSmsSendStatus" => crate::receipts::tencent::pull(context, request).await,
-        "PullSmsSendStatusByPhoneNumber" => {
-            crate::receipts::tencent::by_phone_number(context, request).await
-        }
-        "DescribeSmsTemplateList" => crate::templates::tencent::describe(pool, request).await,
-        "AddSmsTemplate" => crate::templates::tencent::add(context, request).await,
-        "ModifySmsTemplate" => crate::templates::tencent::modify(context, request).await,
-        "DeleteSmsTemplate" => crate::templates::tencent::delete(context, request).await,
-        "SendStatusStatistics" => crate::stats::tencent::send_status(context, request).await,
-        "CallbackStatusStatistics" => {
-            crate::stats::tencent::callback_status(context, request).await
-        }
-        "SmsPackagesStatistics" => crate::balance::tencent::packages(context, request).await,
-        "DescribePhoneNumberInfo" => crate::numbers::tencent::describe(request),
-        "DescribeSmsSignList" => crate::signatures::tencent::describe(pool, request).await,
-        "AddSmsSign" => crate::signatures::tencent::add(context, request).await,
-        "ModifySmsSign" => crate::signatures::tencent::modify(context, request).await,
-        "DeleteSmsSign" => crate::signatures::tencent::delete(context, request).await,
-        _ => Err(ApiError::new(
-            "InvalidAction",
-            format!("The action `{action}` does not exist or is not available yet."),
-        )),
-    }
 }
 
 /// What a Describe action lists: the items named by `id_field` (at most 100), or a page by

@@ -3,6 +3,8 @@
 //! console; reached with the application's public key, so a browser page can call it.
 
 pub mod api;
+#[cfg(feature = "ssr")]
+pub mod cache;
 pub mod model;
 pub mod pages;
 #[cfg(feature = "ssr")]

@@ -9,16 +9,16 @@ use sqlx::PgPool;
 use super::model::{VerifyReply, VerifySettings};
 use super::store::{CodeStore, Verdict};
 use super::stream::Recorded;
-use crate::dispatch::send_sms;
 use crate::metrics::Metrics;
 use crate::numbers::PhoneNumber;
 use crate::secrets::SecretBox;
+use crate::send::service as send;
 
 /// Everything a verification request runs with.
 pub struct Verifier<'a> {
     pub pool: &'a PgPool,
     pub codes: &'a CodeStore,
-    pub keys: &'a super::repo::KeyCache,
+    pub keys: &'a super::cache::KeyCache,
     pub writer: &'a super::stream::CodeWriter,
     pub secrets: &'a SecretBox,
     /// The client's address, for the per-address limit.
@@ -186,15 +186,11 @@ async fn get_sms(
         .into_iter()
         .take(sending.placeholders)
         .collect();
-    let units = match send_sms::units_per_message(
-        &sending.template,
-        &sending.signature.1,
-        phone,
-        &params,
-    ) {
-        Ok(units) => units,
-        Err(err) => return Ok(VerifyReply::new(err.code, err.message)),
-    };
+    let units =
+        match send::units_per_message(&sending.template, &sending.signature.1, phone, &params) {
+            Ok(units) => units,
+            Err(err) => return Ok(VerifyReply::new(err.code, err.message)),
+        };
     // Stored sealed: whoever reads the database (or the console) cannot log in as the user.
     let stored_params: Vec<String> = std::iter::once(verifier.secrets.seal(&code))
         .chain(params.iter().skip(1).cloned())

@@ -11,14 +11,14 @@ use sqlx::{PgConnection, PgPool};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::dispatch::model::MessageState;
-use crate::dispatch::repo::SendResult;
+use crate::dispatch::model::SendResult;
+use crate::error::ApiError;
 use crate::error::AppError;
 use crate::limits::store::{Attempt, Limiter};
 use crate::limits::FrequencyRules;
 use crate::numbers::PhoneNumber;
 use crate::review::model::ReviewStatus;
 use crate::templates::model::{SmsType, Template, TemplateContent};
-use crate::tencent::api::ApiError;
 
 /// What an application's codes go out with, and the stream they join today.
 #[derive(Debug, Clone)]
@@ -62,7 +62,7 @@ pub async fn resolve(
     {
         return Ok(None);
     }
-    let rules = crate::dispatch::send_sms::application_rules(pool, settings.application_id).await?;
+    let rules = crate::send::service::application_rules(pool, settings.application_id).await?;
     let signature = (Some(signature.id), signature.content);
     let stream_task =
         stream_task(pool, settings.application_id, &template, &signature, day).await?;
@@ -257,9 +257,7 @@ async fn check_and_record(
                     "FailedOperation.PhoneNumberInBlacklist",
                 )))
             } else if p.units > available {
-                Some(Err(crate::dispatch::send_sms::insufficient(
-                    p.units, available,
-                )))
+                Some(Err(crate::send::service::insufficient(p.units, available)))
             } else {
                 available -= p.units;
                 None
@@ -289,7 +287,7 @@ async fn check_and_record(
         tx.commit().await?;
     }
     if !queued.is_empty() {
-        crate::dispatch::engine::work_recorded();
+        crate::dispatch::queue::work_recorded();
     }
     Ok(outcomes)
 }
@@ -333,7 +331,7 @@ async fn admit(
                 }
             }
             Err(err) => {
-                let refusal = crate::dispatch::send_sms::limits_unavailable(err);
+                let refusal = crate::send::service::limits_unavailable(err);
                 for &i in &undecided {
                     outcomes[i] = Some(Err(refusal.clone()));
                 }
@@ -419,7 +417,7 @@ async fn record_refusals(
         // The statistics rows before the task's: the order the engine's recording locks them.
         crate::stats::counters::sends(&mut *conn, stream, &results).await?;
         let ids: std::collections::HashSet<i64> = results.iter().map(|r| r.id).collect();
-        crate::dispatch::repo::count_stream_recipients(&mut *conn, stream, &ids).await?;
+        crate::dispatch::recording::count_stream_recipients(&mut *conn, stream, &ids).await?;
         sqlx::query("UPDATE tasks SET failed = failed + $2, refused = refused + $2 WHERE id = $1")
             .bind(stream)
             .bind(ids.len() as i32)

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::common::sending::*;
-use app::dispatch::simulator::SimulatorSettings;
+use app::carriers::model::SimulatorSettings;
 use app::numbers::{MobileCarrier, PhoneNumber};
 use rand::seq::SliceRandom;
 use rand::Rng;

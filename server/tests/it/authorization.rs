@@ -5,7 +5,7 @@
 use crate::common::sending::{counters, engine, now, task, wait_for, world, world_with, World};
 use crate::common::verification::set_up_verification;
 use app::apps::model::NewKeyPair;
-use app::dispatch::simulator::SimulatorSettings;
+use app::carriers::model::SimulatorSettings;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sqlx::PgPool;
@@ -311,7 +311,7 @@ async fn message_state(w: &World, id: i64) -> i16 {
         .unwrap()
 }
 
-/// Bug: `dispatch::repo::apply_receipts` applies a Herald serial (`hm<id>`) posted at any
+/// Bug: `receipts::apply::apply_receipts` applies a Herald serial (`hm<id>`) posted at any
 /// carrier's receipt path to the message whatever carrier took it: one carrier's token settles
 /// every carrier's and application's messages.
 #[sqlx::test(migrator = "herald::MIGRATOR")]

@@ -568,7 +568,7 @@ fn sdk_actions() -> Vec<String> {
 
 #[sqlx::test(migrator = "herald::MIGRATOR")]
 async fn every_api_action_answers_only_a_valid_key(pool: sqlx::PgPool) {
-    let w = world(pool, app::dispatch::simulator::SimulatorSettings::default()).await;
+    let w = world(pool, app::carriers::model::SimulatorSettings::default()).await;
     let valid = key_for(&w, w.catalogue.application).await;
     let revoked = key_for(&w, w.catalogue.application).await;
     sqlx::query("UPDATE api_keys SET revoked_at = now() WHERE secret_id = $1")

@@ -9,7 +9,8 @@ use crate::common::catalogue::{catalogue, Catalogue};
 use crate::common::{browser, spawn, TestApp};
 use app::campaigns::import::{import, ImportError, ImportTotals};
 use app::campaigns::model::RejectReason;
-use app::campaigns::service::{self, Source};
+use app::campaigns::rules::Source;
+use app::campaigns::service;
 use reqwest::StatusCode;
 use rust_xlsxwriter::{Format, Formula, Workbook};
 use sqlx::PgPool;
@@ -749,7 +750,7 @@ async fn downloads_never_hand_a_spreadsheet_a_formula(pool: PgPool) {
 #[sqlx::test(migrator = "herald::MIGRATOR")]
 async fn carrier_codes_in_the_records_export_are_text(pool: PgPool) {
     use crate::common::sending::{now, task, world, MARKETER_EMAIL, MARKETER_PASSWORD};
-    let w = world(pool, app::dispatch::simulator::SimulatorSettings::default()).await;
+    let w = world(pool, app::carriers::model::SimulatorSettings::default()).await;
     let task = task(&w, 1, 1, now()).await;
     sqlx::query("UPDATE messages SET code = '=2+3', serial_no = '@x' WHERE task_id = $1")
         .bind(task)

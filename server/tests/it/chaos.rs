@@ -20,7 +20,7 @@ use app::campaigns::import::import;
 use app::campaigns::repo::create_upload;
 use app::campaigns::schedule::SendTime;
 use app::campaigns::service::{self, NewTask};
-use app::dispatch::simulator::LedgerSummary;
+use app::carriers::simulator::LedgerSummary;
 use rand::Rng;
 use sqlx::PgPool;
 

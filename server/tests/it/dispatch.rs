@@ -10,7 +10,8 @@ use crate::common::sending::*;
 use crate::common::spawn;
 use app::campaigns::schedule::SendTime;
 use app::campaigns::service::{self, TaskAction};
-use app::dispatch::simulator::{LedgerSummary, Simulator, SimulatorSettings};
+use app::carriers::model::SimulatorSettings;
+use app::carriers::simulator::{LedgerSummary, Simulator};
 use sqlx::PgPool;
 
 #[sqlx::test(migrator = "herald::MIGRATOR")]
@@ -152,21 +153,21 @@ async fn a_dead_workers_chunk_is_taken_over_and_resent_under_the_same_keys(pool:
         .unwrap();
     // A worker claims the chunk, hands its messages to the carrier, and dies before recording.
     let dead = uuid::Uuid::new_v4();
-    let chunk = app::dispatch::repo::claim(&w.app.pool, dead, 30, &[])
+    let chunk = app::dispatch::queue::claim(&w.app.pool, dead, 30, &[])
         .await
         .unwrap()
         .expect("a chunk");
-    let taken = app::dispatch::repo::take_messages(&w.app.pool, &chunk, true)
+    let taken = app::dispatch::queue::take_messages(&w.app.pool, &chunk, true)
         .await
         .unwrap();
-    let batch = app::dispatch::carrier::Batch {
+    let batch = app::carriers::carrier::Batch {
         sign: "Herald".into(),
         content: "【Herald】Dear n0, happy new year from Acme.".into(),
         template_id: 0,
         params: vec![],
         messages: taken
             .iter()
-            .map(|m| app::dispatch::carrier::Outgoing {
+            .map(|m| app::carriers::carrier::Outgoing {
                 key: app::dispatch::model::message_key(m.id),
                 phone: m.phone.clone(),
             })

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod analytics;
+mod architecture;
 mod audit_and_service;
 mod authorization;
 mod authorization_matrix;

@@ -2,7 +2,7 @@
 //! are the process's, and other tests of this binary send at the same time: the campaign goes
 //! through a `herald serve` process of its own, which counts nothing else.
 
-use app::dispatch::simulator::SimulatorSettings;
+use app::carriers::model::SimulatorSettings;
 use reqwest::StatusCode;
 use sqlx::PgPool;
 

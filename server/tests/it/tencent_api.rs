@@ -27,7 +27,7 @@ async fn api(pool: PgPool) -> Api {
 async fn delivering_world(pool: PgPool) -> (common::sending::World, Api) {
     let w = common::sending::world(
         pool,
-        app::dispatch::simulator::SimulatorSettings {
+        app::carriers::model::SimulatorSettings {
             delivery_rate: 1.0,
             ..Default::default()
         },

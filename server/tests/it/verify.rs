@@ -15,7 +15,7 @@ use sqlx::PgPool;
 async fn verify_world(pool: PgPool) -> (World, VerifySettings) {
     let w = world(
         pool,
-        app::dispatch::simulator::SimulatorSettings {
+        app::carriers::model::SimulatorSettings {
             delivery_rate: 1.0,
             ..Default::default()
         },
@@ -179,7 +179,7 @@ async fn waiting_codes_go_out_in_one_batch_and_count_once(pool: PgPool) {
         panic!("one stream for the application's day: {streams:?}")
     };
 
-    let chunk = app::dispatch::repo::claim(pool, uuid::Uuid::new_v4(), 30, &[])
+    let chunk = app::dispatch::queue::claim(pool, uuid::Uuid::new_v4(), 30, &[])
         .await
         .unwrap()
         .expect("the waiting codes");
@@ -230,7 +230,7 @@ async fn waiting_codes_go_out_in_one_batch_and_count_once(pool: PgPool) {
             .await
             .unwrap();
     assert_eq!(by_operator, 30);
-    assert!(!app::dispatch::repo::complete_if_done(pool, stream)
+    assert!(!app::dispatch::lifecycle::complete_if_done(pool, stream)
         .await
         .unwrap());
 
@@ -240,11 +240,11 @@ async fn waiting_codes_go_out_in_one_batch_and_count_once(pool: PgPool) {
         .execute(pool)
         .await
         .unwrap();
-    assert!(app::dispatch::repo::sending_without_work(pool)
+    assert!(app::dispatch::lifecycle::sending_without_work(pool)
         .await
         .unwrap()
         .contains(&stream));
-    assert!(app::dispatch::repo::complete_if_done(pool, stream)
+    assert!(app::dispatch::lifecycle::complete_if_done(pool, stream)
         .await
         .unwrap());
     w.app.verify_keys.forget_all();
@@ -296,7 +296,7 @@ async fn codes_expire_at_their_second_on_both_stores(pool: PgPool) {
         (CodeStore::in_memory(), "8613800000002"),
     ] {
         let secrets = common::secrets();
-        let keys = app::verify::repo::KeyCache::default();
+        let keys = app::verify::cache::KeyCache::default();
         let writer = app::verify::stream::CodeWriter::spawn(
             w.app.pool.clone(),
             std::sync::Arc::clone(&w.app.limiter),

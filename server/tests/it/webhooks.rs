@@ -7,7 +7,7 @@ use crate::common::sending::{
     counters, engine, now, set_up_sms_alerts, settled, sms_alerts, task, wait_for, world,
 };
 use crate::common::{spawn, ADMIN_EMAIL, ADMIN_PASSWORD};
-use app::dispatch::simulator::SimulatorSettings;
+use app::carriers::model::SimulatorSettings;
 use reqwest::StatusCode;
 use serde_json::Value;
 use sqlx::PgPool;

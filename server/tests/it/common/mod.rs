@@ -48,7 +48,7 @@ pub struct TestApp {
     /// The app's frequency limits; engines a test starts share them, as one Redis is shared.
     pub limiter: Arc<app::limits::store::Limiter>,
     /// What the app's verification endpoint has cached of its settings.
-    pub verify_keys: Arc<app::verify::repo::KeyCache>,
+    pub verify_keys: Arc<app::verify::cache::KeyCache>,
     pub pool: PgPool,
 }
 

@@ -9,8 +9,9 @@ use app::campaigns::import::import;
 use app::campaigns::repo::create_upload;
 use app::campaigns::schedule::SendTime;
 use app::campaigns::service::{self, NewTask};
+use app::carriers::model::SimulatorSettings;
+use app::carriers::simulator::Simulator;
 use app::dispatch::engine::{Engine, EngineConfig};
-use app::dispatch::simulator::{Simulator, SimulatorSettings};
 use sqlx::PgPool;
 
 use super::catalogue::{catalogue, Catalogue};

@@ -17,7 +17,7 @@ use std::time::Duration;
 use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
-use super::simulator::Simulator;
+use super::model::PulledStatus;
 
 /// One message of a batch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -127,17 +127,6 @@ impl std::fmt::Display for CarrierError {
     }
 }
 
-/// A delivery status a carrier hands out when asked (rather than pushing it).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PulledStatus {
-    pub serial: String,
-    pub phone: String,
-    pub delivered: bool,
-    pub code: String,
-    /// What the send call passed as its session context (Herald: the batch's id range).
-    pub session: String,
-}
-
 pub trait Carrier: Send + Sync {
     fn send<'a>(&'a self, batch: &'a Batch) -> BoxFuture<'a, Result<Vec<Outcome>, CarrierError>>;
 
@@ -151,12 +140,6 @@ pub trait Carrier: Send + Sync {
     /// Delivery statuses not handed out before, for carriers that are asked for them.
     fn pull_statuses(&self) -> Option<BoxFuture<'_, Result<Vec<PulledStatus>, CarrierError>>> {
         None
-    }
-}
-
-impl Carrier for Simulator {
-    fn send<'a>(&'a self, batch: &'a Batch) -> BoxFuture<'a, Result<Vec<Outcome>, CarrierError>> {
-        Box::pin(self.submit(batch))
     }
 }
 

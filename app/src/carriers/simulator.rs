@@ -13,53 +13,11 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
-use super::carrier::{Batch, CarrierError, Outcome};
+use futures_util::future::BoxFuture;
+
+use super::carrier::{Batch, Carrier, CarrierError, Outcome};
+use super::model::SimulatorSettings;
 use crate::templates::segments::segments;
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SimulatorSettings {
-    #[serde(default)]
-    pub latency_ms: u64,
-    /// Share of messages the carrier accepts; the rest are refused (blacklist, invalid number).
-    #[serde(default = "one")]
-    pub accept_rate: f64,
-    /// Share of accepted messages whose receipt says delivered; the rest UNDELIV / EXPIRED / REJECTD.
-    #[serde(default = "one")]
-    pub delivery_rate: f64,
-    /// Share of calls that fail as a whole with a retryable error.
-    #[serde(default)]
-    pub transient_rate: f64,
-    #[serde(default)]
-    pub receipt_delay_ms: u64,
-    /// Post delivery receipts (off for throughput benches that measure sending alone).
-    #[serde(default = "yes")]
-    pub send_receipts: bool,
-    /// Same seed, same decisions for the same keys.
-    #[serde(default)]
-    pub seed: Option<u64>,
-}
-
-fn one() -> f64 {
-    1.0
-}
-
-fn yes() -> bool {
-    true
-}
-
-impl Default for SimulatorSettings {
-    fn default() -> Self {
-        SimulatorSettings {
-            latency_ms: 0,
-            accept_rate: 1.0,
-            delivery_rate: 1.0,
-            transient_rate: 0.0,
-            receipt_delay_ms: 0,
-            send_receipts: true,
-            seed: None,
-        }
-    }
-}
 
 /// One receipt in Tencent's callback format.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -306,10 +264,16 @@ async fn push_receipts(
     }
 }
 
+impl Carrier for Simulator {
+    fn send<'a>(&'a self, batch: &'a Batch) -> BoxFuture<'a, Result<Vec<Outcome>, CarrierError>> {
+        Box::pin(self.submit(batch))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dispatch::carrier::Outgoing;
+    use crate::carriers::carrier::Outgoing;
 
     fn batch(keys: &[&str]) -> Batch {
         Batch {

@@ -13,7 +13,8 @@ use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::carrier::{Batch, Carrier, CarrierError, Outcome, PulledStatus};
+use super::carrier::{Batch, Carrier, CarrierError, Outcome};
+use super::model::PulledStatus;
 use crate::tencent::tc3;
 
 const VERSION: &str = "2021-01-11";
@@ -57,20 +58,11 @@ pub fn session_of(batch: &Batch) -> String {
     let ids = batch
         .messages
         .iter()
-        .filter_map(|m| super::model::id_from_key(&m.key));
+        .filter_map(|m| crate::dispatch::model::id_from_key(&m.key));
     let (lo, hi) = ids.fold((i64::MAX, i64::MIN), |(lo, hi), id| {
         (lo.min(id), hi.max(id))
     });
     format!("hm{lo}-hm{hi}")
-}
-
-/// The message id range a session context names.
-pub fn session_range(session: &str) -> Option<(i64, i64)> {
-    let (lo, hi) = session.split_once('-')?;
-    Some((
-        super::model::id_from_key(lo)?,
-        super::model::id_from_key(hi)?,
-    ))
 }
 
 impl TencentCarrier {
@@ -254,7 +246,8 @@ impl Carrier for TencentCarrier {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dispatch::carrier::Outgoing;
+    use crate::carriers::carrier::Outgoing;
+    use crate::carriers::model::session_range;
 
     #[test]
     fn the_session_context_names_the_batch_and_reads_back() {
@@ -299,7 +292,7 @@ mod tests {
     fn endpoints_need_a_host() {
         let settings = |endpoint: &str| TencentSettings {
             endpoint: endpoint.into(),
-            region: crate::dispatch::model::TENCENT_REGION.into(),
+            region: crate::carriers::model::TENCENT_REGION.into(),
             secret_id: "AKID".into(),
             secret_key: "k".into(),
             sdk_app_id: "1400000000".into(),
@@ -314,7 +307,7 @@ mod tests {
             "127.0.0.1:9"
         );
         assert_eq!(
-            TencentCarrier::new(settings(crate::dispatch::model::TENCENT_ENDPOINT))
+            TencentCarrier::new(settings(crate::carriers::model::TENCENT_ENDPOINT))
                 .unwrap()
                 .host,
             "sms.tencentcloudapi.com"

@@ -1,13 +1,42 @@
-//! The console frame: who may see which area, the navigation, and the guard around each page.
+//! What every console page stands in: who is signed in (`Auth`), the areas of the console and
+//! who may open each, the guard around a page, and the language switch.
 
 use leptos::prelude::*;
-use leptos_router::components::{Outlet, Redirect, A};
+use leptos_router::components::Redirect;
 
-use crate::accounts::model::{CurrentUser, Organisation, Role, SessionState};
-use crate::accounts::pages::role_words;
+use super::api::{LogIn, LogOut, SetUp};
+use super::model::{CurrentUser, Role, SessionState};
+use crate::error::AppError;
 use crate::i18n::{t, td_string, use_i18n, Locale};
-use crate::Auth;
 use leptos_i18n::Locale as _;
+
+/// The session as every page sees it, refreshed whenever someone signs in or out; `None` only
+/// until it is first known.
+#[derive(Clone, Copy)]
+pub struct Auth {
+    pub session: ReadSignal<Option<Result<SessionState, AppError>>>,
+    pub log_in: ServerAction<LogIn>,
+    pub log_out: ServerAction<LogOut>,
+    pub set_up: ServerAction<SetUp>,
+}
+
+/// A role's name and what it opens, in `locale`.
+pub fn role_words(locale: Locale, role: Role) -> (&'static str, &'static str) {
+    match role {
+        Role::Admin => (
+            td_string!(locale, role.admin),
+            td_string!(locale, role.admin_does),
+        ),
+        Role::Operator => (
+            td_string!(locale, role.operator),
+            td_string!(locale, role.operator_does),
+        ),
+        Role::Marketer => (
+            td_string!(locale, role.marketer),
+            td_string!(locale, role.marketer_does),
+        ),
+    }
+}
 
 /// Every area of the console, in navigation order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,20 +124,6 @@ impl Area {
     }
 }
 
-/// The signed-in frame around every console page; sends everyone else to set-up or sign-in.
-#[component]
-pub fn ConsoleLayout() -> impl IntoView {
-    for_session(
-        |state| matches!(state, SessionState::SignedIn { .. }),
-        |state| match state {
-            SessionState::SignedIn { user, organisation } => {
-                view! { <Frame user organisation/> }.into_any()
-            }
-            _ => ().into_any(),
-        },
-    )
-}
-
 /// Renders `page` for a reader whose session `belongs`, and sends anyone else where they belong.
 ///
 /// The session is known when the page is first rendered (the server preloads it), so this
@@ -139,65 +154,6 @@ pub fn for_session(
                 .unwrap_or_else(|| "/".to_owned());
             view! { <Redirect path=to/> }.into_any()
         }
-    }
-}
-
-#[component]
-fn Frame(user: CurrentUser, organisation: Organisation) -> impl IntoView {
-    let auth = expect_context::<Auth>();
-    crate::notifications::provide_mark_read();
-    let i18n = use_i18n();
-    let nav_items = Area::ALL
-        .into_iter()
-        .filter(|area| area.open_to(&user))
-        .map(|area| {
-            view! {
-                <li>
-                    // An area stays current on the pages below it (a task under Delivery Records,
-                    // a section under Settings); only the dashboard's address is a prefix of all.
-                    <A href=area.path() exact=area == Area::Dashboard>
-                        {move || area.label(i18n.get_locale())}
-                    </A>
-                </li>
-            }
-        })
-        .collect_view();
-    let user_roles = user.roles.clone();
-    let roles = move || {
-        user_roles
-            .iter()
-            .map(|r| role_words(i18n.get_locale(), r).0)
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    view! {
-        <div class="console">
-            <header class="topbar">
-                <a class="brand" href="/">"Herald"</a>
-                <span class="org">{organisation.name}</span>
-                <LanguageSwitch/>
-                <crate::notifications::Bell/>
-                <details class="user-menu">
-                    <summary>
-                        <span class="user-name">{user.display_name.clone()}</span>
-                        <span class="user-roles">{roles}</span>
-                    </summary>
-                    <div class="user-menu-body">
-                        <p class="muted">{user.email.clone()}</p>
-                        <A href="/account">{t!(i18n, shell.change_password)}</A>
-                        <ActionForm action=auth.log_out>
-                            <button type="submit" class="link">{t!(i18n, shell.sign_out)}</button>
-                        </ActionForm>
-                    </div>
-                </details>
-            </header>
-            <nav class="sidenav" aria-label=move || td_string!(i18n.get_locale(), nav.console)>
-                <ul>{nav_items}</ul>
-            </nav>
-            <main class="content">
-                <Outlet/>
-            </main>
-        </div>
     }
 }
 
@@ -251,7 +207,7 @@ pub fn LanguageSwitch() -> impl IntoView {
                     i18n.set_locale(locale);
                     // Best effort: the cookie already keeps the choice in this browser.
                     leptos::task::spawn_local(async move {
-                        let _ = crate::locale::remember_language(locale.as_str().to_owned()).await;
+                        let _ = crate::accounts::api::remember_language(locale.as_str().to_owned()).await;
                     });
                 }
             >

@@ -1,9 +1,10 @@
 use leptos::prelude::*;
 
 use super::api::{
-    list_carriers, AddHttpCarrier, AddTencentCarrier, CarrierView, SetCarrierFailover,
-    SetDefaultCarrier, UpdateSimulator,
+    list_carriers, AddHttpCarrier, AddTencentCarrier, SetCarrierFailover, SetDefaultCarrier,
+    UpdateSimulator,
 };
+use super::model::CarrierView;
 use crate::forms::{action_error, action_succeeded, error_view, Field, FormAlert};
 use crate::i18n::{t, td_string, use_i18n, Locale};
 
