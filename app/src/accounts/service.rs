@@ -163,7 +163,7 @@ pub async fn sign_out(pool: &PgPool, ip: &str, user: Option<&CurrentUser>) -> Re
         record(
             pool,
             AuditEvent {
-                actor: Some(&user),
+                actor: Some(user),
                 ip,
                 action: "session.logout",
                 object_type: "session",
