@@ -13,6 +13,10 @@ CARGO_FLAGS := RUSTFLAGS="--cfg erase_components" LEPTOS_OUTPUT_NAME=herald LEPT
 	LEPTOS_SITE_PKG_DIR=pkg LEPTOS_SITE_ADDR=127.0.0.1:3000 LEPTOS_RELOAD_PORT=3001 LEPTOS_LIB_DIR=frontend \
 	LEPTOS_BIN_DIR=server LEPTOS_JS_MINIFY=false LEPTOS_HASH_FILES=false
 unexport RUSTFLAGS
+# Queries are checked against the schema as they compile, from the query data committed in .sqlx
+# (so a build needs no database, and a test checks the data against the migrations' schema);
+# `make sqlx-prepare` writes it afresh after a query or a migration changes.
+export SQLX_OFFLINE := true
 export HERALD_ADDR ?= 127.0.0.1:3000
 export LEPTOS_SITE_ROOT := target/site
 TOOLS_DIR ?= $(HOME)/.cache/herald/tools
@@ -25,7 +29,7 @@ $(shell rm -f $(RELEASE_STAMP))
 endif
 SOURCES := Cargo.toml Cargo.lock $(shell find app frontend server style public migrations -type f 2>/dev/null)
 
-.PHONY: run test check fmt-check clippy unit-and-integration e2e bench bench-import bench-dispatch bench-analytics bench-verify chaos
+.PHONY: run test check fmt-check clippy unit-and-integration e2e sqlx-prepare bench bench-import bench-dispatch bench-analytics bench-verify chaos
 
 run: $(RELEASE_STAMP)
 	@DATABASE_URL=$$(scripts/database.sh herald)
@@ -72,6 +76,20 @@ e2e:
 	cargo leptos build
 	mkdir -p $(TEST_LOGS)
 	DATABASE_URL=$$(scripts/database.sh postgres) scripts/e2e.sh 2>&1 | tee $(TEST_LOGS)/e2e.log
+
+# Describes every checked query against a database migrated from migrations/ alone, into .sqlx.
+# The crates are touched so that their queries expand again (cargo does not see the database).
+sqlx-prepare:
+	@scripts/tools.sh build
+	DATABASE_URL=$$(scripts/database.sh herald_sqlx)
+	export PGOPTIONS='-c client_min_messages=warning'
+	psql -q "$$DATABASE_URL" -c 'DROP SCHEMA public CASCADE' -c 'CREATE SCHEMA public'
+	for migration in migrations/*.sql; do psql -q -v ON_ERROR_STOP=1 "$$DATABASE_URL" -f "$$migration"; done
+	rm -rf .sqlx && mkdir .sqlx
+	touch app/src/lib.rs server/src/lib.rs
+	$(CARGO_FLAGS) SQLX_OFFLINE=false SQLX_OFFLINE_DIR="$(CURDIR)/.sqlx" DATABASE_URL="$$DATABASE_URL" \
+		cargo check --locked -p herald -p app --all-targets
+	echo "herald: $$(ls .sqlx | wc -l) queries described in .sqlx"
 
 # Speed goals are measured here, beside a raw baseline taken in the same run; never in tests.
 bench: bench-import bench-dispatch bench-analytics bench-verify

@@ -194,21 +194,22 @@ impl Metrics {
 
     /// The exposition: the shared gauges read now, then every series.
     pub async fn render(&self, pool: &PgPool) -> Result<String, AppError> {
-        let (queued, chunks, sending, webhooks): (i64, i64, i64, i64) = sqlx::query_as(
-            // Task counters cannot give the queue (`failed` also counts sent messages whose
-            // receipt failed); the open chunks' id ranges can, from a small table.
-            "SELECT coalesce(sum(last_id - first_id + 1), 0)::bigint, count(*),
-                    (SELECT count(*) FROM tasks WHERE status = 'sending'),
-                    (SELECT count(*) FROM webhook_deliveries
-                      WHERE delivered_at IS NULL AND failed_at IS NULL)
-               FROM dispatch_chunks WHERE NOT done",
+        // Task counters cannot give the queue (`failed` also counts sent messages whose
+        // receipt failed); the open chunks' id ranges can, from a small table.
+        let gauges = sqlx::query!(
+            r#"SELECT coalesce(sum(last_id - first_id + 1), 0)::bigint AS "queued!",
+                      count(*) AS "chunks!",
+                      (SELECT count(*) FROM tasks WHERE status = 'sending') AS "sending!",
+                      (SELECT count(*) FROM webhook_deliveries
+                        WHERE delivered_at IS NULL AND failed_at IS NULL) AS "webhooks!"
+                 FROM dispatch_chunks WHERE NOT done"#,
         )
         .fetch_one(pool)
         .await?;
-        self.queued_messages.set(queued);
-        self.waiting_chunks.set(chunks);
-        self.tasks_sending.set(sending);
-        self.webhook_backlog.set(webhooks);
+        self.queued_messages.set(gauges.queued);
+        self.waiting_chunks.set(gauges.chunks);
+        self.tasks_sending.set(gauges.sending);
+        self.webhook_backlog.set(gauges.webhooks);
         let mut text = String::new();
         prometheus_client::encoding::text::encode(&mut text, &self.registry)
             .map_err(|e| AppError::internal(format!("metrics encoding: {e}")))?;

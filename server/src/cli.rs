@@ -94,8 +94,7 @@ pub async fn apikey_command(
     let secrets = secrets.secret_box()?;
     let pool = crate::connect(&database).await?;
     crate::migrate(&pool).await?;
-    let id: i64 = sqlx::query_scalar("SELECT id FROM applications WHERE sdk_app_id = $1")
-        .bind(app)
+    let id = sqlx::query_scalar!("SELECT id FROM applications WHERE sdk_app_id = $1", app)
         .fetch_optional(&pool)
         .await?
         .ok_or_else(|| format!("no application has SmsSdkAppId {app}"))?;

@@ -163,9 +163,8 @@ pub async fn from_carrier(
     Path((carrier, token)): Path<(i64, String)>,
     body: axum::body::Bytes,
 ) -> Response {
-    let expected: Option<String> =
-        match sqlx::query_scalar("SELECT receipt_token FROM carriers WHERE id = $1")
-            .bind(carrier)
+    let expected =
+        match sqlx::query_scalar!("SELECT receipt_token FROM carriers WHERE id = $1", carrier)
             .fetch_optional(&state.pool)
             .await
         {
@@ -181,17 +180,27 @@ pub async fn from_carrier(
     apply_and_answer(&state, ReceiptSource::Carrier(carrier), &body).await
 }
 
-/// The application with this SmsSdkAppId: (id, receipt token, the carrier its messages use).
+/// What checking and applying an application's receipts needs.
+struct ReceiptApplication {
+    id: i64,
+    receipt_token: String,
+    /// The carrier its messages use.
+    carrier_id: i64,
+}
+
+/// The application with this SmsSdkAppId.
 async fn application(
     state: &AppState,
     sdk_app_id: i64,
-) -> Result<Option<(i64, String, i64)>, AppError> {
-    Ok(sqlx::query_as(
-        "SELECT a.id, a.receipt_token,
+) -> Result<Option<ReceiptApplication>, AppError> {
+    Ok(sqlx::query_as!(
+        ReceiptApplication,
+        r#"SELECT a.id, a.receipt_token,
                 coalesce(a.carrier_id, (SELECT id FROM carriers WHERE is_default))
-           FROM applications a WHERE a.sdk_app_id = $1",
+                    AS "carrier_id!"
+           FROM applications a WHERE a.sdk_app_id = $1"#,
+        sdk_app_id,
     )
-    .bind(sdk_app_id)
     .fetch_optional(&state.pool)
     .await?)
 }
@@ -203,8 +212,12 @@ pub async fn for_application(
     body: axum::body::Bytes,
 ) -> Response {
     match application(&state, sdk_app_id).await {
-        Ok(Some((id, expected, carrier))) if same(&expected, &token) => {
-            apply_and_answer(&state, ReceiptSource::Application { id, carrier }, &body).await
+        Ok(Some(application)) if same(&application.receipt_token, &token) => {
+            let source = ReceiptSource::Application {
+                id: application.id,
+                carrier: application.carrier_id,
+            };
+            apply_and_answer(&state, source, &body).await
         }
         Ok(_) => answer(StatusCode::UNAUTHORIZED, 1, "unknown application or token"),
         Err(_) => answer(StatusCode::SERVICE_UNAVAILABLE, 1, "try again"),
@@ -235,13 +248,17 @@ pub async fn for_application_signed(
         );
     }
     match application(&state, sdk_app_id).await {
-        Ok(Some((id, token, carrier)))
+        Ok(Some(application))
             if same(
-                &app::signing::signature(&token, timestamp, &body),
+                &app::signing::signature(&application.receipt_token, timestamp, &body),
                 signature,
             ) =>
         {
-            apply_and_answer(&state, ReceiptSource::Application { id, carrier }, &body).await
+            let source = ReceiptSource::Application {
+                id: application.id,
+                carrier: application.carrier_id,
+            };
+            apply_and_answer(&state, source, &body).await
         }
         Ok(_) => answer(
             StatusCode::UNAUTHORIZED,

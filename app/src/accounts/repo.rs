@@ -79,22 +79,24 @@ pub async fn verify_password(stored: Option<String>, plain: &str) -> Result<bool
 }
 
 pub async fn user_count(pool: &PgPool) -> Result<i64, AppError> {
-    Ok(sqlx::query_scalar("SELECT count(*) FROM users")
-        .fetch_one(pool)
-        .await?)
+    Ok(
+        sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM users"#)
+            .fetch_one(pool)
+            .await?,
+    )
 }
 
 pub async fn organisation(pool: &PgPool) -> Result<Option<Organisation>, AppError> {
-    let row: Option<(String, String, bool)> =
-        sqlx::query_as("SELECT name, account_type, verified FROM organisation")
-            .fetch_optional(pool)
-            .await?;
-    row.map(|(name, account_type, verified)| {
+    let row = sqlx::query!("SELECT name, account_type, verified FROM organisation")
+        .fetch_optional(pool)
+        .await?;
+    row.map(|r| {
         Ok(Organisation {
-            name,
-            account_type: AccountType::parse("account_type", &account_type)
-                .map_err(|_| AppError::internal(format!("stored account type {account_type}")))?,
-            verified,
+            account_type: AccountType::parse("account_type", &r.account_type).map_err(|_| {
+                AppError::internal(format!("stored account type {}", r.account_type))
+            })?,
+            name: r.name,
+            verified: r.verified,
         })
     })
     .transpose()
@@ -107,13 +109,13 @@ pub async fn create_organisation(
     account_type: AccountType,
     verified: bool,
 ) -> Result<(), AppError> {
-    let created = sqlx::query(
+    let created = sqlx::query!(
         "INSERT INTO organisation (name, account_type, verified) VALUES ($1, $2, $3)
          ON CONFLICT (id) DO NOTHING",
+        name.as_str(),
+        account_type.as_str(),
+        verified,
     )
-    .bind(name.as_str())
-    .bind(account_type.as_str())
-    .bind(verified)
     .execute(conn)
     .await?
     .rows_affected();
@@ -130,12 +132,12 @@ pub async fn update_organisation(
     account_type: AccountType,
     verified: bool,
 ) -> Result<(), AppError> {
-    let updated = sqlx::query(
+    let updated = sqlx::query!(
         "UPDATE organisation SET name = $1, account_type = $2, verified = $3, updated_at = now()",
+        name.as_str(),
+        account_type.as_str(),
+        verified,
     )
-    .bind(name.as_str())
-    .bind(account_type.as_str())
-    .bind(verified)
     .execute(conn)
     .await?
     .rows_affected();
@@ -157,14 +159,14 @@ pub async fn insert_user(
     conn: &mut PgConnection,
     user: NewUser<'_>,
 ) -> Result<CurrentUser, AppError> {
-    let id: Option<i64> = sqlx::query_scalar(
+    let id = sqlx::query_scalar!(
         "INSERT INTO users (email, display_name, password_hash, roles) VALUES ($1, $2, $3, $4)
          ON CONFLICT (lower(email)) DO NOTHING RETURNING id",
+        user.email.as_str(),
+        user.display_name.as_str(),
+        user.password_hash,
+        &user.roles.as_strs()[..],
     )
-    .bind(user.email.as_str())
-    .bind(user.display_name.as_str())
-    .bind(user.password_hash)
-    .bind(user.roles.as_strs())
     .fetch_optional(conn)
     .await?;
     let id = id.ok_or_else(|| AppError::field("email", crate::tr!(accounts.err_email_taken)))?;
@@ -185,21 +187,14 @@ pub struct LoginRecord {
 }
 
 pub async fn find_login(pool: &PgPool, email: &str) -> Result<Option<LoginRecord>, AppError> {
-    let row: Option<(i64, String, bool, i32)> = sqlx::query_as(
-        "SELECT id, password_hash, disabled_at IS NOT NULL, session_epoch
-           FROM users WHERE lower(email) = lower($1)",
+    Ok(sqlx::query_as!(
+        LoginRecord,
+        r#"SELECT id, password_hash, disabled_at IS NOT NULL AS "disabled!", session_epoch
+             FROM users WHERE lower(email) = lower($1)"#,
+        email,
     )
-    .bind(email)
     .fetch_optional(pool)
-    .await?;
-    Ok(
-        row.map(|(id, password_hash, disabled, session_epoch)| LoginRecord {
-            id,
-            password_hash,
-            disabled,
-            session_epoch,
-        }),
-    )
+    .await?)
 }
 
 /// The active user with this id, provided the session was issued in the user's current epoch.
@@ -208,26 +203,25 @@ pub async fn active_user(
     id: i64,
     epoch: i32,
 ) -> Result<Option<CurrentUser>, AppError> {
-    let row: Option<(i64, String, String, Vec<String>)> = sqlx::query_as(
+    let row = sqlx::query!(
         "SELECT id, email, display_name, roles FROM users
           WHERE id = $1 AND session_epoch = $2 AND disabled_at IS NULL",
+        id,
+        epoch,
     )
-    .bind(id)
-    .bind(epoch)
     .fetch_optional(pool)
     .await?;
-    row.map(|(id, email, display_name, roles)| {
+    row.map(|r| {
         Ok(CurrentUser {
-            id,
-            email,
-            display_name,
-            roles: Roles::from_stored(&roles)?,
+            id: r.id,
+            email: r.email,
+            display_name: r.display_name,
+            roles: Roles::from_stored(&r.roles)?,
         })
     })
     .transpose()
 }
 
-#[derive(sqlx::FromRow)]
 struct UserRecord {
     id: i64,
     email: String,
@@ -238,9 +232,11 @@ struct UserRecord {
 }
 
 pub async fn list_users(pool: &PgPool) -> Result<Vec<UserRow>, AppError> {
-    let rows: Vec<UserRecord> = sqlx::query_as(
-        "SELECT id, email, display_name, roles, disabled_at IS NOT NULL AS disabled, created_at
-           FROM users ORDER BY lower(email)",
+    let rows = sqlx::query_as!(
+        UserRecord,
+        r#"SELECT id, email, display_name, roles, disabled_at IS NOT NULL AS "disabled!",
+                  created_at AS "created_at: chrono::DateTime<chrono::Utc>"
+             FROM users ORDER BY lower(email)"#,
     )
     .fetch_all(pool)
     .await?;
@@ -260,8 +256,7 @@ pub async fn list_users(pool: &PgPool) -> Result<Vec<UserRow>, AppError> {
 
 /// Locks the user row for a change and returns its e-mail (for the audit record).
 pub async fn lock_user(conn: &mut PgConnection, id: i64) -> Result<String, AppError> {
-    sqlx::query_scalar("SELECT email FROM users WHERE id = $1 FOR UPDATE")
-        .bind(id)
+    sqlx::query_scalar!("SELECT email FROM users WHERE id = $1 FOR UPDATE", id)
         .fetch_optional(conn)
         .await?
         .ok_or_else(|| AppError::NotFound(crate::tr!(accounts.what_user)))
@@ -270,22 +265,24 @@ pub async fn lock_user(conn: &mut PgConnection, id: i64) -> Result<String, AppEr
 /// Active admins other than `except`, counted under lock so two admins cannot demote each other
 /// at once and leave nobody able to administer Herald.
 pub async fn other_active_admins(conn: &mut PgConnection, except: i64) -> Result<i64, AppError> {
-    let ids: Vec<i64> = sqlx::query_scalar(
+    let ids = sqlx::query_scalar!(
         "SELECT id FROM users WHERE id <> $1 AND disabled_at IS NULL AND 'admin' = ANY (roles)
          FOR UPDATE",
+        except,
     )
-    .bind(except)
     .fetch_all(conn)
     .await?;
     Ok(ids.len() as i64)
 }
 
 pub async fn set_roles(conn: &mut PgConnection, id: i64, roles: &Roles) -> Result<(), AppError> {
-    sqlx::query("UPDATE users SET roles = $2, updated_at = now() WHERE id = $1")
-        .bind(id)
-        .bind(roles.as_strs())
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "UPDATE users SET roles = $2, updated_at = now() WHERE id = $1",
+        id,
+        &roles.as_strs()[..],
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -295,15 +292,15 @@ pub async fn set_disabled(
     id: i64,
     disabled: bool,
 ) -> Result<(), AppError> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE users
             SET disabled_at = CASE WHEN $2 THEN coalesce(disabled_at, now()) END,
                 session_epoch = session_epoch + CASE WHEN $2 THEN 1 ELSE 0 END,
                 updated_at = now()
           WHERE id = $1",
+        id,
+        disabled,
     )
-    .bind(id)
-    .bind(disabled)
     .execute(conn)
     .await?;
     Ok(())
@@ -315,12 +312,12 @@ pub async fn set_password(
     id: i64,
     password_hash: &str,
 ) -> Result<i32, AppError> {
-    Ok(sqlx::query_scalar(
+    Ok(sqlx::query_scalar!(
         "UPDATE users SET password_hash = $2, session_epoch = session_epoch + 1, updated_at = now()
           WHERE id = $1 RETURNING session_epoch",
+        id,
+        password_hash,
     )
-    .bind(id)
-    .bind(password_hash)
     .fetch_one(conn)
     .await?)
 }
@@ -331,22 +328,28 @@ pub async fn set_password(
 /// Attempts for one e-mail, and from one address, take their turn through advisory locks.
 pub async fn count_attempt(pool: &PgPool, email: &str, ip: &str) -> Result<Option<i64>, AppError> {
     let mut tx = pool.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('login:' || $1, 0))")
-        .bind(email)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('login-ip:' || $1, 0))")
-        .bind(ip)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "SELECT pg_advisory_xact_lock(hashtextextended('login:' || $1, 0))",
+        email,
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "SELECT pg_advisory_xact_lock(hashtextextended('login-ip:' || $1, 0))",
+        ip,
+    )
+    .execute(&mut *tx)
+    .await?;
     if let Some(minutes) = throttled_for(&mut tx, email, ip).await? {
         return Ok(Some(minutes));
     }
-    sqlx::query("INSERT INTO login_failures (email, ip) VALUES ($1, $2)")
-        .bind(email)
-        .bind(ip)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "INSERT INTO login_failures (email, ip) VALUES ($1, $2)",
+        email,
+        ip,
+    )
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(None)
 }
@@ -357,29 +360,28 @@ async fn throttled_for(
     email: &str,
     ip: &str,
 ) -> Result<Option<i64>, AppError> {
-    let (email_failures, email_oldest, ip_failures, ip_oldest): (
-        i64,
-        Option<chrono::DateTime<chrono::Utc>>,
-        i64,
-        Option<chrono::DateTime<chrono::Utc>>,
-    ) = sqlx::query_as(
-        "SELECT count(*) FILTER (WHERE email = $1), min(failed_at) FILTER (WHERE email = $1),
-                count(*) FILTER (WHERE ip = $2),    min(failed_at) FILTER (WHERE ip = $2)
-           FROM login_failures
-          WHERE (email = $1 OR ip = $2) AND failed_at > now() - make_interval(mins => $3::int)",
+    let counts = sqlx::query!(
+        r#"SELECT count(*) FILTER (WHERE email = $1) AS "email_failures!",
+                  min(failed_at) FILTER (WHERE email = $1)
+                      AS "email_oldest: chrono::DateTime<chrono::Utc>",
+                  count(*) FILTER (WHERE ip = $2) AS "ip_failures!",
+                  min(failed_at) FILTER (WHERE ip = $2)
+                      AS "ip_oldest: chrono::DateTime<chrono::Utc>"
+             FROM login_failures
+            WHERE (email = $1 OR ip = $2) AND failed_at > now() - make_interval(mins => $3::int)"#,
+        email,
+        ip,
+        FAILURE_WINDOW_MINUTES as i32,
     )
-    .bind(email)
-    .bind(ip)
-    .bind(FAILURE_WINDOW_MINUTES as i32)
     .fetch_one(conn)
     .await?;
     let blocked_since = match (
-        email_failures >= MAX_FAILURES_PER_ACCOUNT,
-        ip_failures >= MAX_FAILURES_PER_IP,
+        counts.email_failures >= MAX_FAILURES_PER_ACCOUNT,
+        counts.ip_failures >= MAX_FAILURES_PER_IP,
     ) {
-        (true, true) => email_oldest.max(ip_oldest),
-        (true, false) => email_oldest,
-        (false, true) => ip_oldest,
+        (true, true) => counts.email_oldest.max(counts.ip_oldest),
+        (true, false) => counts.email_oldest,
+        (false, true) => counts.ip_oldest,
         (false, false) => None,
     };
     Ok(blocked_since.map(|since| {
@@ -391,18 +393,17 @@ async fn throttled_for(
 
 /// Forgets attempts too old to count towards any limit.
 pub async fn forget_old_failures(pool: &PgPool) -> Result<(), AppError> {
-    sqlx::query(
+    sqlx::query!(
         "DELETE FROM login_failures WHERE failed_at < now() - make_interval(mins => $1::int)",
+        FAILURE_WINDOW_MINUTES as i32,
     )
-    .bind(FAILURE_WINDOW_MINUTES as i32)
     .execute(pool)
     .await?;
     Ok(())
 }
 
 pub async fn clear_failures(pool: &PgPool, email: &str) -> Result<(), AppError> {
-    sqlx::query("DELETE FROM login_failures WHERE email = $1")
-        .bind(email)
+    sqlx::query!("DELETE FROM login_failures WHERE email = $1", email)
         .execute(pool)
         .await?;
     Ok(())
@@ -413,8 +414,7 @@ pub async fn locale_of(
     executor: impl sqlx::PgExecutor<'_>,
     user_id: i64,
 ) -> Result<Option<Locale>, AppError> {
-    let stored: Option<String> = sqlx::query_scalar("SELECT locale FROM users WHERE id = $1")
-        .bind(user_id)
+    let stored = sqlx::query_scalar!("SELECT locale FROM users WHERE id = $1", user_id)
         .fetch_optional(executor)
         .await?
         .flatten();
@@ -422,10 +422,12 @@ pub async fn locale_of(
 }
 
 pub async fn set_locale(pool: &PgPool, user_id: i64, locale: Locale) -> Result<(), AppError> {
-    sqlx::query("UPDATE users SET locale = $2 WHERE id = $1")
-        .bind(user_id)
-        .bind(locale.as_str())
-        .execute(pool)
-        .await?;
+    sqlx::query!(
+        "UPDATE users SET locale = $2 WHERE id = $1",
+        user_id,
+        locale.as_str(),
+    )
+    .execute(pool)
+    .await?;
     Ok(())
 }

@@ -9,9 +9,12 @@ use crate::dispatch::model::MessageState;
 use crate::error::AppError;
 
 pub async fn contacts(pool: &PgPool) -> Result<Vec<AlarmContact>, AppError> {
-    Ok(sqlx::query_as("SELECT id, name, email, phone, webhook_url, webhook_secret FROM alarm_contacts ORDER BY id")
-        .fetch_all(pool)
-        .await?)
+    Ok(sqlx::query_as!(
+        AlarmContact,
+        "SELECT id, name, email, phone, webhook_url, webhook_secret FROM alarm_contacts ORDER BY id"
+    )
+    .fetch_all(pool)
+    .await?)
 }
 
 pub struct NewContact<'a> {
@@ -31,25 +34,27 @@ pub async fn add_contact(
         rand::rngs::OsRng.fill_bytes(&mut bytes);
         crate::signing::hex(&bytes)
     });
-    Ok(sqlx::query_scalar(
+    Ok(sqlx::query_scalar!(
         "INSERT INTO alarm_contacts (name, email, phone, webhook_url, webhook_secret)
          VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        contact.name,
+        contact.email,
+        contact.phone,
+        contact.webhook_url,
+        secret,
     )
-    .bind(contact.name)
-    .bind(contact.email)
-    .bind(contact.phone)
-    .bind(contact.webhook_url)
-    .bind(secret)
     .fetch_one(conn)
     .await?)
 }
 
 pub async fn delete_contact(conn: &mut PgConnection, id: i64) -> Result<String, AppError> {
-    sqlx::query_scalar("DELETE FROM alarm_contacts WHERE id = $1 RETURNING name")
-        .bind(id)
-        .fetch_optional(conn)
-        .await?
-        .ok_or_else(|| AppError::NotFound(crate::tr!(alerts.what_contact)))
+    sqlx::query_scalar!(
+        "DELETE FROM alarm_contacts WHERE id = $1 RETURNING name",
+        id
+    )
+    .fetch_optional(conn)
+    .await?
+    .ok_or_else(|| AppError::NotFound(crate::tr!(alerts.what_contact)))
 }
 
 /// Queues one event for every contact with a webhook, inside the caller's transaction, so the
@@ -59,9 +64,7 @@ pub async fn enqueue_event(
     event_type: &str,
     data: Value,
 ) -> Result<(), AppError> {
-    sqlx::query("SELECT enqueue_webhook_event($1, $2)")
-        .bind(event_type)
-        .bind(data)
+    sqlx::query!("SELECT enqueue_webhook_event($1, $2)", event_type, data)
         .execute(conn)
         .await?;
     Ok(())
@@ -77,7 +80,7 @@ pub async fn enqueue_outcomes(
     if message_ids.is_empty() {
         return Ok(());
     }
-    sqlx::query(
+    sqlx::query!(
         "SELECT enqueue_webhook_event(
                     CASE WHEN m.state = $2 THEN 'message.delivered' ELSE 'message.failed' END,
                     jsonb_build_object('messages', jsonb_agg(jsonb_build_object(
@@ -89,11 +92,11 @@ pub async fn enqueue_outcomes(
           WHERE m.id = ANY($1) AND m.state IN ($2, $3, $4)
             AND EXISTS (SELECT 1 FROM alarm_contacts WHERE webhook_url IS NOT NULL)
           GROUP BY m.state",
+        message_ids,
+        MessageState::Delivered as _,
+        MessageState::Failed as _,
+        MessageState::Rejected as _,
     )
-    .bind(message_ids)
-    .bind(MessageState::Delivered)
-    .bind(MessageState::Failed)
-    .bind(MessageState::Rejected)
     .execute(conn)
     .await?;
     Ok(())
@@ -101,14 +104,14 @@ pub async fn enqueue_outcomes(
 
 /// Queues a delivery again from its first attempt (an admin's redelivery).
 pub async fn redeliver(conn: &mut PgConnection, id: i64) -> Result<String, AppError> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "UPDATE webhook_deliveries
             SET attempts = 0, next_attempt_at = now(), delivered_at = NULL, failed_at = NULL,
                 last_error = NULL
           WHERE id = $1
       RETURNING event_type",
+        id,
     )
-    .bind(id)
     .fetch_optional(conn)
     .await?
     .ok_or_else(|| AppError::NotFound(crate::tr!(alerts.what_delivery)))
@@ -117,7 +120,7 @@ pub async fn redeliver(conn: &mut PgConnection, id: i64) -> Result<String, AppEr
 /// The balance alert's threshold in units, if one is set.
 pub async fn balance_alert(pool: &PgPool) -> Result<Option<i64>, AppError> {
     Ok(
-        sqlx::query_scalar("SELECT balance_low_units FROM alert_settings")
+        sqlx::query_scalar!("SELECT balance_low_units FROM alert_settings")
             .fetch_one(pool)
             .await?,
     )
@@ -128,64 +131,62 @@ pub async fn set_balance_alert(
     units: Option<i64>,
 ) -> Result<(), AppError> {
     // A new threshold is judged afresh: a balance already below it is reported.
-    sqlx::query("UPDATE alert_settings SET balance_low_units = $1, balance_low_since = NULL")
-        .bind(units)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "UPDATE alert_settings SET balance_low_units = $1, balance_low_since = NULL",
+        units,
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
 /// What SMS alerts go out through, if they are set up.
 pub async fn alert_sms(pool: &PgPool) -> Result<Option<AlertSms>, AppError> {
-    let row: Option<(i64, i64, i64)> = sqlx::query_as(
-        "SELECT sms_application_id, sms_template_id, sms_signature_id FROM alert_settings
-          WHERE sms_application_id IS NOT NULL AND sms_template_id IS NOT NULL
-            AND sms_signature_id IS NOT NULL",
+    Ok(sqlx::query_as!(
+        AlertSms,
+        r#"SELECT sms_application_id AS "application_id!", sms_template_id AS "template_id!",
+                  sms_signature_id AS "signature_id!"
+             FROM alert_settings
+            WHERE sms_application_id IS NOT NULL AND sms_template_id IS NOT NULL
+              AND sms_signature_id IS NOT NULL"#
     )
     .fetch_optional(pool)
-    .await?;
-    Ok(
-        row.map(|(application_id, template_id, signature_id)| AlertSms {
-            application_id,
-            template_id,
-            signature_id,
-        }),
-    )
+    .await?)
 }
 
 pub async fn alert_sms_choices(pool: &PgPool) -> Result<AlertSmsChoices, AppError> {
-    let applications = sqlx::query_as("SELECT id, name FROM applications ORDER BY name, id")
+    let applications = sqlx::query!("SELECT id, name FROM applications ORDER BY name, id")
         .fetch_all(pool)
         .await?;
-    let templates: Vec<(i64, String, String)> = sqlx::query_as(
-        "SELECT id, name, content FROM templates WHERE status = 'approved' ORDER BY name, id",
+    let templates = sqlx::query!(
+        "SELECT id, name, content FROM templates WHERE status = 'approved' ORDER BY name, id"
     )
     .fetch_all(pool)
     .await?;
-    let signatures = sqlx::query_as(
-        "SELECT id, content FROM signatures WHERE status = 'approved' ORDER BY content, id",
+    let signatures = sqlx::query!(
+        "SELECT id, content FROM signatures WHERE status = 'approved' ORDER BY content, id"
     )
     .fetch_all(pool)
     .await?;
     Ok(AlertSmsChoices {
-        applications,
+        applications: applications.into_iter().map(|a| (a.id, a.name)).collect(),
         templates: templates
             .into_iter()
-            .filter(|(_, _, content)| super::model::fits_alerts(content))
-            .map(|(id, name, _)| (id, name))
+            .filter(|t| super::model::fits_alerts(&t.content))
+            .map(|t| (t.id, t.name))
             .collect(),
-        signatures,
+        signatures: signatures.into_iter().map(|s| (s.id, s.content)).collect(),
     })
 }
 
 pub async fn set_alert_sms(conn: &mut PgConnection, sms: Option<AlertSms>) -> Result<(), AppError> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE alert_settings
             SET sms_application_id = $1, sms_template_id = $2, sms_signature_id = $3",
+        sms.map(|s| s.application_id),
+        sms.map(|s| s.template_id),
+        sms.map(|s| s.signature_id),
     )
-    .bind(sms.map(|s| s.application_id))
-    .bind(sms.map(|s| s.template_id))
-    .bind(sms.map(|s| s.signature_id))
     .execute(conn)
     .await?;
     Ok(())
@@ -203,16 +204,17 @@ pub struct LowBalance {
 /// Returns the fall when this check reported it.
 pub async fn check_balance(pool: &PgPool) -> Result<Option<LowBalance>, AppError> {
     let mut tx = pool.begin().await?;
-    let (threshold, reported_low): (Option<i64>, bool) = sqlx::query_as(
-        "SELECT balance_low_units, balance_low_since IS NOT NULL FROM alert_settings FOR UPDATE",
+    let settings = sqlx::query!(
+        r#"SELECT balance_low_units, balance_low_since IS NOT NULL AS "reported_low!"
+             FROM alert_settings FOR UPDATE"#
     )
     .fetch_one(&mut *tx)
     .await?;
-    let Some(threshold) = threshold else {
+    let Some(threshold) = settings.balance_low_units else {
         return Ok(None);
     };
     let available = crate::balance::ledger::available(&mut tx).await?;
-    let reported = match (available < threshold, reported_low) {
+    let reported = match (available < threshold, settings.reported_low) {
         (true, false) => {
             enqueue_event(
                 &mut tx,
@@ -220,7 +222,7 @@ pub async fn check_balance(pool: &PgPool) -> Result<Option<LowBalance>, AppError
                 json!({ "available_units": available, "threshold_units": threshold }),
             )
             .await?;
-            sqlx::query("UPDATE alert_settings SET balance_low_since = now()")
+            sqlx::query!("UPDATE alert_settings SET balance_low_since = now()")
                 .execute(&mut *tx)
                 .await?;
             Some(LowBalance {
@@ -229,7 +231,7 @@ pub async fn check_balance(pool: &PgPool) -> Result<Option<LowBalance>, AppError
             })
         }
         (false, true) => {
-            sqlx::query("UPDATE alert_settings SET balance_low_since = NULL")
+            sqlx::query!("UPDATE alert_settings SET balance_low_since = NULL")
                 .execute(&mut *tx)
                 .await?;
             None
@@ -241,7 +243,6 @@ pub async fn check_balance(pool: &PgPool) -> Result<Option<LowBalance>, AppError
 }
 
 pub async fn recent_deliveries(pool: &PgPool) -> Result<Vec<Delivery>, AppError> {
-    #[derive(sqlx::FromRow)]
     struct Row {
         id: i64,
         contact: String,
@@ -253,12 +254,14 @@ pub async fn recent_deliveries(pool: &PgPool) -> Result<Vec<Delivery>, AppError>
         last_error: Option<String>,
         created_at: chrono::DateTime<chrono::Utc>,
     }
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT d.id, c.name AS contact, d.event_type, d.attempts, d.next_attempt_at,
-                d.delivered_at IS NOT NULL AS delivered, d.failed_at IS NOT NULL AS failed,
-                d.last_error, d.created_at
-           FROM webhook_deliveries d JOIN alarm_contacts c ON c.id = d.contact_id
-          ORDER BY d.id DESC LIMIT 50",
+    let rows = sqlx::query_as!(
+        Row,
+        r#"SELECT d.id, c.name AS contact, d.event_type, d.attempts,
+                  d.next_attempt_at AS "next_attempt_at: chrono::DateTime<chrono::Utc>",
+                  d.delivered_at IS NOT NULL AS "delivered!", d.failed_at IS NOT NULL AS "failed!",
+                  d.last_error, d.created_at AS "created_at: chrono::DateTime<chrono::Utc>"
+             FROM webhook_deliveries d JOIN alarm_contacts c ON c.id = d.contact_id
+            ORDER BY d.id DESC LIMIT 50"#
     )
     .fetch_all(pool)
     .await?;
@@ -301,41 +304,35 @@ pub async fn claim_due(
     limit: i64,
     lease_seconds: i64,
 ) -> Result<Vec<DueDelivery>, AppError> {
-    let rows: Vec<(i64, String, String, Value, String, i32)> = sqlx::query_as(
-        "UPDATE webhook_deliveries d
-            SET next_attempt_at = now() + make_interval(secs => $2::double precision)
-           FROM alarm_contacts c
-          WHERE c.id = d.contact_id
-            AND d.id IN (SELECT id FROM webhook_deliveries
-                          WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= now()
-                          ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-            AND c.webhook_url IS NOT NULL
-        RETURNING d.id, c.webhook_url, c.webhook_secret, d.payload, d.event_type, d.attempts",
+    // The webhook_url filter (and the check tying the secret to it) makes both present.
+    Ok(sqlx::query_as!(
+        DueDelivery,
+        r#"UPDATE webhook_deliveries d
+              SET next_attempt_at = now() + make_interval(secs => $2::double precision)
+             FROM alarm_contacts c
+            WHERE c.id = d.contact_id
+              AND d.id IN (SELECT id FROM webhook_deliveries
+                            WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= now()
+                            ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+              AND c.webhook_url IS NOT NULL
+          RETURNING d.id, c.webhook_url AS "url!", c.webhook_secret AS "secret!", d.payload,
+                    d.event_type, d.attempts"#,
+        limit,
+        lease_seconds as f64,
     )
-    .bind(limit)
-    .bind(lease_seconds as f64)
     .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(id, url, secret, payload, event_type, attempts)| DueDelivery {
-                id,
-                url,
-                secret,
-                payload,
-                event_type,
-                attempts,
-            },
-        )
-        .collect())
+    .await?)
 }
 
 pub async fn mark_delivered(pool: &PgPool, id: i64) -> Result<(), AppError> {
-    sqlx::query("UPDATE webhook_deliveries SET delivered_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = $1")
-        .bind(id)
-        .execute(pool)
-        .await?;
+    sqlx::query!(
+        "UPDATE webhook_deliveries
+            SET delivered_at = now(), attempts = attempts + 1, last_error = NULL
+          WHERE id = $1",
+        id,
+    )
+    .execute(pool)
+    .await?;
     Ok(())
 }
 
@@ -347,18 +344,18 @@ pub async fn mark_failed_attempt(
 ) -> Result<(), AppError> {
     let attempts = delivery.attempts + 1;
     let give_up = attempts >= MAX_ATTEMPTS;
-    sqlx::query(
+    sqlx::query!(
         "UPDATE webhook_deliveries
             SET attempts = $2, last_error = $3,
                 next_attempt_at = now() + make_interval(secs => $4::double precision),
                 failed_at = CASE WHEN $5 THEN now() END
           WHERE id = $1",
+        delivery.id,
+        attempts,
+        error.chars().take(500).collect::<String>(),
+        backoff_seconds(attempts) as f64,
+        give_up,
     )
-    .bind(delivery.id)
-    .bind(attempts)
-    .bind(error.chars().take(500).collect::<String>())
-    .bind(backoff_seconds(attempts) as f64)
-    .bind(give_up)
     .execute(pool)
     .await?;
     Ok(())

@@ -46,8 +46,8 @@ async fn send_alert(pool: &PgPool, limiter: &Limiter, text: &str) -> Result<(), 
     else {
         return Ok(());
     };
-    let phones: Vec<PhoneNumber> = sqlx::query_scalar::<_, String>(
-        "SELECT DISTINCT phone FROM alarm_contacts WHERE phone IS NOT NULL ORDER BY phone",
+    let phones: Vec<PhoneNumber> = sqlx::query_scalar!(
+        r#"SELECT DISTINCT phone AS "phone!" FROM alarm_contacts WHERE phone IS NOT NULL ORDER BY phone"#
     )
     .fetch_all(pool)
     .await?
@@ -58,11 +58,12 @@ async fn send_alert(pool: &PgPool, limiter: &Limiter, text: &str) -> Result<(), 
         return Ok(());
     };
     let template = crate::templates::repo::get(pool, template_id).await?;
-    let signature: Option<String> =
-        sqlx::query_scalar("SELECT content FROM signatures WHERE id = $1 AND status = 'approved'")
-            .bind(signature_id)
-            .fetch_optional(pool)
-            .await?;
+    let signature = sqlx::query_scalar!(
+        "SELECT content FROM signatures WHERE id = $1 AND status = 'approved'",
+        signature_id
+    )
+    .fetch_optional(pool)
+    .await?;
     let (Some(signature), ReviewStatus::Approved) = (signature, &template.status) else {
         return Err(AppError::internal(
             "the SMS alert's template or signature is no longer approved",

@@ -24,14 +24,14 @@ pub async fn create(
 ) -> Result<NewKeyPair, AppError> {
     let secret_id = format!("AKID{}", random_alphanumeric(32));
     let secret_key = random_alphanumeric(32);
-    let created = sqlx::query(
+    let created = sqlx::query!(
         "INSERT INTO api_keys (application_id, secret_id, secret_key_sealed, created_by)
          SELECT id, $2, $3, $4 FROM applications WHERE id = $1",
+        application_id,
+        secret_id,
+        secrets.seal(&secret_key),
+        created_by,
     )
-    .bind(application_id)
-    .bind(&secret_id)
-    .bind(secrets.seal(&secret_key))
-    .bind(created_by)
     .execute(conn)
     .await?
     .rows_affected();
@@ -46,35 +46,18 @@ pub async fn create(
 }
 
 pub async fn list(pool: &PgPool, application_id: i64) -> Result<Vec<ApiKeyView>, AppError> {
-    #[allow(clippy::type_complexity)]
-    let rows: Vec<(
-        i64,
-        String,
-        Option<String>,
-        chrono::DateTime<chrono::Utc>,
-        Option<chrono::DateTime<chrono::Utc>>,
-        Option<chrono::DateTime<chrono::Utc>>,
-    )> = sqlx::query_as(
-        "SELECT k.id, k.secret_id, u.email, k.created_at, k.revoked_at, k.last_used_at
-           FROM api_keys k LEFT JOIN users u ON u.id = k.created_by
-          WHERE k.application_id = $1 ORDER BY k.id DESC",
+    Ok(sqlx::query_as!(
+        ApiKeyView,
+        r#"SELECT k.id, k.secret_id, u.email AS "created_by?",
+                  k.created_at AS "created_at: chrono::DateTime<chrono::Utc>",
+                  k.revoked_at AS "revoked_at: chrono::DateTime<chrono::Utc>",
+                  k.last_used_at AS "last_used_at: chrono::DateTime<chrono::Utc>"
+             FROM api_keys k LEFT JOIN users u ON u.id = k.created_by
+            WHERE k.application_id = $1 ORDER BY k.id DESC"#,
+        application_id,
     )
-    .bind(application_id)
     .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(id, secret_id, created_by, created_at, revoked_at, last_used_at)| ApiKeyView {
-                id,
-                secret_id,
-                created_by,
-                created_at,
-                revoked_at,
-                last_used_at,
-            },
-        )
-        .collect())
+    .await?)
 }
 
 /// Revokes a key; returns its SecretId (for the audit log).
@@ -84,13 +67,13 @@ pub async fn revoke(
     application: i64,
     key_id: i64,
 ) -> Result<String, AppError> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now())
           WHERE id = $1 AND application_id = $2
          RETURNING secret_id",
+        key_id,
+        application,
     )
-    .bind(key_id)
-    .bind(application)
     .fetch_optional(conn)
     .await?
     .ok_or_else(|| AppError::NotFound(crate::tr!(apps.api_key)))
@@ -114,15 +97,16 @@ pub async fn credential(
     secrets: &SecretBox,
     secret_id: &str,
 ) -> Result<Option<Credential>, AppError> {
-    let row: Option<CredentialRow> = sqlx::query_as(
-        "SELECT k.id AS key_id, a.id AS application_id, a.sdk_app_id,
-                k.secret_key_sealed AS sealed, k.revoked_at IS NOT NULL AS revoked,
-                a.enabled AS application_enabled,
-                coalesce(k.created_by, a.created_by) AS acting_user
-           FROM api_keys k JOIN applications a ON a.id = k.application_id
-          WHERE k.secret_id = $1",
+    let row = sqlx::query_as!(
+        CredentialRow,
+        r#"SELECT k.id AS key_id, a.id AS application_id, a.sdk_app_id,
+                  k.secret_key_sealed AS sealed, k.revoked_at IS NOT NULL AS "revoked!",
+                  a.enabled AS application_enabled,
+                  coalesce(k.created_by, a.created_by) AS acting_user
+             FROM api_keys k JOIN applications a ON a.id = k.application_id
+            WHERE k.secret_id = $1"#,
+        secret_id,
     )
-    .bind(secret_id)
     .fetch_optional(pool)
     .await?;
     row.map(|r| {
@@ -139,7 +123,6 @@ pub async fn credential(
     .transpose()
 }
 
-#[derive(sqlx::FromRow)]
 struct CredentialRow {
     key_id: i64,
     application_id: i64,
@@ -152,11 +135,11 @@ struct CredentialRow {
 
 /// Marks a key used (at most once a minute per key, so busy keys do not write on every call).
 pub async fn touch(pool: &PgPool, key_id: i64) -> Result<(), AppError> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE api_keys SET last_used_at = now()
           WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')",
+        key_id,
     )
-    .bind(key_id)
     .execute(pool)
     .await?;
     Ok(())

@@ -5,7 +5,6 @@ use super::model::{Application, CallbackUrl};
 use crate::accounts::model::Label;
 use crate::error::AppError;
 
-#[derive(sqlx::FromRow)]
 struct Row {
     id: i64,
     sdk_app_id: i64,
@@ -34,22 +33,28 @@ impl From<Row> for Application {
     }
 }
 
-const COLUMNS: &str =
-    "id, sdk_app_id, name, enabled, callback_url, description, carrier_id, receipt_token, created_at";
-
 pub async fn list(pool: &PgPool) -> Result<Vec<Application>, AppError> {
-    let rows: Vec<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM applications ORDER BY id"))
-        .fetch_all(pool)
-        .await?;
+    let rows = sqlx::query_as!(
+        Row,
+        r#"SELECT id, sdk_app_id, name, enabled, callback_url, description, carrier_id,
+                  receipt_token, created_at AS "created_at: chrono::DateTime<chrono::Utc>"
+             FROM applications ORDER BY id"#,
+    )
+    .fetch_all(pool)
+    .await?;
     Ok(rows.into_iter().map(Into::into).collect())
 }
 
 pub async fn get(pool: &PgPool, id: i64) -> Result<Application, AppError> {
-    let row: Option<Row> =
-        sqlx::query_as(&format!("SELECT {COLUMNS} FROM applications WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(pool)
-            .await?;
+    let row = sqlx::query_as!(
+        Row,
+        r#"SELECT id, sdk_app_id, name, enabled, callback_url, description, carrier_id,
+                  receipt_token, created_at AS "created_at: chrono::DateTime<chrono::Utc>"
+             FROM applications WHERE id = $1"#,
+        id,
+    )
+    .fetch_optional(pool)
+    .await?;
     row.map(Into::into)
         .ok_or_else(|| AppError::NotFound(crate::tr!(apps.application)))
 }
@@ -64,15 +69,18 @@ pub async fn insert(
 ) -> Result<Application, AppError> {
     for _ in 0..8 {
         let sdk_app_id: i64 = rand::rngs::OsRng.gen_range(1_400_000_000..=1_499_999_999);
-        let row: Option<Row> = sqlx::query_as(&format!(
-            "INSERT INTO applications (sdk_app_id, name, callback_url, description, created_by)
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (sdk_app_id) DO NOTHING RETURNING {COLUMNS}"
-        ))
-        .bind(sdk_app_id)
-        .bind(name.as_str())
-        .bind(callback_url.as_deref())
-        .bind(description)
-        .bind(created_by)
+        let row = sqlx::query_as!(
+            Row,
+            r#"INSERT INTO applications (sdk_app_id, name, callback_url, description, created_by)
+               VALUES ($1, $2, $3, $4, $5) ON CONFLICT (sdk_app_id) DO NOTHING
+               RETURNING id, sdk_app_id, name, enabled, callback_url, description, carrier_id,
+                         receipt_token, created_at AS "created_at: chrono::DateTime<chrono::Utc>""#,
+            sdk_app_id,
+            name.as_str(),
+            callback_url.as_deref(),
+            description,
+            created_by,
+        )
         .fetch_optional(&mut *conn)
         .await?;
         if let Some(row) = row {
@@ -90,16 +98,16 @@ pub async fn update(
     description: &str,
     enabled: bool,
 ) -> Result<(), AppError> {
-    let updated = sqlx::query(
+    let updated = sqlx::query!(
         "UPDATE applications SET name = $2, callback_url = $3, description = $4, enabled = $5,
                 updated_at = now()
           WHERE id = $1",
+        id,
+        name.as_str(),
+        callback_url.as_deref(),
+        description,
+        enabled,
     )
-    .bind(id)
-    .bind(name.as_str())
-    .bind(callback_url.as_deref())
-    .bind(description)
-    .bind(enabled)
     .execute(conn)
     .await?
     .rows_affected();
@@ -119,13 +127,14 @@ pub async fn set_carrier(
     if let Some(carrier) = carrier {
         crate::carriers::repo::require_carrier(&mut *conn, carrier, "carrier_id").await?;
     }
-    let updated =
-        sqlx::query("UPDATE applications SET carrier_id = $2, updated_at = now() WHERE id = $1")
-            .bind(id)
-            .bind(carrier)
-            .execute(conn)
-            .await?
-            .rows_affected();
+    let updated = sqlx::query!(
+        "UPDATE applications SET carrier_id = $2, updated_at = now() WHERE id = $1",
+        id,
+        carrier,
+    )
+    .execute(conn)
+    .await?
+    .rows_affected();
     if updated == 1 {
         Ok(())
     } else {

@@ -39,23 +39,22 @@ impl<'a> AuditEvent<'a> {
 }
 
 pub async fn record(db: impl PgExecutor<'_>, event: AuditEvent<'_>) -> Result<(), AppError> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO audit_log (actor_id, actor_email, action, object_type, object_id, ip, details)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        event.actor.map(|u| u.id),
+        event.actor.map(|u| u.email.as_str()),
+        event.action,
+        event.object_type,
+        event.object_id,
+        event.ip,
+        event.details,
     )
-    .bind(event.actor.map(|u| u.id))
-    .bind(event.actor.map(|u| u.email.as_str()))
-    .bind(event.action)
-    .bind(event.object_type)
-    .bind(event.object_id)
-    .bind(event.ip)
-    .bind(event.details)
     .execute(db)
     .await?;
     Ok(())
 }
 
-#[derive(sqlx::FromRow)]
 struct AuditRow {
     id: i64,
     at: chrono::DateTime<chrono::Utc>,
@@ -70,25 +69,27 @@ struct AuditRow {
 /// Newest first, one page at a time (keyset on id, so pages stay stable while rows arrive).
 /// `from` and `to` are days in China time, the time the page shows.
 pub async fn list(pool: &PgPool, filter: &AuditFilter) -> Result<Vec<AuditEntry>, AppError> {
-    let rows: Vec<AuditRow> = sqlx::query_as(
-        "SELECT id, at, actor_email, action, object_type, object_id, ip, details
-           FROM audit_log
-          WHERE ($1::text IS NULL OR actor_email ILIKE '%' || $1 || '%')
-            AND ($2::text IS NULL OR action = $2)
-            AND ($3::text IS NULL OR object_type = $3)
-            AND ($4::date IS NULL OR at >= $4::date::timestamp AT TIME ZONE 'Asia/Shanghai')
-            AND ($5::date IS NULL OR at < ($5::date + 1)::timestamp AT TIME ZONE 'Asia/Shanghai')
-            AND ($6::bigint IS NULL OR id < $6)
-          ORDER BY id DESC
-          LIMIT $7",
+    let rows = sqlx::query_as!(
+        AuditRow,
+        r#"SELECT id, at AS "at: chrono::DateTime<chrono::Utc>", actor_email, action, object_type,
+                  object_id, ip, details
+             FROM audit_log
+            WHERE ($1::text IS NULL OR actor_email ILIKE '%' || $1 || '%')
+              AND ($2::text IS NULL OR action = $2)
+              AND ($3::text IS NULL OR object_type = $3)
+              AND ($4::date IS NULL OR at >= $4::date::timestamp AT TIME ZONE 'Asia/Shanghai')
+              AND ($5::date IS NULL OR at < ($5::date + 1)::timestamp AT TIME ZONE 'Asia/Shanghai')
+              AND ($6::bigint IS NULL OR id < $6)
+            ORDER BY id DESC
+            LIMIT $7"#,
+        filter.actor.as_deref(),
+        filter.action.as_deref(),
+        filter.object_type.as_deref(),
+        filter.from as _,
+        filter.to as _,
+        filter.before,
+        AUDIT_PAGE_SIZE + 1,
     )
-    .bind(filter.actor.as_deref())
-    .bind(filter.action.as_deref())
-    .bind(filter.object_type.as_deref())
-    .bind(filter.from)
-    .bind(filter.to)
-    .bind(filter.before)
-    .bind(AUDIT_PAGE_SIZE + 1)
     .fetch_all(pool)
     .await?;
     Ok(rows
@@ -109,24 +110,24 @@ pub async fn list(pool: &PgPool, filter: &AuditFilter) -> Result<Vec<AuditEntry>
 /// The distinct actions and object types recorded so far, for the filter menus. A loose index
 /// scan: one index probe per distinct value, so the cost does not grow with the log.
 pub async fn vocabulary(pool: &PgPool) -> Result<(Vec<String>, Vec<String>), AppError> {
-    let actions = sqlx::query_scalar(
-        "WITH RECURSIVE v AS (
+    let actions = sqlx::query_scalar!(
+        r#"WITH RECURSIVE v AS (
             (SELECT action AS value FROM audit_log ORDER BY action LIMIT 1)
             UNION ALL
             SELECT (SELECT action FROM audit_log WHERE action > v.value ORDER BY action LIMIT 1)
               FROM v WHERE v.value IS NOT NULL
-         ) SELECT value FROM v WHERE value IS NOT NULL",
+         ) SELECT value AS "value!" FROM v WHERE value IS NOT NULL"#,
     )
     .fetch_all(pool)
     .await?;
-    let object_types = sqlx::query_scalar(
-        "WITH RECURSIVE v AS (
+    let object_types = sqlx::query_scalar!(
+        r#"WITH RECURSIVE v AS (
             (SELECT object_type AS value FROM audit_log ORDER BY object_type LIMIT 1)
             UNION ALL
             SELECT (SELECT object_type FROM audit_log WHERE object_type > v.value
                      ORDER BY object_type LIMIT 1)
               FROM v WHERE v.value IS NOT NULL
-         ) SELECT value FROM v WHERE value IS NOT NULL",
+         ) SELECT value AS "value!" FROM v WHERE value IS NOT NULL"#,
     )
     .fetch_all(pool)
     .await?;

@@ -9,9 +9,10 @@ use crate::error::AppError;
 
 /// Units free to reserve now, over every package in force.
 pub async fn available(conn: &mut PgConnection) -> Result<i64, AppError> {
-    Ok(sqlx::query_scalar(
-        "SELECT coalesce(sum(units - used - reserved), 0)::bigint FROM sms_packages
-          WHERE effective_at <= now() AND (expires_at IS NULL OR expires_at > now())",
+    Ok(sqlx::query_scalar!(
+        r#"SELECT coalesce(sum(units - used - reserved), 0)::bigint AS "available!"
+             FROM sms_packages
+            WHERE effective_at <= now() AND (expires_at IS NULL OR expires_at > now())"#,
     )
     .fetch_one(conn)
     .await?)
@@ -28,17 +29,19 @@ pub async fn reserve(conn: &mut PgConnection, task_id: i64, units: i64) -> Resul
         });
     }
     for (package, take) in taken {
-        sqlx::query("UPDATE sms_packages SET reserved = reserved + $2 WHERE id = $1")
-            .bind(package)
-            .bind(take)
-            .execute(&mut *conn)
-            .await?;
-        sqlx::query(
-            "INSERT INTO task_reservations (task_id, package_id, units) VALUES ($1, $2, $3)",
+        sqlx::query!(
+            "UPDATE sms_packages SET reserved = reserved + $2 WHERE id = $1",
+            package,
+            take,
         )
-        .bind(task_id)
-        .bind(package)
-        .bind(take)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query!(
+            "INSERT INTO task_reservations (task_id, package_id, units) VALUES ($1, $2, $3)",
+            task_id,
+            package,
+            take,
+        )
         .execute(&mut *conn)
         .await?;
     }
@@ -56,19 +59,19 @@ pub async fn consume(conn: &mut PgConnection, task_id: i64, units: i64) -> Resul
     let held = locked_reservation(conn, task_id).await?;
     let (taken, beyond) = spend(&held, units);
     for (package, take) in taken {
-        sqlx::query(
+        sqlx::query!(
             "UPDATE sms_packages SET reserved = reserved - $2, used = used + $2 WHERE id = $1",
+            package,
+            take,
         )
-        .bind(package)
-        .bind(take)
         .execute(&mut *conn)
         .await?;
-        sqlx::query(
+        sqlx::query!(
             "UPDATE task_reservations SET units = units - $3 WHERE task_id = $1 AND package_id = $2",
+            task_id,
+            package,
+            take,
         )
-        .bind(task_id)
-        .bind(package)
-        .bind(take)
         .execute(&mut *conn)
         .await?;
     }
@@ -78,11 +81,13 @@ pub async fn consume(conn: &mut PgConnection, task_id: i64, units: i64) -> Resul
     let packages = locked_free_units(conn).await?;
     let (taken, uncharged) = spend(&packages, beyond);
     for (package, take) in taken {
-        sqlx::query("UPDATE sms_packages SET used = used + $2 WHERE id = $1")
-            .bind(package)
-            .bind(take)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query!(
+            "UPDATE sms_packages SET used = used + $2 WHERE id = $1",
+            package,
+            take,
+        )
+        .execute(&mut *conn)
+        .await?;
     }
     if uncharged > 0 {
         tracing::warn!(
@@ -98,31 +103,38 @@ pub async fn consume(conn: &mut PgConnection, task_id: i64, units: i64) -> Resul
 pub async fn release(conn: &mut PgConnection, task_id: i64) -> Result<i64, AppError> {
     let held = locked_reservation(conn, task_id).await?;
     for (package, units) in &held {
-        sqlx::query("UPDATE sms_packages SET reserved = reserved - $2 WHERE id = $1")
-            .bind(package)
-            .bind(units)
-            .execute(&mut *conn)
-            .await?;
-    }
-    sqlx::query("UPDATE task_reservations SET units = 0 WHERE task_id = $1")
-        .bind(task_id)
+        sqlx::query!(
+            "UPDATE sms_packages SET reserved = reserved - $2 WHERE id = $1",
+            package,
+            units,
+        )
         .execute(&mut *conn)
         .await?;
+    }
+    sqlx::query!(
+        "UPDATE task_reservations SET units = 0 WHERE task_id = $1",
+        task_id,
+    )
+    .execute(&mut *conn)
+    .await?;
     Ok(held.iter().map(|(_, units)| units).sum())
 }
 
 /// The packages in force with free units, as (package, free units) in spend order, locked until
 /// the transaction ends.
 async fn locked_free_units(conn: &mut PgConnection) -> Result<Vec<(i64, i64)>, AppError> {
-    Ok(sqlx::query_as(
-        "SELECT id, units - used - reserved FROM sms_packages
-          WHERE effective_at <= now() AND (expires_at IS NULL OR expires_at > now())
-            AND units - used - reserved > 0
-          ORDER BY expires_at NULLS LAST, id
-          FOR UPDATE",
+    Ok(sqlx::query!(
+        r#"SELECT id, units - used - reserved AS "free!" FROM sms_packages
+            WHERE effective_at <= now() AND (expires_at IS NULL OR expires_at > now())
+              AND units - used - reserved > 0
+            ORDER BY expires_at NULLS LAST, id
+            FOR UPDATE"#,
     )
     .fetch_all(conn)
-    .await?)
+    .await?
+    .into_iter()
+    .map(|r| (r.id, r.free))
+    .collect())
 }
 
 /// What the task holds, as (package, units) in spend order, the packages locked.
@@ -130,15 +142,18 @@ async fn locked_reservation(
     conn: &mut PgConnection,
     task_id: i64,
 ) -> Result<Vec<(i64, i64)>, AppError> {
-    Ok(sqlx::query_as(
+    Ok(sqlx::query!(
         "SELECT p.id, r.units FROM task_reservations r JOIN sms_packages p ON p.id = r.package_id
           WHERE r.task_id = $1 AND r.units > 0
           ORDER BY p.expires_at NULLS LAST, p.id
           FOR UPDATE",
+        task_id,
     )
-    .bind(task_id)
     .fetch_all(conn)
-    .await?)
+    .await?
+    .into_iter()
+    .map(|r| (r.id, r.units))
+    .collect())
 }
 
 /// Takes `units` from `sources` (package, units there) in their order: what is taken from each

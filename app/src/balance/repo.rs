@@ -3,7 +3,6 @@ use sqlx::{PgConnection, PgPool};
 use super::model::{PackageType, SmsPackage};
 use crate::error::AppError;
 
-#[derive(sqlx::FromRow)]
 struct Row {
     id: i64,
     package_type: i16,
@@ -17,9 +16,13 @@ struct Row {
 }
 
 pub async fn list(pool: &PgPool) -> Result<Vec<SmsPackage>, AppError> {
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT id, package_type, units, used, reserved, created_at, effective_at, expires_at, note
-           FROM sms_packages ORDER BY id DESC",
+    let rows = sqlx::query_as!(
+        Row,
+        r#"SELECT id, package_type, units, used, reserved,
+                  created_at AS "created_at: chrono::DateTime<chrono::Utc>",
+                  effective_at AS "effective_at: chrono::DateTime<chrono::Utc>",
+                  expires_at AS "expires_at: chrono::DateTime<chrono::Utc>", note
+             FROM sms_packages ORDER BY id DESC"#,
     )
     .fetch_all(pool)
     .await?;
@@ -50,15 +53,15 @@ pub async fn add(
     note: &str,
     created_by: i64,
 ) -> Result<i64, AppError> {
-    Ok(sqlx::query_scalar(
+    Ok(sqlx::query_scalar!(
         "INSERT INTO sms_packages (units, package_type, expires_at, note, created_by)
          VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        units,
+        package_type.code(),
+        expires_at as _,
+        note,
+        created_by,
     )
-    .bind(units)
-    .bind(package_type.code())
-    .bind(expires_at)
-    .bind(note)
-    .bind(created_by)
     .fetch_one(conn)
     .await?)
 }

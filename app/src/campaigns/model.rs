@@ -11,6 +11,8 @@ use crate::i18n::{td_string, Locale};
 /// Where a task is in its life. Only the transition methods move it, so an illegal move (resuming
 /// a cancelled task, cancelling a finished one) is refused in one place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::Type))]
+#[cfg_attr(feature = "ssr", sqlx(type_name = "text", rename_all = "lowercase"))]
 pub enum TaskStatus {
     Scheduled,
     Sending,

@@ -16,25 +16,21 @@ pub async fn create_upload(
     file_bytes: i64,
     uploaded_by: i64,
 ) -> Result<i64, AppError> {
-    Ok(sqlx::query_scalar(
+    Ok(sqlx::query_scalar!(
         "INSERT INTO recipient_uploads
              (application_id, signature_id, template_id, file_name, file_bytes, uploaded_by)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        source.application_id,
+        source.signature_id,
+        source.template_id,
+        file_name,
+        file_bytes,
+        uploaded_by,
     )
-    .bind(source.application_id)
-    .bind(source.signature_id)
-    .bind(source.template_id)
-    .bind(file_name)
-    .bind(file_bytes)
-    .bind(uploaded_by)
     .fetch_one(pool)
     .await?)
 }
 
-/// An import that has not reported progress for this long died with its process.
-const STALLED_AFTER: &str = "10 minutes";
-
-#[derive(sqlx::FromRow)]
 struct UploadRow {
     id: i64,
     file_name: String,
@@ -58,28 +54,31 @@ struct UploadRow {
 
 /// The report of an upload its uploader may see.
 pub async fn report(pool: &PgPool, upload_id: i64, user_id: i64) -> Result<UploadReport, AppError> {
-    sqlx::query(&format!(
+    // An import that has not reported progress for ten minutes died with its process.
+    sqlx::query!(
         "UPDATE recipient_uploads
             SET state = 'failed', finished_at = now(),
                 error = 'Processing stopped when the server restarted. Upload the file again.'
-          WHERE id = $1 AND state = 'processing' AND created_at < now() - interval '{STALLED_AFTER}'"
-    ))
-    .bind(upload_id)
+          WHERE id = $1 AND state = 'processing' AND created_at < now() - interval '10 minutes'",
+        upload_id,
+    )
     .execute(pool)
     .await?;
-    let row: UploadRow = sqlx::query_as(
-        "SELECT u.id, u.file_name, u.file_bytes, u.processed_bytes, u.state, u.error,
-                a.name AS application, s.content AS signature, t.name AS template, u.template_id,
-                t.sms_type, u.total_rows, u.accepted, u.duplicates, u.opted_out, u.rejected, u.units,
+    let row = sqlx::query_as!(
+        UploadRow,
+        r#"SELECT u.id, u.file_name, u.file_bytes, u.processed_bytes, u.state, u.error,
+                a.name AS application, s.content AS "signature?", t.name AS "template?",
+                u.template_id, t.sms_type AS "sms_type?", u.total_rows, u.accepted, u.duplicates,
+                u.opted_out, u.rejected, u.units,
                 (SELECT id FROM tasks WHERE upload_id = u.id) AS task_id
            FROM recipient_uploads u
            JOIN applications a ON a.id = u.application_id
            LEFT JOIN signatures s ON s.id = u.signature_id
            LEFT JOIN templates t ON t.id = u.template_id
-          WHERE u.id = $1 AND u.uploaded_by = $2",
+          WHERE u.id = $1 AND u.uploaded_by = $2"#,
+        upload_id,
+        user_id,
     )
-    .bind(upload_id)
-    .bind(user_id)
     .fetch_optional(pool)
     .await?
     .ok_or_else(|| AppError::NotFound(crate::tr!(bulk.errors.upload)))?;
@@ -144,60 +143,31 @@ pub async fn lock_upload_for_task(
     upload_id: i64,
     user_id: i64,
 ) -> Result<UploadForTask, AppError> {
-    #[allow(clippy::type_complexity)]
-    let row: Option<(
-        String,
-        Option<i32>,
-        Option<i64>,
-        bool,
-        i64,
-        Option<i64>,
-        Option<i64>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<i16>,
-        Option<String>,
-        Option<String>,
-    )> = sqlx::query_as(
-        "SELECT u.state, u.accepted, u.units, EXISTS (SELECT 1 FROM tasks WHERE upload_id = u.id),
-                u.application_id, u.signature_id, u.template_id, s.content, t.name, t.content,
-                t.sms_type, s.status, t.status
+    let row = sqlx::query!(
+        r#"SELECT u.state, u.accepted, u.units,
+                EXISTS (SELECT 1 FROM tasks WHERE upload_id = u.id) AS "used!",
+                u.application_id, u.signature_id, u.template_id,
+                s.content AS "signature_text?", t.name AS "template_name?",
+                t.content AS "template_text?", t.sms_type AS "sms_type?",
+                s.status AS "signature_status?", t.status AS "template_status?"
            FROM recipient_uploads u
            LEFT JOIN signatures s ON s.id = u.signature_id
            LEFT JOIN templates t ON t.id = u.template_id
           WHERE u.id = $1 AND u.uploaded_by = $2
-          FOR UPDATE OF u",
+          FOR UPDATE OF u"#,
+        upload_id,
+        user_id,
     )
-    .bind(upload_id)
-    .bind(user_id)
     .fetch_optional(&mut *conn)
-    .await?;
-    let Some((
-        state,
-        accepted,
-        units,
-        used,
-        application_id,
-        signature_id,
-        template_id,
-        signature_text,
-        template_name,
-        template_text,
-        sms_type,
-        signature_status,
-        template_status,
-    )) = row
-    else {
-        return Err(AppError::NotFound(crate::tr!(bulk.errors.upload)));
-    };
-    if used {
+    .await?
+    .ok_or_else(|| AppError::NotFound(crate::tr!(bulk.errors.upload)))?;
+    if row.used {
         return Err(AppError::Conflict(crate::tr!(bulk.errors.already_used)));
     }
-    if state != "ready" {
+    if row.state != "ready" {
         return Err(AppError::Conflict(crate::tr!(bulk.errors.not_checked)));
     }
-    let accepted = i64::from(accepted.unwrap_or(0));
+    let accepted = i64::from(row.accepted.unwrap_or(0));
     if accepted == 0 {
         return Err(AppError::Conflict(crate::tr!(bulk.errors.no_rows)));
     }
@@ -210,24 +180,24 @@ pub async fn lock_upload_for_task(
         Some(template_text),
         Some(sms_type),
     ) = (
-        signature_id,
-        template_id,
-        signature_text,
-        template_name,
-        template_text,
-        sms_type,
+        row.signature_id,
+        row.template_id,
+        row.signature_text,
+        row.template_name,
+        row.template_text,
+        row.sms_type,
     )
     else {
         return Err(AppError::Conflict(crate::tr!(bulk.errors.source_deleted)));
     };
-    if !approved(&signature_status) || !approved(&template_status) {
+    if !approved(&row.signature_status) || !approved(&row.template_status) {
         return Err(AppError::Conflict(crate::tr!(
             bulk.errors.source_unapproved
         )));
     }
     Ok(UploadForTask {
         id: upload_id,
-        application_id,
+        application_id: row.application_id,
         signature_id,
         template_id,
         signature_text,
@@ -235,7 +205,7 @@ pub async fn lock_upload_for_task(
         template_text,
         sms_type,
         accepted,
-        units: units.unwrap_or(0),
+        units: row.units.unwrap_or(0),
     })
 }
 
@@ -254,7 +224,8 @@ pub async fn insert_task(
     upload: &UploadForTask,
     task: NewTaskRow<'_>,
 ) -> Result<i64, AppError> {
-    Ok(sqlx::query_scalar(
+    let recipients = upload.accepted as i32;
+    Ok(sqlx::query_scalar!(
         "INSERT INTO tasks (name, upload_id, application_id, signature_id, template_id,
                             signature_text, template_name, template_text, sms_type, status,
                             send_at, time_zone, recipients, units_reserved, created_by, carrier_id,
@@ -262,23 +233,23 @@ pub async fn insert_task(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
                  CASE WHEN $10 = 'sending' THEN now() END)
          RETURNING id",
+        task.name,
+        upload.id,
+        upload.application_id,
+        upload.signature_id,
+        upload.template_id,
+        upload.signature_text,
+        upload.template_name,
+        upload.template_text,
+        upload.sms_type,
+        task.status.as_str(),
+        task.send_at as _,
+        task.time_zone,
+        recipients,
+        upload.units,
+        task.created_by,
+        task.carrier_id,
     )
-    .bind(task.name)
-    .bind(upload.id)
-    .bind(upload.application_id)
-    .bind(upload.signature_id)
-    .bind(upload.template_id)
-    .bind(&upload.signature_text)
-    .bind(&upload.template_name)
-    .bind(&upload.template_text)
-    .bind(upload.sms_type)
-    .bind(task.status.as_str())
-    .bind(task.send_at)
-    .bind(task.time_zone)
-    .bind(upload.accepted as i32)
-    .bind(upload.units)
-    .bind(task.created_by)
-    .bind(task.carrier_id)
     .fetch_one(conn)
     .await?)
 }
@@ -289,10 +260,11 @@ pub async fn console_task_creator(
     conn: &mut PgConnection,
     task_id: i64,
 ) -> Result<Option<i64>, AppError> {
-    Ok(sqlx::query_scalar(
-        "SELECT created_by FROM tasks WHERE id = $1 AND origin = 'console' AND created_by IS NOT NULL",
+    Ok(sqlx::query_scalar!(
+        r#"SELECT created_by AS "created_by!" FROM tasks
+            WHERE id = $1 AND origin = 'console' AND created_by IS NOT NULL"#,
+        task_id,
     )
-    .bind(task_id)
     .fetch_optional(conn)
     .await?)
 }
@@ -301,8 +273,7 @@ pub async fn lock_task_status(
     conn: &mut PgConnection,
     task_id: i64,
 ) -> Result<TaskStatus, AppError> {
-    let status: String = sqlx::query_scalar("SELECT status FROM tasks WHERE id = $1 FOR UPDATE")
-        .bind(task_id)
+    let status = sqlx::query_scalar!("SELECT status FROM tasks WHERE id = $1 FOR UPDATE", task_id)
         .fetch_optional(conn)
         .await?
         .ok_or_else(|| AppError::NotFound(crate::tr!(records.errors.task)))?;
@@ -315,16 +286,16 @@ pub async fn set_task_status(
     status: TaskStatus,
     released_units: i64,
 ) -> Result<(), AppError> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE tasks SET status = $2, units_reserved = greatest(units_reserved - $3, 0),
                           status_reason = NULL, window_paused = false, updated_at = now(),
                           finished_at = CASE WHEN $4 THEN now() ELSE finished_at END
           WHERE id = $1",
+        task_id,
+        status.as_str(),
+        released_units,
+        status.is_finished(),
     )
-    .bind(task_id)
-    .bind(status.as_str())
-    .bind(released_units)
-    .bind(status.is_finished())
     .execute(conn)
     .await?;
     Ok(())
@@ -341,7 +312,6 @@ pub struct TaskFilter {
     pub after: Option<(DateTime<Utc>, i64)>,
 }
 
-#[derive(sqlx::FromRow)]
 struct TaskRow {
     id: i64,
     name: String,
@@ -398,70 +368,76 @@ impl TryFrom<TaskRow> for TaskSummary {
     }
 }
 
-const TASK_SELECT: &str = "SELECT t.id, t.name, a.name AS application, t.signature_text,
-        t.template_name, t.template_id, t.sms_type, t.status, t.status_reason, t.send_at,
-        t.time_zone, t.recipients, t.sent, t.refused, t.delivered, t.failed, t.units_reserved,
-        t.units_used,
-        u.display_name AS created_by, t.created_at
-   FROM tasks t JOIN applications a ON a.id = t.application_id JOIN users u ON u.id = t.created_by";
-
 pub async fn list_tasks(
     pool: &PgPool,
     filter: &TaskFilter,
     limit: i64,
 ) -> Result<Vec<TaskSummary>, AppError> {
-    let rows: Vec<TaskRow> = sqlx::query_as(&format!(
-        "{TASK_SELECT}
+    let rows = sqlx::query_as!(
+        TaskRow,
+        r#"SELECT t.id, t.name, a.name AS application, t.signature_text, t.template_name,
+                t.template_id, t.sms_type, t.status, t.status_reason,
+                t.send_at AS "send_at: chrono::DateTime<chrono::Utc>",
+                t.time_zone, t.recipients, t.sent, t.refused, t.delivered, t.failed,
+                t.units_reserved, t.units_used, u.display_name AS created_by,
+                t.created_at AS "created_at: chrono::DateTime<chrono::Utc>"
+           FROM tasks t
+           JOIN applications a ON a.id = t.application_id
+           JOIN users u ON u.id = t.created_by
           WHERE t.upload_id IS NOT NULL
             AND ($1::text IS NULL OR t.status = $1)
             AND ($2::timestamptz IS NULL OR t.created_at >= $2)
             AND ($3::timestamptz IS NULL OR t.created_at < $3)
             AND ($4::timestamptz IS NULL OR (t.created_at, t.id) < ($4, $5))
           ORDER BY t.created_at DESC, t.id DESC
-          LIMIT $6"
-    ))
-    .bind(filter.status.map(TaskStatus::as_str))
-    .bind(filter.from)
-    .bind(filter.until)
-    .bind(filter.after.map(|(at, _)| at))
-    .bind(filter.after.map_or(0, |(_, id)| id))
-    .bind(limit)
+          LIMIT $6"#,
+        filter.status.map(TaskStatus::as_str),
+        filter.from as _,
+        filter.until as _,
+        filter.after.map(|(at, _)| at) as _,
+        filter.after.map_or(0, |(_, id)| id),
+        limit,
+    )
     .fetch_all(pool)
     .await?;
     rows.into_iter().map(TaskSummary::try_from).collect()
 }
 
 pub async fn task(pool: &PgPool, task_id: i64) -> Result<TaskDetail, AppError> {
-    let row: TaskRow = sqlx::query_as(&format!(
-        "{TASK_SELECT} WHERE t.id = $1 AND t.upload_id IS NOT NULL"
-    ))
-    .bind(task_id)
+    let row = sqlx::query_as!(
+        TaskRow,
+        r#"SELECT t.id, t.name, a.name AS application, t.signature_text, t.template_name,
+                t.template_id, t.sms_type, t.status, t.status_reason,
+                t.send_at AS "send_at: chrono::DateTime<chrono::Utc>",
+                t.time_zone, t.recipients, t.sent, t.refused, t.delivered, t.failed,
+                t.units_reserved, t.units_used, u.display_name AS created_by,
+                t.created_at AS "created_at: chrono::DateTime<chrono::Utc>"
+           FROM tasks t
+           JOIN applications a ON a.id = t.application_id
+           JOIN users u ON u.id = t.created_by
+          WHERE t.id = $1 AND t.upload_id IS NOT NULL"#,
+        task_id,
+    )
     .fetch_optional(pool)
     .await?
     .ok_or_else(|| AppError::NotFound(crate::tr!(records.errors.task)))?;
-    let (upload_id, template_text, file_name, total_rows, duplicates, opted_out): (
-        i64,
-        String,
-        String,
-        Option<i32>,
-        Option<i32>,
-        Option<i32>,
-    ) = sqlx::query_as(
+    let upload = sqlx::query!(
         "SELECT u.id, t.template_text, u.file_name, u.total_rows, u.duplicates, u.opted_out
            FROM tasks t JOIN recipient_uploads u ON u.id = t.upload_id WHERE t.id = $1",
+        task_id,
     )
-    .bind(task_id)
     .fetch_one(pool)
     .await?;
     let summary = TaskSummary::try_from(row)?;
-    let total_rows = i64::from(total_rows.unwrap_or(0));
-    let removed = i64::from(duplicates.unwrap_or(0)) + i64::from(opted_out.unwrap_or(0));
+    let total_rows = i64::from(upload.total_rows.unwrap_or(0));
+    let removed =
+        i64::from(upload.duplicates.unwrap_or(0)) + i64::from(upload.opted_out.unwrap_or(0));
     Ok(TaskDetail {
         rejected: total_rows - summary.recipients - removed,
         summary,
-        upload_id,
-        template_text,
-        file_name,
+        upload_id: upload.id,
+        template_text: upload.template_text,
+        file_name: upload.file_name,
         total_rows,
         removed,
     })
@@ -473,10 +449,10 @@ pub async fn rejected_rows_csv(
     pool: &PgPool,
     upload_id: i64,
 ) -> Result<BoxStream<'static, Result<Bytes, sqlx::Error>>, AppError> {
-    let widest: Option<i32> = sqlx::query_scalar(
+    let widest = sqlx::query_scalar!(
         "SELECT max(cardinality(params)) FROM recipients WHERE upload_id = $1 AND reason IS NOT NULL",
+        upload_id,
     )
-    .bind(upload_id)
     .fetch_one(pool)
     .await?;
     let reason = RejectReason::ALL
@@ -508,11 +484,12 @@ pub async fn upload_owned_by(
     upload_id: i64,
     user_id: i64,
 ) -> Result<bool, AppError> {
-    Ok(sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM recipient_uploads WHERE id = $1 AND uploaded_by = $2)",
+    Ok(sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM recipient_uploads WHERE id = $1 AND uploaded_by = $2)
+                  AS "owned!""#,
+        upload_id,
+        user_id,
     )
-    .bind(upload_id)
-    .bind(user_id)
     .fetch_one(pool)
     .await?)
 }
@@ -520,17 +497,16 @@ pub async fn upload_owned_by(
 /// Deletes uploads older than `days` that no task was created from, with their rows.
 pub async fn delete_abandoned_uploads(pool: &PgPool, days: i32) -> Result<u64, AppError> {
     let mut tx = pool.begin().await?;
-    let ids: Vec<i64> = sqlx::query_scalar(
+    let ids = sqlx::query_scalar!(
         "DELETE FROM recipient_uploads u
           WHERE u.created_at < now() - make_interval(days => $1)
             AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.upload_id = u.id)
          RETURNING u.id",
+        days,
     )
-    .bind(days)
     .fetch_all(&mut *tx)
     .await?;
-    sqlx::query("DELETE FROM recipients WHERE upload_id = ANY($1)")
-        .bind(&ids)
+    sqlx::query!("DELETE FROM recipients WHERE upload_id = ANY($1)", &ids)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;

@@ -111,12 +111,15 @@ fn on_field(err: AppError, field: &str) -> AppError {
 }
 
 pub async fn marketing_window(pool: &PgPool) -> Result<MarketingWindow, AppError> {
-    let (start, end) =
-        sqlx::query_as("SELECT marketing_window_start, marketing_window_end FROM organisation")
-            .fetch_optional(pool)
-            .await?
-            .ok_or_else(|| AppError::NotFound("Organisation".into()))?;
-    Ok(MarketingWindow { start, end })
+    sqlx::query_as!(
+        MarketingWindow,
+        r#"SELECT marketing_window_start AS "start: chrono::NaiveTime",
+                  marketing_window_end AS "end: chrono::NaiveTime"
+             FROM organisation"#,
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| AppError::NotFound("Organisation".into()))
 }
 
 pub async fn set_marketing_window(
@@ -126,11 +129,11 @@ pub async fn set_marketing_window(
     window: MarketingWindow,
 ) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
-    sqlx::query(
+    sqlx::query!(
         "UPDATE organisation SET marketing_window_start = $1, marketing_window_end = $2, updated_at = now()",
+        window.start as _,
+        window.end as _,
     )
-    .bind(window.start)
-    .bind(window.end)
     .execute(&mut *tx)
     .await?;
     record(
@@ -169,11 +172,12 @@ pub async fn start_task(
     let mut tx = pool.begin().await?;
     let upload = repo::lock_upload_for_task(&mut tx, task.upload_id, user.id).await?;
     if let Some(carrier) = task.carrier_id {
-        let known: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM carriers WHERE id = $1)")
-                .bind(carrier)
-                .fetch_one(&mut *tx)
-                .await?;
+        let known = sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM carriers WHERE id = $1) AS "known!""#,
+            carrier,
+        )
+        .fetch_one(&mut *tx)
+        .await?;
         if !known {
             return Err(AppError::field(
                 "carrier_id",

@@ -10,10 +10,12 @@ pub async fn require_carrier(
     id: i64,
     field: &str,
 ) -> Result<(), AppError> {
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM carriers WHERE id = $1)")
-        .bind(id)
-        .fetch_one(conn)
-        .await?;
+    let exists = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM carriers WHERE id = $1) AS "exists!""#,
+        id,
+    )
+    .fetch_one(conn)
+    .await?;
     if exists {
         Ok(())
     } else {
@@ -25,7 +27,7 @@ pub async fn require_carrier(
 }
 
 /// A carrier's row, to build it.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct CarrierRow {
     pub id: i64,
     pub kind: String,
@@ -39,12 +41,13 @@ pub struct CarrierRow {
 }
 
 pub async fn carrier(pool: &PgPool, id: Option<i64>) -> Result<CarrierRow, AppError> {
-    sqlx::query_as(
-        "SELECT id, kind, settings, rate_limit, concurrency, receipt_token, failover_carrier_id,
-                failover_after, updated_at
-           FROM carriers WHERE id = coalesce($1, (SELECT id FROM carriers WHERE is_default))",
+    sqlx::query_as!(
+        CarrierRow,
+        r#"SELECT id, kind, settings, rate_limit, concurrency, receipt_token, failover_carrier_id,
+                failover_after, updated_at AS "updated_at: chrono::DateTime<chrono::Utc>"
+           FROM carriers WHERE id = coalesce($1, (SELECT id FROM carriers WHERE is_default))"#,
+        id,
     )
-    .bind(id)
     .fetch_optional(pool)
     .await?
     .ok_or_else(|| AppError::NotFound(crate::tr!(carriers.what_carrier)))
@@ -73,12 +76,12 @@ pub async fn seal_carrier_secrets(
     pool: &PgPool,
     secrets: &crate::secrets::SecretBox,
 ) -> Result<u64, AppError> {
-    let rows: Vec<(i64, serde_json::Value)> =
-        sqlx::query_as("SELECT id, settings FROM carriers ORDER BY id")
-            .fetch_all(pool)
-            .await?;
+    let rows = sqlx::query!("SELECT id, settings FROM carriers ORDER BY id")
+        .fetch_all(pool)
+        .await?;
     let mut changed = 0;
-    for (id, mut settings) in rows {
+    for row in rows {
+        let mut settings = row.settings;
         let mut touched = false;
         for field in SECRET_FIELDS {
             if let Some(plain) = settings.get(field).and_then(|v| v.as_str()) {
@@ -89,18 +92,19 @@ pub async fn seal_carrier_secrets(
             }
         }
         if touched {
-            sqlx::query("UPDATE carriers SET settings = $2, updated_at = now() WHERE id = $1")
-                .bind(id)
-                .bind(&settings)
-                .execute(pool)
-                .await?;
+            sqlx::query!(
+                "UPDATE carriers SET settings = $2, updated_at = now() WHERE id = $1",
+                row.id,
+                &settings,
+            )
+            .execute(pool)
+            .await?;
             changed += 1;
         }
     }
     Ok(changed)
 }
 
-#[derive(sqlx::FromRow)]
 struct CarrierListRow {
     id: i64,
     name: String,
@@ -118,10 +122,11 @@ pub async fn list_carriers(
     pool: &PgPool,
     with_receipt_paths: bool,
 ) -> Result<Vec<super::model::CarrierView>, AppError> {
-    let rows: Vec<CarrierListRow> = sqlx::query_as(
-        "SELECT c.id, c.name, c.kind, c.settings, c.rate_limit, c.concurrency, c.is_default,
-                c.receipt_token, f.name AS failover, c.failover_after
-           FROM carriers c LEFT JOIN carriers f ON f.id = c.failover_carrier_id ORDER BY c.id",
+    let rows = sqlx::query_as!(
+        CarrierListRow,
+        r#"SELECT c.id, c.name, c.kind, c.settings, c.rate_limit, c.concurrency, c.is_default,
+                c.receipt_token, f.name AS "failover?", c.failover_after
+           FROM carriers c LEFT JOIN carriers f ON f.id = c.failover_carrier_id ORDER BY c.id"#,
     )
     .fetch_all(pool)
     .await?;
@@ -208,16 +213,16 @@ pub async fn add_carrier(
         }
     }
     let mut tx = pool.begin().await?;
-    let id: Option<i64> = sqlx::query_scalar(
+    let id = sqlx::query_scalar!(
         "INSERT INTO carriers (name, kind, settings, rate_limit, concurrency, receipt_token)
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (name) DO NOTHING RETURNING id",
+        &carrier.name,
+        carrier.kind,
+        &stored,
+        carrier.rate_limit,
+        carrier.concurrency,
+        random_token(),
     )
-    .bind(&carrier.name)
-    .bind(carrier.kind)
-    .bind(&stored)
-    .bind(carrier.rate_limit)
-    .bind(carrier.concurrency)
-    .bind(random_token())
     .fetch_optional(&mut *tx)
     .await?;
     let id = id.ok_or_else(|| AppError::field("name", crate::tr!(carriers.err_name_taken)))?;
@@ -252,15 +257,15 @@ pub async fn update_simulator(
         "transient_rate": form.transient_rate,
         "receipt_delay_ms": form.receipt_delay_ms,
     });
-    let updated = sqlx::query(
+    let updated = sqlx::query!(
         "UPDATE carriers SET settings = settings || $2, rate_limit = $3, concurrency = $4,
                 updated_at = now()
           WHERE id = $1 AND kind = 'simulator'",
+        id,
+        &settings,
+        form.rate_limit,
+        form.concurrency,
     )
-    .bind(id)
-    .bind(&settings)
-    .bind(form.rate_limit)
-    .bind(form.concurrency)
     .execute(&mut *tx)
     .await?
     .rows_affected();
@@ -283,19 +288,22 @@ pub async fn set_default_carrier(
     id: i64,
 ) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM carriers WHERE id = $1)")
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let exists = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM carriers WHERE id = $1) AS "exists!""#,
+        id,
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     if !exists {
         return Err(AppError::NotFound(crate::tr!(carriers.what_carrier)));
     }
-    sqlx::query("UPDATE carriers SET is_default = false WHERE is_default AND id <> $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("UPDATE carriers SET is_default = true WHERE id = $1")
-        .bind(id)
+    sqlx::query!(
+        "UPDATE carriers SET is_default = false WHERE is_default AND id <> $1",
+        id,
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!("UPDATE carriers SET is_default = true WHERE id = $1", id)
         .execute(&mut *tx)
         .await?;
     crate::audit::repo::record(
@@ -326,13 +334,13 @@ pub async fn set_failover(
     if let Some(failover) = failover {
         require_carrier(&mut tx, failover, "failover_id").await?;
     }
-    let updated = sqlx::query(
+    let updated = sqlx::query!(
         "UPDATE carriers SET failover_carrier_id = $2, failover_after = $3, updated_at = now()
           WHERE id = $1",
+        id,
+        failover,
+        after,
     )
-    .bind(id)
-    .bind(failover)
-    .bind(after)
     .execute(&mut *tx)
     .await?
     .rows_affected();

@@ -14,27 +14,26 @@ pub async fn get_task_progress(id: i64) -> Result<TaskProgress, AppError> {
     serve(|caller| async move {
         let user = caller.require(Role::Marketer).await?;
         crate::campaigns::service::readable_task(caller.pool(), &user, id).await?;
-        #[allow(clippy::type_complexity)]
-        let row: Option<(String, Option<String>, i32, i32, i32, i32, i32, i64)> = sqlx::query_as(
+        let task = sqlx::query!(
             "SELECT status, status_reason, recipients, sent, refused, delivered, failed, units_used
                FROM tasks WHERE id = $1",
+            id,
         )
-        .bind(id)
         .fetch_optional(caller.pool())
-        .await?;
-        let (status, status_reason, recipients, sent, refused, delivered, failed, units_used) =
-            row.ok_or_else(|| AppError::NotFound("Task".into()))?;
+        .await?
+        .ok_or_else(|| AppError::NotFound("Task".into()))?;
+        let status = task.status;
         Ok(TaskProgress {
             id,
             status: TaskStatus::parse(&status)
                 .ok_or_else(|| AppError::internal(format!("task status {status}")))?,
-            status_reason,
-            recipients: recipients.into(),
-            sent: sent.into(),
-            refused: refused.into(),
-            delivered: delivered.into(),
-            failed: failed.into(),
-            units_used,
+            status_reason: task.status_reason,
+            recipients: task.recipients.into(),
+            sent: task.sent.into(),
+            refused: task.refused.into(),
+            delivered: task.delivered.into(),
+            failed: task.failed.into(),
+            units_used: task.units_used,
             as_of: chrono::Utc::now(),
         })
     })

@@ -627,14 +627,16 @@ impl Engine {
     async fn pause_if_failing(&self, task_id: i64) -> Result<(), AppError> {
         // An API request's or a verification code's few messages say nothing about the
         // carrier: their callers see each result and decide themselves.
-        let Some((sent, failed)): Option<(i32, i32)> =
-            sqlx::query_as("SELECT sent, failed FROM tasks WHERE id = $1 AND origin = 'console'")
-                .bind(task_id)
-                .fetch_optional(&self.pool)
-                .await?
+        let Some(counts) = sqlx::query!(
+            "SELECT sent, failed FROM tasks WHERE id = $1 AND origin = 'console'",
+            task_id,
+        )
+        .fetch_optional(&self.pool)
+        .await?
         else {
             return Ok(());
         };
+        let (sent, failed) = (counts.sent, counts.failed);
         let total = i64::from(sent) + i64::from(failed);
         if total >= PAUSE_MIN_SAMPLE && f64::from(failed) / total as f64 > PAUSE_ERROR_RATE {
             let reason = format!(

@@ -186,24 +186,6 @@ pub enum MessageSet {
     Ids(Vec<i64>),
 }
 
-impl MessageSet {
-    /// The condition on `m.id`, over parameters `$2`, `$3` and `$4` bound from `params`.
-    pub fn condition(&self) -> &'static str {
-        match self {
-            MessageSet::Range(..) => "m.id BETWEEN $2 AND $3",
-            MessageSet::Ids(_) => "m.id = ANY($4)",
-        }
-    }
-
-    /// `$2`, `$3`, `$4`: the bounds and the list (each variant's condition uses its own).
-    pub fn params(&self) -> (i64, i64, Vec<i64>) {
-        match self {
-            MessageSet::Range(first, last) => (*first, *last, Vec::new()),
-            MessageSet::Ids(ids) => (0, 0, ids.clone()),
-        }
-    }
-}
-
 /// The result of one message, to record.
 #[derive(Debug, Clone)]
 pub struct SendResult {

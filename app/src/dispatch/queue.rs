@@ -31,19 +31,19 @@ pub async fn enqueue(
     task_id: i64,
     upload_id: i64,
 ) -> Result<(), AppError> {
-    let (first, last): (Option<i64>, Option<i64>) = sqlx::query_as(
-        "WITH created AS (
+    let created = sqlx::query!(
+        r#"WITH created AS (
              INSERT INTO messages (task_id, phone, params, units)
              SELECT $1, phone, params, units FROM recipients
               WHERE upload_id = $2 AND reason IS NULL ORDER BY row_no
              RETURNING id)
-         SELECT min(id), max(id) FROM created",
+         SELECT min(id) AS "first?", max(id) AS "last?" FROM created"#,
+        task_id,
+        upload_id,
     )
-    .bind(task_id)
-    .bind(upload_id)
     .fetch_one(&mut *conn)
     .await?;
-    let (Some(first), Some(last)) = (first, last) else {
+    let (Some(first), Some(last)) = (created.first, created.last) else {
         return Err(AppError::Conflict(
             "The upload has no recipients to send to.".into(),
         ));
@@ -59,28 +59,28 @@ pub async fn open_chunks(
     first: i64,
     last: i64,
 ) -> Result<(), AppError> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE tasks SET first_message_id = $2, last_message_id = $3,
                 carrier_id = coalesce(carrier_id,
                                       (SELECT carrier_id FROM applications WHERE id = tasks.application_id),
                                       (SELECT id FROM carriers WHERE is_default))
           WHERE id = $1",
+        task_id,
+        first,
+        last,
     )
-    .bind(task_id)
-    .bind(first)
-    .bind(last)
     .execute(&mut *conn)
     .await?;
     crate::stats::counters::recipients(&mut *conn, task_id, &MessageSet::Range(first, last))
         .await?;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO dispatch_chunks (task_id, first_id, last_id)
          SELECT $1, g, least(g + $4 - 1, $3) FROM generate_series($2::bigint, $3::bigint, $4::bigint) g",
+        task_id,
+        first,
+        last,
+        CHUNK_SIZE,
     )
-    .bind(task_id)
-    .bind(first)
-    .bind(last)
-    .bind(CHUNK_SIZE)
     .execute(&mut *conn)
     .await?;
     notify(conn).await
@@ -88,7 +88,7 @@ pub async fn open_chunks(
 
 /// Wakes every engine (in every process) at commit.
 pub async fn notify(conn: &mut PgConnection) -> Result<(), AppError> {
-    sqlx::query("SELECT pg_notify('herald_dispatch', '')")
+    sqlx::query!("SELECT pg_notify('herald_dispatch', '')")
         .execute(conn)
         .await?;
     Ok(())
@@ -98,30 +98,30 @@ pub async fn notify(conn: &mut PgConnection) -> Result<(), AppError> {
 /// live worker holds is finished by that worker (it stops before its next call); messages a
 /// dead worker left `submitting` may or may not have reached the carrier, and say so.
 pub async fn cancel_unsent(conn: &mut PgConnection, task_id: i64) -> Result<(), AppError> {
-    let open: Vec<(i64, i64, bool)> = sqlx::query_as(
-        "UPDATE dispatch_chunks SET done = true
+    let open = sqlx::query!(
+        r#"UPDATE dispatch_chunks SET done = true
           WHERE task_id = $1 AND NOT done AND (lease_until IS NULL OR lease_until < now())
-         RETURNING first_id, last_id, lease_until IS NOT NULL",
+         RETURNING first_id, last_id, lease_until IS NOT NULL AS "abandoned!""#,
+        task_id,
     )
-    .bind(task_id)
     .fetch_all(&mut *conn)
     .await?;
-    for (first, last, abandoned) in open {
-        let unknown: Vec<i64> = sqlx::query_scalar::<_, Option<i64>>(
-            "UPDATE messages SET state = CASE WHEN state = $5 THEN $7 ELSE $8 END,
+    for chunk in open {
+        let unknown: Vec<i64> = sqlx::query_scalar!(
+            r#"UPDATE messages SET state = CASE WHEN state = $5 THEN $7 ELSE $8 END,
                                  code = CASE WHEN state = $5 THEN NULL ELSE 'Herald.OutcomeUnknown' END,
                                  done_at = now()
               WHERE task_id = $1 AND id BETWEEN $2 AND $3 AND (state = $5 OR (state = $6 AND $4))
-             RETURNING CASE WHEN state = $8 THEN id END",
+             RETURNING CASE WHEN state = $8 THEN id END AS "id?""#,
+            task_id,
+            chunk.first_id,
+            chunk.last_id,
+            chunk.abandoned,
+            MessageState::Queued as _,
+            MessageState::Submitting as _,
+            MessageState::Cancelled as _,
+            MessageState::Failed as _,
         )
-        .bind(task_id)
-        .bind(first)
-        .bind(last)
-        .bind(abandoned)
-        .bind(MessageState::Queued)
-        .bind(MessageState::Submitting)
-        .bind(MessageState::Cancelled)
-        .bind(MessageState::Failed)
         .fetch_all(&mut *conn)
         .await?
         .into_iter()
@@ -159,8 +159,8 @@ pub async fn claim(
     lease_seconds: i64,
     skip: &[i64],
 ) -> Result<Option<Chunk>, AppError> {
-    let row: Option<(i64, i64, i64, bool)> = sqlx::query_as(
-        "UPDATE dispatch_chunks c
+    let picked = sqlx::query!(
+        r#"UPDATE dispatch_chunks c
             SET lease_owner = $1, lease_until = now() + make_interval(secs => $2)
            FROM (SELECT c2.task_id, c2.first_id, t.stream_day IS NOT NULL AS stream
                    FROM dispatch_chunks c2 JOIN tasks t ON t.id = c2.task_id
@@ -171,19 +171,20 @@ pub async fn claim(
                   LIMIT 1
                   FOR UPDATE OF c2 SKIP LOCKED) pick
           WHERE c.task_id = pick.task_id AND c.first_id = pick.first_id
-         RETURNING c.task_id, c.first_id, c.last_id, pick.stream",
+         RETURNING c.task_id, c.first_id, c.last_id, pick.stream AS "stream!""#,
+        owner,
+        lease_seconds as f64,
+        skip,
     )
-    .bind(owner)
-    .bind(lease_seconds as f64)
-    .bind(skip)
     .fetch_optional(pool)
     .await?;
-    let Some((task_id, first_id, last_id, stream)) = row else {
+    let Some(picked) = picked else {
         return Ok(None);
     };
-    let mut ranges = vec![(first_id, last_id)];
+    let (task_id, stream) = (picked.task_id, picked.stream);
+    let mut ranges = vec![(picked.first_id, picked.last_id)];
     if stream {
-        let more: Vec<(i64, i64)> = sqlx::query_as(
+        let more = sqlx::query!(
             "UPDATE dispatch_chunks c
                 SET lease_owner = $1, lease_until = now() + make_interval(secs => $2)
                FROM (SELECT first_id FROM dispatch_chunks
@@ -193,15 +194,15 @@ pub async fn claim(
                       FOR UPDATE SKIP LOCKED) more
               WHERE c.task_id = $3 AND c.first_id = more.first_id
              RETURNING c.first_id, c.last_id",
+            owner,
+            lease_seconds as f64,
+            task_id,
+            picked.first_id,
+            STREAM_CLAIM - 1,
         )
-        .bind(owner)
-        .bind(lease_seconds as f64)
-        .bind(task_id)
-        .bind(first_id)
-        .bind(STREAM_CLAIM - 1)
         .fetch_all(pool)
         .await?;
-        ranges.extend(more);
+        ranges.extend(more.into_iter().map(|c| (c.first_id, c.last_id)));
         ranges.sort_unstable();
     }
     Ok(Some(Chunk {
@@ -218,14 +219,14 @@ pub async fn renew(
     owner: Uuid,
     lease_seconds: i64,
 ) -> Result<bool, AppError> {
-    Ok(sqlx::query(
+    Ok(sqlx::query!(
         "UPDATE dispatch_chunks SET lease_until = now() + make_interval(secs => $4)
           WHERE task_id = $1 AND first_id = ANY($2) AND lease_owner = $3 AND NOT done",
+        chunk.task_id,
+        &chunk.firsts(),
+        owner,
+        lease_seconds as f64,
     )
-    .bind(chunk.task_id)
-    .bind(chunk.firsts())
-    .bind(owner)
-    .bind(lease_seconds as f64)
     .execute(pool)
     .await?
     .rows_affected()
@@ -249,45 +250,74 @@ pub async fn take_messages(
     chunk: &Chunk,
     mark_taken_over: bool,
 ) -> Result<Vec<Pending>, AppError> {
-    let set = chunk.messages();
-    let sql = if mark_taken_over {
-        format!(
-            "UPDATE messages m SET state = $5, attempts = m.attempts + 1
-               FROM (SELECT id, state FROM messages m
-                      WHERE {} AND task_id = $1 AND state IN ($5, $6)
-                      FOR UPDATE) before
-              WHERE m.id = before.id
-             RETURNING m.id, m.phone, m.params, m.units, before.state = $5",
-            set.condition()
-        )
-    } else {
-        format!(
-            "UPDATE messages m SET state = $5, attempts = attempts + 1
-              WHERE {} AND task_id = $1 AND state IN ($5, $6)
-             RETURNING id, phone, params, units, false",
-            set.condition()
-        )
+    // Four statements, not one with an OR: a range scans its ids, a list probes them.
+    let (submitting, queued) = (MessageState::Submitting, MessageState::Queued);
+    let mut messages = match (chunk.messages(), mark_taken_over) {
+        (MessageSet::Range(first, last), true) => {
+            sqlx::query_as!(
+                Pending,
+                r#"UPDATE messages m SET state = $2, attempts = m.attempts + 1
+                     FROM (SELECT id, state FROM messages m
+                            WHERE m.id BETWEEN $4 AND $5 AND task_id = $1 AND state IN ($2, $3)
+                            FOR UPDATE) before
+                    WHERE m.id = before.id
+                   RETURNING m.id, m.phone, m.params, m.units, before.state = $2 AS "taken_over!""#,
+                chunk.task_id,
+                submitting as _,
+                queued as _,
+                first,
+                last,
+            )
+            .fetch_all(pool)
+            .await?
+        }
+        (MessageSet::Ids(ids), true) => {
+            sqlx::query_as!(
+                Pending,
+                r#"UPDATE messages m SET state = $2, attempts = m.attempts + 1
+                     FROM (SELECT id, state FROM messages m
+                            WHERE m.id = ANY($4) AND task_id = $1 AND state IN ($2, $3)
+                            FOR UPDATE) before
+                    WHERE m.id = before.id
+                   RETURNING m.id, m.phone, m.params, m.units, before.state = $2 AS "taken_over!""#,
+                chunk.task_id,
+                submitting as _,
+                queued as _,
+                &ids,
+            )
+            .fetch_all(pool)
+            .await?
+        }
+        (MessageSet::Range(first, last), false) => {
+            sqlx::query_as!(
+                Pending,
+                r#"UPDATE messages m SET state = $2, attempts = attempts + 1
+                    WHERE m.id BETWEEN $4 AND $5 AND task_id = $1 AND state IN ($2, $3)
+                   RETURNING id, phone, params, units, false AS "taken_over!""#,
+                chunk.task_id,
+                submitting as _,
+                queued as _,
+                first,
+                last,
+            )
+            .fetch_all(pool)
+            .await?
+        }
+        (MessageSet::Ids(ids), false) => {
+            sqlx::query_as!(
+                Pending,
+                r#"UPDATE messages m SET state = $2, attempts = attempts + 1
+                    WHERE m.id = ANY($4) AND task_id = $1 AND state IN ($2, $3)
+                   RETURNING id, phone, params, units, false AS "taken_over!""#,
+                chunk.task_id,
+                submitting as _,
+                queued as _,
+                &ids,
+            )
+            .fetch_all(pool)
+            .await?
+        }
     };
-    let (first, last, ids) = set.params();
-    let rows: Vec<(i64, String, Vec<String>, i16, bool)> = sqlx::query_as(&sql)
-        .bind(chunk.task_id)
-        .bind(first)
-        .bind(last)
-        .bind(ids)
-        .bind(MessageState::Submitting)
-        .bind(MessageState::Queued)
-        .fetch_all(pool)
-        .await?;
-    let mut messages: Vec<Pending> = rows
-        .into_iter()
-        .map(|(id, phone, params, units, taken_over)| Pending {
-            id,
-            phone,
-            params,
-            units,
-            taken_over,
-        })
-        .collect();
     messages.sort_by_key(|m| m.id);
     Ok(messages)
 }
@@ -295,8 +325,7 @@ pub async fn take_messages(
 /// Numbers among `phones` that opted out after the upload was checked.
 pub async fn opted_out(pool: &PgPool, phones: &[String]) -> Result<Vec<String>, AppError> {
     Ok(
-        sqlx::query_scalar("SELECT phone FROM opt_outs WHERE phone = ANY($1)")
-            .bind(phones)
+        sqlx::query_scalar!("SELECT phone FROM opt_outs WHERE phone = ANY($1)", phones)
             .fetch_all(pool)
             .await?,
     )

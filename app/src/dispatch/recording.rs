@@ -24,7 +24,7 @@ pub async fn record(
     let codes: Vec<Option<String>> = results.iter().map(|r| r.code.clone()).collect();
     let ats: Vec<chrono::DateTime<chrono::Utc>> = results.iter().map(|r| r.at).collect();
     let carriers: Vec<Option<i64>> = results.iter().map(|r| r.carrier).collect();
-    let changed: std::collections::HashSet<i64> = sqlx::query_scalar(
+    let changed: std::collections::HashSet<i64> = sqlx::query_scalar!(
         "UPDATE messages m
             SET state = v.state, serial_no = v.serial, code = v.code,
                 submitted_at = CASE WHEN v.state = $7 THEN v.at END,
@@ -35,32 +35,35 @@ pub async fn record(
                 AS v(id, state, serial, code, at, carrier)
           WHERE m.id = v.id AND m.state = $10
          RETURNING m.id",
+        &ids,
+        &states,
+        &serials as &[Option<String>],
+        &codes as &[Option<String>],
+        &ats as &[chrono::DateTime<chrono::Utc>],
+        &carriers as &[Option<i64>],
+        MessageState::Submitted as _,
+        MessageState::Failed as _,
+        MessageState::Rejected as _,
+        MessageState::Submitting as _,
     )
-    .bind(&ids)
-    .bind(&states)
-    .bind(&serials)
-    .bind(&codes)
-    .bind(&ats)
-    .bind(&carriers)
-    .bind(MessageState::Submitted)
-    .bind(MessageState::Failed)
-    .bind(MessageState::Rejected)
-    .bind(MessageState::Submitting)
     .fetch_all(&mut *tx)
     .await?
     .into_iter()
     .collect();
     if !unsent.is_empty() {
-        sqlx::query("UPDATE messages SET state = $2 WHERE id = ANY($1) AND state = $3")
-            .bind(unsent)
-            .bind(if task_cancelled {
-                MessageState::Cancelled
-            } else {
-                MessageState::Queued
-            })
-            .bind(MessageState::Submitting)
-            .execute(&mut *tx)
-            .await?;
+        let back = if task_cancelled {
+            MessageState::Cancelled
+        } else {
+            MessageState::Queued
+        };
+        sqlx::query!(
+            "UPDATE messages SET state = $2 WHERE id = ANY($1) AND state = $3",
+            unsent,
+            back as _,
+            MessageState::Submitting as _,
+        )
+        .execute(&mut *tx)
+        .await?;
     }
     let accepted_ids: Vec<i64> = results
         .iter()
@@ -78,59 +81,61 @@ pub async fn record(
         .collect();
     queue_refusals_for_pull(&mut tx, chunk.task_id, &refused_now).await?;
     crate::alerts::repo::enqueue_outcomes(&mut tx, &refused_now).await?;
-    let early: Vec<(i64, bool)> = sqlx::query_as(
-        "WITH early AS (DELETE FROM pending_receipts WHERE message_id = ANY($1) RETURNING *)
+    let early = sqlx::query!(
+        r#"WITH early AS (DELETE FROM pending_receipts WHERE message_id = ANY($1) RETURNING *)
          UPDATE messages m SET state = CASE WHEN early.delivered THEN $2 ELSE $3 END,
                                code = early.code,
                                done_at = greatest(early.received_at, m.submitted_at)
            FROM early
           WHERE m.id = early.message_id AND m.state = $4
             AND (early.carrier_id IS NULL OR early.carrier_id = m.carrier_id)
-         RETURNING m.id, m.state = $2",
+         RETURNING m.id, m.state = $2 AS "delivered!""#,
+        &accepted_ids,
+        MessageState::Delivered as _,
+        MessageState::Failed as _,
+        MessageState::Submitted as _,
     )
-    .bind(&accepted_ids)
-    .bind(MessageState::Delivered)
-    .bind(MessageState::Failed)
-    .bind(MessageState::Submitted)
     .fetch_all(&mut *tx)
     .await?;
-    let early_ids: Vec<i64> = early.iter().map(|(id, _)| *id).collect();
+    let early_ids: Vec<i64> = early.iter().map(|e| e.id).collect();
     settled(&mut tx, &early_ids).await?;
     let accepted = accepted_ids.len() as i64;
     let refused = results
         .iter()
         .filter(|r| matches!(r.state, MessageState::Failed | MessageState::Rejected))
         .count() as i64;
-    let early_delivered = early.iter().filter(|(_, d)| *d).count() as i64;
+    let early_delivered = early.iter().filter(|e| e.delivered).count() as i64;
     let early_failed = early.len() as i64 - early_delivered;
     let units: i64 = results.iter().map(|r| r.units).sum();
     // A stream's recipients first: its counts may not pass them.
     if chunk.stream && !changed.is_empty() {
         count_stream_recipients(&mut tx, chunk.task_id, &changed).await?;
     }
-    sqlx::query(
-        "UPDATE tasks SET sent = sent + $2, failed = failed + $3, delivered = delivered + $4,
-                          refused = refused + $6, units_used = units_used + $5,
+    // Counts come as bigint; their sum is range-checked as the int4 counters store it.
+    sqlx::query!(
+        "UPDATE tasks SET sent = sent + $2::bigint, failed = failed + $3::bigint,
+                          delivered = delivered + $4::bigint,
+                          refused = refused + $6::bigint, units_used = units_used + $5,
                           units_reserved = greatest(units_reserved - $5, 0), updated_at = now()
           WHERE id = $1",
+        chunk.task_id,
+        accepted,
+        refused + early_failed,
+        early_delivered,
+        units,
+        refused,
     )
-    .bind(chunk.task_id)
-    .bind(accepted)
-    .bind(refused + early_failed)
-    .bind(early_delivered)
-    .bind(units)
-    .bind(refused)
     .execute(&mut *tx)
     .await?;
     crate::balance::ledger::consume(&mut tx, chunk.task_id, units).await?;
     if end == ChunkEnd::Finish {
-        sqlx::query(
+        sqlx::query!(
             "UPDATE dispatch_chunks SET done = $3, lease_owner = NULL, lease_until = NULL
               WHERE task_id = $1 AND first_id = ANY($2)",
+            chunk.task_id,
+            &chunk.firsts(),
+            unsent.is_empty() || task_cancelled,
         )
-        .bind(chunk.task_id)
-        .bind(chunk.firsts())
-        .bind(unsent.is_empty() || task_cancelled)
         .execute(&mut *tx)
         .await?;
     }
@@ -155,17 +160,17 @@ pub(crate) async fn count_stream_recipients(
 ) -> Result<(), AppError> {
     let set = MessageSet::Ids(ids.iter().copied().collect());
     crate::stats::counters::recipients(&mut *conn, task_id, &set).await?;
-    let (first, last) = (ids.iter().min(), ids.iter().max());
-    sqlx::query(
+    let (first, last) = (ids.iter().min().copied(), ids.iter().max().copied());
+    sqlx::query!(
         "UPDATE tasks SET recipients = recipients + $2,
                           first_message_id = least(coalesce(first_message_id, $3), $3),
                           last_message_id = greatest(coalesce(last_message_id, $4), $4)
           WHERE id = $1",
+        task_id,
+        ids.len() as i32,
+        first,
+        last,
     )
-    .bind(task_id)
-    .bind(ids.len() as i32)
-    .bind(first)
-    .bind(last)
     .execute(conn)
     .await?;
     Ok(())
@@ -182,13 +187,13 @@ async fn queue_refusals_for_pull(
     if refused.is_empty() {
         return Ok(());
     }
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO status_outbox (application_id, message_id)
          SELECT t.application_id, v.id FROM tasks t, unnest($2::bigint[]) AS v(id)
           WHERE t.id = $1 AND t.origin = 'api'",
+        task_id,
+        refused,
     )
-    .bind(task_id)
-    .bind(refused)
     .execute(conn)
     .await?;
     Ok(())
@@ -220,18 +225,18 @@ async fn record_carrier_side(
         }
     }
     if !ids.is_empty() {
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO carrier_serials (carrier_id, serial_no, message_id)
              SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[])
              ON CONFLICT DO NOTHING",
+            &carriers,
+            &serials,
+            &ids,
         )
-        .bind(&carriers)
-        .bind(&serials)
-        .bind(&ids)
         .execute(&mut *conn)
         .await?;
         // Receipts that came first wait in pending_receipts, which the caller applies next.
-        sqlx::query(
+        sqlx::query!(
             "WITH v AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[])
                           AS v(carrier_id, serial_no, message_id)),
                   early AS (DELETE FROM carrier_receipts_early e USING v
@@ -239,17 +244,17 @@ async fn record_carrier_side(
                             RETURNING v.message_id, e.delivered, e.code, e.received_at)
              INSERT INTO pending_receipts (message_id, delivered, code, received_at)
              SELECT * FROM early ON CONFLICT (message_id) DO NOTHING",
+            &carriers,
+            &serials,
+            &ids,
         )
-        .bind(&carriers)
-        .bind(&serials)
-        .bind(&ids)
         .execute(&mut *conn)
         .await?;
     }
     if !unconfirmed.is_empty() {
         // A status that named the message may already have come (pulled before this was
         // recorded): then the message is confirmed at once and the status waits as its receipt.
-        sqlx::query(
+        sqlx::query!(
             "WITH m AS (SELECT m.id, v.carrier_id, m.phone
                           FROM unnest($1::bigint[], $2::bigint[]) AS v(id, carrier_id)
                           JOIN messages m ON m.id = v.id),
@@ -269,9 +274,9 @@ async fn record_carrier_side(
              INSERT INTO unconfirmed_messages (message_id, carrier_id, phone)
              SELECT id, carrier_id, phone FROM m WHERE id NOT IN (SELECT id FROM matched)
              ON CONFLICT (message_id) DO NOTHING",
+            &unconfirmed,
+            &unconfirmed_carriers,
         )
-        .bind(&unconfirmed)
-        .bind(&unconfirmed_carriers)
         .execute(&mut *conn)
         .await?;
     }

@@ -24,11 +24,13 @@ use {
 pub async fn get_frequency_rules(application_id: i64) -> Result<FrequencyRules, AppError> {
     serve(|caller| async move {
         caller.require_any(&[Role::Operator, Role::Admin]).await?;
-        let rules: Option<sqlx::types::Json<FrequencyRules>> =
-            sqlx::query_scalar("SELECT frequency_rules FROM applications WHERE id = $1")
-                .bind(application_id)
-                .fetch_optional(caller.pool())
-                .await?;
+        let rules = sqlx::query_scalar!(
+            r#"SELECT frequency_rules AS "frequency_rules: sqlx::types::Json<FrequencyRules>"
+                 FROM applications WHERE id = $1"#,
+            application_id,
+        )
+        .fetch_optional(caller.pool())
+        .await?;
         rules
             .map(|r| r.0)
             .ok_or_else(|| AppError::NotFound(crate::tr!(limits.what_application)))
@@ -40,15 +42,18 @@ pub async fn get_frequency_rules(application_id: i64) -> Result<FrequencyRules, 
 pub async fn list_frequency_rules() -> Result<LimitsOverview, AppError> {
     serve(|caller| async move {
         caller.require(Role::Admin).await?;
-        let applications: Vec<(i64, String, sqlx::types::Json<FrequencyRules>)> =
-            sqlx::query_as("SELECT id, name, frequency_rules FROM applications ORDER BY name, id")
-                .fetch_all(caller.pool())
-                .await?;
+        let applications = sqlx::query!(
+            r#"SELECT id, name,
+                      frequency_rules AS "frequency_rules: sqlx::types::Json<FrequencyRules>"
+                 FROM applications ORDER BY name, id"#,
+        )
+        .fetch_all(caller.pool())
+        .await?;
         Ok(LimitsOverview {
             organisation_account: organisation_account(caller.pool()).await?,
             applications: applications
                 .into_iter()
-                .map(|(id, name, rules)| (id, name, rules.0))
+                .map(|a| (a.id, a.name, a.frequency_rules.0))
                 .collect(),
         })
     })
@@ -57,12 +62,12 @@ pub async fn list_frequency_rules() -> Result<LimitsOverview, AppError> {
 
 #[cfg(feature = "ssr")]
 async fn organisation_account(pool: &sqlx::PgPool) -> Result<bool, AppError> {
-    Ok(
-        sqlx::query_scalar("SELECT account_type = 'organisation' FROM organisation")
-            .fetch_optional(pool)
-            .await?
-            .unwrap_or(false),
+    Ok(sqlx::query_scalar!(
+        r#"SELECT account_type = 'organisation' AS "organisation!" FROM organisation"#
     )
+    .fetch_optional(pool)
+    .await?
+    .unwrap_or(false))
 }
 
 /// Changes an application's limits: an organisation (admin) decision, applied to the next
@@ -83,11 +88,11 @@ pub async fn save_frequency_rules(
         let rules =
             FrequencyRules::parse(&same_content_seconds, &per_hour, &per_day, &app_per_day)?;
         let mut tx = caller.pool().begin().await?;
-        let updated = sqlx::query(
+        let updated = sqlx::query!(
             "UPDATE applications SET frequency_rules = $2, updated_at = now() WHERE id = $1",
+            application_id,
+            sqlx::types::Json(rules) as _,
         )
-        .bind(application_id)
-        .bind(sqlx::types::Json(rules))
         .execute(&mut *tx)
         .await?
         .rows_affected();

@@ -10,7 +10,6 @@ pub mod repo;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct OptOut {
     pub phone: String,
     pub source: String,

@@ -43,21 +43,24 @@ pub async fn apply_receipts(
     ids.sort_unstable();
     ids.dedup();
     // Locks first, in id order: a worker recording these messages finishes before we look.
-    let states: Vec<(i64, MessageState)> = sqlx::query_as(
-        "SELECT m.id, m.state FROM messages m JOIN tasks t ON t.id = m.task_id
+    let state_of: std::collections::HashMap<i64, MessageState> = sqlx::query!(
+        r#"SELECT m.id, m.state AS "state: MessageState"
+           FROM messages m JOIN tasks t ON t.id = m.task_id
           WHERE m.id = ANY($1)
             AND ($2::bigint IS NULL OR t.application_id = $2)
             AND ($3::bigint IS NULL OR m.state = $4
                  OR coalesce(m.carrier_id, t.carrier_id) = $3)
-          ORDER BY m.id FOR UPDATE OF m",
+          ORDER BY m.id FOR UPDATE OF m"#,
+        &ids,
+        application,
+        carrier,
+        MessageState::Submitting as _,
     )
-    .bind(&ids)
-    .bind(application)
-    .bind(carrier)
-    .bind(MessageState::Submitting)
     .fetch_all(&mut *tx)
-    .await?;
-    let state_of: std::collections::HashMap<i64, MessageState> = states.into_iter().collect();
+    .await?
+    .into_iter()
+    .map(|m| (m.id, m.state))
+    .collect();
     let (mut now_ids, mut now_ok, mut now_code) = (Vec::new(), Vec::new(), Vec::new());
     let (mut later_ids, mut later_ok, mut later_code) = (Vec::new(), Vec::new(), Vec::new());
     let mut tally = ReceiptTally::default();
@@ -83,52 +86,54 @@ pub async fn apply_receipts(
             None => tally.unknown += 1,
         }
     }
-    let done: Vec<(i64, i64, bool)> = sqlx::query_as(
-        "WITH v AS (SELECT * FROM unnest($1::bigint[], $2::bool[], $3::text[]) AS v(id, ok, code))
+    let done = sqlx::query!(
+        r#"WITH v AS (SELECT * FROM unnest($1::bigint[], $2::bool[], $3::text[]) AS v(id, ok, code))
          UPDATE messages m SET state = CASE WHEN v.ok THEN $4 ELSE $5 END,
                                code = v.code, done_at = greatest(now(), m.submitted_at)
            FROM v WHERE m.id = v.id AND m.state = $6
-         RETURNING m.id, m.task_id, m.state = $4",
+         RETURNING m.id, m.task_id, m.state = $4 AS "delivered!""#,
+        &now_ids,
+        &now_ok,
+        &now_code,
+        MessageState::Delivered as _,
+        MessageState::Failed as _,
+        MessageState::Submitted as _,
     )
-    .bind(&now_ids)
-    .bind(&now_ok)
-    .bind(&now_code)
-    .bind(MessageState::Delivered)
-    .bind(MessageState::Failed)
-    .bind(MessageState::Submitted)
     .fetch_all(&mut *tx)
     .await?;
-    let done_ids: Vec<i64> = done.iter().map(|(id, _, _)| *id).collect();
+    let done_ids: Vec<i64> = done.iter().map(|m| m.id).collect();
     crate::dispatch::recording::settled(&mut tx, &done_ids).await?;
     let mut counts: std::collections::BTreeMap<i64, (i64, i64)> = Default::default();
-    for (_, task_id, delivered) in &done {
-        let count = counts.entry(*task_id).or_default();
-        if *delivered {
+    for m in &done {
+        let count = counts.entry(m.task_id).or_default();
+        if m.delivered {
             count.0 += 1;
         } else {
             count.1 += 1;
         }
     }
     for (task_id, (delivered, failed)) in &counts {
-        sqlx::query(
-            "UPDATE tasks SET delivered = delivered + $2, failed = failed + $3, updated_at = now()
+        // Counts come as bigint; their sum is range-checked as the int4 counters store it.
+        sqlx::query!(
+            "UPDATE tasks SET delivered = delivered + $2::bigint, failed = failed + $3::bigint,
+                              updated_at = now()
               WHERE id = $1",
+            task_id,
+            delivered,
+            failed,
         )
-        .bind(task_id)
-        .bind(delivered)
-        .bind(failed)
         .execute(&mut *tx)
         .await?;
     }
-    let kept = sqlx::query(
+    let kept = sqlx::query!(
         "INSERT INTO pending_receipts (message_id, delivered, code, carrier_id)
-         SELECT *, $4 FROM unnest($1::bigint[], $2::bool[], $3::text[])
+         SELECT *, $4::bigint FROM unnest($1::bigint[], $2::bool[], $3::text[])
          ON CONFLICT (message_id) DO NOTHING",
+        &later_ids,
+        &later_ok,
+        &later_code,
+        carrier,
     )
-    .bind(&later_ids)
-    .bind(&later_ok)
-    .bind(&later_code)
-    .bind(carrier)
     .execute(&mut *tx)
     .await?
     .rows_affected();
@@ -173,19 +178,20 @@ pub async fn apply_carrier_receipts(
         ReceiptSource::Carrier(carrier) => (carrier, None),
         ReceiptSource::Application { id, carrier } => (carrier, Some(id)),
     };
-    let known: std::collections::HashMap<String, i64> = sqlx::query_as::<_, (String, i64)>(
+    let known: std::collections::HashMap<String, i64> = sqlx::query!(
         "SELECT s.serial_no, s.message_id FROM carrier_serials s
           WHERE s.serial_no = ANY($2)
             AND CASE WHEN $3::bigint IS NULL THEN s.carrier_id = $1
                      ELSE EXISTS (SELECT 1 FROM messages m JOIN tasks t ON t.id = m.task_id
                                    WHERE m.id = s.message_id AND t.application_id = $3) END",
+        carrier_id,
+        &serials,
+        application,
     )
-    .bind(carrier_id)
-    .bind(&serials)
-    .bind(application)
     .fetch_all(pool)
     .await?
     .into_iter()
+    .map(|s| (s.serial_no, s.message_id))
     .collect();
     let mut found = Vec::new();
     let mut early: Vec<&CarrierReceipt> = Vec::new();
@@ -199,7 +205,12 @@ pub async fn apply_carrier_receipts(
     let mut tally = apply_receipts(pool, &found, application, None).await?;
     // Serials recorded between the lookup above and this insert would strand their receipt, so
     // the insert skips serials that exist by now; those are applied on the carrier's next try.
-    let kept_early = sqlx::query(
+    let phones: Vec<Option<String>> = early.iter().map(|r| r.phone.clone()).collect();
+    let (lows, highs): (Vec<Option<i64>>, Vec<Option<i64>>) = early
+        .iter()
+        .map(|r| (r.batch.map(|b| b.0), r.batch.map(|b| b.1)))
+        .unzip();
+    let kept_early = sqlx::query!(
         "INSERT INTO carrier_receipts_early
                 (carrier_id, serial_no, delivered, code, phone, first_id, last_id)
          SELECT $1, v.serial, v.ok, v.code, v.phone, v.lo, v.hi
@@ -208,23 +219,13 @@ pub async fn apply_carrier_receipts(
           WHERE NOT EXISTS (SELECT 1 FROM carrier_serials s
                              WHERE s.carrier_id = $1 AND s.serial_no = v.serial)
          ON CONFLICT DO NOTHING",
-    )
-    .bind(carrier_id)
-    .bind(early.iter().map(|r| r.serial.clone()).collect::<Vec<_>>())
-    .bind(early.iter().map(|r| r.delivered).collect::<Vec<_>>())
-    .bind(early.iter().map(|r| r.code.clone()).collect::<Vec<_>>())
-    .bind(early.iter().map(|r| r.phone.clone()).collect::<Vec<_>>())
-    .bind(
-        early
-            .iter()
-            .map(|r| r.batch.map(|b| b.0))
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        early
-            .iter()
-            .map(|r| r.batch.map(|b| b.1))
-            .collect::<Vec<_>>(),
+        carrier_id,
+        &early.iter().map(|r| r.serial.clone()).collect::<Vec<_>>(),
+        &early.iter().map(|r| r.delivered).collect::<Vec<_>>(),
+        &early.iter().map(|r| r.code.clone()).collect::<Vec<_>>(),
+        &phones as &[Option<String>],
+        &lows as &[Option<i64>],
+        &highs as &[Option<i64>],
     )
     .execute(pool)
     .await?
@@ -256,7 +257,7 @@ pub async fn confirm_from_statuses(
         return Ok(0);
     }
     let mut tx = pool.begin().await?;
-    let confirmed = sqlx::query(
+    let confirmed = sqlx::query!(
         "WITH v AS (SELECT * FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[])
                       AS v(lo, hi, phone, serial)),
               settled AS (DELETE FROM unconfirmed_messages u USING v
@@ -267,12 +268,12 @@ pub async fn confirm_from_statuses(
                             FROM settled WHERE m.id = settled.message_id)
          INSERT INTO carrier_serials (carrier_id, serial_no, message_id)
          SELECT $1, serial, message_id FROM settled ON CONFLICT DO NOTHING",
+        carrier_id,
+        &lows,
+        &highs,
+        &phones,
+        &serials,
     )
-    .bind(carrier_id)
-    .bind(&lows)
-    .bind(&highs)
-    .bind(&phones)
-    .bind(&serials)
     .execute(&mut *tx)
     .await?
     .rows_affected();
@@ -288,7 +289,7 @@ pub async fn expire_unconfirmed(
     minutes: i64,
 ) -> Result<u64, AppError> {
     let mut tx = pool.begin().await?;
-    let failed_ids: Vec<i64> = sqlx::query_scalar(
+    let failed_ids: Vec<i64> = sqlx::query_scalar!(
         "WITH gone AS (DELETE FROM unconfirmed_messages
                         WHERE carrier_id = $1 AND since < now() - make_interval(mins => $2)
                        RETURNING message_id)
@@ -296,34 +297,36 @@ pub async fn expire_unconfirmed(
                                done_at = greatest(now(), m.submitted_at)
            FROM gone WHERE m.id = gone.message_id AND m.state = $4
          RETURNING m.id",
+        carrier_id,
+        minutes as i32,
+        MessageState::Failed as _,
+        MessageState::Submitted as _,
     )
-    .bind(carrier_id)
-    .bind(minutes as i32)
-    .bind(MessageState::Failed)
-    .bind(MessageState::Submitted)
     .fetch_all(&mut *tx)
     .await?;
     crate::dispatch::recording::settled(&mut tx, &failed_ids).await?;
-    let failed: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT task_id, count(*) FROM messages WHERE id = ANY($1) GROUP BY task_id",
+    let failed = sqlx::query!(
+        r#"SELECT task_id, count(*) AS "count!" FROM messages WHERE id = ANY($1) GROUP BY task_id"#,
+        &failed_ids,
     )
-    .bind(&failed_ids)
     .fetch_all(&mut *tx)
     .await?;
-    for (task_id, count) in &failed {
-        sqlx::query("UPDATE tasks SET failed = failed + $2, updated_at = now() WHERE id = $1")
-            .bind(task_id)
-            .bind(count)
-            .execute(&mut *tx)
-            .await?;
+    for task in &failed {
+        sqlx::query!(
+            "UPDATE tasks SET failed = failed + $2::bigint, updated_at = now() WHERE id = $1",
+            task.task_id,
+            task.count,
+        )
+        .execute(&mut *tx)
+        .await?;
     }
     // Receipts for serials never recorded (sent by another system on the same account) would
     // otherwise wait forever.
-    let stale = sqlx::query(
+    let stale = sqlx::query!(
         "DELETE FROM carrier_receipts_early
           WHERE carrier_id = $1 AND received_at < now() - interval '3 days'",
+        carrier_id,
     )
-    .bind(carrier_id)
     .execute(&mut *tx)
     .await?
     .rows_affected();
@@ -331,15 +334,18 @@ pub async fn expire_unconfirmed(
         tracing::info!(carrier_id, stale, "receipts for unknown serials dropped");
     }
     tx.commit().await?;
-    Ok(failed.iter().map(|(_, n)| *n as u64).sum())
+    Ok(failed.iter().map(|task| task.count as u64).sum())
 }
 
 /// Carriers that hand out delivery statuses when asked, with their reconciliation windows.
 pub async fn pulling_carriers(pool: &PgPool) -> Result<Vec<(i64, i64)>, AppError> {
-    Ok(sqlx::query_as(
-        "SELECT id, coalesce((settings->>'reconcile_minutes')::bigint, 60) FROM carriers
-          WHERE kind = 'tencent'",
+    Ok(sqlx::query!(
+        r#"SELECT id, coalesce((settings->>'reconcile_minutes')::bigint, 60) AS "minutes!"
+             FROM carriers WHERE kind = 'tencent'"#
     )
     .fetch_all(pool)
-    .await?)
+    .await?
+    .into_iter()
+    .map(|c| (c.id, c.minutes))
+    .collect())
 }

@@ -14,13 +14,17 @@ use crate::error::AppError;
 pub const PAGE_SIZE: i64 = 50;
 
 async fn range(pool: &PgPool, task_id: i64) -> Result<(i64, i64), AppError> {
-    let range: (Option<i64>, Option<i64>) =
-        sqlx::query_as("SELECT first_message_id, last_message_id FROM tasks WHERE id = $1")
-            .bind(task_id)
-            .fetch_optional(pool)
-            .await?
-            .ok_or_else(|| AppError::NotFound(crate::tr!(records.errors.task)))?;
-    Ok((range.0.unwrap_or(1), range.1.unwrap_or(0)))
+    let range = sqlx::query!(
+        "SELECT first_message_id, last_message_id FROM tasks WHERE id = $1",
+        task_id,
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| AppError::NotFound(crate::tr!(records.errors.task)))?;
+    Ok((
+        range.first_message_id.unwrap_or(1),
+        range.last_message_id.unwrap_or(0),
+    ))
 }
 
 pub async fn messages(
@@ -30,51 +34,41 @@ pub async fn messages(
     after: Option<i64>,
 ) -> Result<MessagePage, AppError> {
     let (first, last) = range(pool, task_id).await?;
-    #[allow(clippy::type_complexity)]
-    let rows: Vec<(
-        i64,
-        String,
-        i16,
-        Option<String>,
-        Option<String>,
-        i16,
-        Option<chrono::DateTime<chrono::Utc>>,
-        Option<chrono::DateTime<chrono::Utc>>,
-    )> = sqlx::query_as(
-        "SELECT id, phone, state, code, serial_no, units, submitted_at, done_at
+    // The bounds are typed: untyped, `$3 + 1` would make them int4.
+    let rows = sqlx::query!(
+        r#"SELECT id, phone, state, code, serial_no, units,
+                submitted_at AS "submitted_at: chrono::DateTime<chrono::Utc>", done_at AS "done_at: chrono::DateTime<chrono::Utc>"
            FROM messages
-          WHERE id BETWEEN greatest($2, $3 + 1) AND $4 AND task_id = $1
+          WHERE id BETWEEN greatest($2::bigint, $3::bigint + 1) AND $4 AND task_id = $1
             AND ($5 = '' OR strpos(phone, $5) > 0)
             AND ($6::smallint IS NULL OR state = $6)
             AND ($7 = '' OR code = $7)
-          ORDER BY id LIMIT $8",
+          ORDER BY id LIMIT $8"#,
+        task_id,
+        first,
+        after.unwrap_or(0),
+        last,
+        filter.phone,
+        filter.state.map(MessageState::code),
+        filter.code,
+        PAGE_SIZE + 1,
     )
-    .bind(task_id)
-    .bind(first)
-    .bind(after.unwrap_or(0))
-    .bind(last)
-    .bind(&filter.phone)
-    .bind(filter.state.map(MessageState::code))
-    .bind(&filter.code)
-    .bind(PAGE_SIZE + 1)
     .fetch_all(pool)
     .await?;
     let more = rows.len() as i64 > PAGE_SIZE;
     let rows: Vec<MessageRow> = rows
         .into_iter()
         .take(PAGE_SIZE as usize)
-        .map(
-            |(id, phone, state, code, serial, units, submitted_at, done_at)| MessageRow {
-                id,
-                phone,
-                state: MessageState::from_code(state).unwrap_or(MessageState::Queued),
-                code,
-                serial,
-                units: units.into(),
-                submitted_at,
-                done_at,
-            },
-        )
+        .map(|r| MessageRow {
+            id: r.id,
+            phone: r.phone,
+            state: MessageState::from_code(r.state).unwrap_or(MessageState::Queued),
+            code: r.code,
+            serial: r.serial_no,
+            units: r.units.into(),
+            submitted_at: r.submitted_at,
+            done_at: r.done_at,
+        })
         .collect();
     Ok(MessagePage {
         next_after: more.then(|| rows.last().map(|r| r.id)).flatten(),

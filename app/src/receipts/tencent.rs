@@ -20,7 +20,6 @@ const LOOKUP_DAYS: i64 = 7;
 pub const KEEP_DAYS: i32 = 7;
 
 /// One outcome as the Pull actions report it.
-#[derive(sqlx::FromRow)]
 struct StatusRow {
     id: i64,
     phone: String,
@@ -52,20 +51,22 @@ pub async fn pull(context: &ApiContext<'_>, request: &Value) -> Result<Value, Ap
     require_own_application(context, request)?;
     let limit = required_limit(request, MAX_LIMIT)?;
     // Two callers pulling at once each get their own outcomes (SKIP LOCKED), never the same.
-    let rows: Vec<StatusRow> = sqlx::query_as(
-        "WITH taken AS (
+    let rows = sqlx::query_as!(
+        StatusRow,
+        r#"WITH taken AS (
              DELETE FROM status_outbox WHERE id IN (
                  SELECT id FROM status_outbox WHERE application_id = $1
                   ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
              RETURNING id AS outbox_id, message_id)
-         SELECT m.id, m.phone, m.state = $3 AS delivered, coalesce(m.code, '') AS code,
-                coalesce(m.done_at, now()) AS done_at, t.session_context
+         SELECT m.id, m.phone, m.state = $3 AS "delivered!", coalesce(m.code, '') AS "code!",
+                coalesce(m.done_at, now()) AS "done_at!: chrono::DateTime<chrono::Utc>",
+                t.session_context
            FROM taken JOIN messages m ON m.id = taken.message_id JOIN tasks t ON t.id = m.task_id
-          ORDER BY taken.outbox_id",
+          ORDER BY taken.outbox_id"#,
+        context.caller.application_id,
+        limit,
+        MessageState::Delivered as _,
     )
-    .bind(context.caller.application_id)
-    .bind(limit)
-    .bind(MessageState::Delivered)
     .fetch_all(context.pool)
     .await?;
     let set: Vec<Value> = rows.iter().map(StatusRow::to_json).collect();
@@ -132,36 +133,40 @@ async fn number_statuses(
 ) -> Result<Vec<StatusRow>, ApiError> {
     // Messages are found through their tasks (each task's messages lie in one id range), so the
     // lookup reads the application's tasks of the period, not the whole message table. A
-    // receipt can come a day after its task started.
-    Ok(sqlx::query_as(
-        "SELECT m.id, m.phone, m.state = $7 AS delivered, coalesce(m.code, '') AS code,
-                m.done_at, t.session_context
+    // receipt can come a day after its task started. The range on `done_at` leaves only
+    // messages that have one. `$3` is typed where it first appears: untyped, `$3 - interval`
+    // would be read as an interval.
+    Ok(sqlx::query_as!(
+        StatusRow,
+        r#"SELECT m.id, m.phone, m.state = $7 AS "delivered!", coalesce(m.code, '') AS "code!",
+                m.done_at AS "done_at!: chrono::DateTime<chrono::Utc>", t.session_context
            FROM tasks t
            JOIN messages m ON m.id BETWEEN t.first_message_id AND t.last_message_id
                           AND m.task_id = t.id
-          WHERE t.application_id = $1 AND t.created_at BETWEEN $3 - interval '1 day' AND $4
+          WHERE t.application_id = $1
+            AND t.created_at BETWEEN $3::timestamptz - interval '1 day' AND $4
             AND m.phone = $2 AND m.state IN ($7, $8) AND m.done_at BETWEEN $3 AND $4
           ORDER BY m.done_at, m.id
-          LIMIT $5 OFFSET $6",
+          LIMIT $5 OFFSET $6"#,
+        application_id,
+        phone,
+        begin as _,
+        end as _,
+        limit,
+        offset,
+        MessageState::Delivered as _,
+        MessageState::Failed as _,
     )
-    .bind(application_id)
-    .bind(phone)
-    .bind(begin)
-    .bind(end)
-    .bind(limit)
-    .bind(offset)
-    .bind(MessageState::Delivered)
-    .bind(MessageState::Failed)
     .fetch_all(pool)
     .await?)
 }
 
 /// Drops outcomes nobody pulled within `KEEP_DAYS`.
 pub async fn drop_stale_statuses(pool: &PgPool) -> Result<u64, crate::error::AppError> {
-    Ok(sqlx::query(
+    Ok(sqlx::query!(
         "DELETE FROM status_outbox WHERE created_at < now() - make_interval(days => $1)",
+        KEEP_DAYS,
     )
-    .bind(KEEP_DAYS)
     .execute(pool)
     .await?
     .rows_affected())

@@ -15,27 +15,31 @@ use {
 pub async fn review_queue() -> Result<Vec<QueueItem>, AppError> {
     serve(|caller| async move {
         caller.require(Role::Admin).await?;
-        let rows: Vec<(String, i64, String, String, chrono::DateTime<chrono::Utc>, i64)> = sqlx::query_as(
-            "SELECT kind, id, title, email, submitted_at,
-                    floor(extract(epoch FROM now() - submitted_at) / 60)::bigint
-               FROM (SELECT 'signature' AS kind, s.id, s.content AS title, u.email, s.updated_at AS submitted_at
-                       FROM signatures s JOIN users u ON u.id = s.submitted_by WHERE s.status = 'pending'
-                     UNION ALL
-                     SELECT 'template', t.id, t.name, u.email, t.updated_at
-                       FROM templates t JOIN users u ON u.id = t.submitted_by WHERE t.status = 'pending') q
-              ORDER BY submitted_at, kind, id",
+        // Postgres cannot see through the UNION that every column is present: each branch
+        // selects NOT NULL columns over inner joins.
+        let rows = sqlx::query!(
+            r#"SELECT kind AS "kind!", id AS "id!", title AS "title!", email AS "email!",
+                      submitted_at AS "submitted_at!: chrono::DateTime<chrono::Utc>",
+                      floor(extract(epoch FROM now() - submitted_at) / 60)::bigint AS "minutes!"
+                 FROM (SELECT 'signature' AS kind, s.id, s.content AS title, u.email, s.updated_at AS submitted_at
+                         FROM signatures s JOIN users u ON u.id = s.submitted_by WHERE s.status = 'pending'
+                       UNION ALL
+                       SELECT 'template', t.id, t.name, u.email, t.updated_at
+                         FROM templates t JOIN users u ON u.id = t.submitted_by WHERE t.status = 'pending') q
+                ORDER BY submitted_at, kind, id"#
         )
         .fetch_all(caller.pool())
         .await?;
         rows.into_iter()
-            .map(|(kind, id, title, submitted_by, submitted_at, minutes)| {
+            .map(|r| {
                 Ok(QueueItem {
-                    subject: Subject::parse(&kind).ok_or_else(|| AppError::internal(format!("queue kind {kind}")))?,
-                    id,
-                    title,
-                    submitted_by,
-                    submitted_at,
-                    waiting_minutes: minutes,
+                    subject: Subject::parse(&r.kind)
+                        .ok_or_else(|| AppError::internal(format!("queue kind {}", r.kind)))?,
+                    id: r.id,
+                    title: r.title,
+                    submitted_by: r.email,
+                    submitted_at: r.submitted_at,
+                    waiting_minutes: r.minutes,
                 })
             })
             .collect()

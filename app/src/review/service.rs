@@ -5,6 +5,7 @@ use serde_json::json;
 use sqlx::PgConnection;
 
 use super::model::{RejectionReason, ReviewStatus, Subject};
+use super::repo::{self, Submission};
 use crate::accounts::model::CurrentUser;
 use crate::alerts::repo as alerts;
 use crate::audit::repo::{record, AuditEvent};
@@ -24,27 +25,15 @@ fn noun(subject: Subject) -> String {
     }
 }
 
-/// Table and title column per subject; fixed strings, never user input.
-fn table(subject: Subject) -> (&'static str, &'static str) {
-    match subject {
-        Subject::Signature => ("signatures", "content"),
-        Subject::Template => ("templates", "name"),
-    }
-}
-
 /// The application whose API key made the item (`None`: made in the console).
 pub async fn owning_application(
     conn: &mut PgConnection,
     subject: Subject,
     id: i64,
 ) -> Result<Option<i64>, AppError> {
-    let (table, _) = table(subject);
-    let row: Option<Option<i64>> =
-        sqlx::query_scalar(&format!("SELECT application_id FROM {table} WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(conn)
-            .await?;
-    row.ok_or_else(|| AppError::NotFound(noun(subject)))
+    repo::owning_application(conn, subject, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(noun(subject)))
 }
 
 /// Locks the item for a change and returns its review status, for the caller's transition.
@@ -53,15 +42,10 @@ pub async fn lock_status(
     subject: Subject,
     id: i64,
 ) -> Result<ReviewStatus, AppError> {
-    let (table, _) = table(subject);
-    let row: Option<(String, Option<String>)> = sqlx::query_as(&format!(
-        "SELECT status, review_reply FROM {table} WHERE id = $1 FOR UPDATE"
-    ))
-    .bind(id)
-    .fetch_optional(conn)
-    .await?;
-    let (status, reply) = row.ok_or_else(|| AppError::NotFound(noun(subject)))?;
-    ReviewStatus::from_stored(&status, reply)
+    let row = repo::lock_status(conn, subject, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(noun(subject)))?;
+    ReviewStatus::from_stored(&row.status, row.review_reply)
 }
 
 /// Deletes a signature or template once the user has ticked the confirmation box.
@@ -92,30 +76,17 @@ pub async fn delete_as(
     id: i64,
     api_key: Option<i64>,
 ) -> Result<(), AppError> {
-    let (table, title_column) = table(subject);
     let mut tx = pool.begin().await?;
     // A task that has not finished still sends with it; its history keeps the text either way.
-    let busy: Option<String> = sqlx::query_scalar(&format!(
-        "SELECT name FROM tasks WHERE {}_id = $1
-            AND status IN ('scheduled', 'sending', 'paused') LIMIT 1",
-        subject.as_str()
-    ))
-    .bind(id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    if let Some(task) = busy {
+    if let Some(task) = repo::unfinished_task(&mut tx, subject, id).await? {
         return Err(AppError::Conflict(match subject {
             Subject::Signature => crate::tr!(review.errors.in_use_signature, task),
             Subject::Template => crate::tr!(review.errors.in_use_template, task),
         }));
     }
-    let title: String = sqlx::query_scalar(&format!(
-        "DELETE FROM {table} WHERE id = $1 RETURNING {title_column}"
-    ))
-    .bind(id)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or_else(|| AppError::NotFound(noun(subject)))?;
+    let title = repo::delete(&mut tx, subject, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(noun(subject)))?;
     let action = format!("{}.delete", subject.as_str());
     let mut details = json!({ "title": title });
     if let Some(key) = api_key {
@@ -145,16 +116,14 @@ pub async fn decide(
     id: i64,
     decision: Decision,
 ) -> Result<ReviewStatus, AppError> {
-    let (table, title_column) = table(subject);
     let mut tx = pool.begin().await?;
-    let row: Option<(String, Option<String>, i64, String)> = sqlx::query_as(&format!(
-        "SELECT status, review_reply, submitted_by, {title_column} FROM {table} WHERE id = $1 FOR UPDATE"
-    ))
-    .bind(id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let (status, reply, submitted_by, title) =
-        row.ok_or_else(|| AppError::NotFound(noun(subject)))?;
+    let row = repo::lock_submission(&mut tx, subject, id).await?;
+    let Submission {
+        status,
+        review_reply: reply,
+        submitted_by,
+        title,
+    } = row.ok_or_else(|| AppError::NotFound(noun(subject)))?;
     if submitted_by == reviewer.id {
         return Err(AppError::Conflict(crate::tr!(review.errors.own_submission)));
     }
@@ -164,17 +133,7 @@ pub async fn decide(
         Decision::Reject(reason) => current.reject(reason)?,
     };
     let (stored, reply) = next.to_stored();
-    sqlx::query(&format!(
-        "UPDATE {table} SET status = $2, review_reply = $3, reviewed_by = $4, reviewed_at = now(),
-                updated_at = now()
-          WHERE id = $1"
-    ))
-    .bind(id)
-    .bind(stored)
-    .bind(reply)
-    .bind(reviewer.id)
-    .execute(&mut *tx)
-    .await?;
+    repo::set_review(&mut tx, subject, id, stored, reply, reviewer.id).await?;
 
     let verb = if reply.is_some() { "reject" } else { "approve" };
     let action = format!("{}.{verb}", subject.as_str());

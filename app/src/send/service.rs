@@ -131,19 +131,23 @@ async fn open_or_finish(
 ) -> Result<(), ApiError> {
     match (to_send.first(), to_send.last()) {
         (Some(&first), Some(&last)) => {
-            sqlx::query("UPDATE tasks SET units_reserved = $2 WHERE id = $1")
-                .bind(task_id)
-                .bind(units * to_send.len() as i64)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query!(
+                "UPDATE tasks SET units_reserved = $2 WHERE id = $1",
+                task_id,
+                units * to_send.len() as i64
+            )
+            .execute(&mut *tx)
+            .await?;
             crate::dispatch::queue::open_chunks(&mut *tx, task_id, first, last).await?;
         }
         _ => {
             // Nothing to send: the request is finished as it is recorded.
-            sqlx::query("UPDATE tasks SET status = 'completed', finished_at = now() WHERE id = $1")
-                .bind(task_id)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query!(
+                "UPDATE tasks SET status = 'completed', finished_at = now() WHERE id = $1",
+                task_id
+            )
+            .execute(&mut *tx)
+            .await?;
         }
     }
     Ok(())
@@ -202,11 +206,13 @@ pub(crate) async fn application_rules<'e>(
     executor: impl sqlx::PgExecutor<'e>,
     application_id: i64,
 ) -> Result<crate::limits::FrequencyRules, crate::error::AppError> {
-    let rules: sqlx::types::Json<crate::limits::FrequencyRules> =
-        sqlx::query_scalar("SELECT frequency_rules FROM applications WHERE id = $1")
-            .bind(application_id)
-            .fetch_one(executor)
-            .await?;
+    let rules = sqlx::query_scalar!(
+        r#"SELECT frequency_rules AS "rules: sqlx::types::Json<crate::limits::FrequencyRules>"
+             FROM applications WHERE id = $1"#,
+        application_id
+    )
+    .fetch_one(executor)
+    .await?;
     Ok(rules.0)
 }
 
@@ -224,27 +230,29 @@ async fn insert_task(
     request: &Request<'_>,
     recipients: usize,
 ) -> Result<i64, ApiError> {
-    Ok(sqlx::query_scalar(
+    // `$9` is cast where it first appears: Postgres types a parameter by its first use, and
+    // `IS NULL` says nothing of the type.
+    Ok(sqlx::query_scalar!(
         "INSERT INTO tasks (name, application_id, signature_id, template_id, signature_text,
                             template_name, template_text, sms_type, status, send_at, time_zone,
                             recipients, units_reserved, created_by, api_key_id, session_context,
                             started_at, origin)
-         VALUES (CASE WHEN $9 IS NULL THEN 'Alert' ELSE 'SendSms' END, $1, $2, $3, $4, $5, $6,
-                 $7, 'sending', now(), 'Asia/Shanghai', $11, 0, $8, $9, $10, now(),
+         VALUES (CASE WHEN $9::bigint IS NULL THEN 'Alert' ELSE 'SendSms' END, $1, $2, $3, $4,
+                 $5, $6, $7, 'sending', now(), 'Asia/Shanghai', $11, 0, $8, $9, $10, now(),
                  CASE WHEN $9 IS NULL THEN 'alert' ELSE 'api' END)
          RETURNING id",
+        request.application_id,
+        request.signature.0,
+        request.template.id,
+        &request.signature.1,
+        &request.template.name,
+        &request.template.content,
+        request.template.sms_type.code(),
+        request.acting_user,
+        request.api_key_id,
+        request.session_context,
+        recipients as i32
     )
-    .bind(request.application_id)
-    .bind(request.signature.0)
-    .bind(request.template.id)
-    .bind(&request.signature.1)
-    .bind(&request.template.name)
-    .bind(&request.template.content)
-    .bind(request.template.sms_type.code())
-    .bind(request.acting_user)
-    .bind(request.api_key_id)
-    .bind(request.session_context)
-    .bind(recipients as i32)
     .fetch_one(conn)
     .await?)
 }
@@ -259,16 +267,16 @@ async fn insert_messages(
 ) -> Result<Vec<i64>, ApiError> {
     // Ids come from one sequence in the order rows are inserted, so sorted ids follow the
     // request's order.
-    let mut ids: Vec<i64> = sqlx::query_scalar(
+    let mut ids = sqlx::query_scalar!(
         "INSERT INTO messages (task_id, phone, params, units)
          SELECT $1, phone, $3, $4 FROM unnest($2::text[]) WITH ORDINALITY AS v(phone, n)
           ORDER BY n
          RETURNING id",
+        task_id,
+        phones,
+        params,
+        units as i16
     )
-    .bind(task_id)
-    .bind(phones)
-    .bind(params)
-    .bind(units as i16)
     .fetch_all(&mut *conn)
     .await?;
     ids.sort_unstable();
@@ -286,20 +294,22 @@ async fn record_refusals(
         return Ok(());
     }
     let (ids, codes): (Vec<i64>, Vec<&str>) = refused.iter().map(|(id, code)| (*id, *code)).unzip();
-    sqlx::query(
+    sqlx::query!(
         "UPDATE messages m SET state = $3, code = v.code, done_at = now()
            FROM unnest($1::bigint[], $2::text[]) AS v(id, code) WHERE m.id = v.id",
+        &ids,
+        &codes as &[&str],
+        MessageState::Rejected as _
     )
-    .bind(&ids)
-    .bind(&codes)
-    .bind(MessageState::Rejected)
     .execute(&mut *conn)
     .await?;
-    sqlx::query("UPDATE tasks SET failed = failed + $2, refused = refused + $2 WHERE id = $1")
-        .bind(task_id)
-        .bind(ids.len() as i32)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query!(
+        "UPDATE tasks SET failed = failed + $2, refused = refused + $2 WHERE id = $1",
+        task_id,
+        ids.len() as i32
+    )
+    .execute(&mut *conn)
+    .await?;
     let now = chrono::Utc::now();
     let results: Vec<SendResult> = refused
         .iter()

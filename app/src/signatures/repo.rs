@@ -6,7 +6,6 @@ use super::model::{
 use crate::error::AppError;
 use crate::review::model::ReviewStatus;
 
-#[derive(sqlx::FromRow)]
 struct Row {
     id: i64,
     content: String,
@@ -53,32 +52,47 @@ impl TryFrom<Row> for Signature {
     }
 }
 
-const SELECT: &str = "SELECT s.id, s.content, s.purpose, s.sign_type, s.document_type, s.international,
-                             s.remark, s.certificate_id, d.media_type AS certificate_type, s.authorisation_id, s.status, s.review_reply,
-                             u.email AS submitted_by, s.created_at, s.updated_at
-                        FROM signatures s JOIN users u ON u.id = s.submitted_by
-                        JOIN documents d ON d.id = s.certificate_id";
-
+// `list` and `get` read the same columns; a change to one belongs in both.
 pub async fn list(pool: &PgPool) -> Result<Vec<Signature>, AppError> {
-    let rows: Vec<Row> = sqlx::query_as(&format!("{SELECT} ORDER BY s.id DESC"))
-        .fetch_all(pool)
-        .await?;
+    let rows = sqlx::query_as!(
+        Row,
+        r#"SELECT s.id, s.content, s.purpose, s.sign_type, s.document_type, s.international,
+                s.remark, s.certificate_id, d.media_type AS certificate_type, s.authorisation_id,
+                s.status, s.review_reply, u.email AS submitted_by,
+                s.created_at AS "created_at: chrono::DateTime<chrono::Utc>",
+                s.updated_at AS "updated_at: chrono::DateTime<chrono::Utc>"
+           FROM signatures s JOIN users u ON u.id = s.submitted_by
+           JOIN documents d ON d.id = s.certificate_id
+          ORDER BY s.id DESC"#
+    )
+    .fetch_all(pool)
+    .await?;
     rows.into_iter().map(Signature::try_from).collect()
 }
 
 pub async fn get(pool: &PgPool, id: i64) -> Result<Signature, AppError> {
-    let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE s.id = $1"))
-        .bind(id)
-        .fetch_optional(pool)
-        .await?;
+    let row = sqlx::query_as!(
+        Row,
+        r#"SELECT s.id, s.content, s.purpose, s.sign_type, s.document_type, s.international,
+                s.remark, s.certificate_id, d.media_type AS certificate_type, s.authorisation_id,
+                s.status, s.review_reply, u.email AS submitted_by,
+                s.created_at AS "created_at: chrono::DateTime<chrono::Utc>",
+                s.updated_at AS "updated_at: chrono::DateTime<chrono::Utc>"
+           FROM signatures s JOIN users u ON u.id = s.submitted_by
+           JOIN documents d ON d.id = s.certificate_id
+          WHERE s.id = $1"#,
+        id
+    )
+    .fetch_optional(pool)
+    .await?;
     row.ok_or_else(|| AppError::NotFound(crate::tr!(review.signature)))?
         .try_into()
 }
 
 /// Contents of approved signatures: the only ones that may appear on a message.
 pub async fn approved_names(pool: &PgPool) -> Result<Vec<String>, AppError> {
-    Ok(sqlx::query_scalar(
-        "SELECT content FROM signatures WHERE status = 'approved' ORDER BY content",
+    Ok(sqlx::query_scalar!(
+        "SELECT content FROM signatures WHERE status = 'approved' ORDER BY content"
     )
     .fetch_all(pool)
     .await?)
@@ -86,21 +100,24 @@ pub async fn approved_names(pool: &PgPool) -> Result<Vec<String>, AppError> {
 
 /// Approved signatures as (id, content), for a form's choice.
 pub async fn approved_choices(pool: &PgPool) -> Result<Vec<(i64, String)>, AppError> {
-    Ok(sqlx::query_as(
-        "SELECT id, content FROM signatures WHERE status = 'approved' ORDER BY id DESC",
+    Ok(sqlx::query!(
+        "SELECT id, content FROM signatures WHERE status = 'approved' ORDER BY id DESC"
     )
     .fetch_all(pool)
-    .await?)
+    .await?
+    .into_iter()
+    .map(|s| (s.id, s.content))
+    .collect())
 }
 
 /// The approved signature with this content, if there is one.
 pub async fn approved_id(pool: &PgPool, content: &str) -> Result<Option<i64>, AppError> {
-    Ok(
-        sqlx::query_scalar("SELECT id FROM signatures WHERE status = 'approved' AND content = $1")
-            .bind(content)
-            .fetch_optional(pool)
-            .await?,
+    Ok(sqlx::query_scalar!(
+        "SELECT id FROM signatures WHERE status = 'approved' AND content = $1",
+        content
     )
+    .fetch_optional(pool)
+    .await?)
 }
 
 /// A signature's fields as submitted for review.
@@ -131,21 +148,21 @@ pub async fn insert(
     submitted_by: i64,
     application: Option<i64>,
 ) -> Result<i64, AppError> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO signatures (content, purpose, sign_type, document_type, international, remark,
                                  certificate_id, authorisation_id, submitted_by, application_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+        draft.content.as_str(),
+        draft.purpose.code(),
+        draft.kind.sign_type.code(),
+        draft.kind.document_type.code(),
+        draft.international,
+        &draft.remark,
+        draft.certificate_id,
+        draft.authorisation_id,
+        submitted_by,
+        application,
     )
-    .bind(draft.content.as_str())
-    .bind(draft.purpose.code())
-    .bind(draft.kind.sign_type.code())
-    .bind(draft.kind.document_type.code())
-    .bind(draft.international)
-    .bind(&draft.remark)
-    .bind(draft.certificate_id)
-    .bind(draft.authorisation_id)
-    .bind(submitted_by)
-    .bind(application)
     .fetch_one(conn)
     .await
     .map_err(duplicate_content)
@@ -157,24 +174,24 @@ pub async fn resubmit(
     draft: &SignatureDraft,
     submitted_by: i64,
 ) -> Result<(), AppError> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE signatures
             SET content = $2, purpose = $3, sign_type = $4, document_type = $5, international = $6,
                 remark = $7, certificate_id = $8, authorisation_id = $9, submitted_by = $10,
                 status = 'pending', review_reply = NULL, reviewed_by = NULL, reviewed_at = NULL,
                 updated_at = now()
           WHERE id = $1",
+        id,
+        draft.content.as_str(),
+        draft.purpose.code(),
+        draft.kind.sign_type.code(),
+        draft.kind.document_type.code(),
+        draft.international,
+        &draft.remark,
+        draft.certificate_id,
+        draft.authorisation_id,
+        submitted_by,
     )
-    .bind(id)
-    .bind(draft.content.as_str())
-    .bind(draft.purpose.code())
-    .bind(draft.kind.sign_type.code())
-    .bind(draft.kind.document_type.code())
-    .bind(draft.international)
-    .bind(&draft.remark)
-    .bind(draft.certificate_id)
-    .bind(draft.authorisation_id)
-    .bind(submitted_by)
     .execute(conn)
     .await
     .map_err(duplicate_content)?;
@@ -188,35 +205,33 @@ pub async fn insert_document(
     file_name: &str,
     uploaded_by: i64,
 ) -> Result<i64, AppError> {
-    Ok(sqlx::query_scalar(
+    Ok(sqlx::query_scalar!(
         "INSERT INTO documents (media_type, bytes, file_name, uploaded_by) VALUES ($1, $2, $3, $4) RETURNING id",
+        format.media_type(),
+        bytes,
+        file_name.chars().take(200).collect::<String>(),
+        uploaded_by,
     )
-    .bind(format.media_type())
-    .bind(bytes)
-    .bind(file_name.chars().take(200).collect::<String>())
-    .bind(uploaded_by)
     .fetch_one(conn)
     .await?)
 }
 
 pub async fn document_exists(pool: &PgPool, id: i64) -> Result<bool, AppError> {
-    Ok(
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM documents WHERE id = $1)")
-            .bind(id)
-            .fetch_one(pool)
-            .await?,
+    Ok(sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM documents WHERE id = $1) AS "exists!""#,
+        id
     )
+    .fetch_one(pool)
+    .await?)
 }
 
 pub async fn document(pool: &PgPool, id: i64) -> Result<(DocumentFormat, Vec<u8>), AppError> {
-    let row: Option<(String, Vec<u8>)> =
-        sqlx::query_as("SELECT media_type, bytes FROM documents WHERE id = $1")
-            .bind(id)
-            .fetch_optional(pool)
-            .await?;
-    let (media_type, bytes) =
-        row.ok_or_else(|| AppError::NotFound(crate::tr!(signature.errors.document)))?;
+    let row = sqlx::query!("SELECT media_type, bytes FROM documents WHERE id = $1", id)
+        .fetch_optional(pool)
+        .await?
+        .ok_or_else(|| AppError::NotFound(crate::tr!(signature.errors.document)))?;
+    let media_type = row.media_type;
     let format = DocumentFormat::from_media_type(&media_type)
         .ok_or_else(|| AppError::internal(format!("document {id} has media type {media_type}")))?;
-    Ok((format, bytes))
+    Ok((format, row.bytes))
 }

@@ -34,8 +34,12 @@ pub async fn sends(
     }
     let refused: i32 = codes.values().sum();
     let units: i64 = results.iter().map(|r| r.units).sum();
+    let submitted_count = submitted.len() as i32;
+    let requests = results.len() as i64;
+    let code_names: Vec<String> = codes.keys().map(|c| c.to_string()).collect();
+    let code_counts: Vec<i32> = codes.values().copied().collect();
     // One statement: recording runs for every chunk, so round trips count.
-    sqlx::query(
+    sqlx::query!(
         "WITH seconds AS (
              INSERT INTO task_seconds (task_id, second, submitted, refused)
              VALUES ($1, date_trunc('second', now()), $2, $3)
@@ -62,15 +66,15 @@ pub async fn sends(
             SET requests = stats_hourly.requests + EXCLUDED.requests,
                 submitted = stats_hourly.submitted + EXCLUDED.submitted,
                 units = stats_hourly.units + EXCLUDED.units",
+        task_id,
+        submitted_count,
+        refused,
+        &code_names,
+        &code_counts,
+        &submitted,
+        requests,
+        units,
     )
-    .bind(task_id)
-    .bind(submitted.len() as i32)
-    .bind(refused)
-    .bind(codes.keys().copied().collect::<Vec<_>>())
-    .bind(codes.values().copied().collect::<Vec<_>>())
-    .bind(&submitted)
-    .bind(results.len() as i64)
-    .bind(units)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -84,7 +88,7 @@ pub async fn outcomes(conn: &mut PgConnection, message_ids: &[i64]) -> Result<()
     if message_ids.is_empty() {
         return Ok(());
     }
-    sqlx::query(
+    sqlx::query!(
         "WITH r AS (SELECT m.id, m.task_id, t.origin = 'api' AS by_api, m.state = $3 AS ok, coalesce(m.code, '') AS code,
                            mobile_operator(m.phone) AS operator,
                            extract(epoch FROM coalesce(m.done_at, now())
@@ -131,11 +135,11 @@ pub async fn outcomes(conn: &mut PgConnection, message_ids: &[i64]) -> Result<()
          ON CONFLICT (hour, application_id, signature_id, template_id, sms_type) DO UPDATE
             SET receipts_ok = stats_hourly.receipts_ok + EXCLUDED.receipts_ok,
                 receipts_fail = stats_hourly.receipts_fail + EXCLUDED.receipts_fail",
+        message_ids,
+        &super::model::LATENCY_BOUNDS_SECONDS[..],
+        MessageState::Delivered as _,
+        MessageState::Failed as _,
     )
-    .bind(message_ids)
-    .bind(super::model::LATENCY_BOUNDS_SECONDS.to_vec())
-    .bind(MessageState::Delivered)
-    .bind(MessageState::Failed)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -148,21 +152,36 @@ pub async fn recipients(
     task_id: i64,
     messages: &MessageSet,
 ) -> Result<(), AppError> {
-    let (first, last, ids) = messages.params();
-    sqlx::query(&format!(
-        "INSERT INTO task_operators (task_id, operator, recipients)
-         SELECT $1, mobile_operator(phone), count(*) FROM messages m
-          WHERE {} AND task_id = $1 GROUP BY 2
-         ON CONFLICT (task_id, operator) DO UPDATE
-            SET recipients = task_operators.recipients + EXCLUDED.recipients",
-        messages.condition()
-    ))
-    .bind(task_id)
-    .bind(first)
-    .bind(last)
-    .bind(ids)
-    .execute(&mut *conn)
-    .await?;
+    // Two statements, not one with an OR: a range scans the primary key, a list probes it.
+    match messages {
+        MessageSet::Range(first, last) => {
+            sqlx::query!(
+                "INSERT INTO task_operators (task_id, operator, recipients)
+                 SELECT $1, mobile_operator(phone), count(*) FROM messages m
+                  WHERE m.id BETWEEN $2 AND $3 AND task_id = $1 GROUP BY 2
+                 ON CONFLICT (task_id, operator) DO UPDATE
+                    SET recipients = task_operators.recipients + EXCLUDED.recipients",
+                task_id,
+                first,
+                last
+            )
+            .execute(&mut *conn)
+            .await?;
+        }
+        MessageSet::Ids(ids) => {
+            sqlx::query!(
+                "INSERT INTO task_operators (task_id, operator, recipients)
+                 SELECT $1, mobile_operator(phone), count(*) FROM messages m
+                  WHERE m.id = ANY($2) AND task_id = $1 GROUP BY 2
+                 ON CONFLICT (task_id, operator) DO UPDATE
+                    SET recipients = task_operators.recipients + EXCLUDED.recipients",
+                task_id,
+                ids
+            )
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
     Ok(())
 }
 
@@ -175,13 +194,14 @@ pub async fn unmatched(
     if receipts == 0 {
         return Ok(());
     }
-    sqlx::query(
+    let receipts = receipts as i64;
+    sqlx::query!(
         "INSERT INTO unmatched_receipts (source, receipts) VALUES ($1, $2)
          ON CONFLICT (source) DO UPDATE
             SET receipts = unmatched_receipts.receipts + EXCLUDED.receipts, last_at = now()",
+        source,
+        receipts,
     )
-    .bind(source)
-    .bind(receipts as i64)
     .execute(conn)
     .await?;
     Ok(())

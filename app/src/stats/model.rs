@@ -172,7 +172,6 @@ impl DashboardFigures {
 
 /// What a new installation has of what its first message needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct GettingStarted {
     /// Active users holding the role (the admin may hold it too).
     pub operators: i64,

@@ -8,58 +8,68 @@ use crate::error::AppError;
 use crate::numbers::MobileCarrier;
 use crate::receipts::model::{describe, FailureGroup};
 
+/// One second of a task's sending, as `task_seconds` counts it.
+struct TaskSecond {
+    second: DateTime<Utc>,
+    submitted: i32,
+    refused: i32,
+    delivered: i32,
+    failed: i32,
+}
+
 pub async fn task_analytics(pool: &PgPool, task_id: i64) -> Result<TaskAnalytics, AppError> {
-    let (recipients, sent, delivered, failed, units_used): (i32, i32, i32, i32, i64) =
-        sqlx::query_as(
-            "SELECT recipients, sent, delivered, failed, units_used FROM tasks WHERE id = $1",
-        )
-        .bind(task_id)
-        .fetch_optional(pool)
-        .await?
-        .ok_or_else(|| AppError::NotFound(crate::tr!(stats.task)))?;
-    let seconds: Vec<(DateTime<Utc>, i32, i32, i32, i32)> = sqlx::query_as(
-        "SELECT second, submitted, refused, delivered, failed FROM task_seconds
-          WHERE task_id = $1 ORDER BY second",
+    let task = sqlx::query!(
+        "SELECT recipients, sent, delivered, failed, units_used FROM tasks WHERE id = $1",
+        task_id,
     )
-    .bind(task_id)
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| AppError::NotFound(crate::tr!(stats.task)))?;
+    let seconds = sqlx::query_as!(
+        TaskSecond,
+        r#"SELECT second AS "second: chrono::DateTime<chrono::Utc>", submitted, refused, delivered, failed
+             FROM task_seconds WHERE task_id = $1 ORDER BY second"#,
+        task_id,
+    )
     .fetch_all(pool)
     .await?;
-    let refused: i64 = seconds.iter().map(|m| i64::from(m.2)).sum();
-    let receipts_failed = i64::from(failed) - refused;
+    let refused: i64 = seconds.iter().map(|m| i64::from(m.refused)).sum();
+    let receipts_failed = i64::from(task.failed) - refused;
     let headline = Headline {
-        recipients: recipients.into(),
-        submitted: sent.into(),
-        delivered: delivered.into(),
-        failed: failed.into(),
-        awaiting: (i64::from(sent) - i64::from(delivered) - receipts_failed).max(0),
-        units_used,
+        recipients: task.recipients.into(),
+        submitted: task.sent.into(),
+        delivered: task.delivered.into(),
+        failed: task.failed.into(),
+        awaiting: (i64::from(task.sent) - i64::from(task.delivered) - receipts_failed).max(0),
+        units_used: task.units_used,
     };
     let (step_seconds, timeline) = timeline(&seconds);
 
     let mut latency = vec![0i64; LATENCY_LABELS.len()];
-    let buckets: Vec<(i16, i32)> =
-        sqlx::query_as("SELECT bucket, receipts FROM task_latency WHERE task_id = $1")
-            .bind(task_id)
-            .fetch_all(pool)
-            .await?;
-    for (bucket, receipts) in buckets {
-        if let Some(slot) = latency.get_mut(bucket as usize) {
-            *slot += i64::from(receipts);
+    let buckets = sqlx::query!(
+        "SELECT bucket, receipts FROM task_latency WHERE task_id = $1",
+        task_id,
+    )
+    .fetch_all(pool)
+    .await?;
+    for b in buckets {
+        if let Some(slot) = latency.get_mut(b.bucket as usize) {
+            *slot += i64::from(b.receipts);
         }
     }
 
-    let codes: Vec<(String, i32)> = sqlx::query_as(
+    let codes = sqlx::query!(
         "SELECT code, messages FROM task_failures WHERE task_id = $1 ORDER BY messages DESC, code",
+        task_id,
     )
-    .bind(task_id)
     .fetch_all(pool)
     .await?;
     let failures: Vec<FailureRow> = codes
         .into_iter()
-        .map(|(code, messages)| FailureRow {
-            group: describe(&code).1,
-            code,
-            messages: messages.into(),
+        .map(|c| FailureRow {
+            group: describe(&c.code).1,
+            code: c.code,
+            messages: c.messages.into(),
         })
         .collect();
     let groups = FailureGroup::ALL
@@ -74,24 +84,24 @@ pub async fn task_analytics(pool: &PgPool, task_id: i64) -> Result<TaskAnalytics
         })
         .collect();
 
-    let operators: Vec<(i16, i32, i32, i32, i32)> = sqlx::query_as(
+    let operators = sqlx::query!(
         "SELECT operator, recipients, submitted, delivered, failed FROM task_operators
           WHERE task_id = $1 ORDER BY operator = 0, operator",
+        task_id,
     )
-    .bind(task_id)
     .fetch_all(pool)
     .await?;
     let operators = operators
         .into_iter()
-        .map(
-            |(op, recipients, submitted, delivered, failed)| OperatorRow {
-                operator: MobileCarrier::from_code(op).english_name().to_string(),
-                recipients: recipients.into(),
-                submitted: submitted.into(),
-                delivered: delivered.into(),
-                failed: failed.into(),
-            },
-        )
+        .map(|o| OperatorRow {
+            operator: MobileCarrier::from_code(o.operator)
+                .english_name()
+                .to_string(),
+            recipients: o.recipients.into(),
+            submitted: o.submitted.into(),
+            delivered: o.delivered.into(),
+            failed: o.failed.into(),
+        })
         .collect();
     Ok(TaskAnalytics {
         task_id,
@@ -114,11 +124,11 @@ const CHINA_OFFSET_SECONDS: i64 = 8 * 3600;
 /// The seconds from the first to the last merged into the narrowest step that keeps a chart
 /// within `MAX_TIMELINE_POINTS` points, steps starting on round China-time moments and gaps
 /// filled with zeros: a task sent within a second is one point, a day-long one is minutes.
-fn timeline(seconds: &[(DateTime<Utc>, i32, i32, i32, i32)]) -> (i64, Vec<TimelinePoint>) {
+fn timeline(seconds: &[TaskSecond]) -> (i64, Vec<TimelinePoint>) {
     let (Some(first), Some(last)) = (seconds.first(), seconds.last()) else {
         return (1, Vec::new());
     };
-    let (first, last) = (first.0.timestamp(), last.0.timestamp());
+    let (first, last) = (first.second.timestamp(), last.second.timestamp());
     let start_of = |at: i64, step: i64| {
         (at + CHINA_OFFSET_SECONDS).div_euclid(step) * step - CHINA_OFFSET_SECONDS
     };
@@ -148,13 +158,13 @@ fn timeline(seconds: &[(DateTime<Utc>, i32, i32, i32, i32)]) -> (i64, Vec<Timeli
             failed: 0,
         })
         .collect();
-    for (at, submitted, refused, delivered, failed) in seconds {
-        let i = ((at.timestamp() - origin) / step) as usize;
+    for s in seconds {
+        let i = ((s.second.timestamp() - origin) / step) as usize;
         if let Some(p) = timeline.get_mut(i) {
-            p.submitted += i64::from(*submitted);
-            p.refused += i64::from(*refused);
-            p.delivered += i64::from(*delivered);
-            p.failed += i64::from(*failed);
+            p.submitted += i64::from(s.submitted);
+            p.refused += i64::from(s.refused);
+            p.delivered += i64::from(s.delivered);
+            p.failed += i64::from(s.failed);
         }
     }
     (step, timeline)
@@ -177,9 +187,13 @@ pub async fn statistics(pool: &PgPool, filter: &StatsFilter) -> Result<StatsRepo
         Granularity::Hour => "YYYY-MM-DD HH24:00",
         Granularity::Day => "YYYY-MM-DD",
     };
-    let rows: Vec<(String, i64, i64, i64, i64, i64)> = sqlx::query_as(
-        // Periods are formatted after grouping: once per period, not once per counter row.
-        "SELECT to_char(period, $9), requests, submitted, units, receipts_ok, receipts_fail
+    // Periods are formatted after grouping: once per period, not once per counter row. A group
+    // has at least one counter row, so its sums are never null.
+    let rows = sqlx::query_as!(
+        StatsRow,
+        r#"SELECT to_char(period, $9) AS "period!", requests AS "requests!",
+                submitted AS "submitted!", units AS "units!", receipts_ok AS "receipts_ok!",
+                receipts_fail AS "receipts_fail!"
            FROM (SELECT date_trunc($8, hour AT TIME ZONE 'Asia/Shanghai') AS period,
                         sum(requests)::bigint AS requests, sum(submitted)::bigint AS submitted,
                         sum(units)::bigint AS units, sum(receipts_ok)::bigint AS receipts_ok,
@@ -192,32 +206,19 @@ pub async fn statistics(pool: &PgPool, filter: &StatsFilter) -> Result<StatsRepo
                     AND ($6::smallint IS NULL OR sms_type = $6)
                   GROUP BY 1) g
           ORDER BY period
-          LIMIT $7",
+          LIMIT $7"#,
+        filter.from as _,
+        filter.until as _,
+        filter.application,
+        filter.signature,
+        filter.template,
+        filter.sms_type,
+        5000i64,
+        filter.granularity.as_str(),
+        format,
     )
-    .bind(filter.from)
-    .bind(filter.until)
-    .bind(filter.application)
-    .bind(filter.signature)
-    .bind(filter.template)
-    .bind(filter.sms_type)
-    .bind(5000i64)
-    .bind(filter.granularity.as_str())
-    .bind(format)
     .fetch_all(pool)
     .await?;
-    let rows: Vec<StatsRow> = rows
-        .into_iter()
-        .map(
-            |(period, requests, submitted, units, receipts_ok, receipts_fail)| StatsRow {
-                period,
-                requests,
-                submitted,
-                units,
-                receipts_ok,
-                receipts_fail,
-            },
-        )
-        .collect();
     let totals = rows.iter().fold(
         StatsRow {
             period: "Total".into(),
@@ -244,18 +245,25 @@ pub async fn statistics(pool: &PgPool, filter: &StatsFilter) -> Result<StatsRepo
 }
 
 pub async fn choices(pool: &PgPool) -> Result<StatsChoices, AppError> {
-    let list = |sql: &'static str| async move {
-        let rows: Vec<(i64, String)> = sqlx::query_as(sql).fetch_all(pool).await?;
-        Ok::<_, AppError>(
-            rows.into_iter()
-                .map(|(id, label)| Choice { id, label })
-                .collect(),
-        )
-    };
     Ok(StatsChoices {
-        applications: list("SELECT id, name FROM applications ORDER BY name, id").await?,
-        signatures: list("SELECT id, content FROM signatures ORDER BY content, id").await?,
-        templates: list("SELECT id, name FROM templates ORDER BY name, id").await?,
+        applications: sqlx::query_as!(
+            Choice,
+            "SELECT id, name AS label FROM applications ORDER BY name, id"
+        )
+        .fetch_all(pool)
+        .await?,
+        signatures: sqlx::query_as!(
+            Choice,
+            "SELECT id, content AS label FROM signatures ORDER BY content, id"
+        )
+        .fetch_all(pool)
+        .await?,
+        templates: sqlx::query_as!(
+            Choice,
+            "SELECT id, name AS label FROM templates ORDER BY name, id"
+        )
+        .fetch_all(pool)
+        .await?,
     })
 }
 
@@ -266,19 +274,20 @@ pub async fn dashboard(
     admin: bool,
     marketer: bool,
 ) -> Result<DashboardFigures, AppError> {
-    let (sent, delivered, failed): (i64, i64, i64) = sqlx::query_as(
-        "SELECT coalesce(sum(submitted), 0)::bigint, coalesce(sum(receipts_ok), 0)::bigint,
-                coalesce(sum(receipts_fail), 0)::bigint
+    let today = sqlx::query!(
+        r#"SELECT coalesce(sum(submitted), 0)::bigint AS "sent!",
+                coalesce(sum(receipts_ok), 0)::bigint AS "delivered!",
+                coalesce(sum(receipts_fail), 0)::bigint AS "failed!"
            FROM stats_hourly
-          WHERE hour >= date_trunc('day', now() AT TIME ZONE 'Asia/Shanghai') AT TIME ZONE 'Asia/Shanghai'",
+          WHERE hour >= date_trunc('day', now() AT TIME ZONE 'Asia/Shanghai') AT TIME ZONE 'Asia/Shanghai'"#,
     )
     .fetch_one(pool)
     .await?;
     let pending_reviews = if admin {
         Some(
-            sqlx::query_scalar(
-                "SELECT (SELECT count(*) FROM signatures WHERE status = 'pending')
-                      + (SELECT count(*) FROM templates WHERE status = 'pending')",
+            sqlx::query_scalar!(
+                r#"SELECT (SELECT count(*) FROM signatures WHERE status = 'pending')
+                        + (SELECT count(*) FROM templates WHERE status = 'pending') AS "pending!""#,
             )
             .fetch_one(pool)
             .await?,
@@ -286,23 +295,25 @@ pub async fn dashboard(
     } else {
         None
     };
-    let unmatched: i64 =
-        sqlx::query_scalar("SELECT coalesce(sum(receipts), 0)::bigint FROM unmatched_receipts")
-            .fetch_one(pool)
-            .await?;
+    let unmatched = sqlx::query_scalar!(
+        r#"SELECT coalesce(sum(receipts), 0)::bigint AS "receipts!" FROM unmatched_receipts"#,
+    )
+    .fetch_one(pool)
+    .await?;
     let getting_started = if admin {
         Some(
-            sqlx::query_as(
-                "SELECT (SELECT count(*) FROM users
-                          WHERE disabled_at IS NULL AND 'operator' = ANY (roles)) AS operators,
+            sqlx::query_as!(
+                GettingStarted,
+                r#"SELECT (SELECT count(*) FROM users
+                          WHERE disabled_at IS NULL AND 'operator' = ANY (roles)) AS "operators!",
                         (SELECT count(*) FROM users
-                          WHERE disabled_at IS NULL AND 'marketer' = ANY (roles)) AS marketers,
-                        (SELECT count(*) FROM applications) AS applications,
-                        (SELECT count(*) FROM signatures WHERE status = 'approved') AS approved_signatures,
-                        (SELECT count(*) FROM signatures WHERE status = 'pending') AS pending_signatures,
-                        (SELECT count(*) FROM templates WHERE status = 'approved') AS approved_templates,
-                        (SELECT count(*) FROM templates WHERE status = 'pending') AS pending_templates,
-                        (SELECT count(*) FROM sms_packages) AS sms_packages",
+                          WHERE disabled_at IS NULL AND 'marketer' = ANY (roles)) AS "marketers!",
+                        (SELECT count(*) FROM applications) AS "applications!",
+                        (SELECT count(*) FROM signatures WHERE status = 'approved') AS "approved_signatures!",
+                        (SELECT count(*) FROM signatures WHERE status = 'pending') AS "pending_signatures!",
+                        (SELECT count(*) FROM templates WHERE status = 'approved') AS "approved_templates!",
+                        (SELECT count(*) FROM templates WHERE status = 'pending') AS "pending_templates!",
+                        (SELECT count(*) FROM sms_packages) AS "sms_packages!""#,
             )
             .fetch_one(pool)
             .await?,
@@ -317,9 +328,9 @@ pub async fn dashboard(
         Vec::new()
     };
     Ok(DashboardFigures {
-        sent_today: sent,
-        delivered_today: delivered,
-        failed_today: failed,
+        sent_today: today.sent,
+        delivered_today: today.delivered,
+        failed_today: today.failed,
         balance: crate::balance::ledger::available(&mut *pool.acquire().await?).await?,
         pending_reviews,
         unmatched_receipts: unmatched,
@@ -337,9 +348,25 @@ mod tests {
         DateTime::parse_from_rfc3339(rfc3339).unwrap().to_utc()
     }
 
+    fn second(
+        second: DateTime<Utc>,
+        submitted: i32,
+        refused: i32,
+        delivered: i32,
+        failed: i32,
+    ) -> TaskSecond {
+        TaskSecond {
+            second,
+            submitted,
+            refused,
+            delivered,
+            failed,
+        }
+    }
+
     #[test]
     fn a_task_sent_within_a_second_is_one_point() {
-        let (step, points) = timeline(&[(at("2026-11-25T08:00:07Z"), 1980, 38, 1900, 4)]);
+        let (step, points) = timeline(&[second(at("2026-11-25T08:00:07Z"), 1980, 38, 1900, 4)]);
         assert_eq!((step, points.len()), (1, 1));
         assert_eq!(points[0].label, "16:00:07", "China time, to the second");
         assert_eq!((points[0].submitted, points[0].delivered), (1980, 1900));
@@ -348,9 +375,9 @@ mod tests {
     #[test]
     fn a_task_within_one_minute_gets_second_steps() {
         let (step, points) = timeline(&[
-            (at("2026-11-25T08:00:03Z"), 500, 0, 0, 0),
-            (at("2026-11-25T08:00:41Z"), 500, 0, 0, 0),
-            (at("2026-11-25T08:00:58Z"), 0, 0, 990, 10),
+            second(at("2026-11-25T08:00:03Z"), 500, 0, 0, 0),
+            second(at("2026-11-25T08:00:41Z"), 500, 0, 0, 0),
+            second(at("2026-11-25T08:00:58Z"), 0, 0, 990, 10),
         ]);
         assert_eq!(step, 1);
         assert_eq!(points.len(), 56, "every second from the first to the last");
@@ -362,7 +389,10 @@ mod tests {
     fn long_timelines_are_merged_into_round_steps() {
         let t0 = at("2026-11-25T00:00:00Z");
         let minutes = |m: i64| t0 + chrono::Duration::minutes(m);
-        let (step, points) = timeline(&[(minutes(0), 1, 0, 0, 0), (minutes(599), 1, 0, 1, 0)]);
+        let (step, points) = timeline(&[
+            second(minutes(0), 1, 0, 0, 0),
+            second(minutes(599), 1, 0, 1, 0),
+        ]);
         assert_eq!(step, 300, "ten hours in five-minute steps");
         assert!(points.len() <= MAX_TIMELINE_POINTS);
         assert_eq!(points[0].label, "08:00");
@@ -371,7 +401,10 @@ mod tests {
             2,
             "nothing is lost"
         );
-        let (step, points) = timeline(&[(minutes(0), 1, 0, 0, 0), (minutes(2), 3, 0, 4, 1)]);
+        let (step, points) = timeline(&[
+            second(minutes(0), 1, 0, 0, 0),
+            second(minutes(2), 3, 0, 4, 1),
+        ]);
         assert_eq!(
             (step, points.len()),
             (2, 61),
@@ -383,8 +416,8 @@ mod tests {
     #[test]
     fn tasks_across_midnight_say_which_day() {
         let (step, points) = timeline(&[
-            (at("2026-11-25T15:30:00Z"), 1, 0, 0, 0),
-            (at("2026-11-25T16:30:00Z"), 1, 0, 0, 0),
+            second(at("2026-11-25T15:30:00Z"), 1, 0, 0, 0),
+            second(at("2026-11-25T16:30:00Z"), 1, 0, 0, 0),
         ]);
         assert_eq!(step, 60);
         assert_eq!(points[0].label, "11-25 23:30");

@@ -11,7 +11,6 @@ use crate::tencent::api::{hour_range, require_own_application, ApiContext};
 const MAX_DAYS: i64 = 32;
 
 /// The statistics counters of the caller's application over the request's hours.
-#[derive(sqlx::FromRow)]
 struct Sums {
     units: i64,
     requests: i64,
@@ -33,17 +32,18 @@ async fn sums(
 > {
     require_own_application(context, request)?;
     let (begin, end) = hour_range(request, MAX_DAYS)?;
-    let sums = sqlx::query_as(
-        "SELECT coalesce(sum(units), 0)::bigint AS units,
-                coalesce(sum(requests), 0)::bigint AS requests,
-                coalesce(sum(submitted), 0)::bigint AS submitted,
-                coalesce(sum(receipts_ok), 0)::bigint AS receipts_ok,
-                coalesce(sum(receipts_fail), 0)::bigint AS receipts_fail
-           FROM stats_hourly WHERE application_id = $1 AND hour BETWEEN $2 AND $3",
+    let sums = sqlx::query_as!(
+        Sums,
+        r#"SELECT coalesce(sum(units), 0)::bigint AS "units!",
+                coalesce(sum(requests), 0)::bigint AS "requests!",
+                coalesce(sum(submitted), 0)::bigint AS "submitted!",
+                coalesce(sum(receipts_ok), 0)::bigint AS "receipts_ok!",
+                coalesce(sum(receipts_fail), 0)::bigint AS "receipts_fail!"
+           FROM stats_hourly WHERE application_id = $1 AND hour BETWEEN $2 AND $3"#,
+        context.caller.application_id,
+        begin as _,
+        end as _,
     )
-    .bind(context.caller.application_id)
-    .bind(begin)
-    .bind(end)
     .fetch_one(context.pool)
     .await?;
     Ok((sums, begin, end))
@@ -63,22 +63,25 @@ pub async fn send_status(context: &ApiContext<'_>, request: &Value) -> Result<Va
 /// the tasks started in the period: failures are counted per task).
 pub async fn callback_status(context: &ApiContext<'_>, request: &Value) -> Result<Value, ApiError> {
     let (sums, begin, end) = sums(context, request).await?;
-    let failures: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT f.code, sum(f.messages)::bigint
+    // A group has at least one row, so its sum is never null. `$3` is typed: untyped,
+    // `$3 + interval` would be read as an interval.
+    let failures = sqlx::query!(
+        r#"SELECT f.code, sum(f.messages)::bigint AS "messages!"
            FROM tasks t JOIN task_failures f ON f.task_id = t.id
-          WHERE t.application_id = $1 AND t.created_at >= $2 AND t.created_at < $3 + interval '1 hour'
-          GROUP BY f.code",
+          WHERE t.application_id = $1 AND t.created_at >= $2
+            AND t.created_at < $3::timestamptz + interval '1 hour'
+          GROUP BY f.code"#,
+        context.caller.application_id,
+        begin as _,
+        end as _,
     )
-    .bind(context.caller.application_id)
-    .bind(begin)
-    .bind(end)
     .fetch_all(context.pool)
     .await?;
     let in_group = |group: FailureGroup| -> i64 {
         failures
             .iter()
-            .filter(|(code, _)| describe(code).1 == group)
-            .map(|(_, n)| n)
+            .filter(|f| describe(&f.code).1 == group)
+            .map(|f| f.messages)
             .sum()
     };
     Ok(json!({ "CallbackStatusStatistics": {

@@ -219,10 +219,12 @@ pub async fn update_unsubscribe_phrases(phrases: String) -> Result<(), AppError>
             ));
         }
         let mut tx = caller.pool().begin().await?;
-        sqlx::query("UPDATE organisation SET unsubscribe_phrases = $1, updated_at = now()")
-            .bind(&list)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query!(
+            "UPDATE organisation SET unsubscribe_phrases = $1, updated_at = now()",
+            &list
+        )
+        .execute(&mut *tx)
+        .await?;
         record(
             &mut *tx,
             AuditEvent::by(

@@ -5,7 +5,6 @@ use crate::accounts::model::Label;
 use crate::error::AppError;
 use crate::review::model::ReviewStatus;
 
-#[derive(sqlx::FromRow)]
 struct Row {
     id: i64,
     name: String,
@@ -40,36 +39,47 @@ impl TryFrom<Row> for Template {
     }
 }
 
-const SELECT: &str =
-    "SELECT t.id, t.name, t.sms_type, t.content, t.international, t.remark, t.status,
-                             t.review_reply, u.email AS submitted_by, t.created_at, t.updated_at
-                        FROM templates t JOIN users u ON u.id = t.submitted_by";
-
+// `list` and `get` read the same columns; a change to one belongs in both.
 pub async fn list(pool: &PgPool) -> Result<Vec<Template>, AppError> {
-    let rows: Vec<Row> = sqlx::query_as(&format!("{SELECT} ORDER BY t.id DESC"))
-        .fetch_all(pool)
-        .await?;
+    let rows = sqlx::query_as!(
+        Row,
+        r#"SELECT t.id, t.name, t.sms_type, t.content, t.international, t.remark, t.status,
+                t.review_reply, u.email AS submitted_by,
+                t.created_at AS "created_at: chrono::DateTime<chrono::Utc>",
+                t.updated_at AS "updated_at: chrono::DateTime<chrono::Utc>"
+           FROM templates t JOIN users u ON u.id = t.submitted_by
+          ORDER BY t.id DESC"#
+    )
+    .fetch_all(pool)
+    .await?;
     rows.into_iter().map(Template::try_from).collect()
 }
 
 pub async fn get(pool: &PgPool, id: i64) -> Result<Template, AppError> {
-    let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE t.id = $1"))
-        .bind(id)
-        .fetch_optional(pool)
-        .await?;
+    let row = sqlx::query_as!(
+        Row,
+        r#"SELECT t.id, t.name, t.sms_type, t.content, t.international, t.remark, t.status,
+                t.review_reply, u.email AS submitted_by,
+                t.created_at AS "created_at: chrono::DateTime<chrono::Utc>",
+                t.updated_at AS "updated_at: chrono::DateTime<chrono::Utc>"
+           FROM templates t JOIN users u ON u.id = t.submitted_by
+          WHERE t.id = $1"#,
+        id
+    )
+    .fetch_optional(pool)
+    .await?;
     row.ok_or_else(|| AppError::NotFound(crate::tr!(review.template)))?
         .try_into()
 }
 
 pub async fn policy(pool: &PgPool) -> Result<ContentPolicy, AppError> {
-    let (unsubscribe_phrases, organisation_verified): (Vec<String>, bool) =
-        sqlx::query_as("SELECT unsubscribe_phrases, verified FROM organisation")
-            .fetch_optional(pool)
-            .await?
-            .ok_or_else(|| AppError::NotFound(crate::tr!(template.organisation)))?;
+    let organisation = sqlx::query!("SELECT unsubscribe_phrases, verified FROM organisation")
+        .fetch_optional(pool)
+        .await?
+        .ok_or_else(|| AppError::NotFound(crate::tr!(template.organisation)))?;
     Ok(ContentPolicy {
-        unsubscribe_phrases,
-        organisation_verified,
+        unsubscribe_phrases: organisation.unsubscribe_phrases,
+        organisation_verified: organisation.verified,
     })
 }
 
@@ -90,18 +100,18 @@ pub async fn insert(
     submitted_by: i64,
     application: Option<i64>,
 ) -> Result<i64, AppError> {
-    Ok(sqlx::query_scalar(
+    Ok(sqlx::query_scalar!(
         "INSERT INTO templates (name, sms_type, content, international, remark, submitted_by,
                                 application_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        draft.name.as_str(),
+        draft.sms_type.code(),
+        draft.content.as_str(),
+        draft.international,
+        &draft.remark,
+        submitted_by,
+        application,
     )
-    .bind(draft.name.as_str())
-    .bind(draft.sms_type.code())
-    .bind(draft.content.as_str())
-    .bind(draft.international)
-    .bind(&draft.remark)
-    .bind(submitted_by)
-    .bind(application)
     .fetch_one(conn)
     .await?)
 }
@@ -113,20 +123,20 @@ pub async fn resubmit(
     draft: &TemplateDraft,
     submitted_by: i64,
 ) -> Result<(), AppError> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE templates
             SET name = $2, sms_type = $3, content = $4, international = $5, remark = $6,
                 submitted_by = $7, status = 'pending', review_reply = NULL,
                 reviewed_by = NULL, reviewed_at = NULL, updated_at = now()
           WHERE id = $1",
+        id,
+        draft.name.as_str(),
+        draft.sms_type.code(),
+        draft.content.as_str(),
+        draft.international,
+        &draft.remark,
+        submitted_by,
     )
-    .bind(id)
-    .bind(draft.name.as_str())
-    .bind(draft.sms_type.code())
-    .bind(draft.content.as_str())
-    .bind(draft.international)
-    .bind(&draft.remark)
-    .bind(submitted_by)
     .execute(conn)
     .await?;
     Ok(())

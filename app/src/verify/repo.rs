@@ -3,45 +3,19 @@ use sqlx::PgPool;
 use super::model::{AbuseToday, VerifySettings, DEFAULT_VALIDITY_MINUTES};
 use crate::error::AppError;
 
-const SELECT: &str = "SELECT application_id, public_key, template_id, signature_id,
-                             validity_minutes, per_ip_hourly, per_prefix_hourly
-                        FROM verify_settings";
-
-#[derive(sqlx::FromRow)]
-struct Row {
-    application_id: i64,
-    public_key: String,
-    template_id: Option<i64>,
-    signature_id: Option<i64>,
-    validity_minutes: i32,
-    per_ip_hourly: i32,
-    per_prefix_hourly: i32,
-}
-
-impl From<Row> for VerifySettings {
-    fn from(r: Row) -> Self {
-        VerifySettings {
-            application_id: r.application_id,
-            public_key: r.public_key,
-            template_id: r.template_id,
-            signature_id: r.signature_id,
-            validity_minutes: r.validity_minutes,
-            per_ip_hourly: r.per_ip_hourly,
-            per_prefix_hourly: r.per_prefix_hourly,
-        }
-    }
-}
-
 /// The settings a public key opens, if any (of an enabled application).
 pub async fn by_public_key(pool: &PgPool, key: &str) -> Result<Option<VerifySettings>, AppError> {
-    let row: Option<Row> = sqlx::query_as(&format!(
-        "{SELECT} WHERE public_key = $1
-            AND EXISTS (SELECT 1 FROM applications a WHERE a.id = application_id AND a.enabled)"
-    ))
-    .bind(key)
+    Ok(sqlx::query_as!(
+        VerifySettings,
+        "SELECT application_id, public_key, template_id, signature_id,
+                validity_minutes, per_ip_hourly, per_prefix_hourly
+           FROM verify_settings
+          WHERE public_key = $1
+            AND EXISTS (SELECT 1 FROM applications a WHERE a.id = application_id AND a.enabled)",
+        key
+    )
     .fetch_optional(pool)
-    .await?;
-    Ok(row.map(Into::into))
+    .await?)
 }
 
 /// A key as `new_public_key` makes them.
@@ -66,37 +40,42 @@ pub async fn for_application(
     pool: &PgPool,
     application_id: i64,
 ) -> Result<VerifySettings, AppError> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO verify_settings (application_id, public_key, validity_minutes)
          SELECT id, $2, $3 FROM applications WHERE id = $1
          ON CONFLICT (application_id) DO NOTHING",
+        application_id,
+        new_public_key(),
+        DEFAULT_VALIDITY_MINUTES
     )
-    .bind(application_id)
-    .bind(new_public_key())
-    .bind(DEFAULT_VALIDITY_MINUTES)
     .execute(pool)
     .await?;
-    let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE application_id = $1"))
-        .bind(application_id)
-        .fetch_optional(pool)
-        .await?;
-    row.map(Into::into)
-        .ok_or_else(|| AppError::NotFound(crate::tr!(apps.application)))
+    sqlx::query_as!(
+        VerifySettings,
+        "SELECT application_id, public_key, template_id, signature_id,
+                validity_minutes, per_ip_hourly, per_prefix_hourly
+           FROM verify_settings
+          WHERE application_id = $1",
+        application_id
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| AppError::NotFound(crate::tr!(apps.application)))
 }
 
 pub async fn save(pool: &PgPool, settings: &VerifySettings) -> Result<(), AppError> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE verify_settings
             SET template_id = $2, signature_id = $3, validity_minutes = $4, per_ip_hourly = $5,
                 per_prefix_hourly = $6, updated_at = now()
           WHERE application_id = $1",
+        settings.application_id,
+        settings.template_id,
+        settings.signature_id,
+        settings.validity_minutes,
+        settings.per_ip_hourly,
+        settings.per_prefix_hourly
     )
-    .bind(settings.application_id)
-    .bind(settings.template_id)
-    .bind(settings.signature_id)
-    .bind(settings.validity_minutes)
-    .bind(settings.per_ip_hourly)
-    .bind(settings.per_prefix_hourly)
     .execute(pool)
     .await?;
     Ok(())
@@ -104,11 +83,11 @@ pub async fn save(pool: &PgPool, settings: &VerifySettings) -> Result<(), AppErr
 
 /// Replaces the public key (the old one stops working at once).
 pub async fn new_key(pool: &PgPool, application_id: i64) -> Result<(), AppError> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE verify_settings SET public_key = $2, updated_at = now() WHERE application_id = $1",
+        application_id,
+        new_public_key()
     )
-    .bind(application_id)
-    .bind(new_public_key())
     .execute(pool)
     .await?;
     Ok(())
@@ -116,14 +95,14 @@ pub async fn new_key(pool: &PgPool, application_id: i64) -> Result<(), AppError>
 
 /// Counts a getSms the anti-pumping limits refused (`kind`: `ip` or `prefix`).
 pub async fn count_abuse(pool: &PgPool, application_id: i64, kind: &str) -> Result<(), AppError> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO verify_abuse (application_id, day, limit_kind, hits)
          VALUES ($1, (now() AT TIME ZONE 'Asia/Shanghai')::date, $2, 1)
          ON CONFLICT (application_id, day, limit_kind) DO UPDATE
             SET hits = verify_abuse.hits + 1, last_at = now()",
+        application_id,
+        kind
     )
-    .bind(application_id)
-    .bind(kind)
     .execute(pool)
     .await?;
     Ok(())
@@ -131,19 +110,18 @@ pub async fn count_abuse(pool: &PgPool, application_id: i64, kind: &str) -> Resu
 
 /// Refusals today (China time), over every application.
 pub async fn abuse_today(pool: &PgPool) -> Result<AbuseToday, AppError> {
-    let (by_ip, by_prefix): (i64, i64) = sqlx::query_as(
-        "SELECT coalesce(sum(hits) FILTER (WHERE limit_kind = 'ip'), 0)::bigint,
-                coalesce(sum(hits) FILTER (WHERE limit_kind = 'prefix'), 0)::bigint
-           FROM verify_abuse WHERE day = (now() AT TIME ZONE 'Asia/Shanghai')::date",
+    Ok(sqlx::query_as!(
+        AbuseToday,
+        r#"SELECT coalesce(sum(hits) FILTER (WHERE limit_kind = 'ip'), 0)::bigint AS "by_ip!",
+                coalesce(sum(hits) FILTER (WHERE limit_kind = 'prefix'), 0)::bigint AS "by_prefix!"
+           FROM verify_abuse WHERE day = (now() AT TIME ZONE 'Asia/Shanghai')::date"#
     )
     .fetch_one(pool)
-    .await?;
-    Ok(AbuseToday { by_ip, by_prefix })
+    .await?)
 }
 
 /// A verification message as recorded: what the demo's log shows. `params[0]` is the sealed
 /// code.
-#[derive(sqlx::FromRow)]
 pub struct CodeRow {
     pub phone: String,
     pub signature: String,
@@ -162,10 +140,13 @@ pub async fn recent_codes(pool: &PgPool, application_id: i64) -> Result<Vec<Code
     // share their id range with other tasks', and its range grows only as the engine records
     // them. A stream keeps one carrier (a change of carrier opens another), so its carrier says
     // where each of its codes went.
-    Ok(sqlx::query_as(
-        "SELECT m.phone, t.signature_text AS signature, t.template_text AS template, m.params,
-                m.state, coalesce(m.submitted_at, m.done_at, t.created_at) AS at,
-                coalesce(c.kind = 'simulator', false) AS simulated
+    Ok(sqlx::query_as!(
+        CodeRow,
+        r#"SELECT m.phone, t.signature_text AS signature, t.template_text AS template, m.params,
+                m.state,
+                coalesce(m.submitted_at, m.done_at, t.created_at)
+                    AS "at!: chrono::DateTime<chrono::Utc>",
+                coalesce(c.kind = 'simulator', false) AS "simulated!"
            FROM (SELECT * FROM tasks
                   WHERE application_id = $1 AND origin = 'verify'
                   ORDER BY created_at DESC LIMIT 10) t
@@ -174,9 +155,9 @@ pub async fn recent_codes(pool: &PgPool, application_id: i64) -> Result<Vec<Code
                  WHERE d.task_id = t.id ORDER BY first_id DESC LIMIT 10) d
            JOIN messages m ON m.id = d.first_id
            LEFT JOIN carriers c ON c.id = t.carrier_id
-          ORDER BY m.id DESC LIMIT 10",
+          ORDER BY m.id DESC LIMIT 10"#,
+        application_id
     )
-    .bind(application_id)
     .fetch_all(pool)
     .await?)
 }

@@ -86,30 +86,32 @@ async fn stream_task(
     signature: &(Option<i64>, String),
     day: chrono::NaiveDate,
 ) -> Result<i64, AppError> {
-    let carrier: i64 = sqlx::query_scalar(
-        "SELECT coalesce((SELECT carrier_id FROM applications WHERE id = $1),
-                         (SELECT id FROM carriers WHERE is_default))",
+    let carrier = sqlx::query_scalar!(
+        r#"SELECT coalesce((SELECT carrier_id FROM applications WHERE id = $1),
+                           (SELECT id FROM carriers WHERE is_default)) AS "carrier!""#,
+        application_id
     )
-    .bind(application_id)
     .fetch_one(pool)
     .await?;
+    // `day as _`: the macros would check a DATE against the `time` crate's type (also enabled
+    // in the build); chrono's encodes it the same.
     let find = || {
-        sqlx::query_scalar::<_, i64>(
+        sqlx::query_scalar!(
             "SELECT id FROM tasks
               WHERE application_id = $1 AND template_id = $2 AND signature_id = $3
                 AND carrier_id = $4 AND stream_day = $5 AND status = 'sending'",
+            application_id,
+            template.id,
+            signature.0,
+            carrier,
+            day as _
         )
-        .bind(application_id)
-        .bind(template.id)
-        .bind(signature.0)
-        .bind(carrier)
-        .bind(day)
     };
     // Looked up first: opening one when it exists would wait for the engine's recording of it.
     if let Some(id) = find().fetch_optional(pool).await? {
         return Ok(id);
     }
-    let opened: Option<i64> = sqlx::query_scalar(
+    let opened = sqlx::query_scalar!(
         "INSERT INTO tasks (name, application_id, signature_id, template_id, signature_text,
                             template_name, template_text, sms_type, status, send_at, time_zone,
                             recipients, units_reserved, started_at, origin, stream_day, carrier_id)
@@ -118,16 +120,16 @@ async fn stream_task(
          ON CONFLICT (application_id, template_id, signature_id, carrier_id, stream_day)
             WHERE stream_day IS NOT NULL AND status = 'sending' DO NOTHING
          RETURNING id",
+        application_id,
+        signature.0,
+        template.id,
+        &signature.1,
+        &template.name,
+        &template.content,
+        template.sms_type.code(),
+        day as _,
+        carrier
     )
-    .bind(application_id)
-    .bind(signature.0)
-    .bind(template.id)
-    .bind(&signature.1)
-    .bind(&template.name)
-    .bind(&template.content)
-    .bind(template.sms_type.code())
-    .bind(day)
-    .bind(carrier)
     .fetch_optional(pool)
     .await?;
     match opened {
@@ -242,11 +244,12 @@ async fn check_and_record(
 ) -> Result<Vec<Result<Recorded, ApiError>>, ApiError> {
     let mut conn = pool.acquire().await?;
     let phones: Vec<&str> = batch.iter().map(|p| p.phone.as_str()).collect();
-    let opted_out: Vec<String> =
-        sqlx::query_scalar("SELECT phone FROM opt_outs WHERE phone = ANY($1)")
-            .bind(&phones)
-            .fetch_all(&mut *conn)
-            .await?;
+    let opted_out = sqlx::query_scalar!(
+        "SELECT phone FROM opt_outs WHERE phone = ANY($1)",
+        &phones as &[&str]
+    )
+    .fetch_all(&mut *conn)
+    .await?;
     let mut available = crate::balance::ledger::available(&mut conn).await?;
     // Refusals first (they are recorded), then the balance in arrival order.
     let mut outcomes: Vec<Option<Result<Recorded, ApiError>>> = batch
@@ -353,7 +356,10 @@ async fn insert_queued(conn: &mut PgConnection, queued: &[&Pending]) -> Result<(
         return Ok(());
     }
     let (codes, seconds) = params_columns(queued.iter().copied());
-    sqlx::query(
+    let tasks: Vec<i64> = queued.iter().map(|p| p.stream_task).collect();
+    let phones: Vec<&str> = queued.iter().map(|p| p.phone.as_str()).collect();
+    let units: Vec<i16> = queued.iter().map(|p| p.units as i16).collect();
+    sqlx::query!(
         "WITH m AS (
              INSERT INTO messages (task_id, phone, params, units)
              SELECT task, phone, CASE WHEN second IS NULL THEN ARRAY[sealed] ELSE ARRAY[sealed, second] END, units
@@ -361,12 +367,12 @@ async fn insert_queued(conn: &mut PgConnection, queued: &[&Pending]) -> Result<(
                     AS v(task, phone, sealed, second, units)
              RETURNING id, task_id)
          INSERT INTO dispatch_chunks (task_id, first_id, last_id) SELECT task_id, id, id FROM m",
+        &tasks,
+        &phones as &[&str],
+        &codes,
+        &seconds as &[Option<String>],
+        &units
     )
-    .bind(queued.iter().map(|p| p.stream_task).collect::<Vec<_>>())
-    .bind(queued.iter().map(|p| p.phone.as_str()).collect::<Vec<_>>())
-    .bind(codes)
-    .bind(seconds)
-    .bind(queued.iter().map(|p| p.units as i16).collect::<Vec<_>>())
     .execute(conn)
     .await?;
     Ok(())
@@ -378,37 +384,40 @@ async fn record_refusals(
     refused: &[(&Pending, &'static str)],
 ) -> Result<(), AppError> {
     let (codes, seconds) = params_columns(refused.iter().map(|(p, _)| *p));
+    let tasks: Vec<i64> = refused.iter().map(|(p, _)| p.stream_task).collect();
+    let phones: Vec<&str> = refused.iter().map(|(p, _)| p.phone.as_str()).collect();
+    let units: Vec<i16> = refused.iter().map(|(p, _)| p.units as i16).collect();
     let reasons: Vec<&str> = refused.iter().map(|(_, code)| *code).collect();
-    let inserted: Vec<(i64, i64, String)> = sqlx::query_as(
-        "INSERT INTO messages (task_id, phone, params, units, state, code, done_at)
+    let inserted = sqlx::query!(
+        r#"INSERT INTO messages (task_id, phone, params, units, state, code, done_at)
          SELECT task, phone, CASE WHEN second IS NULL THEN ARRAY[sealed] ELSE ARRAY[sealed, second] END,
                 units, $7, reason, now()
            FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::smallint[], $6::text[])
                 AS v(task, phone, sealed, second, units, reason)
-         RETURNING id, task_id, code",
+         RETURNING id, task_id, code AS "code!""#,
+        &tasks,
+        &phones as &[&str],
+        &codes,
+        &seconds as &[Option<String>],
+        &units,
+        &reasons as &[&str],
+        MessageState::Rejected as _
     )
-    .bind(refused.iter().map(|(p, _)| p.stream_task).collect::<Vec<_>>())
-    .bind(refused.iter().map(|(p, _)| p.phone.as_str()).collect::<Vec<_>>())
-    .bind(codes)
-    .bind(seconds)
-    .bind(refused.iter().map(|(p, _)| p.units as i16).collect::<Vec<_>>())
-    .bind(reasons)
-    .bind(MessageState::Rejected)
     .fetch_all(&mut *conn)
     .await?;
-    let mut streams: Vec<i64> = inserted.iter().map(|(_, task, _)| *task).collect();
+    let mut streams: Vec<i64> = inserted.iter().map(|row| row.task_id).collect();
     streams.sort_unstable();
     streams.dedup();
     let now = chrono::Utc::now();
     for stream in streams {
         let results: Vec<SendResult> = inserted
             .iter()
-            .filter(|(_, task, _)| *task == stream)
-            .map(|(id, _, code)| SendResult {
-                id: *id,
+            .filter(|row| row.task_id == stream)
+            .map(|row| SendResult {
+                id: row.id,
                 state: MessageState::Rejected,
                 serial: None,
-                code: Some(code.clone()),
+                code: Some(row.code.clone()),
                 units: 0,
                 carrier: None,
                 at: now,
@@ -418,11 +427,13 @@ async fn record_refusals(
         crate::stats::counters::sends(&mut *conn, stream, &results).await?;
         let ids: std::collections::HashSet<i64> = results.iter().map(|r| r.id).collect();
         crate::dispatch::recording::count_stream_recipients(&mut *conn, stream, &ids).await?;
-        sqlx::query("UPDATE tasks SET failed = failed + $2, refused = refused + $2 WHERE id = $1")
-            .bind(stream)
-            .bind(ids.len() as i32)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query!(
+            "UPDATE tasks SET failed = failed + $2, refused = refused + $2 WHERE id = $1",
+            stream,
+            ids.len() as i32
+        )
+        .execute(&mut *conn)
+        .await?;
     }
     Ok(())
 }

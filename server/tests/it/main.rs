@@ -9,6 +9,7 @@ mod authorization;
 mod authorization_matrix;
 mod bulk;
 mod chaos;
+mod checked_queries;
 mod common;
 mod dashboard;
 mod dispatch;

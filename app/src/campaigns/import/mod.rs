@@ -114,11 +114,14 @@ async fn import_rows(
         }
         if last_progress.elapsed() >= PROGRESS_EVERY {
             last_progress = Instant::now();
-            sqlx::query("UPDATE recipient_uploads SET processed_bytes = $2 WHERE id = $1")
-                .bind(upload_id)
-                .bind(progress.load(Ordering::Relaxed) as i64)
-                .execute(pool)
-                .await?;
+            let processed = progress.load(Ordering::Relaxed) as i64;
+            sqlx::query!(
+                "UPDATE recipient_uploads SET processed_bytes = $2 WHERE id = $1",
+                upload_id,
+                processed,
+            )
+            .execute(pool)
+            .await?;
         }
     }
     // Dropping the receiver stops the reader if the COPY failed.
@@ -143,19 +146,22 @@ async fn import_rows(
         .iter()
         .map(|(reason, n)| (reason.code().to_string(), (*n).into()))
         .collect();
-    sqlx::query(
+    let (total_rows, accepted) = (totals.total_rows as i32, totals.accepted as i32);
+    let duplicates = totals.count(RejectReason::Duplicate) as i32;
+    let opted_out = totals.count(RejectReason::OptedOut) as i32;
+    sqlx::query!(
         "UPDATE recipient_uploads
             SET state = 'ready', processed_bytes = file_bytes, total_rows = $2, accepted = $3,
                 duplicates = $4, opted_out = $5, rejected = $6, units = $7, finished_at = now()
           WHERE id = $1",
+        upload_id,
+        total_rows,
+        accepted,
+        duplicates,
+        opted_out,
+        serde_json::Value::Object(rejected),
+        totals.units,
     )
-    .bind(upload_id)
-    .bind(totals.total_rows as i32)
-    .bind(totals.accepted as i32)
-    .bind(totals.count(RejectReason::Duplicate) as i32)
-    .bind(totals.count(RejectReason::OptedOut) as i32)
-    .bind(serde_json::Value::Object(rejected))
-    .bind(totals.units)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -164,12 +170,12 @@ async fn import_rows(
 
 /// Records why an upload could not be imported (its rows were never committed).
 pub async fn mark_failed(pool: &PgPool, upload_id: i64, reason: &str) -> Result<(), AppError> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE recipient_uploads SET state = 'failed', error = $2, finished_at = now()
           WHERE id = $1 AND state = 'processing'",
+        upload_id,
+        reason,
     )
-    .bind(upload_id)
-    .bind(reason)
     .execute(pool)
     .await?;
     Ok(())
@@ -183,7 +189,7 @@ fn number_key(e164: &str) -> u64 {
 }
 
 async fn opted_out_numbers(pool: &PgPool) -> Result<HashSet<u64>, AppError> {
-    let phones: Vec<String> = sqlx::query_scalar("SELECT phone FROM opt_outs")
+    let phones = sqlx::query_scalar!("SELECT phone FROM opt_outs")
         .fetch_all(pool)
         .await?;
     Ok(phones.iter().map(|p| number_key(p)).collect())
